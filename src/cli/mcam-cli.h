@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <stdio.h>
+#include <json-glib/json-glib.h>
+#include "mcam/mcam.h"
+
+G_BEGIN_DECLS
+
+/* Exit status of every subcommand (DESIGN 7). */
+enum
+{
+  MCAM_EXIT_OK = 0,
+  MCAM_EXIT_ERROR = 1,   /* a runtime error: bad file, failed computation */
+  MCAM_EXIT_USAGE = 2,   /* a usage error: unknown option, missing argument */
+};
+
+/* Each subcommand: argv[0] is the subcommand's name. */
+int mcam_cmd_info     (int argc, char **argv);
+int mcam_cmd_classify (int argc, char **argv);
+int mcam_cmd_bench    (int argc, char **argv);
+int mcam_cmd_explain  (int argc, char **argv);
+int mcam_cmd_train    (int argc, char **argv);
+int mcam_cmd_eval     (int argc, char **argv);
+
+/* Shared helpers (mcam-cli-util.c). */
+
+/* Parse options; prints the error and returns FALSE on a usage error. */
+gboolean mcam_cli_parse (GOptionContext *ctx, int *argc, char ***argv);
+/* Print "mcam <cmd>: message" to stderr and return the exit status for it
+ * (USAGE for MCAM_ERROR_USAGE and G_OPTION_ERROR, else ERROR). */
+int      mcam_cli_fail  (const char *cmd, GError *error);
+/* Print a JSON node to stdout, pretty, with a final newline. */
+void     mcam_cli_print_json (JsonNode *root);
+/* Append a float array to a JSON builder as an array of numbers. */
+void     mcam_cli_json_add_floats (JsonBuilder *b, const float *v, gsize n);
+/* Load a backbone, and a memory module from `memory_path` or, when NULL and
+ * the model file holds memory.* tensors, from the model file. */
+gboolean mcam_cli_load_model (const char *model_path, const char *memory_path,
+                              McamNet **net, McamMemory **memory, GError **error);
+/* Progress on stderr, only when stderr is a terminal (a bar with ETA). */
+typedef struct _McamCliProgress McamCliProgress;
+McamCliProgress *mcam_cli_progress_new    (const char *what, gint64 total);
+void             mcam_cli_progress_update (McamCliProgress *p, gint64 done);
+void             mcam_cli_progress_free   (McamCliProgress *p);
+/* TRUE when stderr is a terminal. */
+gboolean         mcam_cli_stderr_is_tty   (void);
+
+G_END_DECLS
