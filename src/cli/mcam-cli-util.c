@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Helpers shared by the subcommands: option parsing, errors, JSON, progress. */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "mcam-cli.h"
+
+gboolean
+mcam_cli_parse (GOptionContext *ctx, int *argc, char ***argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      fprintf (stderr, "mcam %s: %s\n", (*argv)[0], error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+mcam_cli_fail (const char *cmd, GError *error)
+{
+  fprintf (stderr, "mcam %s: %s\n", cmd, error ? error->message : "failed");
+  if (error && (g_error_matches (error, MCAM_ERROR, MCAM_ERROR_USAGE) ||
+                error->domain == G_OPTION_ERROR))
+    return MCAM_EXIT_USAGE;
+  return MCAM_EXIT_ERROR;
+}
+
+void
+mcam_cli_print_json (JsonNode *root)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_indent (gen, 1);
+  text = json_generator_to_data (gen, NULL);
+  fputs (text, stdout);
+  fputc ('\n', stdout);
+  fflush (stdout);
+}
+
+void
+mcam_cli_json_add_floats (JsonBuilder *b, const float *v, gsize n)
+{
+  json_builder_begin_array (b);
+  for (gsize i = 0; i < n; i++)
+    json_builder_add_double_value (b, (double) v[i]);
+  json_builder_end_array (b);
+}
+
+gboolean
+mcam_cli_stderr_is_tty (void)
+{
+  return isatty (STDERR_FILENO);
+}
+
+struct _McamCliProgress
+{
+  char   *what;
+  gint64  total;
+  gint64  start_us;
+  gint64  last_us;
+  gboolean tty;
+};
+
+McamCliProgress *
+mcam_cli_progress_new (const char *what, gint64 total)
+{
+  McamCliProgress *p = g_new0 (McamCliProgress, 1);
+
+  p->what = g_strdup (what);
+  p->total = total;
+  p->start_us = g_get_monotonic_time ();
+  p->tty = mcam_cli_stderr_is_tty ();
+  return p;
+}
+
+void
+mcam_cli_progress_update (McamCliProgress *p, gint64 done)
+{
+  gint64 now = g_get_monotonic_time ();
+  double frac, elapsed, eta;
+  int width = 30, filled;
+
+  if (!p->tty || p->total <= 0)
+    return;
+  /* Redraw at most 10 times a second, and always at the end. */
+  if (done < p->total && now - p->last_us < 100000)
+    return;
+  p->last_us = now;
+  frac = CLAMP ((double) done / (double) p->total, 0.0, 1.0);
+  elapsed = (double) (now - p->start_us) / 1e6;
+  eta = frac > 0 ? elapsed / frac - elapsed : 0;
+  filled = (int) (frac * width);
+  fprintf (stderr, "\r%s [", p->what);
+  for (int i = 0; i < width; i++)
+    fputc (i < filled ? '#' : '-', stderr);
+  fprintf (stderr, "] %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "  %.0fs left   ",
+           done, p->total, eta);
+  if (done >= p->total)
+    fputc ('\n', stderr);
+  fflush (stderr);
+}
+
+void
+mcam_cli_progress_free (McamCliProgress *p)
+{
+  if (p == NULL)
+    return;
+  if (p->tty && p->last_us != 0)
+    fputc ('\n', stderr);
+  g_free (p->what);
+  g_free (p);
+}
