@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Convolution as im2col + GEMM (mcam_sgemm), with a direct GEMM path for 1x1
+ * stride-1 convolutions and a fused bias (+ residual) + ReLU epilogue. */
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "mcam/mcam-blas.h"
+#include "mcam-conv.h"
+
+/* im2col works on column chunks of at most this many floats, so the column
+ * matrix stays in the caches the GEMM reads it from, and a batch of 8
+ * 224x224 images does not need a 60 MB scratch buffer. */
+#define MCAM_CONV_COL_BUDGET (2u * 1024u * 1024u)
+/* ...but never fewer columns than this, or the GEMM gets too narrow. */
+#define MCAM_CONV_MIN_COLS 1024
+
+McamConv *
+mcam_conv_new (int in_c, int out_c, int kh, int kw, int stride, int pad)
+{
+  McamConv *conv = g_new0 (McamConv, 1);
+
+  conv->in_c = in_c;
+  conv->out_c = out_c;
+  conv->kh = kh;
+  conv->kw = kw;
+  conv->stride = stride;
+  conv->pad = pad;
+  conv->weight = g_new0 (float, (gsize) out_c * in_c * kh * kw);
+  conv->bias = g_new0 (float, out_c);
+  return conv;
+}
+
+void
+mcam_conv_free (McamConv *conv)
+{
+  if (conv == NULL)
+    return;
+  g_free (conv->weight);
+  g_free (conv->bias);
+  g_free (conv);
+}
+
+void
+mcam_conv_fold_batchnorm (McamConv *conv, const float *gamma, const float *beta,
+                          const float *mean, const float *var, double eps)
+{
+  gsize k = (gsize) conv->in_c * conv->kh * conv->kw;
+
+  for (int o = 0; o < conv->out_c; o++)
+    {
+      double scale = (double) gamma[o] / sqrt ((double) var[o] + eps);
+      float *w = conv->weight + (gsize) o * k;
+
+      for (gsize i = 0; i < k; i++)
+        w[i] = (float) ((double) w[i] * scale);
+      conv->bias[o] = (float) ((double) beta[o] +
+                               ((double) conv->bias[o] - (double) mean[o]) * scale);
+    }
+}
+
+static gboolean
+is_pointwise (const McamConv *conv)
+{
+  return conv->kh == 1 && conv->kw == 1 && conv->stride == 1 && conv->pad == 0;
+}
+
+static gsize
+col_chunk (const McamConv *conv, gsize n_total)
+{
+  gsize k = (gsize) conv->in_c * conv->kh * conv->kw;
+  gsize cols = MAX (MCAM_CONV_COL_BUDGET / k, MCAM_CONV_MIN_COLS);
+
+  /* Equal chunks: a last sliver of a few columns would run the GEMM badly. */
+  gsize n_chunks = (n_total + cols - 1) / cols;
+  return (n_total + n_chunks - 1) / n_chunks;
+}
+
+gsize
+mcam_conv_workspace_size (const McamConv *conv, int B, int H, int W)
+{
+  int oh = mcam_conv_out_size (H, conv->kh, conv->stride, conv->pad);
+  int ow = mcam_conv_out_size (W, conv->kw, conv->stride, conv->pad);
+  gsize k = (gsize) conv->in_c * conv->kh * conv->kw;
+
+  if (is_pointwise (conv))
+    return 0;
+  return k * col_chunk (conv, (gsize) B * oh * ow);
+}
+
+/* Columns [n0, n1) of the im2col matrix of the batch, n = b*OH*OW + oy*OW + ox,
+ * into col[K][n1-n0]. Row (c, ky, kx) holds in[b, c, oy*s-p+ky, ox*s-p+kx]. */
+static void
+im2col_range (const McamConv *conv, int H, int W, int oh, int ow,
+              const float *in, McamActLayout in_l, gsize n0, gsize n1, float *col)
+{
+  const int s = conv->stride, p = conv->pad;
+  const gsize ohw = (gsize) oh * ow, ld = n1 - n0;
+
+  for (int c = 0; c < conv->in_c; c++)
+    for (int ky = 0; ky < conv->kh; ky++)
+      for (int kx = 0; kx < conv->kw; kx++)
+        {
+          float *dst = col + ((gsize) (c * conv->kh + ky) * conv->kw + kx) * ld;
+          /* ox range whose input column ix = ox*s - p + kx lies in [0, W) */
+          int ox_lo = p - kx > 0 ? (p - kx + s - 1) / s : 0;
+          int ox_hi = (W - 1 + p - kx) >= 0 ? (W - 1 + p - kx) / s + 1 : 0;
+          gsize n = n0;
+
+          ox_hi = MIN (ox_hi, ow);
+          while (n < n1)
+            {
+              gsize b = n / ohw, r = n % ohw;
+              int oy = (int) (r / ow), ox0 = (int) (r % ow);
+              int ox1 = (int) MIN ((gsize) ow, ox0 + (n1 - n));
+              int iy = oy * s - p + ky;
+              int len = ox1 - ox0;
+
+              if (iy < 0 || iy >= H || ox_lo >= ox_hi)
+                memset (dst, 0, sizeof (float) * len);
+              else
+                {
+                  const float *src = in + b * in_l.img_stride + (gsize) c * in_l.chan_stride +
+                                     (gsize) iy * W;
+                  /* zeros in [ox0, a), input in [a, e), zeros in [e, ox1) */
+                  int a = MIN (MAX (ox0, ox_lo), ox1);
+                  int e = MAX (MIN (ox1, ox_hi), a);
+                  int ox;
+
+                  for (ox = ox0; ox < a; ox++)
+                    dst[ox - ox0] = 0.0f;
+                  if (s == 1 && e > a)
+                    memcpy (dst + (a - ox0), src + (a - p + kx), sizeof (float) * (e - a));
+                  else if (s != 1)
+                    for (ox = a; ox < e; ox++)
+                      dst[ox - ox0] = src[ox * s - p + kx];
+                  for (ox = e; ox < ox1; ox++)
+                    dst[ox - ox0] = 0.0f;
+                }
+              dst += len;
+              n += len;
+            }
+        }
+}
+
+/* row[i] = act(row[i] + bias (+ res[i])) over n contiguous floats. */
+static void
+epilogue_row (float *row, gsize n, float bias, const float *res, gboolean relu)
+{
+  if (res != NULL)
+    {
+      if (relu)
+        for (gsize i = 0; i < n; i++)
+          {
+            float v = row[i] + bias + res[i];
+            row[i] = v > 0.0f ? v : 0.0f;
+          }
+      else
+        for (gsize i = 0; i < n; i++)
+          row[i] += bias + res[i];
+    }
+  else if (relu)
+    for (gsize i = 0; i < n; i++)
+      {
+        float v = row[i] + bias;
+        row[i] = v > 0.0f ? v : 0.0f;
+      }
+  else
+    for (gsize i = 0; i < n; i++)
+      row[i] += bias;
+}
+
+/* One GEMM over columns [n0, n1) that lie in a single contiguous run of the
+ * output (one image, or several images in a batch-contiguous layout). */
+static void
+gemm_columns (const McamConv *conv, const float *bmat, gsize ldb, gsize ncols,
+              float *out, McamActLayout out_l, gsize out_off,
+              const float *residual, gboolean accumulate, gboolean relu)
+{
+  int K = conv->in_c * conv->kh * conv->kw;
+  float *c = out + out_off;
+
+  mcam_sgemm (FALSE, FALSE, conv->out_c, (int) ncols, K, 1.0f, conv->weight, K,
+              bmat, (int) ldb, accumulate ? 1.0f : 0.0f, c, (int) out_l.chan_stride);
+  for (int o = 0; o < conv->out_c; o++)
+    {
+      gsize off = (gsize) o * out_l.chan_stride;
+      epilogue_row (c + off, ncols, conv->bias[o],
+                    residual != NULL && !accumulate ? residual + out_off + off : NULL, relu);
+    }
+}
+
+void
+mcam_conv_forward (const McamConv *conv, int B, int H, int W,
+                   const float *in, McamActLayout in_l,
+                   float *out, McamActLayout out_l,
+                   const float *residual, gboolean relu, float *workspace)
+{
+  int oh = mcam_conv_out_size (H, conv->kh, conv->stride, conv->pad);
+  int ow = mcam_conv_out_size (W, conv->kw, conv->stride, conv->pad);
+  gsize ohw = (gsize) oh * ow, n_total = (gsize) B * ohw;
+  gboolean accumulate = residual != NULL && residual == out;
+  /* Can one GEMM write columns of several images?  Only when image b+1
+   * starts right where image b ends in every channel (CNHW, or B == 1). */
+  gboolean out_batched = out_l.img_stride == ohw || B == 1;
+
+  g_return_if_fail (oh > 0 && ow > 0);
+
+  if (is_pointwise (conv))
+    {
+      gboolean in_batched = in_l.img_stride == ohw || B == 1;
+
+      if (in_batched && out_batched)
+        gemm_columns (conv, in, in_l.chan_stride, n_total, out, out_l, 0,
+                      residual, accumulate, relu);
+      else
+        for (int b = 0; b < B; b++)
+          gemm_columns (conv, in + b * in_l.img_stride, in_l.chan_stride, ohw,
+                        out, out_l, b * out_l.img_stride, residual, accumulate, relu);
+      return;
+    }
+
+  gsize chunk = col_chunk (conv, n_total);
+  gsize n0 = 0;
+
+  while (n0 < n_total)
+    {
+      gsize n1 = MIN (n_total, n0 + chunk);
+      gsize b = n0 / ohw, r = n0 % ohw;
+      gsize off;
+
+      /* Do not cross an image boundary unless the output allows it. */
+      if (!out_batched)
+        n1 = MIN (n1, (b + 1) * ohw);
+      off = out_batched ? n0 : b * out_l.img_stride + r;
+      im2col_range (conv, H, W, oh, ow, in, in_l, n0, n1, workspace);
+      gemm_columns (conv, workspace, n1 - n0, n1 - n0, out, out_l, off,
+                    residual, accumulate, relu);
+      n0 = n1;
+    }
+}
+
+void
+mcam_conv_forward_naive (const McamConv *conv, int B, int H, int W,
+                         const float *in, McamActLayout in_l,
+                         float *out, McamActLayout out_l,
+                         const float *residual, gboolean relu)
+{
+  int oh = mcam_conv_out_size (H, conv->kh, conv->stride, conv->pad);
+  int ow = mcam_conv_out_size (W, conv->kw, conv->stride, conv->pad);
+
+  for (int b = 0; b < B; b++)
+    for (int o = 0; o < conv->out_c; o++)
+      for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+          {
+            double acc = conv->bias[o];
+            gsize oi = b * out_l.img_stride + o * out_l.chan_stride + (gsize) oy * ow + ox;
+
+            for (int c = 0; c < conv->in_c; c++)
+              for (int ky = 0; ky < conv->kh; ky++)
+                for (int kx = 0; kx < conv->kw; kx++)
+                  {
+                    int iy = oy * conv->stride - conv->pad + ky;
+                    int ix = ox * conv->stride - conv->pad + kx;
+
+                    if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                      continue;
+                    acc += (double) conv->weight[((gsize) (o * conv->in_c + c) * conv->kh + ky) *
+                                                 conv->kw + kx] *
+                           in[b * in_l.img_stride + c * in_l.chan_stride + (gsize) iy * W + ix];
+                  }
+            if (residual != NULL)
+              acc += residual[oi];
+            out[oi] = (float) (relu && acc < 0.0 ? 0.0 : acc);
+          }
+}
+
+void
+mcam_linear_forward (int B, int I, int O, const float *in, const float *weight,
+                     const float *bias, float *out)
+{
+  mcam_sgemm (FALSE, TRUE, B, O, I, 1.0f, in, I, weight, I, 0.0f, out, O);
+  if (bias != NULL)
+    for (int b = 0; b < B; b++)
+      for (int o = 0; o < O; o++)
+        out[(gsize) b * O + o] += bias[o];
+}
+
+void
+mcam_act_copy (int B, int C, int H, int W, const float *src, McamActLayout src_l,
+               float *dst, McamActLayout dst_l)
+{
+  gsize hw = (gsize) H * W;
+
+  for (int b = 0; b < B; b++)
+    for (int c = 0; c < C; c++)
+      memcpy (dst + b * dst_l.img_stride + c * dst_l.chan_stride,
+              src + b * src_l.img_stride + c * src_l.chan_stride, sizeof (float) * hw);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Convolution and linear layers of the CNN engine (private to the core).
+ *
+ * Activations of a batch are described by a McamActLayout: where image b,
+ * channel c starts is  data + b * img_stride + c * chan_stride, and each
+ * (b, c) plane is H*W contiguous floats. Two layouts are used:
+ *   NCHW  img_stride = C*H*W, chan_stride = H*W      (the public tensors)
+ *   CNHW  img_stride = H*W,   chan_stride = B*H*W    (inside the network)
+ * CNHW keeps one channel of the whole batch contiguous, so a convolution of
+ * the whole batch is ONE matrix product with N = B*OH*OW columns: late
+ * ResNet stages (7x7 maps) then still feed the GEMM a wide matrix. */
+typedef struct
+{
+  gsize img_stride;
+  gsize chan_stride;
+} McamActLayout;
+
+static inline McamActLayout
+mcam_layout_nchw (int C, int H, int W)
+{
+  McamActLayout l = { (gsize) C * H * W, (gsize) H * W };
+  return l;
+}
+
+static inline McamActLayout
+mcam_layout_cnhw (int B, int H, int W)
+{
+  McamActLayout l = { (gsize) H * W, (gsize) B * H * W };
+  return l;
+}
+
+/* A 2-D convolution (no groups, no dilation) with BatchNorm already folded in. */
+typedef struct
+{
+  int    in_c, out_c;
+  int    kh, kw;
+  int    stride, pad;
+  float *weight;   /* [out_c, in_c*kh*kw], owned */
+  float *bias;     /* [out_c], owned (zeros when the conv had none) */
+} McamConv;
+
+static inline int
+mcam_conv_out_size (int in, int k, int stride, int pad)
+{
+  return (in + 2 * pad - k) / stride + 1;
+}
+
+McamConv *mcam_conv_new  (int in_c, int out_c, int kh, int kw, int stride, int pad);
+void      mcam_conv_free (McamConv *conv);
+
+/* Fold an eval-mode BatchNorm (y = gamma (x - mean) / sqrt(var + eps) + beta)
+ * into the convolution's weight and bias; computed in double. */
+void mcam_conv_fold_batchnorm (McamConv *conv, const float *gamma, const float *beta,
+                               const float *mean, const float *var, double eps);
+
+/* Floats of scratch memory mcam_conv_forward() needs for this geometry. */
+gsize mcam_conv_workspace_size (const McamConv *conv, int B, int H, int W);
+
+/* out = act(conv(in) + bias [+ residual]), act = ReLU when relu is TRUE.
+ * residual (may be NULL) has the output's layout; when residual == out the
+ * product is accumulated into out (GEMM beta = 1), saving a pass.
+ * workspace: mcam_conv_workspace_size() floats (may be NULL when that is 0). */
+void mcam_conv_forward (const McamConv *conv, int B, int H, int W,
+                        const float *in, McamActLayout in_l,
+                        float *out, McamActLayout out_l,
+                        const float *residual, gboolean relu, float *workspace);
+
+/* Reference: the same computation with plain loops (tests only; slow). */
+void mcam_conv_forward_naive (const McamConv *conv, int B, int H, int W,
+                              const float *in, McamActLayout in_l,
+                              float *out, McamActLayout out_l,
+                              const float *residual, gboolean relu);
+
+/* out[B,O] = in[B,I] · weight[O,I]^T + bias[O] (bias may be NULL). */
+void mcam_linear_forward (int B, int I, int O, const float *in, const float *weight,
+                          const float *bias, float *out);
+
+/* Copy between layouts (e.g. NCHW input into the CNHW working layout). */
+void mcam_act_copy (int B, int C, int H, int W, const float *src, McamActLayout src_l,
+                    float *dst, McamActLayout dst_l);
+
+G_END_DECLS
