@@ -41,6 +41,7 @@ typedef struct
   int     *box_count;    /* [n] */
   gboolean has_labels;   /* a labels.csv was read */
   gboolean has_boxes;    /* a boxes.csv was read */
+  char    *images_dir;   /* what file names are resolved against */
 } McamDataset;
 
 /* An empty set for these classes; files are resolved against images_dir

@@ -12,7 +12,7 @@ G_BEGIN_DECLS
  * The data is the backbone's features f [n, c*h*w] (layer4 output, computed
  * once, see mcam-feature-cache.h) and multi-hot labels y [n, C].
  *
- * Determinism: initialisation and shuffling use a GRand seeded with `seed`,
+ * Determinism: initialisation and shuffling use a seeded xoshiro256** (McamRng),
  * and the reductions of the hand-written parts run in a fixed order. OpenBLAS
  * sgemm gives identical results for identical inputs with the same number of
  * threads, so the same seed, data and thread count give the same file; a
@@ -34,7 +34,7 @@ typedef struct
   float         eps;          /* 1e-8 */
   float         scale;        /* s of Eq. (1), 10 */
   McamTrainInit init;         /* class */
-  guint32       seed;         /* 0 */
+  guint64       seed;         /* 0 */
   int           g_fit_steps;  /* class init: steps fitting G(e_c) ~ V_c alone, 300 */
   float         g_fit_lr;     /* 1e-2 */
 } McamTrainOptions;
