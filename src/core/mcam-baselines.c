@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The baseline CAM methods (DESIGN 5): the gradient-based ones here, and the
+ * dispatcher that mcam_explain() calls for every method but mcam,
+ * mcam-profile and cam. EigenCAM is in mcam-eigencam.c, Ablation-CAM and
+ * Score-CAM in mcam-perturb.c. */
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "mcam/mcam-error.h"
+#include "mcam/mcam-metrics.h"
+#include "mcam-baselines.h"
+#include "mcam-cam-methods.h"
+#include "mcam-grad.h"
+
+void
+_mcam_gradcam_weights (const float *grad, int c, int hw, float *w)
+{
+  for (int k = 0; k < c; k++)
+    {
+      double s = 0.0;
+      const float *g = grad + (gsize) k * hw;
+      for (int j = 0; j < hw; j++)
+        s += g[j];
+      w[k] = (float) (s / hw);
+    }
+}
+
+void
+_mcam_gradcampp_weights (const float *f, const float *grad, int c, int hw, float *w)
+{
+  for (int k = 0; k < c; k++)
+    {
+      const float *a = f + (gsize) k * hw;
+      const float *g = grad + (gsize) k * hw;
+      double sum_a = 0.0, wk = 0.0;
+      for (int j = 0; j < hw; j++)
+        sum_a += a[j];
+      for (int j = 0; j < hw; j++)
+        {
+          double g1 = g[j], g2 = g1 * g1, g3 = g2 * g1;
+          double denom = 2.0 * g2 + sum_a * g3;
+          /* Eq. 19 as published: no constant in the denominator; where it is
+           * zero the coefficient is zero (g = 0 there, or a degenerate sum). */
+          double alpha = denom != 0.0 ? g2 / denom : 0.0;
+          if (g1 > 0.0)
+            wk += alpha * g1;
+        }
+      w[k] = (float) wk;
+    }
+}
+
+void
+_mcam_xgradcam_weights (const float *f, const float *grad, int c, int hw, float *w)
+{
+  for (int k = 0; k < c; k++)
+    {
+      const float *a = f + (gsize) k * hw;
+      const float *g = grad + (gsize) k * hw;
+      double sum_a = 0.0, s = 0.0;
+      for (int j = 0; j < hw; j++)
+        {
+          sum_a += a[j];
+          s += (double) a[j] * g[j];
+        }
+      w[k] = sum_a != 0.0 ? (float) (s / sum_a) : 0.0f;
+    }
+}
+
+void
+_mcam_weighted_map (const float *f, const float *w, int c, int hw, float *map)
+{
+  g_autofree double *acc = g_new0 (double, hw);
+  for (int k = 0; k < c; k++)
+    {
+      const float *a = f + (gsize) k * hw;
+      if (w[k] == 0.0f)
+        continue;
+      for (int j = 0; j < hw; j++)
+        acc[j] += (double) w[k] * a[j];
+    }
+  for (int j = 0; j < hw; j++)
+    map[j] = (float) acc[j];
+}
+
+void
+_mcam_hirescam_map (const float *f, const float *grad, int c, int hw, float *map)
+{
+  g_autofree double *acc = g_new0 (double, hw);
+  for (gsize i = 0; i < (gsize) c * hw; i++)
+    acc[i % hw] += (double) grad[i] * f[i];
+  for (int j = 0; j < hw; j++)
+    map[j] = (float) acc[j];
+}
+
+void
+_mcam_layercam_map (const float *f, const float *grad, int c, int hw, float *map)
+{
+  g_autofree double *acc = g_new0 (double, hw);
+  for (gsize i = 0; i < (gsize) c * hw; i++)
+    if (grad[i] > 0.0f)
+      acc[i % hw] += (double) grad[i] * f[i];
+  for (int j = 0; j < hw; j++)
+    map[j] = (float) acc[j];
+}
+
+/* The head of the network as a feature → logits function, for Ablation-CAM. */
+static gboolean
+target_head_func (gpointer user_data, const float *features, int batch, float *logits,
+                  GError **error)
+{
+  McamNet *net = user_data;
+  const McamNetInfo *info = mcam_net_get_info (net);
+  gint64 shape[4] = { batch, info->feat_c, info->feat_h, info->feat_w };
+  g_autoptr(McamTensor) in = mcam_tensor_new_view ((float *) features, 4, shape);
+  g_autoptr(McamTensor) out = mcam_net_head_forward (net, in);
+
+  if (out == NULL)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_FAILED,
+                   "The head of %s failed on ablated features", mcam_net_get_path (net));
+      return FALSE;
+    }
+  memcpy (logits, out->data, sizeof (float) * batch * info->n_classes);
+  return TRUE;
+}
+
+static gboolean
+memory_head_func (gpointer user_data, const float *features, int batch, float *logits,
+                  GError **error)
+{
+  McamMemory *mem = user_data;
+  gsize fsize = (gsize) mem->c * mem->h * mem->w;
+
+  for (int b = 0; b < batch; b++)
+    _mcam_memory_head_logits (mem, features + b * fsize, logits + (gsize) b * mem->n_classes);
+  return TRUE;
+}
+
+static McamExplanation *
+explanation_new (McamMethod method, int class_index, int c, int h, int w)
+{
+  McamExplanation *e = g_new0 (McamExplanation, 1);
+  e->method = method;
+  e->class_index = class_index;
+  e->h = h;
+  e->w = w;
+  e->c = c;
+  e->map = g_new0 (float, (gsize) h * w);
+  e->slot = -1;
+  return e;
+}
+
+McamExplanation *
+_mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
+                        const McamExplainOptions *opts, GCancellable *cancellable,
+                        GError **error)
+{
+  McamExplainOptions defaults;
+  int c = a->c, hw = a->h * a->w;
+  const float *f = a->features;
+  gboolean use_memory;
+  g_autoptr(McamExplanation) e = NULL;
+  g_autofree float *grad = NULL;
+  g_autofree float *w = NULL;
+  g_autofree int *channels = NULL;
+  int n_channels = 0;
+
+  if (opts == NULL)
+    {
+      mcam_explain_options_init (&defaults);
+      opts = &defaults;
+    }
+  use_memory = opts->use_memory_classifier;
+
+  if (class_index < 0 || class_index >= a->n_classes)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                   "Class %d is out of range: the model has %d classes",
+                   class_index, a->n_classes);
+      return NULL;
+    }
+  if (use_memory && a->memory == NULL)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                   "%s of the memory classifier needs a memory module, and none is loaded",
+                   mcam_method_get_label (method));
+      return NULL;
+    }
+
+  e = explanation_new (method, class_index, c, a->h, a->w);
+
+  switch (method)
+    {
+    case MCAM_METHOD_GRADCAM:
+    case MCAM_METHOD_GRADCAM_PP:
+    case MCAM_METHOD_HIRESCAM:
+    case MCAM_METHOD_XGRADCAM:
+    case MCAM_METHOD_LAYERCAM:
+    case MCAM_METHOD_EIGENGRADCAM:
+      grad = g_new (float, (gsize) c * hw);
+      if (use_memory)
+        _mcam_grad_memory_head (a->memory, f, class_index, grad);
+      else
+        _mcam_grad_linear_head (mcam_net_get_head_weight (a->net), a->n_classes, c, hw,
+                                class_index, grad);
+      break;
+    default:
+      break;
+    }
+
+  switch (method)
+    {
+    case MCAM_METHOD_GRADCAM:
+    case MCAM_METHOD_GRADCAM_PP:
+    case MCAM_METHOD_XGRADCAM:
+      w = g_new (float, c);
+      if (method == MCAM_METHOD_GRADCAM)
+        _mcam_gradcam_weights (grad, c, hw, w);
+      else if (method == MCAM_METHOD_GRADCAM_PP)
+        _mcam_gradcampp_weights (f, grad, c, hw, w);
+      else
+        _mcam_xgradcam_weights (f, grad, c, hw, w);
+      _mcam_weighted_map (f, w, c, hw, e->map);
+      break;
+
+    case MCAM_METHOD_HIRESCAM:
+      _mcam_hirescam_map (f, grad, c, hw, e->map);
+      break;
+
+    case MCAM_METHOD_LAYERCAM:
+      _mcam_layercam_map (f, grad, c, hw, e->map);
+      break;
+
+    case MCAM_METHOD_EIGENCAM:
+      /* Class-agnostic by definition: the same map for every class and head. */
+      _mcam_eigen_map (f, c, hw, e->map);
+      break;
+
+    case MCAM_METHOD_EIGENGRADCAM:
+      for (gsize i = 0; i < (gsize) c * hw; i++)
+        grad[i] *= f[i];
+      _mcam_eigen_map (grad, c, hw, e->map);
+      break;
+
+    case MCAM_METHOD_ABLATIONCAM:
+      w = g_new0 (float, c);
+      channels = _mcam_top_channels (f, c, hw, opts->top_k_channels, &n_channels);
+      if (use_memory)
+        {
+          if (!_mcam_ablation_weights (memory_head_func, a->memory, f, c, hw, a->n_classes,
+                                       class_index, channels, n_channels, w,
+                                       cancellable, error))
+            return NULL;
+        }
+      else if (!_mcam_ablation_weights (target_head_func, a->net, f, c, hw, a->n_classes,
+                                        class_index, channels, n_channels, w,
+                                        cancellable, error))
+        return NULL;
+      _mcam_weighted_map (f, w, c, hw, e->map);
+      break;
+
+    case MCAM_METHOD_SCORECAM:
+      {
+        McamScorer scorer;
+        const McamNetInfo *info = mcam_net_get_info (a->net);
+        g_autoptr(McamTensor) input = NULL;
+
+        if (opts->image == NULL)
+          {
+            g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                         "Score-CAM re-runs the network on masked copies of the image, "
+                         "and no image was given");
+            return NULL;
+          }
+        input = mcam_image_preprocess (opts->image, &info->preprocess);
+        mcam_scorer_init_net (&scorer, a->net, a->memory, use_memory);
+        w = g_new0 (float, c);
+        channels = _mcam_top_channels (f, c, hw, opts->top_k_channels, &n_channels);
+        if (!_mcam_scorecam_weights (&scorer, input->data, f, c, a->h, a->w, class_index,
+                                     channels, n_channels, w, cancellable, error))
+          return NULL;
+        _mcam_weighted_map (f, w, c, hw, e->map);
+      }
+      break;
+
+    default:
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED,
+                   "“%s” is not a baseline method", mcam_method_get_name (method));
+      return NULL;
+    }
+
+  /* A map without a positive value is all zeros after the ReLU: flagged, never NaN. */
+  e->any_positive = FALSE;
+  for (int j = 0; j < hw; j++)
+    {
+      if (!(e->map[j] > 0.0f) || !isfinite (e->map[j]))
+        e->map[j] = 0.0f;
+      else
+        e->any_positive = TRUE;
+    }
+  e->weights = g_steal_pointer (&w);
+  return g_steal_pointer (&e);
+}
