@@ -265,7 +265,7 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
     case MCAM_METHOD_SCORECAM:
       {
         McamScorer scorer;
-        const McamNetInfo *info = mcam_net_get_info (a->net);
+        const McamNetInfo *info;
         g_autoptr(McamTensor) input = NULL;
 
         if (opts->image == NULL)
@@ -275,6 +275,7 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
                          "and no image was given");
             return NULL;
           }
+        info = mcam_net_get_info (a->net);
         input = mcam_image_preprocess (opts->image, &info->preprocess);
         mcam_scorer_init_net (&scorer, a->net, a->memory, use_memory);
         w = g_new0 (float, c);
