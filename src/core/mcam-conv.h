@@ -45,9 +45,12 @@ typedef struct
   float *bias;     /* [out_c], owned (zeros when the conv had none) */
 } McamConv;
 
+/* 0 when the (padded) input is smaller than the kernel. */
 static inline int
 mcam_conv_out_size (int in, int k, int stride, int pad)
 {
+  if (in < 1 || in + 2 * pad < k)
+    return 0;
   return (in + 2 * pad - k) / stride + 1;
 }
 
