@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Decoding images into packed 8-bit RGB (McamImage).
  *
- * Every format goes through a GdkPixbufLoader fed in chunks, so that the
- * image's size is known from its header before any pixel buffer exists: an
- * image over the pixel limit is refused at that point, without decoding it. */
+ * Every format goes through a GdkPixbufLoader fed in chunks from a mapping
+ * of the file, so that the image's size is known from its header before any
+ * pixel buffer exists: an image over the pixel limit is refused at that
+ * point, without decoding it. gdk-pixbuf accepts some truncated files (JPEG,
+ * BMP, WebP, PNG read incrementally) as complete; those are caught here. */
 
 #include "config.h"
 
 #include <errno.h>
-#include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
@@ -59,19 +63,20 @@ typedef struct
   gboolean too_large;
   int      width;
   int      height;
-} SizeCheck;
+  guint8  *rows_done;   /* one bit per row the loader reported as decoded */
+} LoadState;
 
 static void
 on_size_prepared (GdkPixbufLoader *loader, int width, int height, gpointer user_data)
 {
-  SizeCheck *check = user_data;
+  LoadState *state = user_data;
 
-  check->width = width;
-  check->height = height;
+  state->width = width;
+  state->height = height;
   if (width <= 0 || height <= 0
-      || (guint64) width * (guint64) height > check->max_pixels)
+      || (guint64) width * (guint64) height > state->max_pixels)
     {
-      check->too_large = TRUE;
+      state->too_large = TRUE;
       /* A zero target size makes every gdk-pixbuf loader stop before it
        * allocates the pixel buffer (the same trick gdk_pixbuf_get_file_info
        * uses to read only the header). */
@@ -79,16 +84,106 @@ on_size_prepared (GdkPixbufLoader *loader, int width, int height, gpointer user_
     }
 }
 
-static gboolean
-set_too_large_error (GError **error, const char *path, const SizeCheck *check)
+static void
+on_area_updated (GdkPixbufLoader *loader, int x, int y, int width, int height,
+                 gpointer user_data)
 {
-  g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE,
-               "Image “%s” is too large: %d × %d pixels (%.1f megapixels), "
-               "the limit is %.1f megapixels",
-               path, check->width, check->height,
-               (double) check->width * (double) check->height / 1e6,
-               (double) check->max_pixels / 1e6);
+  LoadState *state = user_data;
+
+  if (state->height <= 0)
+    return;
+  if (state->rows_done == NULL)
+    state->rows_done = g_malloc0 ((gsize) state->height / 8 + 1);
+  for (int r = MAX (y, 0); r < MIN (y + height, state->height); r++)
+    state->rows_done[r / 8] |= (guint8) (1u << (r % 8));
+}
+
+static gboolean
+all_rows_done (const LoadState *state)
+{
+  if (state->rows_done == NULL)
+    return FALSE;
+  for (int r = 0; r < state->height; r++)
+    if (!(state->rows_done[r / 8] & (1u << (r % 8))))
+      return FALSE;
+  return TRUE;
+}
+
+/* libjpeg treats a missing end as a warning and paints the rest gray, and
+ * gdk-pixbuf passes that on as success. So walk the JPEG's markers: the
+ * segments before and between scans carry their length, entropy-coded data
+ * ends at the first 0xFF not followed by 0x00 or a restart marker. A complete
+ * file reaches EOI (0xFFD9); data after it (as some cameras append) is fine. */
+static gboolean
+jpeg_is_complete (const guint8 *d, gsize n)
+{
+  gsize i = 2;
+
+  if (n < 4 || d[0] != 0xFF || d[1] != 0xD8)
+    return FALSE;
+
+  while (i + 1 < n)
+    {
+      guint8 marker;
+
+      if (d[i] != 0xFF)
+        return FALSE;
+      marker = d[i + 1];
+      if (marker == 0xFF)          /* fill byte */
+        {
+          i++;
+          continue;
+        }
+      if (marker == 0xD9)          /* EOI */
+        return TRUE;
+      if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7))
+        {
+          i += 2;
+          continue;
+        }
+      if (i + 3 >= n)
+        return FALSE;
+      i += 2 + ((gsize) d[i + 2] << 8 | d[i + 3]);
+      if (marker == 0xDA)          /* SOS: skip the entropy-coded data */
+        {
+          while (i + 1 < n
+                 && !(d[i] == 0xFF && d[i + 1] != 0x00
+                      && !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7)))
+            i++;
+        }
+    }
   return FALSE;
+}
+
+/* A WebP file is one RIFF chunk whose header gives its length. */
+static gboolean
+webp_is_complete (const guint8 *d, gsize n)
+{
+  guint32 riff_len;
+
+  if (n < 12 || memcmp (d, "RIFF", 4) != 0)
+    return FALSE;
+  riff_len = (guint32) d[4] | (guint32) d[5] << 8 | (guint32) d[6] << 16 | (guint32) d[7] << 24;
+  return (guint64) riff_len + 8 <= n;
+}
+
+/* Some loaders accept a file that ends early and return an image partly
+ * unpainted. Catch that for the formats where it can be told for sure. */
+static gboolean
+image_is_complete (GdkPixbufLoader *loader, const LoadState *state,
+                   const guint8 *data, gsize length)
+{
+  GdkPixbufFormat *format = gdk_pixbuf_loader_get_format (loader);
+  const char *name = format ? gdk_pixbuf_format_get_name (format) : "";
+
+  if (g_str_equal (name, "jpeg"))
+    return jpeg_is_complete (data, length);
+  if (g_str_equal (name, "webp"))
+    return webp_is_complete (data, length);
+  /* PNG and BMP decode row by row: every row must have been decoded. */
+  if (g_str_equal (name, "png") || g_str_equal (name, "bmp"))
+    return all_rows_done (state);
+  return TRUE;
 }
 
 /* Packs a pixbuf (RGB or RGBA, any rowstride) into our RGB layout,
@@ -133,80 +228,95 @@ image_from_pixbuf (GdkPixbuf *pixbuf)
   return img;
 }
 
+static gboolean
+set_too_large_error (GError **error, const char *path, const LoadState *state)
+{
+  g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE,
+               "Image “%s” is too large: %d × %d pixels (%.1f megapixels), "
+               "the limit is %.1f megapixels",
+               path, state->width, state->height,
+               (double) state->width * (double) state->height / 1e6,
+               (double) state->max_pixels / 1e6);
+  return FALSE;
+}
+
 McamImage *
 mcam_image_load (const char *path, guint64 max_pixels, GError **error)
 {
+  g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(GdkPixbufLoader) loader = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GdkPixbuf) oriented = NULL;
-  g_autofree guint8 *buffer = NULL;
+  LoadState state = { 0 };
+  struct stat st;
+  int fd;
+  const guint8 *data;
+  gsize length, offset = 0;
   GdkPixbuf *pixbuf;
-  SizeCheck check = { 0, FALSE, 0, 0 };
-  gboolean wrote_any = FALSE;
   gboolean ok = TRUE;
-  FILE *file;
+  McamImage *img = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  check.max_pixels = max_pixels ? max_pixels : MCAM_IMAGE_MAX_PIXELS_DEFAULT;
+  state.max_pixels = max_pixels ? max_pixels : MCAM_IMAGE_MAX_PIXELS_DEFAULT;
 
-  file = g_fopen (path, "rb");
-  if (file == NULL)
+  /* Mapped, not read: the header is all that is touched when the image is
+   * refused, and a huge file costs no memory. */
+  fd = g_open (path, O_RDONLY, 0);
+  if (fd < 0)
     {
       int saved = errno;
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
                    "Cannot open image “%s”: %s", path, g_strerror (saved));
       return NULL;
     }
-
-  loader = gdk_pixbuf_loader_new ();
-  g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), &check);
-
-  buffer = g_malloc (64 * 1024);
-  while (ok && !check.too_large)
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
-      size_t n = fread (buffer, 1, 64 * 1024, file);
-
-      if (n == 0)
-        {
-          if (ferror (file))
-            {
-              int saved = errno;
-              fclose (file);
-              gdk_pixbuf_loader_close (loader, NULL);
-              g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
-                           "Cannot read image “%s”: %s", path, g_strerror (saved));
-              return NULL;
-            }
-          break;
-        }
-      wrote_any = TRUE;
-      ok = gdk_pixbuf_loader_write (loader, buffer, n, &local_error);
+      close (fd);
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
+                   "Cannot open image “%s”: not a regular file", path);
+      return NULL;
     }
-  fclose (file);
-
-  if (check.too_large)
+  mapped = g_mapped_file_new_from_fd (fd, FALSE, &local_error);
+  close (fd);   /* the mapping keeps its own reference to the file */
+  if (mapped == NULL)
     {
-      gdk_pixbuf_loader_close (loader, NULL);
-      return set_too_large_error (error, path, &check), NULL;
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
+                   "Cannot read image “%s”: %s", path, local_error->message);
+      return NULL;
     }
-
-  if (!wrote_any)
+  data = (const guint8 *) g_mapped_file_get_contents (mapped);
+  length = g_mapped_file_get_length (mapped);
+  if (length == 0)
     {
-      gdk_pixbuf_loader_close (loader, NULL);
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
                    "Cannot read image “%s”: the file is empty", path);
       return NULL;
     }
 
-  if (ok)
+  loader = gdk_pixbuf_loader_new ();
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), &state);
+  g_signal_connect (loader, "area-updated", G_CALLBACK (on_area_updated), &state);
+
+  while (ok && !state.too_large && offset < length)
+    {
+      gsize n = MIN (length - offset, 64 * 1024);
+
+      ok = gdk_pixbuf_loader_write (loader, data + offset, n, &local_error);
+      offset += n;
+    }
+
+  if (ok && !state.too_large)
     ok = gdk_pixbuf_loader_close (loader, &local_error);
   else
     gdk_pixbuf_loader_close (loader, NULL);
 
   /* Some loaders (TIFF) only learn the size when the loader is closed. */
-  if (check.too_large)
-    return set_too_large_error (error, path, &check), NULL;
+  if (state.too_large)
+    {
+      set_too_large_error (error, path, &state);
+      goto out;
+    }
 
   if (!ok)
     {
@@ -218,15 +328,15 @@ mcam_image_load (const char *path, guint64 max_pixels, GError **error)
       g_set_error (error, MCAM_ERROR, code,
                    "Cannot decode image “%s”: %s", path,
                    local_error ? local_error->message : "unknown error");
-      return NULL;
+      goto out;
     }
 
   pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);   /* borrowed */
-  if (pixbuf == NULL)
+  if (pixbuf == NULL || !image_is_complete (loader, &state, data, length))
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
-                   "Cannot decode image “%s”: the file holds no complete image", path);
-      return NULL;
+                   "Cannot decode image “%s”: the file is truncated or damaged", path);
+      goto out;
     }
 
   if (gdk_pixbuf_get_bits_per_sample (pixbuf) != 8
@@ -234,7 +344,7 @@ mcam_image_load (const char *path, guint64 max_pixels, GError **error)
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED,
                    "Cannot decode image “%s”: unsupported pixel layout", path);
-      return NULL;
+      goto out;
     }
 
   /* EXIF orientation (JPEG, TIFF): rotate/flip so the image stands as the
@@ -244,8 +354,12 @@ mcam_image_load (const char *path, guint64 max_pixels, GError **error)
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_FAILED,
                    "Cannot apply the orientation of image “%s”: out of memory", path);
-      return NULL;
+      goto out;
     }
 
-  return image_from_pixbuf (oriented);
+  img = image_from_pixbuf (oriented);
+
+out:
+  g_free (state.rows_done);
+  return img;
 }
