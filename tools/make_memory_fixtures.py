@@ -165,5 +165,65 @@ def main():
     print("slots chosen:", slot.tolist())
 
 
+def bottleneck():
+    """A memory for tests/fixtures/net-bottleneck.safetensors (f: 64x4x4, 4
+    classes), and the read-out of the features in net-bottleneck-expected
+    (the C test runs the backbone itself on the same inputs)."""
+    t, _ = st_io.load(os.path.join(OUT, "net-bottleneck-expected.safetensors"))
+    net, _ = st_io.load(os.path.join(OUT, "net-bottleneck.safetensors"))
+    feats = torch.from_numpy(t["features"]).to(torch.float64)
+    Bn, cc, hh, ww = feats.shape
+    NN, CC, s = 8, 4, 10.0
+    g = torch.Generator().manual_seed(11)
+    f32 = torch.float32
+    # Slots drawn around the features so that addresses are not trivial.
+    fmean = feats.mean(0).to(f32)
+    S = torch.relu(fmean + 0.5 * torch.randn(NN, cc, hh, ww, generator=g, dtype=f32))
+    K = S.mean(dim=(2, 3)) + 0.05 * torch.randn(NN, cc, generator=g, dtype=f32)
+    V = torch.randn(NN, cc, generator=g, dtype=f32)
+    params = {
+        "memory.S": S, "memory.K": K, "memory.V": V,
+        "memory.G.0.weight": torch.randn(cc, CC, generator=g, dtype=f32) * 0.5,
+        "memory.G.0.bias": torch.randn(cc, generator=g, dtype=f32) * 0.1,
+        "memory.G.2.weight": torch.randn(cc, cc, generator=g, dtype=f32) * 0.2,
+        "memory.G.2.bias": torch.randn(cc, generator=g, dtype=f32) * 0.1,
+        "memory.fc.weight": torch.randn(CC, 2 * cc, generator=g, dtype=f32) * 0.3,
+        "memory.fc.bias": torch.randn(CC, generator=g, dtype=f32) * 0.1,
+    }
+    meta = {"mcam.format": "1", "mcam.memory.scale": str(s), "mcam.memory.init": "random"}
+    st_io.save(os.path.join(OUT, "memory-bottleneck.safetensors"), params, metadata=meta,
+               dtype=np.float32)
+    st_io.save(os.path.join(OUT, "memory-bottleneck-otherfp.safetensors"), params,
+               metadata=dict(meta, **{"mcam.memory.backbone": "0123456789abcdef"}),
+               dtype=np.float32)
+
+    d = torch.float64
+    P = {k: v.to(d) for k, v in params.items()}
+    q = feats.mean(dim=(2, 3))
+    p = addr(q, P["memory.K"], s)
+    p_s = addr(feats.reshape(Bn, -1), P["memory.S"].reshape(NN, -1), s)
+    v = p @ P["memory.V"]
+    z = torch.cat([v, q], 1) @ P["memory.fc.weight"].T + P["memory.fc.bias"]
+    G = torch.relu(torch.eye(CC, dtype=d) @ P["memory.G.0.weight"].T + P["memory.G.0.bias"])
+    G = G @ P["memory.G.2.weight"].T + P["memory.G.2.bias"]
+    p_value = addr(G, P["memory.V"], s)
+
+    # every slot's maps, so the C test can pick the slot it searched
+    Sd = P["memory.S"]
+    tau = cos(feats.reshape(Bn, 1, cc, -1), Sd.reshape(1, NN, cc, -1))      # [B, N, c]
+    mcam_maps = torch.relu((torch.exp(tau)[..., None, None] * feats[:, None]).sum(2))
+    a = Sd.mean(dim=(2, 3))
+    dd = a - a.mean(0, keepdim=True)                                          # [N, c]
+    zz = (dd - dd.mean(1, keepdim=True)) / (dd.std(1, unbiased=False, keepdim=True) + 1e-8)
+    prof_maps = torch.relu((torch.exp(zz)[None, :, :, None, None] * feats[:, None]).sum(2))
+    W = torch.from_numpy(net["fc.weight"]).to(d)
+    cam_maps = torch.relu(torch.einsum("kc,bchw->bkhw", W, feats))           # [B, C, h, w]
+    st_io.save(os.path.join(OUT, "memory-bottleneck-expected.safetensors"), {
+        "q": q, "p": p, "p_s": p_s, "v": v, "z": z, "p_value": p_value,
+        "mcam_maps": mcam_maps, "profile_maps": prof_maps, "cam_maps": cam_maps,
+    }, dtype=np.float32)
+
+
 if __name__ == "__main__":
     main()
+    bottleneck()

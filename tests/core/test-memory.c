@@ -312,6 +312,130 @@ test_load_errors (void)
   g_assert_nonnull (error);
 }
 
+
+/* The whole path on a real (tiny) backbone: the C engine's features feed the
+ * memory; every read-out and map against PyTorch on the same inputs. */
+static void
+test_analysis_bottleneck (void)
+{
+  g_autofree char *net_path = mcam_test_fixture ("net-bottleneck.safetensors");
+  g_autofree char *mem_path = mcam_test_fixture ("memory-bottleneck.safetensors");
+  g_autofree char *in_path = mcam_test_fixture ("net-bottleneck-expected.safetensors");
+  g_autofree char *exp_path = mcam_test_fixture ("memory-bottleneck-expected.safetensors");
+  g_autoptr(GError) error = NULL;
+
+  g_autoptr(McamNet) net = mcam_net_load (net_path, &error);
+  g_assert_no_error (error);
+  g_autoptr(McamMemory) mem = mcam_memory_load (mem_path, net, &error);
+  g_assert_no_error (error);
+  g_autoptr(McamSafetensors) in = mcam_safetensors_open (in_path, &error);
+  g_assert_no_error (error);
+  g_autoptr(McamSafetensors) st = mcam_safetensors_open (exp_path, &error);
+  g_assert_no_error (error);
+  g_autoptr(McamTensor) X = expected (in, "input");
+  g_autoptr(McamTensor) P = expected (st, "p");
+  g_autoptr(McamTensor) PS = expected (st, "p_s");
+  g_autoptr(McamTensor) Z = expected (st, "z");
+  g_autoptr(McamTensor) PV = expected (st, "p_value");
+  g_autoptr(McamTensor) MM = expected (st, "mcam_maps");
+  g_autoptr(McamTensor) MP = expected (st, "profile_maps");
+  g_autoptr(McamTensor) CM = expected (st, "cam_maps");
+  int B = (int) X->shape[0], N = mem->n_slots, C = mem->n_classes;
+  gsize hw = (gsize) mem->h * mem->w, in_n = X->n / B;
+
+  for (int b = 0; b < B; b++)
+    {
+      gint64 shape[4] = { 1, X->shape[1], X->shape[2], X->shape[3] };
+      g_autoptr(McamTensor) x = mcam_tensor_new_view (X->data + b * in_n, 4, shape);
+      g_autoptr(McamAnalysis) a = mcam_analysis_new_from_input (net, mem, x, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (a->n_slots, ==, N);
+      assert_close ("p", a->p, P->data + b * N, N);
+      assert_close ("p_s", a->p_s, PS->data + b * N, N);
+      assert_close ("z", a->memory_logits, Z->data + b * C, C);
+
+      for (int k = 0; k < C; k++)
+        {
+          McamExplainOptions opts;
+          mcam_explain_options_init (&opts);
+          opts.seed = (guint64) b * 7 + k;
+
+          g_autoptr(McamExplanation) e = mcam_explain (a, k, MCAM_METHOD_MCAM, &opts, NULL,
+                                                       &error);
+          g_assert_no_error (error);
+          int best = 0;
+          for (int i = 1; i < N; i++)
+            if (e->delta[i] > e->delta[best])
+              best = i;
+          g_assert_cmpint (e->slot, ==, best);
+          assert_close ("p' of the class", e->p_value, PV->data + k * N, N);
+          assert_close ("mcam map", e->map, MM->data + ((gsize) b * N + e->slot) * hw, hw);
+
+          opts.slot = (k + 3) % N;    /* an imposed slot */
+          g_autoptr(McamExplanation) pe = mcam_explain (a, k, MCAM_METHOD_MCAM_PROFILE, &opts,
+                                                        NULL, &error);
+          g_assert_no_error (error);
+          g_assert_cmpint (pe->slot, ==, opts.slot);
+          assert_close ("profile map", pe->map, MP->data + ((gsize) b * N + pe->slot) * hw, hw);
+
+          g_autoptr(McamExplanation) ce = mcam_explain (a, k, MCAM_METHOD_CAM, &opts, NULL,
+                                                        &error);
+          g_assert_no_error (error);
+          g_assert_cmpint (ce->slot, ==, -1);
+          assert_close ("cam map", ce->map, CM->data + ((gsize) b * C + k) * hw, hw);
+        }
+
+      /* Bad requests are errors, not crashes. */
+      g_assert_null (mcam_explain (a, C, MCAM_METHOD_MCAM, NULL, NULL, &error));
+      g_assert_error (error, MCAM_ERROR, MCAM_ERROR_USAGE);
+      g_clear_error (&error);
+    }
+
+  /* Without a memory the M-CAM methods say what is missing. */
+  g_autoptr(McamTensor) x0 = mcam_tensor_new_view (X->data, 4,
+                                                   (gint64[]) { 1, X->shape[1], X->shape[2],
+                                                                X->shape[3] });
+  g_autoptr(McamAnalysis) plain = mcam_analysis_new_from_input (net, NULL, x0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (plain->p);
+  g_assert_null (mcam_explain (plain, 0, MCAM_METHOD_MCAM_PROFILE, NULL, NULL, &error));
+  g_assert_error (error, MCAM_ERROR, MCAM_ERROR_USAGE);
+  g_assert_nonnull (strstr (error->message, "memory"));
+}
+
+/* A memory made for another backbone is refused, and the message says why. */
+static void
+test_mismatch (void)
+{
+  g_autofree char *net_path = mcam_test_fixture ("net-bottleneck.safetensors");
+  g_autofree char *other = mcam_test_fixture ("memory-bottleneck-otherfp.safetensors");
+  g_autofree char *tiny = mcam_test_fixture ("memory-tiny.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamNet) net = mcam_net_load (net_path, &error);
+  g_assert_no_error (error);
+
+  g_assert_null (mcam_memory_load (other, net, &error));
+  g_assert_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "different backbone"));
+  g_assert_nonnull (strstr (error->message, "memory-bottleneck-otherfp.safetensors"));
+  g_clear_error (&error);
+
+  /* Without a net the same file loads (only the shapes can be checked later). */
+  g_autoptr(McamMemory) loose = mcam_memory_load (other, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_null (mcam_memory_load (tiny, net, &error));
+  g_assert_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "6×3×4"));
+  g_clear_error (&error);
+
+  /* The same fingerprint is accepted. */
+  g_hash_table_insert (loose->metadata, g_strdup ("mcam.memory.backbone"),
+                       g_strdup (mcam_net_get_info (net)->fingerprint));
+  g_assert_true (mcam_memory_check_net (loose, net, other, &error));
+  g_assert_no_error (error);
+}
+
 /* Two classes, two slots, c = 4, features whose channel 0 or 1 dominates:
  * p follows the image, G(e_c) addresses slot c. */
 static McamMemory *
@@ -450,6 +574,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/memory/search-known", test_search_known);
   g_test_add_func ("/mcam/memory/map-analytic", test_map_analytic);
   g_test_add_func ("/mcam/memory/save-load", test_save_load);
+  g_test_add_func ("/mcam/memory/mismatch", test_mismatch);
+  g_test_add_func ("/mcam/analysis/bottleneck", test_analysis_bottleneck);
   g_test_add_func ("/mcam/health/pearson", test_pearson);
   g_test_add_func ("/mcam/health/unused", test_health_unused);
   g_test_add_func ("/mcam/health/class-agnostic", test_health_agnostic);
