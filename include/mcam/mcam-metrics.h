@@ -131,4 +131,34 @@ gboolean mcam_pointing_hit (const McamBox *boxes, int n_boxes, int class_index,
 int      mcam_bias_lens_landing (const McamBox *boxes, int n_boxes, int class_index,
                                  int x, int y, double tolerance);
 
+/* The pointing game and the bias lens over many (image, class) pairs. Only
+ * pairs whose image has a box of the class count (the game needs one). */
+typedef struct
+{
+  int  n_classes;
+  int  total_pairs;
+  int  total_hits;
+  int *pairs;     /* [C] pairs per class */
+  int *hits;      /* [C] pointing hits per class */
+  /* [C, C + 2] landing counts: column j < C, on an object of class j (j = the
+   * class itself: its own object); column C, background; column C + 1, a map
+   * with no positive value (no peak to speak of; also a pointing miss). */
+  int *landing;
+} McamPointingTally;
+
+#define MCAM_LANDING_BACKGROUND(t) ((t)->n_classes)
+#define MCAM_LANDING_NO_MAP(t)     ((t)->n_classes + 1)
+
+McamPointingTally *mcam_pointing_tally_new  (int n_classes);
+void               mcam_pointing_tally_free (McamPointingTally *t);
+/* map [height, width] in the image's pixels (boxes are in the same pixels).
+ * Returns the landing column, or -1 when the pair does not count. */
+int                mcam_pointing_tally_add  (McamPointingTally *t, const McamBox *boxes,
+                                             int n_boxes, int class_index, const float *map,
+                                             int width, int height, double tolerance);
+/* Hit rate in [0,1] of one class, or of all pairs (class_index = -1); NAN without pairs. */
+double             mcam_pointing_tally_rate (const McamPointingTally *t, int class_index);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McamPointingTally, mcam_pointing_tally_free)
+
 G_END_DECLS

@@ -404,3 +404,67 @@ mcam_bias_lens_landing (const McamBox *boxes, int n_boxes, int class_index,
     }
   return best;
 }
+
+/* ---- tallies ---- */
+
+McamPointingTally *
+mcam_pointing_tally_new (int n_classes)
+{
+  McamPointingTally *t = g_new0 (McamPointingTally, 1);
+  t->n_classes = n_classes;
+  t->pairs = g_new0 (int, n_classes);
+  t->hits = g_new0 (int, n_classes);
+  t->landing = g_new0 (int, (gsize) n_classes * (n_classes + 2));
+  return t;
+}
+
+void
+mcam_pointing_tally_free (McamPointingTally *t)
+{
+  if (t == NULL)
+    return;
+  g_free (t->pairs);
+  g_free (t->hits);
+  g_free (t->landing);
+  g_free (t);
+}
+
+int
+mcam_pointing_tally_add (McamPointingTally *t, const McamBox *boxes, int n_boxes,
+                         int class_index, const float *map, int width, int height,
+                         double tolerance)
+{
+  gboolean has_box = FALSE;
+  int x, y, column;
+
+  g_return_val_if_fail (class_index >= 0 && class_index < t->n_classes, -1);
+  for (int i = 0; i < n_boxes; i++)
+    has_box |= boxes[i].class_index == class_index;
+  if (!has_box)
+    return -1;
+
+  t->pairs[class_index]++;
+  t->total_pairs++;
+  if (!mcam_map_peak (map, width, height, &x, &y))
+    column = MCAM_LANDING_NO_MAP (t);
+  else
+    {
+      int landing = mcam_bias_lens_landing (boxes, n_boxes, class_index, x, y, tolerance);
+      column = landing >= 0 ? landing : MCAM_LANDING_BACKGROUND (t);
+      if (landing == class_index)
+        {
+          t->hits[class_index]++;
+          t->total_hits++;
+        }
+    }
+  t->landing[(gsize) class_index * (t->n_classes + 2) + column]++;
+  return column;
+}
+
+double
+mcam_pointing_tally_rate (const McamPointingTally *t, int class_index)
+{
+  if (class_index < 0)
+    return t->total_pairs ? (double) t->total_hits / t->total_pairs : NAN;
+  return t->pairs[class_index] ? (double) t->hits[class_index] / t->pairs[class_index] : NAN;
+}
