@@ -487,10 +487,19 @@ mcam_health_verdict (const McamHealth *h, double map_sum_r)
     return isnan (map_sum_r) ? g_strdup ("no health figures")
                              : g_strdup_printf ("this map depends on the class (r = %.2f "
                                                 "with the channel sum)", map_sum_r);
+
+  g_autoptr(GString) s = g_string_new (NULL);
+  if (!isnan (h->reliance_max))
+    g_string_append (s, "healthy: the classifier uses the memory");
+  else
+    g_string_append (s, "no stored figures on how much the classifier uses the memory");
   if (h->distinct_slots > 0)
-    return g_strdup_printf ("healthy: the classifier uses the memory, %d of %d classes have "
-                            "their own slot", h->distinct_slots, h->n_classes);
-  return g_strdup ("healthy");
+    g_string_append_printf (s, "; %d of %d classes have their own slot", h->distinct_slots,
+                            h->n_classes);
+  if (!isnan (map_sum_r))
+    g_string_append_printf (s, "; this map depends on the class (r = %.2f with the channel "
+                            "sum)", map_sum_r);
+  return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
 static void
