@@ -70,13 +70,14 @@ mcam_overlay_render (const McamImage *img, const float *map,
   g_return_val_if_fail (img != NULL && map != NULL, NULL);
   g_return_val_if_fail ((unsigned) cm < MCAM_N_COLORMAPS, NULL);
 
-  /* Opacity in 1/256 steps keeps the blend in integers:
-   * out = ((256 − α)·image + α·colour + 128) / 256. */
+  /* Opacity in 1/65536 steps keeps the blend in integers, within 0.01 of
+   * the exact value before rounding:
+   * out = ((65536 − α)·image + α·colour + 32768) / 65536. */
   if (!(opacity > 0.0))
     opacity = 0.0;
   if (opacity > 1.0)
     opacity = 1.0;
-  alpha = (int) lround (opacity * 256.0);
+  alpha = (int) lround (opacity * 65536.0);
 
   surface = new_rgb24 (img->width, img->height);
   if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
@@ -98,7 +99,7 @@ mcam_overlay_render (const McamImage *img, const float *map,
 
           mcam_colormap_lookup (cm, m[x], c);
           for (int k = 0; k < 3; k++)
-            out[k] = (guint8) (((256 - alpha) * src[k] + alpha * c[k] + 128) >> 8);
+            out[k] = (guint8) (((guint32) (65536 - alpha) * src[k] + (guint32) alpha * c[k] + 32768u) >> 16);
           put_rgb24 (row, x, out[0], out[1], out[2]);
         }
     }
