@@ -359,6 +359,19 @@ find_class (McamDataset *ds, const char *name)
   return -1;
 }
 
+/* "a, b, c" — the first 20 class names, for error messages. */
+static char *
+classes_summary (McamDataset *ds)
+{
+  GString *s = g_string_new (NULL);
+
+  for (int c = 0; c < ds->n_classes && c < 20; c++)
+    g_string_append_printf (s, "%s%s", c > 0 ? ", " : "", ds->classes[c]);
+  if (ds->n_classes > 20)
+    g_string_append_printf (s, ", … (%d in all)", ds->n_classes);
+  return g_string_free (s, FALSE);
+}
+
 gboolean
 mcam_dataset_load_labels (McamDataset *ds, const char *csv, GError **error)
 {
@@ -432,10 +445,10 @@ mcam_dataset_load_labels (McamDataset *ds, const char *csv, GError **error)
             c = find_class (ds, *l);
             if (c < 0)
               {
+                g_autofree char *known = classes_summary (ds);
                 g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
-                             "%s:%d: unknown class '%s' (the model's classes: %s%s)", csv,
-                             lineno, *l, ds->n_classes > 0 ? ds->classes[0] : "",
-                             ds->n_classes > 1 ? ", …" : "");
+                             "%s:%d: unknown class '%s' (the model's classes: %s)", csv,
+                             lineno, *l, known);
                 return FALSE;
               }
             row[c] = 1.0f;
@@ -505,8 +518,10 @@ mcam_dataset_load_boxes (McamDataset *ds, const char *csv, GError **error)
       box.class_index = find_class (ds, g_ptr_array_index (f, 1));
       if (box.class_index < 0)
         {
-          g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT, "%s:%d: unknown class '%s'",
-                       csv, lineno, (char *) g_ptr_array_index (f, 1));
+          g_autofree char *known = classes_summary (ds);
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
+                       "%s:%d: unknown class '%s' (the model's classes: %s)", csv, lineno,
+                       (char *) g_ptr_array_index (f, 1), known);
           return FALSE;
         }
       for (int k = 0; k < 4; k++)
