@@ -174,7 +174,7 @@ image_is_complete (GdkPixbufLoader *loader, const LoadState *state,
                    const guint8 *data, gsize length)
 {
   GdkPixbufFormat *format = gdk_pixbuf_loader_get_format (loader);
-  const char *name = format ? gdk_pixbuf_format_get_name (format) : "";
+  g_autofree char *name = format ? gdk_pixbuf_format_get_name (format) : g_strdup ("");
 
   if (g_str_equal (name, "jpeg"))
     return jpeg_is_complete (data, length);
