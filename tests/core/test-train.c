@@ -593,6 +593,66 @@ test_cancel (void)
   synth_clear (&s);
 }
 
+/* Benchmark (only with -m perf; never asserts time): seconds per epoch per
+ * 1,000 images on cached features, for the setups of docs/BENCHMARKS.md. */
+typedef struct
+{
+  const char *what;
+  int c, h, w, C, N;
+} PerfSetup;
+
+static void
+perf_one (const PerfSetup *ps, int threads)
+{
+  const int n = 1024;
+  gsize D = (gsize) ps->c * ps->h * ps->w;
+  int C = ps->C;
+  g_autofree float *f = g_new (float, n * D);
+  g_autofree float *y = g_new0 (float, (gsize) n * C);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamMemory) m = NULL;
+  g_autoptr(McamTrainer) tr = NULL;
+  McamTrainOptions opt;
+  GRand *r = g_rand_new_with_seed (9);
+  gint64 t0, t1;
+
+  mcam_blas_set_threads (threads);
+  for (gsize j = 0; j < n * D; j++)
+    f[j] = (float) fmax (0.0, g_rand_double_range (r, -1.0, 1.0));
+  for (int i = 0; i < n; i++)
+    y[(gsize) i * C + g_rand_int_range (r, 0, C)] = 1.0f;
+  g_rand_free (r);
+
+  mcam_train_options_init (&opt);
+  opt.epochs = 2;
+  t0 = g_get_monotonic_time ();
+  m = mcam_train_init_memory (ps->N, ps->c, ps->h, ps->w, C, f, y, n, &opt, &error);
+  g_assert_no_error (error);
+  t1 = g_get_monotonic_time ();
+  tr = mcam_trainer_new (m, &opt);
+  g_assert_true (mcam_trainer_run (tr, f, y, n, NULL, NULL, NULL, &error));
+  g_test_message ("%s: init %.2f s, epoch %.3f s per 1000 images (batch 128, %d "
+                  "thread(s), OpenBLAS %s)", ps->what, (t1 - t0) / 1e6,
+                  (g_get_monotonic_time () - t1) / 1e6 / opt.epochs * 1000.0 / n,
+                  mcam_blas_get_threads (), mcam_blas_get_core ());
+}
+
+static void
+test_perf (void)
+{
+  static const PerfSetup setups[] = {
+    { "resnet18-like c=512 7x7, C=10, N=64", 512, 7, 7, 10, 64 },
+    { "resnet18-like c=512 7x7, C=80, N=64", 512, 7, 7, 80, 64 },
+    { "demo c=256 8x8, C=10, N=10", 256, 8, 8, 10, 10 },
+    { "demo c=256 8x8, C=10, N=64", 256, 8, 8, 10, 64 },
+  };
+
+  for (int threads = 1; threads <= 2; threads++)
+    for (gsize k = 0; k < G_N_ELEMENTS (setups); k++)
+      perf_one (&setups[k], threads);
+  mcam_blas_set_threads (1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -606,5 +666,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/train/deterministic", test_deterministic);
   g_test_add_func ("/mcam/train/random-init", test_random_init);
   g_test_add_func ("/mcam/train/cancel", test_cancel);
+  if (g_test_perf ())
+    g_test_add_func ("/mcam/train/perf", test_perf);
   return g_test_run ();
 }
