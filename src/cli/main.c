@@ -19,6 +19,7 @@ static const McamCommand commands[] = {
   { "info",     mcam_cmd_info,     "describe a model file (or --system: BLAS and CPU)" },
   { "explain",  mcam_cmd_explain,  "explain one class of an image: M-CAM map, memory read-out, overlay" },
   { "train",    mcam_cmd_train,    "train a memory module for a backbone on labelled images" },
+  { "eval",     mcam_cmd_eval,     "explanation quality on labelled images: pointing game, bias lens, Average Drop, ..." },
   { NULL, NULL, NULL }
 };
 

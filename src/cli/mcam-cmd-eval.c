@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* mcam eval --model MODEL [--memory MEM] --images DIR --labels CSV [--boxes CSV]
+ *           [--methods mcam,mcam-profile,cam,...] [--metrics pointing,drop,...]
+ *           [--fill black|mean|blur] [--timing] [--json]
+ *
+ * Explanation quality over a labelled image set (DESIGN 5): per method, the
+ * pointing game and the bias lens over every (image, present class) pair,
+ * Average Drop / Increase in Confidence and the other metrics on request,
+ * and the mAP of the target network and of the memory classifier. */
+
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mcam-eval.h"
+
+static const char *const metric_names[MCAM_EVAL_N_METRICS] = {
+  "pointing", "drop", "deletion", "road", "infidelity", "sensitivity",
+};
+
+const char *
+mcam_eval_metric_name (McamEvalMetric m)
+{
+  for (int i = 0; i < MCAM_EVAL_N_METRICS; i++)
+    if (m == (1u << i))
+      return metric_names[i];
+  return NULL;
+}
+
+static gboolean
+parse_metrics (const char *spec, guint *out, GError **error)
+{
+  g_auto(GStrv) parts = g_strsplit (spec, ",", -1);
+  *out = 0;
+  for (int i = 0; parts[i]; i++)
+    {
+      const char *p = g_strstrip (parts[i]);
+      gboolean found = FALSE;
+      if (*p == '\0')
+        continue;
+      if (strcmp (p, "all") == 0)
+        {
+          *out |= (1u << MCAM_EVAL_N_METRICS) - 1;
+          continue;
+        }
+      /* The bias lens comes with the pointing game; accept its name too. */
+      if (strcmp (p, "lens") == 0 || strcmp (p, "bias-lens") == 0)
+        p = "pointing";
+      for (int k = 0; k < MCAM_EVAL_N_METRICS; k++)
+        if (strcmp (p, metric_names[k]) == 0)
+          {
+            *out |= 1u << k;
+            found = TRUE;
+          }
+      if (!found)
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                       "unknown metric “%s”; one of pointing (with the bias lens), drop "
+                       "(Average Drop and Increase in Confidence), deletion (and insertion), "
+                       "road, infidelity, sensitivity, or all", p);
+          return FALSE;
+        }
+    }
+  if (*out == 0)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE, "--metrics names no metric");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+eval_method_free (gpointer p)
+{
+  McamEvalMethod *m = p;
+  mcam_pointing_tally_free (m->tally);
+  g_array_unref (m->Y);
+  g_array_unref (m->O);
+  g_free (m);
+}
+
+/* "gradcam,cam,gradcam:memory": a baseline with ":memory" explains the
+ * memory classifier instead of the target network. */
+static gboolean
+parse_methods (const char *spec, McamMemory *memory, int n_classes, GPtrArray *out,
+               GError **error)
+{
+  g_auto(GStrv) parts = g_strsplit (spec, ",", -1);
+  for (int i = 0; parts[i]; i++)
+    {
+      char *p = g_strstrip (parts[i]);
+      gboolean memory_head = FALSE;
+      char *colon;
+      McamMethod method;
+      McamEvalMethod *m;
+
+      if (*p == '\0')
+        continue;
+      colon = strchr (p, ':');
+      if (colon != NULL)
+        {
+          if (strcmp (colon + 1, "memory") != 0)
+            {
+              g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                           "“%s”: the only suffix is “:memory” (explain the memory "
+                           "classifier)", p);
+              return FALSE;
+            }
+          *colon = '\0';
+          memory_head = TRUE;
+        }
+      if (!mcam_method_from_name (p, &method))
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                       "unknown method “%s”; one of mcam, mcam-profile, cam, gradcam, "
+                       "gradcam++, hirescam, xgradcam, layercam, eigencam, eigengradcam, "
+                       "ablationcam, scorecam", p);
+          return FALSE;
+        }
+      if ((mcam_method_needs_memory (method) || memory_head) && memory == NULL)
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                       "%s needs a memory module, and none is loaded; give --memory FILE",
+                       mcam_method_get_name (method));
+          return FALSE;
+        }
+      if (memory_head && (mcam_method_needs_memory (method) || method == MCAM_METHOD_CAM))
+        memory_head = FALSE;   /* these have one meaning only */
+      m = g_new0 (McamEvalMethod, 1);
+      m->method = method;
+      m->memory_head = memory_head;
+      m->tally = mcam_pointing_tally_new (n_classes);
+      m->Y = g_array_new (FALSE, FALSE, sizeof (double));
+      m->O = g_array_new (FALSE, FALSE, sizeof (double));
+      g_ptr_array_add (out, m);
+    }
+  if (out->len == 0)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE, "--methods names no method");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* An explanation as a function of the input, for Max-Sensitivity. */
+typedef struct
+{
+  McamNet                  *net;
+  McamMemory               *memory;
+  McamMethod                method;
+  const McamExplainOptions *opts;
+  int                       H, W;
+} SensitivityData;
+
+static gboolean
+explain_input (gpointer user_data, const float *x, int class_index, float *map,
+               GCancellable *cancellable, GError **error)
+{
+  SensitivityData *d = user_data;
+  gint64 shape[4] = { 1, 3, d->H, d->W };
+  g_autoptr(McamTensor) in = mcam_tensor_new_view ((float *) x, 4, shape);
+  g_autoptr(McamAnalysis) a = mcam_analysis_new_from_input (d->net, d->memory, in,
+                                                            cancellable, error);
+  g_autoptr(McamExplanation) e = NULL;
+
+  if (a == NULL)
+    return FALSE;
+  e = mcam_explain (a, class_index, d->method, d->opts, cancellable, error);
+  if (e == NULL)
+    return FALSE;
+  mcam_map_upsample (e->map, e->h, e->w, map, d->H, d->W);
+  mcam_map_normalize (map, (gsize) d->H * d->W);
+  return TRUE;
+}
+
+static const double road_fractions[] = { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9 };
+
+/* Every metric of one (image, class, method) that works on the network's input. */
+static gboolean
+input_metrics (McamEvalRun *run, McamEvalMethod *m, const McamScorer *scorer,
+               const McamExplainOptions *opts, const float *x, McamExplanation *e,
+               int class_index, GError **error)
+{
+  int H = scorer->height, W = scorer->width;
+  g_autofree float *up = g_new (float, (gsize) H * W);
+
+  mcam_map_upsample (e->map, e->h, e->w, up, H, W);
+  mcam_map_normalize (up, (gsize) H * W);
+
+  if (run->metrics & MCAM_EVAL_DROP)
+    {
+      double Y, O;
+      if (!mcam_metric_confidence (scorer, x, up, class_index, run->fill, &Y, &O, NULL, error))
+        return FALSE;
+      g_array_append_val (m->Y, Y);
+      g_array_append_val (m->O, O);
+    }
+  if (run->metrics & MCAM_EVAL_DELETION)
+    {
+      double del, ins;
+      if (!mcam_metric_deletion_insertion (scorer, x, up, class_index, run->fill, 16,
+                                           &del, &ins, NULL, error))
+        return FALSE;
+      m->deletion_sum += del;
+      m->insertion_sum += ins;
+    }
+  if (run->metrics & MCAM_EVAL_ROAD)
+    {
+      int nf = G_N_ELEMENTS (road_fractions);
+      double morf[G_N_ELEMENTS (road_fractions)], lerf[G_N_ELEMENTS (road_fractions)];
+      if (!mcam_metric_road (scorer, x, up, class_index, road_fractions, nf, run->seed,
+                             morf, lerf, NULL, error))
+        return FALSE;
+      for (int i = 0; i < nf; i++)
+        {
+          m->morf_sum += morf[i] / nf;
+          m->lerf_sum += lerf[i] / nf;
+        }
+    }
+  if (run->metrics & MCAM_EVAL_INFIDELITY)
+    {
+      double infd;
+      if (!mcam_metric_infidelity (scorer, x, up, class_index, run->n_samples, 0.1,
+                                   run->seed, &infd, NULL, error))
+        return FALSE;
+      m->infidelity_sum += infd;
+    }
+  if (run->metrics & MCAM_EVAL_SENSITIVITY)
+    {
+      SensitivityData d = { run->net, run->memory, m->method, opts, H, W };
+      double sens;
+      if (!mcam_metric_max_sensitivity (explain_input, &d, x, H, W, class_index,
+                                        MAX (2, run->n_samples / 4), 0.05, run->seed,
+                                        &sens, NULL, error))
+        return FALSE;
+      m->sensitivity_sum += sens;
+    }
+  m->n_metric_pairs++;
+  return TRUE;
+}
+
+static gboolean
+evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m,
+                McamScorer *target_scorer, McamScorer *memory_scorer, GError **error)
+{
+  const McamNetInfo *info = mcam_net_get_info (run->net);
+  McamDataset *ds = run->ds;
+  int C = info->n_classes;
+  const McamBox *boxes = ds->has_boxes ? ds->boxes + ds->box_start[i] : NULL;
+  int n_boxes = ds->has_boxes ? ds->box_count[i] : 0;
+  g_autoptr(McamImage) image = mcam_image_load (ds->paths[i], 0, error);
+  g_autoptr(McamAnalysis) a = NULL;
+  g_autoptr(McamTensor) x = NULL;
+  gint64 t0, t1;
+  guint input_bits = MCAM_EVAL_DROP | MCAM_EVAL_DELETION | MCAM_EVAL_ROAD |
+                     MCAM_EVAL_INFIDELITY | MCAM_EVAL_SENSITIVITY;
+
+  if (image == NULL)
+    return FALSE;
+  t0 = g_get_monotonic_time ();
+  a = mcam_analysis_new (run->net, run->memory, image, NULL, error);
+  if (a == NULL)
+    return FALSE;
+  t1 = g_get_monotonic_time ();
+  run->forward_ms += (t1 - t0) / 1000.0;
+  memcpy (scores_t + (gsize) i * C, a->scores, sizeof (float) * C);
+  if (a->memory_scores != NULL)
+    memcpy (scores_m + (gsize) i * C, a->memory_scores, sizeof (float) * C);
+  if (run->metrics & input_bits)
+    x = mcam_image_preprocess (image, &info->preprocess);
+
+  for (guint k = 0; k < run->methods->len; k++)
+    {
+      McamEvalMethod *m = g_ptr_array_index (run->methods, k);
+      McamExplainOptions opts;
+
+      mcam_explain_options_init (&opts);
+      opts.image = image;
+      opts.seed = run->seed;
+      opts.use_memory_classifier = m->memory_head;
+
+      for (int c = 0; c < C; c++)
+        {
+          g_autoptr(McamExplanation) e = NULL;
+          gint64 ta, tb;
+          if (ds->labels[(gsize) i * C + c] < 0.5f)
+            continue;
+          ta = g_get_monotonic_time ();
+          e = mcam_explain (a, c, m->method, &opts, NULL, error);
+          if (e == NULL)
+            return FALSE;
+          tb = g_get_monotonic_time ();
+          m->explain_ms += (tb - ta) / 1000.0;
+          if (!e->any_positive)
+            m->n_no_map++;
+          if ((run->metrics & MCAM_EVAL_POINTING) && ds->has_boxes)
+            {
+              g_autofree float *full = mcam_map_to_image (e->map, e->h, e->w, image,
+                                                          &info->preprocess);
+              mcam_pointing_tally_add (m->tally, boxes, n_boxes, c, full, image->width,
+                                       image->height, MCAM_POINTING_TOLERANCE);
+            }
+          if ((run->metrics & input_bits) &&
+              !input_metrics (run, m, m->memory_head ? memory_scorer : target_scorer,
+                              &opts, x->data, e, c, error))
+            return FALSE;
+        }
+      m->n_images++;
+
+      if (run->timing)
+        {
+          /* Every class of the image, after the one forward pass. */
+          gint64 te0 = g_get_monotonic_time (), te1;
+          for (int c = 0; c < C; c++)
+            {
+              g_autoptr(McamExplanation) e = mcam_explain (a, c, m->method, &opts, NULL, error);
+              if (e == NULL)
+                return FALSE;
+            }
+          te1 = g_get_monotonic_time ();
+          m->timing_ms += (te1 - te0) / 1000.0;
+          m->n_timed++;
+        }
+    }
+  return TRUE;
+}
+
+int
+mcam_cmd_eval (int argc, char **argv)
+{
+  g_autofree char *model = NULL, *memory_path = NULL, *images_dir = NULL;
+  g_autofree char *labels = NULL, *boxes = NULL, *methods_s = NULL, *metrics_s = NULL;
+  g_autofree char *fill_s = NULL, *seed_s = NULL;
+  gboolean json = FALSE, timing = FALSE;
+  int limit = 0, threads = 0, samples = 16;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (safetensors)", "FILE" },
+    { "memory", 0, 0, G_OPTION_ARG_FILENAME, &memory_path,
+      "Memory module; default: the model file's own, if any", "FILE" },
+    { "images", 0, 0, G_OPTION_ARG_FILENAME, &images_dir, "Folder of the images", "DIR" },
+    { "labels", 0, 0, G_OPTION_ARG_FILENAME, &labels, "labels.csv (file,labels)", "CSV" },
+    { "boxes", 0, 0, G_OPTION_ARG_FILENAME, &boxes,
+      "boxes.csv (file,class,x0,y0,x1,y1): pointing game and bias lens", "CSV" },
+    { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_s,
+      "Comma-separated methods (default: mcam,mcam-profile,cam with a memory, else cam); "
+      "a baseline with “:memory” explains the memory classifier", "LIST" },
+    { "metrics", 0, 0, G_OPTION_ARG_STRING, &metrics_s,
+      "pointing,drop (default), deletion, road, infidelity, sensitivity, or all", "LIST" },
+    { "fill", 0, 0, G_OPTION_ARG_STRING, &fill_s,
+      "What masked-out pixels become: black (the paper), mean or blur", "FILL" },
+    { "samples", 0, 0, G_OPTION_ARG_INT, &samples,
+      "Monte Carlo draws of Infidelity (16; Max-Sensitivity uses a quarter)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_s, "Seed of every random draw (0)", "S" },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Only the first N images", "N" },
+    { "timing", 0, 0, G_OPTION_ARG_NONE, &timing,
+      "Also time every method on every class of each image", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON document on stdout", NULL },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores)", "T" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("— explanation quality on a labelled set");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamNet) net = NULL;
+  g_autoptr(McamMemory) memory = NULL;
+  g_autoptr(McamDataset) ds = NULL;
+  g_autoptr(GPtrArray) methods = g_ptr_array_new_with_free_func (eval_method_free);
+  g_autofree float *scores_t = NULL, *scores_m = NULL;
+  g_autofree double *ap_t = NULL, *ap_m = NULL;
+  McamEvalRun run = { 0 };
+  McamScorer target_scorer, memory_scorer;
+  McamCliProgress *progress;
+  const McamNetInfo *info;
+  int n, C;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!mcam_cli_parse (ctx, &argc, &argv))
+    return MCAM_EXIT_USAGE;
+  if (model == NULL || labels == NULL || argc != 1)
+    {
+      fprintf (stderr, "mcam eval: give --model FILE, --images DIR and --labels CSV "
+               "(and --boxes CSV for the pointing game), and no other arguments\n");
+      return MCAM_EXIT_USAGE;
+    }
+  run.fill = MCAM_FILL_BLACK;
+  if (fill_s != NULL && !mcam_fill_from_name (fill_s, &run.fill))
+    {
+      fprintf (stderr, "mcam eval: --fill is black, mean or blur, not “%s”\n", fill_s);
+      return MCAM_EXIT_USAGE;
+    }
+  if (seed_s != NULL && !g_ascii_string_to_unsigned (seed_s, 10, 0, G_MAXUINT64, &run.seed, NULL))
+    {
+      fprintf (stderr, "mcam eval: --seed takes a whole number ≥ 0, not “%s”\n", seed_s);
+      return MCAM_EXIT_USAGE;
+    }
+  if (samples < 1 || samples > 100000 || limit < 0)
+    {
+      fprintf (stderr, "mcam eval: --samples takes 1 to 100000, --limit a number ≥ 0\n");
+      return MCAM_EXIT_USAGE;
+    }
+  run.metrics = MCAM_EVAL_POINTING | MCAM_EVAL_DROP;
+  if (metrics_s != NULL && !parse_metrics (metrics_s, &run.metrics, &error))
+    return mcam_cli_fail ("eval", error);
+  mcam_blas_set_threads (threads);
+
+  if (!mcam_cli_load_model (model, memory_path, &net, &memory, &error))
+    return mcam_cli_fail ("eval", error);
+  info = mcam_net_get_info (net);
+  C = info->n_classes;
+  if (!parse_methods (methods_s ? methods_s :
+                      memory ? "mcam,mcam-profile,cam" : "cam",
+                      memory, C, methods, &error))
+    return mcam_cli_fail ("eval", error);
+
+  ds = mcam_dataset_load (labels, boxes, images_dir, (const char *const *) info->classes, C,
+                          &error);
+  if (ds == NULL)
+    return mcam_cli_fail ("eval", error);
+  if ((run.metrics & MCAM_EVAL_POINTING) && !ds->has_boxes && metrics_s != NULL)
+    {
+      fprintf (stderr, "mcam eval: the pointing game and the bias lens need --boxes CSV\n");
+      return MCAM_EXIT_USAGE;
+    }
+  n = limit > 0 ? MIN (limit, ds->n) : ds->n;
+  if (n == 0)
+    {
+      g_set_error (&error, MCAM_ERROR, MCAM_ERROR_USAGE, "%s lists no image", labels);
+      return mcam_cli_fail ("eval", error);
+    }
+
+  run.model_path = model;
+  run.net = net;
+  run.memory = memory;
+  run.ds = ds;
+  run.timing = timing;
+  run.methods = methods;
+  run.n_samples = samples;
+  mcam_scorer_init_net (&target_scorer, net, memory, FALSE);
+  if (memory != NULL)
+    mcam_scorer_init_net (&memory_scorer, net, memory, TRUE);
+
+  scores_t = g_new0 (float, (gsize) n * C);
+  scores_m = g_new0 (float, (gsize) n * C);
+  progress = mcam_cli_progress_new ("eval", n);
+  for (int i = 0; i < n; i++)
+    {
+      if (!evaluate_image (&run, i, scores_t, scores_m, &target_scorer,
+                           memory ? &memory_scorer : &target_scorer, &error))
+        {
+          mcam_cli_progress_free (progress);
+          g_prefix_error (&error, "%s: ", ds->paths[i]);
+          return mcam_cli_fail ("eval", error);
+        }
+      mcam_cli_progress_update (progress, i + 1);
+    }
+  mcam_cli_progress_free (progress);
+  run.n_images = n;
+
+  ap_t = g_new (double, C);
+  ap_m = g_new (double, C);
+  run.map_target = mcam_mean_average_precision (scores_t, ds->labels, n, C, ap_t);
+  run.ap_target = ap_t;
+  run.map_memory = NAN;
+  if (memory != NULL)
+    {
+      run.map_memory = mcam_mean_average_precision (scores_m, ds->labels, n, C, ap_m);
+      run.ap_memory = ap_m;
+    }
+
+  if (json)
+    {
+      g_autoptr(JsonNode) root = mcam_eval_to_json (&run);
+      mcam_cli_print_json (root);
+    }
+  else
+    mcam_eval_print_markdown (&run, stdout);
+  return MCAM_EXIT_OK;
+}

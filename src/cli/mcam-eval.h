@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* `mcam eval`: the accumulated results of one run (mcam-cmd-eval.c) and
+ * their report as Markdown or JSON (mcam-eval-report.c). */
+
+#include "mcam-cli.h"
+#include "mcam/mcam-metrics.h"
+#include "mcam/mcam-dataset.h"
+
+G_BEGIN_DECLS
+
+/* Which metrics a run computes (--metrics). */
+typedef enum
+{
+  MCAM_EVAL_POINTING    = 1 << 0,   /* pointing game and bias lens (needs boxes) */
+  MCAM_EVAL_DROP        = 1 << 1,   /* Average Drop, Increase in Confidence */
+  MCAM_EVAL_DELETION    = 1 << 2,   /* deletion and insertion AUC */
+  MCAM_EVAL_ROAD        = 1 << 3,   /* ROAD MoRF / LeRF */
+  MCAM_EVAL_INFIDELITY  = 1 << 4,
+  MCAM_EVAL_SENSITIVITY = 1 << 5,   /* Max-Sensitivity */
+} McamEvalMetric;
+
+#define MCAM_EVAL_N_METRICS 6
+
+typedef struct
+{
+  McamMethod         method;
+  gboolean           memory_head;   /* the baseline explains the memory classifier */
+  McamPointingTally *tally;
+  GArray            *Y, *O;         /* double, per (image, class) pair */
+  double             deletion_sum, insertion_sum;
+  double             morf_sum, lerf_sum;
+  double             infidelity_sum, sensitivity_sum;
+  int                n_metric_pairs;
+  int                n_no_map;      /* pairs whose map had no positive value */
+  double             explain_ms;    /* explaining the classes of the images */
+  int                n_images;
+  double             timing_ms;     /* --timing: every class of every image */
+  int                n_timed;
+} McamEvalMethod;
+
+typedef struct
+{
+  const char    *model_path;
+  McamNet       *net;
+  McamMemory    *memory;
+  McamDataset   *ds;
+  guint          metrics;        /* McamEvalMetric bits */
+  McamFill       fill;
+  gboolean       timing;
+  int            n_images;       /* evaluated */
+  double         forward_ms;
+  GPtrArray     *methods;        /* McamEvalMethod* */
+  double         map_target, map_memory;   /* NAN when not available */
+  double        *ap_target, *ap_memory;    /* [C] */
+  int            n_samples;      /* infidelity / sensitivity draws */
+  guint64        seed;
+} McamEvalRun;
+
+void mcam_eval_print_markdown (McamEvalRun *run, FILE *out);
+JsonNode *mcam_eval_to_json   (McamEvalRun *run);
+
+const char *mcam_eval_metric_name (McamEvalMetric m);
+
+G_END_DECLS
