@@ -130,10 +130,10 @@ def main():
     tau = cos(f.reshape(B, c, -1), S[SLOT].reshape(c, -1))      # [B, c]
     w_mcam = torch.exp(tau)
     map_mcam = torch.relu((w_mcam[:, :, None, None] * f).sum(1))
-    # mcam-profile: population std over the channels
+    # mcam-profile: torch's default (Bessel-corrected) std over the channels
     a = S.mean(dim=(2, 3))                                       # [N, c]
     dd = a[SLOT] - a.mean(0)
-    zz = (dd - dd.mean()) / (dd.std(unbiased=False) + 1e-8)
+    zz = (dd - dd.mean()) / (dd.std() + 1e-8)
     w_prof = torch.exp(zz)
     map_prof = torch.relu((w_prof[None, :, None, None] * f).sum(1))
 
@@ -214,7 +214,7 @@ def bottleneck():
     mcam_maps = torch.relu((torch.exp(tau)[..., None, None] * feats[:, None]).sum(2))
     a = Sd.mean(dim=(2, 3))
     dd = a - a.mean(0, keepdim=True)                                          # [N, c]
-    zz = (dd - dd.mean(1, keepdim=True)) / (dd.std(1, unbiased=False, keepdim=True) + 1e-8)
+    zz = (dd - dd.mean(1, keepdim=True)) / (dd.std(1, keepdim=True) + 1e-8)
     prof_maps = torch.relu((torch.exp(zz)[None, :, :, None, None] * feats[:, None]).sum(2))
     W = torch.from_numpy(net["fc.weight"]).to(d)
     cam_maps = torch.relu(torch.einsum("kc,bchw->bkhw", W, feats))           # [B, C, h, w]

@@ -79,8 +79,8 @@ int   mcam_memory_search_slot       (const McamMemory *mem, const float *q, int 
 /* Channel weights of the M-CAM maps (DESIGN 4.5) for slot n:
  * the paper's: w_k = exp(cos(f_k, S_n,k) / T) over the h·w positions;
  * the slot profile: d_k = a_k(n) − mean_i a_k(i), a_k(i) the spatial mean of
- * S_i,k; z = (d − mean d) / (std d + 1e-8) (std over the c channels, divided
- * by c); w_k = exp(z_k / T). */
+ * S_i,k; z = (d − mean d) / (std d + 1e-8) (the sample std over the c
+ * channels, divided by c − 1 as torch.std does); w_k = exp(z_k / T). */
 void  mcam_memory_mcam_weights      (const McamMemory *mem, const float *f, int slot,
                                      float temperature, float *weights /* [c] */);
 void  mcam_memory_profile_weights   (const McamMemory *mem, int slot, float temperature,

@@ -515,7 +515,8 @@ mcam_memory_profile_weights (const McamMemory *mem, int slot, float temperature,
   double var = 0.0;
   for (int k = 0; k < c; k++)
     var += (d[k] - mean_d) * (d[k] - mean_d);
-  double sd = sqrt (var / c);
+  /* Bessel-corrected, like torch.std (the PyTorch prototype's d.std ()). */
+  double sd = c > 1 ? sqrt (var / (c - 1)) : 0.0;
 
   /* z = (d − mean d) / (std d + 1e-8); w_k = exp(z_k / T) */
   for (int k = 0; k < c; k++)

@@ -213,7 +213,7 @@ test_search_known (void)
 
 /* f: 2 channels on 2x2; the slot equals f, so τ_k = 1 and w_k = e; the map
  * is e·(f0 + f1) after the ReLU. Profile: slot means (1,0) and (0,1) give
- * d = (0.5,-0.5), z = (1,-1) (std over channels, divided by c), w = (e, 1/e). */
+ * d = (0.5,-0.5), sample std √0.5, z = ±√2/2, w = (e^{√2/2}, e^{-√2/2}). */
 static void
 test_map_analytic (void)
 {
@@ -243,11 +243,12 @@ test_map_analytic (void)
       mem->S[1 * 8 + 0 * 4 + j] = 0.0f;   /* slot 1: (0, 1) */
       mem->S[1 * 8 + 1 * 4 + j] = 1.0f;
     }
+  float zp = (float) (1.0 / G_SQRT2);
   mcam_memory_profile_weights (mem, 0, 1.0f, w);
-  g_assert_cmpfloat_with_epsilon (w[0], e, 1e-5);
-  g_assert_cmpfloat_with_epsilon (w[1], 1.0f / e, 1e-5);
+  g_assert_cmpfloat_with_epsilon (w[0], expf (zp), 1e-5);
+  g_assert_cmpfloat_with_epsilon (w[1], expf (-zp), 1e-5);
   mcam_memory_profile_weights (mem, 1, 1.0f, w);
-  g_assert_cmpfloat_with_epsilon (w[0], 1.0f / e, 1e-5);
+  g_assert_cmpfloat_with_epsilon (w[0], expf (-zp), 1e-5);
 
   /* Everything negative: the ReLU leaves nothing, and says so. */
   float neg[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
