@@ -49,7 +49,7 @@ typedef struct
   float *p_s;             /* spatial address [N] */
   float *v;               /* read value [c] */
   float *memory_logits;   /* z [C] */
-  float *memory_scores;   /* [C] */
+  float *memory_scores;   /* sigmoid(z) [C]: the memory classifier is trained with BCE */
 } McamAnalysis;
 
 /* Forward pass of a preprocessed [1,3,H,W] input (or of an image, preprocessed

@@ -23,6 +23,19 @@ add_floats_or_null (JsonBuilder *b, const char *name, const float *v, gsize n)
     json_builder_add_null_value (b);
 }
 
+/* H(p) / log N: 0 = one slot, 1 = uniform. */
+static double
+normalised_entropy (const float *p, int n)
+{
+  double H = 0.0;
+  if (n < 2)
+    return 0.0;
+  for (int i = 0; i < n; i++)
+    if (p[i] > 0.0f)
+      H -= (double) p[i] * log ((double) p[i]);
+  return H / log ((double) n);
+}
+
 /* The stored health figures (or, for a memory without them, those that need
  * no images: slot use and value-address sharpness), this map's r with the
  * channel sum, and the verdict. */
@@ -39,7 +52,14 @@ health_json (McamAnalysis *a, McamExplanation *e, char **verdict_out)
       h = mcam_health_from_metadata (a->memory->metadata);
       stored = h != NULL;
       if (h == NULL)
-        h = mcam_health_compute (a->memory, NULL, 0, NULL, NULL, NULL, NULL);
+        {
+          /* No stored figures: what this one image can tell (sharpness, slot
+           * use, the maps of its top classes). Reliance needs the mean read
+           * value over many images, so it stays unknown. */
+          h = mcam_health_compute (a->memory, a->features, 1, NULL, NULL, NULL, NULL);
+          if (h != NULL)
+            h->reliance = h->reliance_max = NAN;
+        }
     }
   *verdict_out = mcam_health_verdict (h, r);
 
@@ -49,6 +69,30 @@ health_json (McamAnalysis *a, McamExplanation *e, char **verdict_out)
   json_builder_set_member_name (b, "memory");
   if (h != NULL)
     json_builder_add_value (b, mcam_health_to_json (h));
+  else
+    json_builder_add_null_value (b);
+  /* This image's addresses: how sharp they are (DESIGN 4.7, sharpness). */
+  json_builder_set_member_name (b, "image");
+  if (a->memory != NULL)
+    {
+      int N = a->n_slots;
+      float max_p = a->p[0];
+      for (int i = 1; i < N; i++)
+        max_p = MAX (max_p, a->p[i]);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "max_p");
+      json_builder_add_double_value (b, max_p);
+      json_builder_set_member_name (b, "entropy_p");
+      json_builder_add_double_value (b, normalised_entropy (a->p, N));
+      json_builder_set_member_name (b, "entropy_p_s");
+      json_builder_add_double_value (b, normalised_entropy (a->p_s, N));
+      if (e->p_value != NULL)
+        {
+          json_builder_set_member_name (b, "entropy_p_value");
+          json_builder_add_double_value (b, normalised_entropy (e->p_value, N));
+        }
+      json_builder_end_object (b);
+    }
   else
     json_builder_add_null_value (b);
   json_builder_set_member_name (b, "map_sum_r");

@@ -473,6 +473,10 @@ mcam_health_verdict (const McamHealth *h, double map_sum_r)
   if (h != NULL && h->n_classes > 1 && h->distinct_slots == 1)
     return g_strdup ("every class reads the same slot: the memory does not tell the "
                      "classes apart");
+  if (h != NULL && !isnan (h->entropy_p) && h->entropy_p > ENTROPY_UNIFORM)
+    return g_strdup_printf ("the key addresses are nearly uniform (entropy %.2f of the "
+                            "maximum): every image reads almost the same value",
+                            h->entropy_p);
   if (h != NULL && !isnan (h->entropy_p_value) && h->entropy_p_value > ENTROPY_UNIFORM)
     return g_strdup_printf ("the value addresses are nearly uniform (entropy %.2f of the "
                             "maximum): no slot stands for a class", h->entropy_p_value);

@@ -538,6 +538,12 @@ test_health_agnostic (void)
   g_autofree char *v2 = mcam_health_verdict (h, r);
   g_assert_nonnull (strstr (v2, "this map does not depend on the class (r = 1.00"));
 
+  /* Flat key addresses are named before the maps. */
+  g_autoptr(McamHealth) flat = mcam_health_copy (h);
+  flat->entropy_p = 0.99;
+  g_autofree char *v3 = mcam_health_verdict (flat, r);
+  g_assert_nonnull (strstr (v3, "key addresses are nearly uniform"));
+
   /* Metadata round trip */
   g_autoptr(GHashTable) meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   mcam_health_to_metadata (h, meta);
