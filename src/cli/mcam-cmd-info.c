@@ -4,7 +4,10 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
+
+#include "mcam/mcam-health.h"
 
 #include "mcam-cli.h"
 
@@ -35,16 +38,75 @@ print_system (void)
   printf ("OPENBLAS_CORETYPE=%s\n", g_getenv ("OPENBLAS_CORETYPE") ? g_getenv ("OPENBLAS_CORETYPE") : "(unset)");
 }
 
+static void
+print_health (McamMemory *mem)
+{
+  g_autoptr(McamHealth) h = mcam_health_from_metadata (mem->metadata);
+  g_autofree char *verdict = NULL;
+
+  if (h == NULL)
+    {
+      printf ("Health:          not measured (train with `mcam train` to record it)\n");
+      return;
+    }
+  verdict = mcam_health_verdict (h, NAN);
+  printf ("Health:          %s\n", verdict);
+  printf ("  reliance:      %.4f mean |Δ score| when v is replaced by its mean", h->reliance);
+  if (!isnan (h->map_drop))
+    printf (" (mAP drop %.4f)", h->map_drop);
+  printf ("\n");
+  printf ("  sharpness:     mean max p %.3f; entropy/log N: p %.3f, p_s %.3f, p' %.3f\n",
+          h->mean_max_p, h->entropy_p, h->entropy_p_s, h->entropy_p_value);
+  printf ("  slot use:      %d distinct class slots of %d; %d slots no class uses\n",
+          h->distinct_slots, h->n_slots, h->unused_slots);
+  printf ("  class maps:    mcam r with channel sum %.2f (between classes %.2f); "
+          "mcam-profile %.2f (%.2f)\n",
+          h->mcam_sum_r, h->mcam_between_r, h->profile_sum_r, h->profile_between_r);
+}
+
 static int
-describe_model (const char *path)
+describe_model (const char *path, const char *memory_path)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(McamSafetensors) st = mcam_safetensors_open (path, &error);
+  g_autoptr(McamNet) net = NULL;
+  g_autoptr(McamMemory) mem = NULL;
+  const McamNetInfo *info;
+  g_autofree char *classes = NULL;
 
-  if (st == NULL)
+  if (!mcam_cli_load_model (path, memory_path, &net, &mem, &error))
     return mcam_cli_fail ("info", error);
+  info = mcam_net_get_info (net);
+  classes = g_strjoinv (", ", info->classes);
+
   printf ("File:            %s\n", path);
-  printf ("Tensors:         %u\n", mcam_safetensors_get_n_tensors (st));
+  printf ("Architecture:    %s (%s blocks, layers [%d,%d,%d,%d], widths [%d,%d,%d,%d], %s stem)\n",
+          info->arch, info->block == MCAM_BLOCK_BASIC ? "basic" : "bottleneck",
+          info->layers[0], info->layers[1], info->layers[2], info->layers[3],
+          info->widths[0], info->widths[1], info->widths[2], info->widths[3],
+          info->stem == MCAM_STEM_IMAGENET ? "imagenet" : "small");
+  printf ("Input:           %dx%d, %s, mean [%.3f,%.3f,%.3f], std [%.3f,%.3f,%.3f]\n",
+          info->preprocess.width, info->preprocess.height,
+          info->preprocess.resize == MCAM_RESIZE_STRETCH ? "stretch" : "center-crop",
+          info->preprocess.mean[0], info->preprocess.mean[1], info->preprocess.mean[2],
+          info->preprocess.std[0], info->preprocess.std[1], info->preprocess.std[2]);
+  printf ("Features f:      %d x %d x %d (c x h x w)\n", info->feat_c, info->feat_h, info->feat_w);
+  printf ("Classes:         %d (%s): %s\n", info->n_classes,
+          info->multilabel ? "multi-label, sigmoid" : "single-label, softmax", classes);
+  printf ("Tensors:         %u\n", info->n_tensors);
+  printf ("Parameters:      %" G_GINT64_FORMAT "\n", info->n_params);
+  printf ("Forward:         %.2f GFLOP per image\n", mcam_net_flops (net) / 1e9);
+  printf ("Fingerprint:     %s\n", info->fingerprint);
+  if (mem == NULL)
+    {
+      printf ("Memory module:   none\n");
+      return MCAM_EXIT_OK;
+    }
+  printf ("Memory module:   %s: N = %d slots, s = %g, init %s\n",
+          memory_path ? memory_path : path, mem->n_slots, mem->scale,
+          mem->metadata && g_hash_table_lookup (mem->metadata, "mcam.memory.init")
+            ? (const char *) g_hash_table_lookup (mem->metadata, "mcam.memory.init")
+            : "unknown");
+  print_health (mem);
   return MCAM_EXIT_OK;
 }
 
@@ -52,7 +114,9 @@ int
 mcam_cmd_info (int argc, char **argv)
 {
   gboolean system = FALSE;
+  g_autofree char *memory_path = NULL;
   GOptionEntry entries[] = {
+    { "memory", 0, 0, G_OPTION_ARG_FILENAME, &memory_path, "Memory module (safetensors)", "FILE" },
     { "system", 0, 0, G_OPTION_ARG_NONE, &system, "Print the BLAS configuration and CPU", NULL },
     { NULL }
   };
@@ -72,5 +136,5 @@ mcam_cmd_info (int argc, char **argv)
       fprintf (stderr, "mcam info: give one model file (or --system)\n");
       return MCAM_EXIT_USAGE;
     }
-  return describe_model (argv[1]);
+  return describe_model (argv[1], memory_path);
 }
