@@ -496,6 +496,76 @@ test_synthetic (void)
   synth_clear (&test);
 }
 
+/* The class initialisation (DESIGN 4.2): S_i is the mean f of the images of
+ * class i mod C, K_i = GAP(S_i) = mean q, V_i = K_i, and G fitted alone so
+ * that G(e_c) ≈ V_c: every class's value address already peaks at its slot. */
+static void
+test_class_init (void)
+{
+  Synth s;
+  McamTrainOptions opt;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamMemory) m = NULL;
+  int hw, N = 4;
+  gsize D;
+
+  synth_make (&s, 60, 6);
+  hw = s.h * s.w;
+  D = (gsize) s.c * hw;
+  mcam_train_options_init (&opt);
+  m = mcam_train_init_memory (N, s.c, s.h, s.w, s.C, s.f, s.y, s.n, &opt, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_hash_table_lookup (m->metadata, "mcam.memory.init"), ==, "class");
+  g_assert_cmpfloat (m->scale, ==, 10.0f);
+
+  for (int k = 0; k < s.C; k++)
+    {
+      g_autofree double *mean = g_new0 (double, D);
+      g_autofree float *pv = g_new (float, N);
+      double cnt = 0, err = 0, ref = 0;
+      int best = 0;
+
+      for (int i = 0; i < s.n; i++)
+        if (s.y[(gsize) i * s.C + k] > 0.5f)
+          {
+            for (gsize j = 0; j < D; j++)
+              mean[j] += s.f[(gsize) i * D + j];
+            cnt++;
+          }
+      g_assert_cmpfloat (cnt, >, 0);
+      for (gsize j = 0; j < D; j++)
+        g_assert_cmpfloat (fabs (m->S[(gsize) k * D + j] - mean[j] / cnt), <, 1e-5);
+      for (int ch = 0; ch < s.c; ch++)
+        {
+          double q = 0;
+          for (int j = 0; j < hw; j++)
+            q += mean[(gsize) ch * hw + j] / cnt;
+          g_assert_cmpfloat (fabs (m->K[(gsize) k * s.c + ch] - q / hw), <, 1e-5);
+          g_assert_cmpfloat (m->V[(gsize) k * s.c + ch], ==, m->K[(gsize) k * s.c + ch]);
+        }
+
+      /* G(e_k) = G2 ReLU(G0 e_k + b0) + b2 ≈ V_k: relative squared error */
+      for (int ch = 0; ch < s.c; ch++)
+        {
+          double a = m->G2_b[ch], v = m->V[(gsize) k * s.c + ch];
+          for (int j = 0; j < s.c; j++)
+            a += m->G2_w[(gsize) ch * s.c + j] *
+                 fmax (0.0, m->G0_w[(gsize) j * s.C + k] + m->G0_b[j]);
+          err += (a - v) * (a - v);
+          ref += v * v;
+        }
+      g_test_message ("class %d: |G(e_c) - V_c|^2 / |V_c|^2 = %.2g", k, err / ref);
+      g_assert_cmpfloat (err / ref, <, 1e-3);
+
+      mcam_memory_value_address (m, k, pv);
+      for (int i = 1; i < N; i++)
+        if (pv[i] > pv[best])
+          best = i;
+      g_assert_cmpint (best, ==, k);
+    }
+  synth_clear (&s);
+}
+
 static void
 test_deterministic (void)
 {
@@ -662,6 +732,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/mcam/train/finite-differences", test_finite_differences);
   g_test_add_func ("/mcam/train/pytorch", test_pytorch);
+  g_test_add_func ("/mcam/train/class-init", test_class_init);
   g_test_add_func ("/mcam/train/synthetic", test_synthetic);
   g_test_add_func ("/mcam/train/deterministic", test_deterministic);
   g_test_add_func ("/mcam/train/random-init", test_random_init);
