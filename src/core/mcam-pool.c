@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "mcam-conv.h"
+#include "mcam-parallel.h"
 #include "mcam-pool.h"
 
 /* One output row of one plane: the window's rows [y0, y1) are valid; columns
@@ -35,14 +36,39 @@ maxpool_plane (const float *in, int H, int W, int k, int s, int p,
     }
 }
 
+typedef struct
+{
+  const float *in;
+  float       *out;
+  gsize        n_planes;
+  int          H, W, k, s, p, oh, ow, pieces;
+} PoolJob;
+
+static void
+maxpool_piece (gpointer data, int i)
+{
+  PoolJob *j = data;
+  gsize a = j->n_planes * i / j->pieces, e = j->n_planes * (i + 1) / j->pieces;
+
+  for (gsize c = a; c < e; c++)
+    maxpool_plane (j->in + c * j->H * j->W, j->H, j->W, j->k, j->s, j->p, j->oh, j->ow,
+                   j->out + c * j->oh * j->ow);
+}
+
 void
 mcam_maxpool2d (const float *in, gsize n_planes, int H, int W,
                 int k, int s, int p, float *out)
 {
-  int oh = mcam_conv_out_size (H, k, s, p), ow = mcam_conv_out_size (W, k, s, p);
+  PoolJob job = { in, out, n_planes, H, W, k, s, p,
+                  mcam_conv_out_size (H, k, s, p), mcam_conv_out_size (W, k, s, p),
+                  (int) MIN (n_planes, 8) };
 
-  for (gsize i = 0; i < n_planes; i++)
-    maxpool_plane (in + i * H * W, H, W, k, s, p, oh, ow, out + i * oh * ow);
+  /* planes are independent: split them over the engine's threads */
+  if (n_planes * H * W >= 32768)
+    mcam_parallel_for (job.pieces, maxpool_piece, &job);
+  else
+    for (int i = 0; i < job.pieces; i++)
+      maxpool_piece (&job, i);
 }
 
 void

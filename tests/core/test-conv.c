@@ -34,6 +34,9 @@ static const ConvCase conv_cases[] = {
   { 2, 3, 5, 1, 3, 6, 5, 2 },      /* padding larger than half the kernel */
   { 2, 3, 3, 3, 1, 8, 10, 2 },     /* stride 3 */
   { 64, 8, 3, 1, 1, 40, 38, 3 },   /* several im2col chunks, crossing images */
+  { 3, 4, 3, 2, 1, 9, 70, 2 },     /* stride 2, rows long enough for the vector gather */
+  { 3, 4, 7, 2, 3, 5, 75, 2 },     /* the stem's 7x7/2 on a wide odd row */
+  { 6, 5, 1, 2, 0, 6, 67, 3 },     /* 1x1/2 downsample, wide rows */
 };
 
 typedef enum { LAYOUT_NCHW, LAYOUT_CNHW } Layout;

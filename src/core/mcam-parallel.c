@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Fork-join over persistent worker threads (see mcam-parallel.h). */
+
+#include "config.h"
+
+#include "mcam/mcam-blas.h"
+#include "mcam-parallel.h"
+
+#define MAX_WORKERS 63
+/* Workers spin briefly, then yield, then sleep: a forward pass runs a few
+ * hundred short jobs back to back and a futex wake-up per job would cost
+ * more than many of them; but a long spin would steal a core from the
+ * OpenBLAS threads computing the GEMM in between (about 15 us of pause,
+ * then a few yields). */
+#define SPIN_ROUNDS 200
+#define YIELD_ROUNDS 20
+
+typedef struct
+{
+  GMutex           run_lock;   /* one job at a time */
+  GMutex           lock;       /* guards the fields below */
+  GCond            wake;       /* workers: a new job */
+  GCond            done;       /* caller: the last worker finished */
+  int              n_workers;
+  volatile gint    generation; /* bumped per job */
+  McamParallelFunc func;
+  gpointer         data;
+  int              n;
+  volatile gint    next;       /* next index to take */
+  volatile gint    active;     /* workers still in the current job */
+  int              wanted;     /* workers taking part in the current job */
+} Pool;
+
+static Pool pool;
+
+static void
+run_items (void)
+{
+  for (;;)
+    {
+      int i = g_atomic_int_add (&pool.next, 1);
+      if (i >= pool.n)
+        break;
+      pool.func (pool.data, i);
+    }
+}
+
+static gpointer
+worker_main (gpointer arg)
+{
+  int id = GPOINTER_TO_INT (arg);
+  int seen = 0;
+
+  for (;;)
+    {
+      int gen = 0;
+
+      for (int r = 0; r < SPIN_ROUNDS; r++)
+        {
+          gen = g_atomic_int_get (&pool.generation);
+          if (gen != seen)
+            break;
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause ();
+#endif
+        }
+      for (int r = 0; gen == seen && r < YIELD_ROUNDS; r++)
+        {
+          g_thread_yield ();
+          gen = g_atomic_int_get (&pool.generation);
+        }
+      if (gen == seen)
+        {
+          g_mutex_lock (&pool.lock);
+          while ((gen = g_atomic_int_get (&pool.generation)) == seen)
+            g_cond_wait (&pool.wake, &pool.lock);
+          g_mutex_unlock (&pool.lock);
+        }
+      seen = gen;
+      /* workers beyond the job's thread count sit this one out */
+      if (id >= pool.wanted)
+        continue;
+      run_items ();
+      if (g_atomic_int_dec_and_test (&pool.active))
+        {
+          g_mutex_lock (&pool.lock);
+          g_cond_signal (&pool.done);
+          g_mutex_unlock (&pool.lock);
+        }
+    }
+  return NULL;
+}
+
+void
+mcam_parallel_for (int n, McamParallelFunc func, gpointer data)
+{
+  int threads = MIN (MIN (mcam_blas_get_threads (), n), MAX_WORKERS + 1);
+
+  if (n <= 0)
+    return;
+  if (threads <= 1 || !g_mutex_trylock (&pool.run_lock))
+    {
+      for (int i = 0; i < n; i++)
+        func (data, i);
+      return;
+    }
+
+  while (pool.n_workers < threads - 1)
+    {
+      GThread *t = g_thread_try_new ("mcam-worker", worker_main,
+                                     GINT_TO_POINTER (pool.n_workers), NULL);
+      if (t == NULL)
+        break;
+      g_thread_unref (t);
+      pool.n_workers++;
+    }
+  threads = MIN (threads, pool.n_workers + 1);
+
+  g_mutex_lock (&pool.lock);
+  pool.func = func;
+  pool.data = data;
+  pool.n = n;
+  pool.wanted = threads - 1;
+  g_atomic_int_set (&pool.next, 0);
+  g_atomic_int_set (&pool.active, threads - 1);
+  g_atomic_int_inc (&pool.generation);
+  g_cond_broadcast (&pool.wake);
+  g_mutex_unlock (&pool.lock);
+
+  run_items ();
+
+  if (threads > 1)
+    {
+      /* the others are finishing their last item: spin a little first */
+      for (int r = 0; r < 100 * SPIN_ROUNDS && g_atomic_int_get (&pool.active) > 0; r++)
+        {
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause ();
+#endif
+        }
+      g_mutex_lock (&pool.lock);
+      while (g_atomic_int_get (&pool.active) > 0)
+        g_cond_wait (&pool.done, &pool.lock);
+      g_mutex_unlock (&pool.lock);
+    }
+  g_mutex_unlock (&pool.run_lock);
+}
