@@ -40,15 +40,34 @@ lerp_axis (Lerp *l, double start, double step, int out, int in)
     }
 }
 
-static inline float
-lerp_sample (const float *src, int sw, const Lerp *ly, const Lerp *lx)
+/* Separable: each source row is interpolated along x once (sh × dw), then
+ * every output row blends two of those rows — the same arithmetic, in the
+ * same order, as interpolating the four neighbours of each pixel. */
+static void
+lerp_2d (const float *src, int sh, int sw, const Lerp *ly, int dh, const Lerp *lx, int dw,
+         float *dst)
 {
-  const float *r0 = src + (gsize) ly->i0 * sw;
-  const float *r1 = src + (gsize) ly->i1 * sw;
-  float top = r0[lx->i0] + (r0[lx->i1] - r0[lx->i0]) * lx->t;
-  float bottom = r1[lx->i0] + (r1[lx->i1] - r1[lx->i0]) * lx->t;
+  g_autofree float *rows = g_new (float, (gsize) sh * dw);
 
-  return top + (bottom - top) * ly->t;
+  for (int y = 0; y < sh; y++)
+    {
+      const float *in = src + (gsize) y * sw;
+      float *out = rows + (gsize) y * dw;
+
+      for (int x = 0; x < dw; x++)
+        out[x] = in[lx[x].i0] + (in[lx[x].i1] - in[lx[x].i0]) * lx[x].t;
+    }
+
+  for (int y = 0; y < dh; y++)
+    {
+      const float *top = rows + (gsize) ly[y].i0 * dw;
+      const float *bottom = rows + (gsize) ly[y].i1 * dw;
+      float t = ly[y].t;
+      float *out = dst + (gsize) y * dw;
+
+      for (int x = 0; x < dw; x++)
+        out[x] = top[x] + (bottom[x] - top[x]) * t;
+    }
 }
 
 void
@@ -64,10 +83,7 @@ mcam_map_upsample (const float *src, int sh, int sw, float *dst, int dh, int dw)
   ly = g_new (Lerp, dh);
   lerp_axis (lx, 0.0, (double) sw / dw, dw, sw);
   lerp_axis (ly, 0.0, (double) sh / dh, dh, sh);
-
-  for (int y = 0; y < dh; y++)
-    for (int x = 0; x < dw; x++)
-      dst[(gsize) y * dw + x] = lerp_sample (src, sw, &ly[y], &lx[x]);
+  lerp_2d (src, sh, sw, ly, dh, lx, dw, dst);
 }
 
 void
@@ -134,7 +150,7 @@ mcam_map_to_image (const float *map, int h, int w, const McamImage *img,
 
   W = img->width;
   H = img->height;
-  out = g_new0 (float, (gsize) W * H);
+  out = g_new (float, (gsize) W * H);   /* every entry is written below */
 
   if (pp == NULL || pp->resize == MCAM_RESIZE_STRETCH)
     {
@@ -160,16 +176,20 @@ mcam_map_to_image (const float *map, int h, int w, const McamImage *img,
   for (int y = 0; y < H; y++)
     in_y[y] = y + 0.5 >= y0 && y + 0.5 < y0 + ch;
 
+  lerp_2d (map, h, w, ly, H, lx, W, out);
   for (int y = 0; y < H; y++)
     for (int x = 0; x < W; x++)
-      if (in_y[y] && in_x[x])
-        {
-          float v = lerp_sample (map, w, &ly[y], &lx[x]);
+      {
+        float v = out[(gsize) y * W + x];
 
-          out[(gsize) y * W + x] = v;
-          lo = MIN (lo, v);
-          hi = MAX (hi, v);
-        }
+        if (in_y[y] && in_x[x])
+          {
+            lo = MIN (lo, v);
+            hi = MAX (hi, v);
+          }
+        else
+          out[(gsize) y * W + x] = 0.0f;
+      }
 
   /* Normalise over the seen rectangle only, so that negative maps are not
    * distorted by the zeros outside it. */

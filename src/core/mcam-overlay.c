@@ -20,6 +20,17 @@ put_rgb24 (guint8 *row, int x, guint8 r, guint8 g, guint8 b)
   memcpy (row + (gsize) x * 4, &px, 4);
 }
 
+extern const guint8 _mcam_colormap_data[MCAM_N_COLORMAPS][256][3];
+
+/* mcam_colormap_lookup() without the per-call checks, for the pixel loop:
+ * nearest of the 256 entries, clamped, NaN as 0. */
+#define colormap_lookup_fast(table, v, c)                                 \
+  do {                                                                   \
+    float v_ = (v);                                                      \
+    int i_ = !(v_ > 0.0f) ? 0 : v_ >= 1.0f ? 255 : (int) (v_ * 255.0f + 0.5f); \
+    (c) = (table)[i_];                                                   \
+  } while (0)
+
 static cairo_surface_t *
 new_rgb24 (int width, int height)
 {
@@ -66,6 +77,7 @@ mcam_overlay_render (const McamImage *img, const float *map,
   guint8 *data;
   int stride;
   int alpha;
+  const guint8 (*table)[3];
 
   g_return_val_if_fail (img != NULL && map != NULL, NULL);
   g_return_val_if_fail ((unsigned) cm < MCAM_N_COLORMAPS, NULL);
@@ -78,6 +90,8 @@ mcam_overlay_render (const McamImage *img, const float *map,
   if (opacity > 1.0)
     opacity = 1.0;
   alpha = (int) lround (opacity * 65536.0);
+
+  table = _mcam_colormap_data[cm];
 
   surface = new_rgb24 (img->width, img->height);
   if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
@@ -94,10 +108,10 @@ mcam_overlay_render (const McamImage *img, const float *map,
 
       for (int x = 0; x < img->width; x++, src += 3)
         {
-          guint8 c[3];
+          const guint8 *c;
           guint8 out[3];
 
-          mcam_colormap_lookup (cm, m[x], c);
+          colormap_lookup_fast (table, m[x], c);
           for (int k = 0; k < 3; k++)
             out[k] = (guint8) (((guint32) (65536 - alpha) * src[k] + (guint32) alpha * c[k] + 32768u) >> 16);
           put_rgb24 (row, x, out[0], out[1], out[2]);
