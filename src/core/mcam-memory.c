@@ -196,6 +196,46 @@ memory_load_from (McamSafetensors *st, const char *path, GError **error)
       scale = (float) s;
     }
 
+  /* Check every shape against the file before allocating: each buffer is
+   * then backed by bytes the reader has validated, so a forged header cannot
+   * make us allocate more than the file holds. */
+  {
+    gint64 N = dims[0], c = dims[1], h = dims[2], w = dims[3], C = dims[4];
+    const struct { const char *name; int ndim; gint64 shape[4]; } want[] = {
+      { "memory.S", 4, { N, c, h, w } },
+      { "memory.K", 2, { N, c } },
+      { "memory.V", 2, { N, c } },
+      { "memory.G.0.weight", 2, { c, C } },
+      { "memory.G.0.bias", 1, { c } },
+      { "memory.G.2.weight", 2, { c, c } },
+      { "memory.G.2.bias", 1, { c } },
+      { "memory.fc.weight", 2, { C, 2 * c } },
+      { "memory.fc.bias", 1, { C } },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (want); i++)
+      {
+        int ndim;
+        gint64 shape[8];
+        if (!mcam_safetensors_get_shape (st, want[i].name, &ndim, shape))
+          {
+            g_set_error (error, MCAM_ERROR, MCAM_ERROR_SHAPE,
+                         "%s: the memory module has no tensor %s", path, want[i].name);
+            return NULL;
+          }
+        if (!(ndim == want[i].ndim &&
+              memcmp (shape, want[i].shape, sizeof (gint64) * ndim) == 0))
+          {
+            g_autofree char *got = mcam_tensor_shape_to_string (ndim, shape);
+            g_autofree char *exp = mcam_tensor_shape_to_string (want[i].ndim, want[i].shape);
+            g_set_error (error, MCAM_ERROR, MCAM_ERROR_SHAPE,
+                         "%s: %s has shape %s; expected %s (N=%d slots, c×h×w=%d×%d×%d, "
+                         "C=%d classes)", path, want[i].name, got, exp,
+                         dims[0], dims[1], dims[2], dims[3], dims[4]);
+            return NULL;
+          }
+      }
+  }
+
   g_autoptr(McamMemory) mem = mcam_memory_new (dims[0], dims[1], dims[2], dims[3], dims[4],
                                                scale);
   ParamSpec specs[9];

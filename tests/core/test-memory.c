@@ -311,6 +311,50 @@ test_load_errors (void)
 
   g_assert_null (mcam_memory_load ("/nonexistent/mem.safetensors", NULL, &error));
   g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  /* Forged files: a wrong shape, a missing tensor, a NaN. Each names the tensor. */
+  g_autoptr(McamMemory) mem = load_tiny ();
+  g_autofree char *dir = g_dir_make_tmp ("mcam-memory-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *path = g_build_filename (dir, "bad.safetensors", NULL);
+  int N = mem->n_slots, c = mem->c, C = mem->n_classes;
+  for (int variant = 0; variant < 3; variant++)
+    {
+      g_autoptr(McamSafetensorsWriter) wr = mcam_safetensors_writer_new ();
+      g_autofree float *K = g_memdup2 (mem->K, sizeof (float) * N * c);
+      if (variant == 2)
+        K[3] = NAN;
+      mcam_safetensors_writer_add (wr, "memory.S", 4,
+                                   (gint64[]) { N, c, mem->h, mem->w }, mem->S);
+      mcam_safetensors_writer_add (wr, "memory.K", 2, (gint64[]) { N, c }, K);
+      mcam_safetensors_writer_add (wr, "memory.V", 2, (gint64[]) { N, c }, mem->V);
+      mcam_safetensors_writer_add (wr, "memory.G.0.weight", 2, (gint64[]) { c, C }, mem->G0_w);
+      mcam_safetensors_writer_add (wr, "memory.G.0.bias", 1, (gint64[]) { c }, mem->G0_b);
+      if (variant == 0)
+        mcam_safetensors_writer_add (wr, "memory.G.2.weight", 2, (gint64[]) { c, c - 1 },
+                                     mem->G2_w);
+      else
+        mcam_safetensors_writer_add (wr, "memory.G.2.weight", 2, (gint64[]) { c, c }, mem->G2_w);
+      mcam_safetensors_writer_add (wr, "memory.G.2.bias", 1, (gint64[]) { c }, mem->G2_b);
+      if (variant != 1)
+        mcam_safetensors_writer_add (wr, "memory.fc.weight", 2, (gint64[]) { C, 2 * c },
+                                     mem->fc_w);
+      mcam_safetensors_writer_add (wr, "memory.fc.bias", 1, (gint64[]) { C }, mem->fc_b);
+      g_assert_true (mcam_safetensors_writer_save (wr, path, &error));
+      g_assert_no_error (error);
+
+      g_assert_null (mcam_memory_load (path, NULL, &error));
+      g_assert_nonnull (error);
+      g_assert_nonnull (strstr (error->message, "bad.safetensors"));
+      const char *tensor = variant == 0 ? "memory.G.2.weight"
+                           : variant == 1 ? "memory.fc.weight" : "memory.K";
+      if (strstr (error->message, tensor) == NULL)
+        g_error ("variant %d: “%s” does not name %s", variant, error->message, tensor);
+      g_clear_error (&error);
+    }
+  g_remove (path);
+  g_rmdir (dir);
 }
 
 
