@@ -197,7 +197,18 @@ image_from_pixbuf (GdkPixbuf *pixbuf)
   int rowstride = gdk_pixbuf_get_rowstride (pixbuf);
   gboolean has_alpha = gdk_pixbuf_get_has_alpha (pixbuf);
   const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
-  McamImage *img = mcam_image_new (width, height);
+  McamImage *img;
+  guint8 *rgb;
+
+  /* A big image within the limit can still exceed the memory at hand:
+   * report that instead of aborting in g_malloc. */
+  rgb = g_try_malloc_n ((gsize) width * (gsize) height, 3);
+  if (rgb == NULL)
+    return NULL;
+  img = g_new0 (McamImage, 1);
+  img->width = width;
+  img->height = height;
+  img->rgb = rgb;
 
   for (int y = 0; y < height; y++)
     {
@@ -358,6 +369,10 @@ mcam_image_load (const char *path, guint64 max_pixels, GError **error)
     }
 
   img = image_from_pixbuf (oriented);
+  if (img == NULL)
+    g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE,
+                 "Image “%s” (%d × %d pixels) does not fit in memory", path,
+                 gdk_pixbuf_get_width (oriented), gdk_pixbuf_get_height (oriented));
 
 out:
   g_free (state.rows_done);
