@@ -431,6 +431,46 @@ test_net_fingerprint (void)
   remove_variant (path);
 }
 
+/* Real torchvision resnet18/resnet50 (random weights and BN statistics),
+ * exported with PyTorch's own outputs by tools/bench_torch.py into tools/out/
+ * (100+ MB, not committed): checked when present, skipped otherwise. */
+static void
+test_net_torchvision (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *file = g_strdup_printf ("tools/out/%s.safetensors", name);
+  g_autofree char *efile = g_strdup_printf ("tools/out/%s-expected.safetensors", name);
+  g_autofree char *path = mcam_test_source_path (file);
+  g_autofree char *epath = mcam_test_source_path (efile);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McamNet) net = NULL;
+  g_autoptr (McamSafetensors) st = NULL;
+  g_autoptr (McamTensor) input = NULL, f_ref = NULL, l_ref = NULL, f = NULL, logits = NULL;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS) || !g_file_test (epath, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("run tools/bench_torch.py to export the torchvision models");
+      return;
+    }
+  net = mcam_net_load (path, &error);
+  g_assert_no_error (error);
+  st = mcam_safetensors_open (epath, &error);
+  g_assert_no_error (error);
+  input = mcam_safetensors_read (st, "input", 0, NULL, &error);
+  f_ref = mcam_safetensors_read (st, "features", 0, NULL, &error);
+  l_ref = mcam_safetensors_read (st, "logits", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mcam_net_get_info (net)->arch, ==, name);
+
+  g_assert_true (mcam_net_forward (net, input, &f, &logits, NULL, &error));
+  g_test_message ("%s: logits rel err %.3g, f rel err %.3g", name,
+                  mcam_test_rel_error (logits->data, l_ref->data, logits->n, 1e-6),
+                  mcam_test_rel_error (f->data, f_ref->data, f->n, 1e-6));
+  g_assert_cmpfloat (mcam_test_rel_error (logits->data, l_ref->data, logits->n, 1e-6), <=,
+                     LOGITS_TOL);
+  g_assert_cmpfloat (mcam_test_rel_error (f->data, f_ref->data, f->n, 1e-6), <=, FEATURES_TOL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -446,5 +486,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/net/not-a-model", test_net_not_a_model);
   g_test_add_func ("/mcam/net/inferred-arch", test_net_inferred);
   g_test_add_func ("/mcam/net/fingerprint", test_net_fingerprint);
+  g_test_add_data_func ("/mcam/net/torchvision/resnet18", "resnet18", test_net_torchvision);
+  g_test_add_data_func ("/mcam/net/torchvision/resnet50", "resnet50", test_net_torchvision);
   return g_test_run ();
 }
