@@ -18,8 +18,12 @@ typedef struct
 
 #define MCAM_IMAGE_MAX_PIXELS_DEFAULT (100u * 1000u * 1000u)
 
-/* Reads the size from the header first and refuses images with more than
- * max_pixels pixels (0: the default) before decoding them. */
+/* Decodes PNG, JPEG, BMP, TIFF, GIF (first frame), WebP and whatever else
+ * gdk-pixbuf has a loader for. Reads the size from the header first and
+ * refuses images with more than max_pixels pixels (0: the default) before
+ * any pixel buffer is allocated (MCAM_ERROR_TOO_LARGE). Errors name the file:
+ * MCAM_ERROR_IO (cannot open or read, not a regular file), MCAM_ERROR_FORMAT
+ * (empty, truncated, damaged), MCAM_ERROR_UNSUPPORTED (unknown format). */
 McamImage *mcam_image_load      (const char *path, guint64 max_pixels, GError **error);
 McamImage *mcam_image_new       (int width, int height);            /* zero-filled */
 McamImage *mcam_image_copy      (const McamImage *img);
@@ -51,7 +55,10 @@ void mcam_image_preprocess_into (const McamImage *img, const McamPreprocess *pp,
 McamTensor *mcam_image_preprocess (const McamImage *img, const McamPreprocess *pp);
 
 /* For center-crop: the rectangle of the original image the network sees, so
- * that maps can be placed back on the original (x0,y0,w,h in source pixels). */
+ * that maps can be placed back on the original (x0,y0,w,h in source pixels;
+ * the whole image for stretch). For a square input, centre crop is exactly
+ * torchvision's Resize(size) + CenterCrop(size); for a non-square input the
+ * image is scaled so that it just covers the input, then centre-cropped. */
 void mcam_image_preprocess_source_rect (const McamImage *img, const McamPreprocess *pp,
                                         double *x0, double *y0, double *w, double *h);
 

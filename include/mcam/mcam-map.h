@@ -18,7 +18,9 @@ void  mcam_map_normalize (float *map, gsize n);
 /* ReLU in place; returns TRUE when any value was positive. */
 gboolean mcam_map_relu   (float *map, gsize n);
 /* Upsample a feature-resolution map onto an image's own pixels (taking a
- * centre crop into account) and normalise: returns img->width*img->height floats. */
+ * centre crop into account) and normalise: returns img->width*img->height floats
+ * (g_free). With a centre crop, pixels outside the rectangle the network saw
+ * are 0 and the normalisation is over the rectangle only. pp NULL: stretch. */
 float *mcam_map_to_image (const float *map, int h, int w, const McamImage *img,
                           const McamPreprocess *pp);
 
@@ -37,7 +39,9 @@ gboolean    mcam_colormap_from_name (const char *name, McamColormap *out);
 void        mcam_colormap_lookup (McamColormap cm, float value, guint8 rgb[3]);
 
 /* The image with the map (same size as the image, in [0,1]) blended on it:
- * out = (1 - opacity) * image + opacity * colormap(map). A CAIRO_FORMAT_RGB24 surface. */
+ * out = (1 - opacity) * image + opacity * colormap(map), rounded. A
+ * CAIRO_FORMAT_RGB24 surface (cairo_surface_destroy); on failure an error
+ * surface (check cairo_surface_status), which mcam_surface_write_png refuses. */
 cairo_surface_t *mcam_overlay_render (const McamImage *img, const float *map,
                                       McamColormap cm, double opacity);
 cairo_surface_t *mcam_image_to_surface (const McamImage *img);
