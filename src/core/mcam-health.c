@@ -248,14 +248,45 @@ mcam_health_compute (McamMemory *mem, const float *features, int n_images,
   g_autofree float *zeros = g_new0 (float, c);
   Mean max_p = { 0 }, ent_p = { 0 }, ent_ps = { 0 };
 
+  /* p_s over a training set is the costly part (N·c·h·w per image): the dot
+   * products go through sgemm in blocks of images, the norms of S once. */
+  enum { BLOCK = 64 };
+  g_autofree double *s_norm = g_new (double, N);
+  g_autofree float *dots = g_new (float, (gsize) BLOCK * N);
+  for (int j = 0; j < N; j++)
+    {
+      const float *Sj = mem->S + (gsize) j * chw;
+      double ss = 0.0;
+      for (gsize t = 0; t < chw; t++)
+        ss += (double) Sj[t] * Sj[t];
+      s_norm[j] = sqrt (ss);
+    }
+
   for (int i = 0; i < n_images; i++)
     {
-      if (i % 64 == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
-        return NULL;
       const float *f = features + (gsize) i * chw;
+      if (i % BLOCK == 0)
+        {
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return NULL;
+          int nb = MIN (BLOCK, n_images - i);
+          /* dots[b, j] = f_b · S_j */
+          mcam_sgemm (FALSE, TRUE, nb, N, (int) chw, 1.0f, f, (int) chw, mem->S, (int) chw,
+                      0.0f, dots, N);
+        }
+      double fn = 0.0;
+      for (gsize t = 0; t < chw; t++)
+        fn += (double) f[t] * f[t];
+      fn = sqrt (fn);
+      for (int j = 0; j < N; j++)
+        {
+          double den = MAX (fn * s_norm[j], MCAM_COSINE_EPS);
+          p_s[j] = (float) (mem->scale * dots[(gsize) (i % BLOCK) * N + j] / den);
+        }
+      _mcam_softmax (p_s, N);      /* p_s = addr(vec f, vec S) */
+
       mcam_memory_query (mem, f, q);
       mcam_memory_key_address (mem, q, p);
-      mcam_memory_spatial_address (mem, f, p_s);
       mcam_memory_read (mem, p, v);
       mcam_memory_classify (mem, v, q, z + (gsize) i * C);
       mcam_memory_classify (mem, zeros, q, u + (gsize) i * C);

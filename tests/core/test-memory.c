@@ -605,6 +605,66 @@ test_health_agnostic (void)
   g_free (y);
 }
 
+static double
+entropy_ref (const float *p, int n)
+{
+  double H = 0.0;
+  for (int i = 0; i < n; i++)
+    H -= p[i] > 0 ? p[i] * log (p[i]) : 0.0;
+  return H / log (n);
+}
+
+/* Sharpness and reliance figures equal the same quantities computed image by
+ * image with the inference functions (the health code batches p_s with sgemm
+ * and gets reliance from z − fc_v v). */
+static void
+test_health_figures (void)
+{
+  g_autoptr(McamMemory) mem = load_tiny ();
+  g_autoptr(McamSafetensors) st = open_expected ();
+  g_autoptr(McamTensor) F = expected (st, "features");
+  int B = (int) F->shape[0], N = mem->n_slots, c = mem->c, C = mem->n_classes;
+  gsize chw = (gsize) c * mem->h * mem->w;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamHealth) h = mcam_health_compute (mem, F->data, B, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  g_autofree float *q = g_new (float, c), *p = g_new (float, N), *p_s = g_new (float, N);
+  g_autofree float *v = g_new (float, (gsize) B * c), *vbar = g_new0 (float, c);
+  g_autofree float *z = g_new (float, C), *zb = g_new (float, C);
+  double max_p = 0, ep = 0, eps = 0, rel = 0;
+  for (int b = 0; b < B; b++)
+    {
+      const float *f = F->data + b * chw;
+      mcam_memory_query (mem, f, q);
+      mcam_memory_key_address (mem, q, p);
+      mcam_memory_spatial_address (mem, f, p_s);
+      mcam_memory_read (mem, p, v + b * c);
+      float m = p[0];
+      for (int i = 1; i < N; i++)
+        m = MAX (m, p[i]);
+      max_p += m / B;
+      ep += entropy_ref (p, N) / B;
+      eps += entropy_ref (p_s, N) / B;
+      for (int k = 0; k < c; k++)
+        vbar[k] += v[b * c + k] / B;
+    }
+  for (int b = 0; b < B; b++)
+    {
+      mcam_memory_query (mem, F->data + b * chw, q);
+      mcam_memory_classify (mem, v + b * c, q, z);
+      mcam_memory_classify (mem, vbar, q, zb);
+      for (int k = 0; k < C; k++)
+        rel += fabs (1.0 / (1.0 + exp (-z[k])) - 1.0 / (1.0 + exp (-zb[k]))) / (B * C);
+    }
+  g_assert_cmpfloat_with_epsilon (h->mean_max_p, max_p, 1e-5);
+  g_assert_cmpfloat_with_epsilon (h->entropy_p, ep, 1e-5);
+  g_assert_cmpfloat_with_epsilon (h->entropy_p_s, eps, 1e-5);
+  g_assert_cmpfloat_with_epsilon (h->reliance, rel, 1e-5);
+  g_assert_true (isnan (h->map_score));
+  g_assert_cmpint (h->n_images, ==, B);
+}
+
 static void
 test_pearson (void)
 {
@@ -628,6 +688,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/memory/mismatch", test_mismatch);
   g_test_add_func ("/mcam/analysis/bottleneck", test_analysis_bottleneck);
   g_test_add_func ("/mcam/health/pearson", test_pearson);
+  g_test_add_func ("/mcam/health/figures", test_health_figures);
   g_test_add_func ("/mcam/health/unused", test_health_unused);
   g_test_add_func ("/mcam/health/class-agnostic", test_health_agnostic);
   return g_test_run ();
