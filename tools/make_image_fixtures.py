@@ -3,10 +3,10 @@
 """Write the image fixtures of tests/core/test-image.c, test-map.c and
 test-overlay.c into tests/fixtures/ (all small, committed).
 
-- img-photo.png, img-photo.jpg: photo-like synthetic images (smooth shading,
-  edges, texture, noise) of odd sizes;
+- img-photo.png, img-photo.jpg, img-photo-large.jpg: photo-like synthetic
+  images (smooth shading, edges, texture, noise) of odd sizes;
 - img-preprocess.safetensors: for each of them, the pixels PIL decodes
-  ("<file>|rgb", H×W×3 as float) and the tensors torchvision's transforms give
+  ("<file>|rgb", H×W×3 as float; not for the large one) and the tensors torchvision's transforms give
   (Resize + CenterCrop or Resize to a fixed size, ToTensor, Normalize with the
   ImageNet mean/std), named "<file>|<stretch|center-crop>|<W>x<H>";
 - img-pattern.{png,bmp,tiff,gif,webp}: one 12×8 pattern of few colours in
@@ -58,9 +58,10 @@ def photo(width, height, seed):
     return Image.fromarray(np.clip(np.rint(img), 0, 255).astype(np.uint8), "RGB")
 
 
-def preprocess_cases(out, name, path, cases):
+def preprocess_cases(out, name, path, cases, with_rgb=True):
     pil = Image.open(path).convert("RGB")
-    out[name + "|rgb"] = np.asarray(pil).astype(np.float32)
+    if with_rgb:
+        out[name + "|rgb"] = np.asarray(pil).astype(np.float32)
     w0, h0 = pil.size
     for mode, w, h in cases:
         if mode == "stretch":
@@ -109,6 +110,7 @@ def main():
     # photo-like images for the torchvision comparison
     photo(61, 47, 1).save(p("img-photo.png"))
     photo(71, 53, 2).save(p("img-photo.jpg"), quality=90)
+    photo(403, 301, 3).save(p("img-photo-large.jpg"), quality=85)
 
     tensors = {}
     cases = [
@@ -122,6 +124,9 @@ def main():
     ]
     preprocess_cases(tensors, "img-photo.png", p("img-photo.png"), cases)
     preprocess_cases(tensors, "img-photo.jpg", p("img-photo.jpg"), cases)
+    # strong downscaling (×12 to ×17): the filter spans many source pixels
+    preprocess_cases(tensors, "img-photo-large.jpg", p("img-photo-large.jpg"),
+                     [("stretch", 33, 18), ("center-crop", 24, 24)], with_rgb=False)
     st_io.save(p("img-preprocess.safetensors"), tensors, dtype=np.float32,
                metadata={"mean": MEAN, "std": STD,
                          "source": "tools/make_image_fixtures.py, torchvision %s, PIL %s"
