@@ -11,8 +11,8 @@ test-overlay.c into tests/fixtures/ (all small, committed).
   ImageNet mean/std), named "<file>|<stretch|center-crop>|<W>x<H>";
 - img-pattern.{png,bmp,tiff,gif,webp}: one 12×8 pattern of few colours in
   each lossless format, and img-pattern.rgb (the raw bytes they must decode to);
-- img-rgba.png (alpha), img-gray.png (8-bit gray), img-orient6.jpg (EXIF
-  orientation 6 on a 16×8 picture of four flat quadrants);
+- img-rgba.png (alpha), img-gray.png (8-bit gray), img-orient1..8.jpg (each
+  EXIF orientation on one 16×8 picture of flat areas);
 - img-huge.png: a valid PNG header declaring 20000×20000 pixels (400 MP),
   followed by a few rows of data only: decoding it would need 1.6 GB;
 - img-truncated.png: the first half of img-photo.png; img-garbage.png: noise;
@@ -29,7 +29,7 @@ import zlib
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageOps
 from torchvision import transforms
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -154,14 +154,26 @@ def main():
     Image.fromarray(rgba, "RGBA").save(p("img-rgba.png"))
     Image.fromarray(np.array([[0, 77, 255], [128, 3, 200]], np.uint8), "L").save(p("img-gray.png"))
 
-    # EXIF orientation 6: stored 16 wide × 8 high, shown rotated 90° clockwise
+    # EXIF orientations 1..8 of one stored 16 wide × 8 high picture: left half
+    # red with a green top-left quarter, right half blue. Where the green
+    # quarter shows after the orientation is applied (the C test's table):
     q = np.zeros((8, 16, 3), np.uint8)
-    q[:, :8] = [255, 0, 0]    # stored left half: red
-    q[:, 8:] = [0, 0, 255]    # stored right half: blue
-    q[:4, :8] = [0, 255, 0]   # stored top-left quarter: green
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    Image.fromarray(q, "RGB").save(p("img-orient6.jpg"), quality=95, exif=exif.tobytes())
+    q[:, :8] = [255, 0, 0]
+    q[:, 8:] = [0, 0, 255]
+    q[:4, :8] = [0, 255, 0]
+    green_at = {1: "top-left", 2: "top-right", 3: "bottom-right", 4: "bottom-left",
+                5: "top-left", 6: "top-right", 7: "bottom-right", 8: "bottom-left"}
+    for o in range(1, 9):
+        exif = Image.Exif()
+        exif[0x0112] = o
+        Image.fromarray(q, "RGB").save(p("img-orient%d.jpg" % o), quality=95,
+                                       exif=exif.tobytes())
+        shown = np.asarray(ImageOps.exif_transpose(Image.open(p("img-orient%d.jpg" % o))))
+        h, w = shown.shape[:2]
+        assert (w, h) == ((16, 8) if o <= 4 else (8, 16)), (o, w, h)
+        y = 1 if green_at[o].startswith("top") else h - 2
+        x = 1 if green_at[o].endswith("left") else w - 2
+        assert shown[y, x, 1] > 200 and shown[y, x, 0] < 60, (o, shown[y, x])
 
     huge_png(p("img-huge.png"), 20000, 20000)
     with open(p("img-photo.png"), "rb") as f:

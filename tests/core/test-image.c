@@ -108,22 +108,34 @@ assert_rgb_near (const McamImage *img, int x, int y, int r, int g, int b, int to
              x, y, p[0], p[1], p[2], r, g, b, tol);
 }
 
-/* Stored 16×8: left half red with a green top-left quarter, right half blue.
- * Orientation 6 means "rotate 90° clockwise to show": the result is 8×16,
- * with the stored top-left quarter at the top right. */
+/* Stored 16×8: left half red with a green top-left quarter, right half
+ * blue, under each of the eight EXIF orientations. 1–4 keep the size (as is,
+ * mirrored, turned 180°, flipped), 5–8 swap it (transposed, turned 90°
+ * clockwise, transversed, turned 90° anticlockwise). Where the green quarter
+ * lands was checked against PIL's ImageOps.exif_transpose by the generator. */
 static void
 test_exif_orientation (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(McamImage) img = load_fixture ("img-orient6.jpg", 0, &error);
+  enum { TL, TR, BR, BL };
+  const int green_at[9] = { 0, TL, TR, BR, BL, TL, TR, BR, BL };
 
-  g_assert_no_error (error);
-  g_assert_cmpint (img->width, ==, 8);
-  g_assert_cmpint (img->height, ==, 16);
-  assert_rgb_near (img, 6, 1, 0, 255, 0, 24);     /* green: top right */
-  assert_rgb_near (img, 1, 1, 255, 0, 0, 24);     /* red: top left */
-  assert_rgb_near (img, 1, 14, 0, 0, 255, 24);    /* blue: bottom */
-  assert_rgb_near (img, 6, 14, 0, 0, 255, 24);
+  for (int o = 1; o <= 8; o++)
+    {
+      g_autofree char *name = g_strdup_printf ("img-orient%d.jpg", o);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(McamImage) img = load_fixture (name, 0, &error);
+      int w = o <= 4 ? 16 : 8, h = o <= 4 ? 8 : 16;
+      int gx, gy;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (img->width, ==, w);
+      g_assert_cmpint (img->height, ==, h);
+      gx = green_at[o] == TL || green_at[o] == BL ? 1 : w - 2;
+      gy = green_at[o] == TL || green_at[o] == TR ? 1 : h - 2;
+      assert_rgb_near (img, gx, gy, 0, 255, 0, 24);
+      /* the opposite corner is always in the blue half */
+      assert_rgb_near (img, w - 1 - gx, h - 1 - gy, 0, 0, 255, 24);
+    }
 }
 
 /* Red with alpha 255, 0, 128, 255 / 64, 192, 0, 255 on white:
