@@ -1,0 +1,750 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "mcam-train-dialog"
+
+#include "config.h"
+
+#include <math.h>
+#include <glib/gi18n.h>
+
+#include "mcam/mcam-dataset.h"
+#include "mcam/mcam-feature-cache.h"
+#include "mcam/mcam-health.h"
+#include "mcam/mcam-train.h"
+#include "mcam-health-badge.h"
+#include "mcam-loss-plot.h"
+#include "mcam-train-dialog.h"
+
+struct _McamTrainDialog
+{
+  GtkWindow parent_instance;
+
+  GtkButton      *cancel_button;
+  GtkButton      *train_button;
+  GtkButton      *save_button;
+  GtkWidget      *form;
+  GtkLabel       *model_label;
+  GtkButton      *model_button;
+  GtkLabel       *folder_label;
+  GtkButton      *folder_button;
+  GtkLabel       *labels_label;
+  GtkButton      *labels_button;
+  GtkSpinButton  *slots_spin;
+  GtkSpinButton  *epochs_spin;
+  GtkDropDown    *init_dropdown;
+  McamLossPlot   *loss_plot;
+  GtkProgressBar *progress_bar;
+  GtkLabel       *status_label;
+
+  McamWorker   *worker;
+  char         *model_path;
+  char         *folder;
+  char         *labels_csv;
+  GCancellable *cancellable;      /* non-NULL while training */
+  McamMemory   *trained;          /* a memory not loaded into the worker (other backbone) */
+  gboolean      installed;        /* the worker holds the trained memory */
+};
+
+G_DEFINE_FINAL_TYPE (McamTrainDialog, mcam_train_dialog, GTK_TYPE_WINDOW)
+
+enum { PROP_0, PROP_WORKER, N_PROPS };
+static GParamSpec *properties[N_PROPS];
+
+/* ------------------------------------------------------------ the job */
+
+/* The series of the loss plot, in McamTrainLosses order. */
+#define N_LOSS_SERIES 6
+
+/* Where loss points go: a weak reference to the dialog, shared by the job
+ * and the points in flight, dereferenced only on the main thread (so the
+ * worker never holds, and never drops, a reference to a widget). */
+typedef struct
+{
+  GWeakRef dialog;
+} LossSink;
+
+static void
+loss_sink_clear (gpointer data)
+{
+  g_weak_ref_clear (&((LossSink *) data)->dialog);
+}
+
+static void
+loss_sink_unref (LossSink *sink)
+{
+  g_atomic_rc_box_release_full (sink, loss_sink_clear);
+}
+
+typedef struct
+{
+  char          *model_path;
+  char          *folder;
+  char          *labels_csv;
+  int            n_slots;
+  McamTrainOptions opt;
+  McamWorkerContext *ctx;     /* during the job */
+  LossSink      *sink;
+  gint64         last_point_us;
+} TrainJob;
+
+typedef struct
+{
+  McamMemory *memory;         /* NULL when installed in the worker */
+  McamHealth *health;
+  gboolean    installed;
+  int         n_images;
+  McamTrainLosses last;
+} TrainResult;
+
+typedef struct
+{
+  LossSink *sink;
+  double   x;
+  double   values[N_LOSS_SERIES];
+} LossPoint;
+
+static void
+train_job_free (gpointer data)
+{
+  TrainJob *job = data;
+
+  g_free (job->model_path);
+  g_free (job->folder);
+  g_free (job->labels_csv);
+  loss_sink_unref (job->sink);
+  g_free (job);
+}
+
+static void
+train_result_free (gpointer data)
+{
+  TrainResult *r = data;
+
+  g_clear_pointer (&r->memory, mcam_memory_free);
+  g_clear_pointer (&r->health, mcam_health_free);
+  g_free (r);
+}
+
+static gboolean
+loss_point_deliver (gpointer data)
+{
+  LossPoint *pt = data;
+  g_autoptr(McamTrainDialog) self = g_weak_ref_get (&pt->sink->dialog);
+
+  if (self != NULL)
+    mcam_loss_plot_add_point (self->loss_plot, pt->x, pt->values);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+loss_point_free (gpointer data)
+{
+  LossPoint *pt = data;
+
+  loss_sink_unref (pt->sink);
+  g_free (pt);
+}
+
+static void
+feature_progress (int done, int total, gpointer user_data)
+{
+  TrainJob *job = user_data;
+  g_autofree char *text = g_strdup_printf (_("Computing backbone features: %d of %d images"),
+                                           done, total);
+
+  /* Features are the first ~third of the time on small data; show them as 0–20%. */
+  mcam_worker_context_progress (job->ctx, total > 0 ? 0.2 * done / total : 0.0, text);
+}
+
+static gboolean
+train_progress (const McamTrainProgress *p, gpointer user_data)
+{
+  TrainJob *job = user_data;
+  gint64 now = g_get_monotonic_time ();
+  double x = (p->epoch - 1) + (double) p->batch / MAX (1, p->n_batches);
+  g_autofree char *text = NULL;
+
+  text = g_strdup_printf (_("Epoch %d of %d, batch %d of %d: loss %.4f"), p->epoch,
+                          p->n_epochs, p->batch, p->n_batches, p->losses.total);
+  mcam_worker_context_progress (job->ctx, 0.2 + 0.75 * x / MAX (1, p->n_epochs), text);
+
+  /* A point per epoch end and at most ~20 per second in between: a live
+   * plot without flooding the main loop. */
+  if (p->epoch_done || now - job->last_point_us > 50000)
+    {
+      LossPoint *pt = g_new0 (LossPoint, 1);
+
+      job->last_point_us = now;
+      pt->sink = g_atomic_rc_box_acquire (job->sink);
+      pt->x = x;
+      pt->values[0] = p->losses.total;
+      pt->values[1] = p->losses.bce_target;
+      pt->values[2] = p->losses.bce_read;
+      pt->values[3] = p->losses.sparse;
+      pt->values[4] = p->losses.kl_spatial;
+      pt->values[5] = p->losses.kl_key;
+      g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, loss_point_deliver, pt,
+                                  loss_point_free);
+    }
+  return TRUE;
+}
+
+static gpointer
+train_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
+               GError **error)
+{
+  TrainJob *job = data;
+  McamNet *net = mcam_worker_context_get_net (ctx);
+  g_autoptr(McamNet) own_net = NULL;
+  g_autoptr(McamDataset) ds = NULL;
+  g_autoptr(McamFeatureCache) cache = NULL;
+  g_autoptr(McamMemory) mem = NULL;
+  g_autoptr(McamTrainer) trainer = NULL;
+  g_autoptr(McamHealth) health = NULL;
+  const McamNetInfo *info;
+  const float *features;
+  TrainResult *result;
+
+  job->ctx = ctx;
+  /* The loaded backbone when it is the one asked for: its memory can then be
+   * swapped in at the end. Any other backbone is loaded for this job only. */
+  if (net == NULL || g_strcmp0 (mcam_net_get_path (net), job->model_path) != 0)
+    {
+      mcam_worker_context_progress (ctx, 0.0, _("Loading the backbone"));
+      own_net = mcam_net_load (job->model_path, error);
+      if (own_net == NULL)
+        return NULL;
+      net = own_net;
+    }
+  info = mcam_net_get_info (net);
+
+  ds = mcam_dataset_load (job->labels_csv, NULL, job->folder,
+                          (const char *const *) info->classes, info->n_classes, error);
+  if (ds == NULL)
+    return NULL;
+  if (ds->n == 0)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT, _("%s: no images listed"),
+                   job->labels_csv);
+      return NULL;
+    }
+
+  cache = mcam_feature_cache_open (NULL, net, (const char *const *) ds->paths, ds->n, 16,
+                                   feature_progress, job, cancellable, error);
+  if (cache == NULL)
+    return NULL;
+  features = mcam_feature_cache_get_features (cache);
+
+  mcam_worker_context_progress (ctx, 0.2, _("Initialising the slots"));
+  mem = mcam_train_init_memory (job->n_slots, info->feat_c, info->feat_h, info->feat_w,
+                                info->n_classes, features, ds->labels, ds->n, &job->opt,
+                                error);
+  if (mem == NULL)
+    return NULL;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  trainer = mcam_trainer_new (mem, &job->opt);
+  if (!mcam_trainer_run (trainer, features, ds->labels, ds->n, train_progress, job,
+                         cancellable, error))
+    return NULL;
+
+  mcam_worker_context_progress (ctx, 0.95, _("Measuring the memory's health"));
+  health = mcam_health_compute (mem, features, ds->n, ds->labels, NULL, cancellable, error);
+  if (health == NULL)
+    return NULL;
+  mcam_health_to_metadata (health, mem->metadata);
+  if (info->fingerprint != NULL)
+    g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.backbone"),
+                          g_strdup (info->fingerprint));
+  g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.train.epochs"),
+                        g_strdup_printf ("%d", job->opt.epochs));
+  g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.train.images"),
+                        g_strdup_printf ("%d", ds->n));
+  g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.train.seed"),
+                        g_strdup_printf ("%" G_GUINT64_FORMAT, job->opt.seed));
+
+  result = g_new0 (TrainResult, 1);
+  result->n_images = ds->n;
+  result->health = g_steal_pointer (&health);
+  g_clear_pointer (&trainer, mcam_trainer_free);
+  if (own_net == NULL)
+    {
+      GError *local = NULL;
+      if (mcam_worker_context_set_memory (ctx, g_steal_pointer (&mem), NULL, &local))
+        result->installed = TRUE;
+      else
+        {
+          g_propagate_error (error, local);
+          train_result_free (result);
+          return NULL;
+        }
+    }
+  else
+    result->memory = g_steal_pointer (&mem);
+  mcam_worker_context_progress (ctx, 1.0, _("Done"));
+  return result;
+}
+
+/* ------------------------------------------------------------ save */
+
+typedef struct
+{
+  char       *path;
+  McamMemory *memory;   /* borrowed from the dialog, or NULL: the worker's */
+} SaveJob;
+
+static void
+save_job_free (gpointer data)
+{
+  SaveJob *job = data;
+
+  g_free (job->path);
+  g_free (job);
+}
+
+static gpointer
+save_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
+              GError **error)
+{
+  SaveJob *job = data;
+  McamMemory *mem = job->memory ? job->memory : mcam_worker_context_get_memory (ctx);
+
+  if (mem == NULL)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE, _("There is no memory module to save"));
+      return NULL;
+    }
+  if (!mcam_memory_save (mem, job->path, error))
+    return NULL;
+  return g_strdup (job->path);
+}
+
+/* ------------------------------------------------------------ UI */
+
+static void
+_mcam_train_dialog_update_sensitivity (McamTrainDialog *self)
+{
+  gboolean running = self->cancellable != NULL;
+  gboolean ready = self->model_path && self->folder && self->labels_csv;
+
+  gtk_widget_set_sensitive (self->form, !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->train_button), !running && ready);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->save_button),
+                            !running && (self->installed || self->trained != NULL));
+  gtk_button_set_label (self->cancel_button, running ? _("_Cancel") : _("_Close"));
+}
+
+static void
+set_path_label (GtkLabel *label, const char *path)
+{
+  gtk_label_set_text (label, path ? path : _("(none)"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (label), path);
+}
+
+void
+mcam_train_dialog_set_inputs (McamTrainDialog *self, const char *model_path,
+                              const char *image_folder, const char *labels_csv,
+                              int n_slots, int epochs)
+{
+  g_return_if_fail (MCAM_IS_TRAIN_DIALOG (self));
+
+  if (model_path)
+    {
+      g_free (self->model_path);
+      self->model_path = g_strdup (model_path);
+    }
+  if (image_folder)
+    {
+      g_autofree char *guess = g_build_filename (image_folder, "labels.csv", NULL);
+      g_free (self->folder);
+      self->folder = g_strdup (image_folder);
+      /* labels.csv beside the images is the usual layout. */
+      if (labels_csv == NULL && g_file_test (guess, G_FILE_TEST_IS_REGULAR))
+        labels_csv = guess;
+      if (labels_csv)
+        {
+          g_free (self->labels_csv);
+          self->labels_csv = g_strdup (labels_csv);
+        }
+    }
+  else if (labels_csv)
+    {
+      g_free (self->labels_csv);
+      self->labels_csv = g_strdup (labels_csv);
+    }
+  if (n_slots > 0)
+    gtk_spin_button_set_value (self->slots_spin, n_slots);
+  if (epochs > 0)
+    gtk_spin_button_set_value (self->epochs_spin, epochs);
+
+  set_path_label (self->model_label, self->model_path);
+  set_path_label (self->folder_label, self->folder);
+  set_path_label (self->labels_label, self->labels_csv);
+  _mcam_train_dialog_update_sensitivity (self);
+}
+
+static void
+train_progress_cb (double fraction, const char *text, gpointer user_data)
+{
+  McamTrainDialog *self = user_data;
+
+  gtk_progress_bar_set_fraction (self->progress_bar, CLAMP (fraction, 0.0, 1.0));
+  if (text)
+    gtk_label_set_text (self->status_label, text);
+}
+
+static void
+train_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(McamTrainDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+  TrainResult *result = mcam_worker_run_finish (MCAM_WORKER (source), res, &error);
+
+  g_clear_object (&self->cancellable);
+  if (result == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gtk_label_set_text (self->status_label,
+                            _("Training cancelled; the loaded memory was left as it was."));
+      else
+        {
+          g_autofree char *msg = g_strdup_printf (_("Training failed: %s"), error->message);
+          gtk_label_set_text (self->status_label, msg);
+        }
+      gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+    }
+  else
+    {
+      g_autofree char *verdict = NULL;
+      g_autofree char *msg = NULL;
+
+      g_clear_pointer (&self->trained, mcam_memory_free);
+      self->trained = g_steal_pointer (&result->memory);
+      self->installed = result->installed;
+      /* The badge's sentence: translated, unlike the core's. */
+      verdict = mcam_health_badge_verdict_for (result->health, NAN, NULL);
+      msg = g_strdup_printf (result->installed
+                             ? _("Trained on %d images and loaded (not yet saved: use Save As). Health: %s")
+                             : _("Trained on %d images. The backbone is not the loaded model, so the memory was not loaded: save it, then open it with that model. Health: %s"),
+                             result->n_images, verdict);
+      gtk_label_set_text (self->status_label, msg);
+      gtk_progress_bar_set_fraction (self->progress_bar, 1.0);
+      train_result_free (result);
+    }
+  _mcam_train_dialog_update_sensitivity (self);
+}
+
+void
+mcam_train_dialog_start (McamTrainDialog *self)
+{
+  TrainJob *job;
+  const char *names[N_LOSS_SERIES] = {
+    _("total"), _("BCE (p′ read)"), _("BCE (p read)"), _("sparse"), _("KL(p′‖p_s)"),
+    _("KL(p′‖p)"),
+  };
+
+  g_return_if_fail (MCAM_IS_TRAIN_DIALOG (self));
+  if (self->cancellable != NULL || self->worker == NULL)
+    return;
+  if (!self->model_path || !self->folder || !self->labels_csv)
+    {
+      gtk_label_set_text (self->status_label,
+                          _("Choose a backbone, an image folder and a labels CSV first."));
+      return;
+    }
+
+  job = g_new0 (TrainJob, 1);
+  job->model_path = g_strdup (self->model_path);
+  job->folder = g_strdup (self->folder);
+  job->labels_csv = g_strdup (self->labels_csv);
+  job->n_slots = gtk_spin_button_get_value_as_int (self->slots_spin);
+  mcam_train_options_init (&job->opt);
+  job->opt.epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
+  job->opt.init = gtk_drop_down_get_selected (self->init_dropdown) == 1
+                  ? MCAM_TRAIN_INIT_RANDOM : MCAM_TRAIN_INIT_CLASS;
+  job->sink = g_atomic_rc_box_new0 (LossSink);
+  g_weak_ref_init (&job->sink->dialog, self);
+
+  mcam_loss_plot_set_series (self->loss_plot, names, N_LOSS_SERIES);
+  mcam_loss_plot_set_x_max (self->loss_plot, job->opt.epochs);
+  gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+  gtk_label_set_text (self->status_label, _("Starting…"));
+
+  self->cancellable = g_cancellable_new ();
+  self->installed = FALSE;
+  g_clear_pointer (&self->trained, mcam_memory_free);
+  mcam_worker_run_async (self->worker, _("Training a memory module"), "train",
+                         train_job_run, job, train_job_free, train_result_free,
+                         train_progress_cb, self, self->cancellable, train_done_cb,
+                         g_object_ref (self));
+  _mcam_train_dialog_update_sensitivity (self);
+}
+
+void
+mcam_train_dialog_cancel (McamTrainDialog *self)
+{
+  g_return_if_fail (MCAM_IS_TRAIN_DIALOG (self));
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+}
+
+gboolean
+mcam_train_dialog_is_running (McamTrainDialog *self)
+{
+  g_return_val_if_fail (MCAM_IS_TRAIN_DIALOG (self), FALSE);
+  return self->cancellable != NULL;
+}
+
+int
+mcam_train_dialog_get_n_points (McamTrainDialog *self)
+{
+  g_return_val_if_fail (MCAM_IS_TRAIN_DIALOG (self), 0);
+  return mcam_loss_plot_get_n_points (self->loss_plot);
+}
+
+static void
+on_cancel_clicked (McamTrainDialog *self)
+{
+  if (self->cancellable)
+    mcam_train_dialog_cancel (self);
+  else
+    gtk_window_close (GTK_WINDOW (self));
+}
+
+/* ---- file choosers (GtkFileChooserNative: GTK 4.8 has no GtkFileDialog) */
+
+typedef enum { CHOOSE_MODEL, CHOOSE_FOLDER, CHOOSE_LABELS, CHOOSE_SAVE } ChooseWhat;
+
+static void
+save_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(McamTrainDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = mcam_worker_run_finish (MCAM_WORKER (source), res, &error);
+  g_autofree char *msg = NULL;
+
+  if (path == NULL)
+    msg = g_strdup_printf (_("Could not save the memory: %s"), error->message);
+  else
+    msg = g_strdup_printf (_("Saved the memory module to %s"), path);
+  gtk_label_set_text (self->status_label, msg);
+}
+
+static void
+on_chooser_response (GtkNativeDialog *native, int response, McamTrainDialog *self)
+{
+  ChooseWhat what = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (native), "mcam-what"));
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+  if (file != NULL)
+    path = g_file_get_path (file);
+  if (path != NULL)
+    switch (what)
+      {
+      case CHOOSE_MODEL:
+        mcam_train_dialog_set_inputs (self, path, NULL, NULL, 0, 0);
+        break;
+      case CHOOSE_FOLDER:
+        mcam_train_dialog_set_inputs (self, NULL, path, NULL, 0, 0);
+        break;
+      case CHOOSE_LABELS:
+        mcam_train_dialog_set_inputs (self, NULL, NULL, path, 0, 0);
+        break;
+      case CHOOSE_SAVE:
+        {
+          SaveJob *job = g_new0 (SaveJob, 1);
+          job->path = g_steal_pointer (&path);
+          /* The dialog keeps `trained` alive until the job is done: it holds a
+           * reference to itself through the callback. */
+          job->memory = self->installed ? NULL : self->trained;
+          mcam_worker_run_async (self->worker, _("Saving the memory module"), NULL,
+                                 save_job_run, job, save_job_free, g_free, NULL, NULL, NULL,
+                                 save_done_cb, g_object_ref (self));
+        }
+        break;
+      default:
+        break;
+      }
+  gtk_native_dialog_destroy (native);
+  g_object_unref (native);
+}
+
+static void
+choose (McamTrainDialog *self, ChooseWhat what)
+{
+  static const char *const titles[] = {
+    N_("Choose a Backbone"), N_("Choose the Image Folder"), N_("Choose the Labels CSV"),
+    N_("Save the Memory Module"),
+  };
+  GtkFileChooserAction action = what == CHOOSE_FOLDER ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER
+                              : what == CHOOSE_SAVE ? GTK_FILE_CHOOSER_ACTION_SAVE
+                              : GTK_FILE_CHOOSER_ACTION_OPEN;
+  GtkFileChooserNative *native =
+    gtk_file_chooser_native_new (_(titles[what]), GTK_WINDOW (self), action, NULL, NULL);
+  g_autoptr(GtkFileFilter) filter = NULL;
+
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  if (what == CHOOSE_MODEL || what == CHOOSE_SAVE)
+    {
+      filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, _("Model files (*.safetensors)"));
+      gtk_file_filter_add_pattern (filter, "*.safetensors");
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+    }
+  else if (what == CHOOSE_LABELS)
+    {
+      filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, _("CSV files"));
+      gtk_file_filter_add_pattern (filter, "*.csv");
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+    }
+  if (what == CHOOSE_SAVE)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), "memory.safetensors");
+  if (what == CHOOSE_LABELS && self->folder)
+    {
+      g_autoptr(GFile) dir = g_file_new_for_path (self->folder);
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), dir, NULL);
+    }
+  g_object_set_data (G_OBJECT (native), "mcam-what", GINT_TO_POINTER (what));
+  g_signal_connect (native, "response", G_CALLBACK (on_chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static void on_model_clicked (McamTrainDialog *self)  { choose (self, CHOOSE_MODEL); }
+static void on_folder_clicked (McamTrainDialog *self) { choose (self, CHOOSE_FOLDER); }
+static void on_labels_clicked (McamTrainDialog *self) { choose (self, CHOOSE_LABELS); }
+static void on_save_clicked (McamTrainDialog *self)   { choose (self, CHOOSE_SAVE); }
+
+static gboolean
+mcam_train_dialog_close_request (GtkWindow *window)
+{
+  McamTrainDialog *self = MCAM_TRAIN_DIALOG (window);
+
+  /* Closing while training cancels it: nothing keeps running unseen. */
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  return GTK_WINDOW_CLASS (mcam_train_dialog_parent_class)->close_request (window);
+}
+
+static void
+mcam_train_dialog_constructed (GObject *object)
+{
+  McamTrainDialog *self = MCAM_TRAIN_DIALOG (object);
+  g_autoptr(McamModelInfo) info = NULL;
+
+  G_OBJECT_CLASS (mcam_train_dialog_parent_class)->constructed (object);
+
+  if (self->worker)
+    info = mcam_worker_get_model_info (self->worker);
+  if (info != NULL)
+    {
+      self->model_path = g_strdup (info->model_path);
+      /* One slot per class is the default of DESIGN 4.2. */
+      gtk_spin_button_set_value (self->slots_spin, MAX (1, info->n_classes));
+    }
+  mcam_train_dialog_set_inputs (self, NULL, NULL, NULL, 0, 0);
+}
+
+static void
+mcam_train_dialog_dispose (GObject *object)
+{
+  McamTrainDialog *self = MCAM_TRAIN_DIALOG (object);
+
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), MCAM_TYPE_TRAIN_DIALOG);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->worker);
+  G_OBJECT_CLASS (mcam_train_dialog_parent_class)->dispose (object);
+}
+
+static void
+mcam_train_dialog_finalize (GObject *object)
+{
+  McamTrainDialog *self = MCAM_TRAIN_DIALOG (object);
+
+  g_free (self->model_path);
+  g_free (self->folder);
+  g_free (self->labels_csv);
+  g_clear_pointer (&self->trained, mcam_memory_free);
+  G_OBJECT_CLASS (mcam_train_dialog_parent_class)->finalize (object);
+}
+
+static void
+mcam_train_dialog_set_property (GObject *object, guint prop_id, const GValue *value,
+                                GParamSpec *pspec)
+{
+  McamTrainDialog *self = MCAM_TRAIN_DIALOG (object);
+
+  switch (prop_id)
+    {
+    case PROP_WORKER:
+      self->worker = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mcam_train_dialog_class_init (McamTrainDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->constructed = mcam_train_dialog_constructed;
+  object_class->dispose = mcam_train_dialog_dispose;
+  object_class->finalize = mcam_train_dialog_finalize;
+  object_class->set_property = mcam_train_dialog_set_property;
+  window_class->close_request = mcam_train_dialog_close_request;
+
+  properties[PROP_WORKER] =
+    g_param_spec_object ("worker", NULL, NULL, MCAM_TYPE_WORKER,
+                         G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (MCAM_TYPE_LOSS_PLOT);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/mcam_explorer/MCamExplorer/ui/mcam-train-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, train_button);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, save_button);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, form);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, model_label);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, model_button);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, folder_label);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, folder_button);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, labels_label);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, labels_button);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, slots_spin);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, epochs_spin);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, init_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, loss_plot);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, status_label);
+}
+
+static void
+mcam_train_dialog_init (McamTrainDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (on_cancel_clicked), self);
+  g_signal_connect_swapped (self->train_button, "clicked",
+                            G_CALLBACK (mcam_train_dialog_start), self);
+  g_signal_connect_swapped (self->save_button, "clicked", G_CALLBACK (on_save_clicked), self);
+  g_signal_connect_swapped (self->model_button, "clicked", G_CALLBACK (on_model_clicked), self);
+  g_signal_connect_swapped (self->folder_button, "clicked", G_CALLBACK (on_folder_clicked), self);
+  g_signal_connect_swapped (self->labels_button, "clicked", G_CALLBACK (on_labels_clicked), self);
+}
+
+McamTrainDialog *
+mcam_train_dialog_new (GtkWindow *parent, McamWorker *worker)
+{
+  return g_object_new (MCAM_TYPE_TRAIN_DIALOG, "transient-for", parent, "worker", worker,
+                       NULL);
+}
