@@ -107,6 +107,19 @@ for head_name, head in (("target", target_head), ("memory", memory_head)):
             drops.append(head(f)[k] - head(x)[k])
         tensors[f"{head_name}.{k}.ablationcam.weights"] = torch.stack(drops)
 
+# A larger map, positions < channels (the solver's Gram-matrix path), with a
+# flat-ish spectrum: EigenCAM of f2 [96, 7, 7].
+f2 = torch.relu(torch.randn(96, 7, 7, generator=g, dtype=dt))
+X2 = f2.reshape(96, -1).T
+X2c = X2 - X2.mean(dim=0, keepdim=True)
+_, _, Vh2 = torch.linalg.svd(X2c, full_matrices=False)
+p2 = X2c @ Vh2[0]
+m2 = f2.reshape(96, -1).mean(dim=0)
+if torch.dot(p2, m2 - m2.mean()) < 0:
+    p2 = -p2
+tensors["f2"] = f2
+tensors["eigencam2"] = torch.relu(p2.reshape(7, 7))
+
 st_io.save(OUT, {k: v.to(torch.float32) for k, v in tensors.items()},
            metadata={"mcam.memory.scale": str(SCALE), "generator": "tools/make_baseline_fixtures.py"})
 print("wrote", OUT, len(tensors), "tensors")

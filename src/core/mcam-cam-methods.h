@@ -46,6 +46,12 @@ void _mcam_eigen_map         (const float *x, int c, int hw, float *map);
  * (n × n row-major), eigenvalues unsorted in lambda. */
 void _mcam_symmetric_eigen   (double *A, int n, double *lambda, double *U);
 
+/* The largest eigenvalue of a symmetric n × n matrix (returned) and its unit
+ * eigenvector u: bisection on the Sturm sequence of the Householder
+ * tridiagonal form, then inverse iteration. What EigenCAM uses (the Jacobi
+ * solver above is its reference in the tests). A is kept. */
+double _mcam_leading_eigenvector (const double *A, int n, double *u);
+
 /* The head a perturbation method re-runs on changed features: features
  * [batch, c, h, w] -> logits [batch, C]. */
 typedef gboolean (*McamFeatureHeadFunc) (gpointer user_data, const float *features,

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "mcam/mcam-blas.h"
 #include "mcam-cam-methods.h"
 
 void
@@ -68,64 +69,194 @@ _mcam_symmetric_eigen (double *A, int n, double *lambda, double *U)
     lambda[i] = A[(gsize) i * n + i];
 }
 
-/* The leading eigenvector of a symmetric positive semi-definite n × n matrix
- * into u (unit norm); returns its eigenvalue. Jacobi for small n, power
- * iteration (from a deterministic start) when a full solve would be slow. */
-static double
-leading_eigenvector (double *A, int n, double *u)
+/* Householder reduction of a symmetric n × n matrix to tridiagonal form:
+ * the diagonal d [n] and the off-diagonal e [n-1] of T = Qᵀ A Q. Only the
+ * eigenvalues of T are used, so Q is not kept. */
+static void
+tridiagonalise (const double *A_in, int n, double *d, double *e)
 {
-  if (n <= 256)
+  g_autofree double *A = g_memdup2 (A_in, sizeof (double) * n * n);
+  g_autofree double *v = g_new (double, n);
+  g_autofree double *p = g_new (double, n);
+
+  for (int k = 0; k + 2 < n; k++)
     {
-      g_autofree double *lambda = g_new (double, n);
-      g_autofree double *U = g_new (double, (gsize) n * n);
-      int best = 0;
-      _mcam_symmetric_eigen (A, n, lambda, U);
-      for (int i = 1; i < n; i++)
-        if (lambda[i] > lambda[best])
-          best = i;
-      for (int i = 0; i < n; i++)
-        u[i] = U[(gsize) i * n + best];
-      return lambda[best];
-    }
-  else
-    {
-      g_autofree double *y = g_new (double, n);
-      double lam = 0.0;
-      for (int i = 0; i < n; i++)
-        u[i] = 1.0 / sqrt (n) + 1e-3 * sin (i + 1.0);
-      for (int it = 0; it < 1000; it++)
+      double alpha = 0.0, vnorm = 0.0, K = 0.0;
+      for (int i = k + 1; i < n; i++)
+        alpha += A[(gsize) i * n + k] * A[(gsize) i * n + k];
+      alpha = sqrt (alpha);
+      if (alpha == 0.0)
         {
-          double norm = 0.0, diff = 0.0;
-          for (int i = 0; i < n; i++)
-            {
-              double s = 0.0;
-              for (int j = 0; j < n; j++)
-                s += A[(gsize) i * n + j] * u[j];
-              y[i] = s;
-              norm += s * s;
-            }
-          norm = sqrt (norm);
-          if (norm == 0.0)
-            return 0.0;
-          for (int i = 0; i < n; i++)
-            {
-              double v = y[i] / norm;
-              diff += (v - u[i]) * (v - u[i]);
-              u[i] = v;
-            }
-          lam = norm;
-          if (diff < 1e-24)
-            break;
+          e[k] = 0.0;
+          continue;
         }
-      return lam;
+      /* x → alpha e₁ with the sign that avoids cancellation in v = x − alpha e₁. */
+      if (A[(gsize) (k + 1) * n + k] > 0.0)
+        alpha = -alpha;
+      for (int i = k + 1; i < n; i++)
+        v[i] = A[(gsize) i * n + k];
+      v[k + 1] -= alpha;
+      for (int i = k + 1; i < n; i++)
+        vnorm += v[i] * v[i];
+      vnorm = sqrt (vnorm);
+      e[k] = alpha;
+      if (vnorm == 0.0)
+        continue;
+      for (int i = k + 1; i < n; i++)
+        v[i] /= vnorm;
+      /* H A H with H = I − 2vvᵀ: A − 2(v wᵀ + w vᵀ), p = Av, w = p − (vᵀp) v. */
+      for (int i = k + 1; i < n; i++)
+        {
+          double sum = 0.0;
+          for (int j = k + 1; j < n; j++)
+            sum += A[(gsize) i * n + j] * v[j];
+          p[i] = sum;
+          K += v[i] * sum;
+        }
+      for (int i = k + 1; i < n; i++)
+        p[i] -= K * v[i];
+      for (int i = k + 1; i < n; i++)
+        for (int j = k + 1; j < n; j++)
+          A[(gsize) i * n + j] -= 2.0 * (v[i] * p[j] + p[i] * v[j]);
     }
+  for (int i = 0; i < n; i++)
+    d[i] = A[(gsize) i * n + i];
+  if (n >= 2)
+    e[n - 2] = A[(gsize) (n - 1) * n + (n - 2)];
+}
+
+/* Sturm count: how many eigenvalues of the tridiagonal (d, e) are below x. */
+static int
+sturm_count (const double *d, const double *e, int n, double x, double tiny)
+{
+  int count = 0;
+  double q = d[0] - x;
+  if (q < 0.0)
+    count++;
+  for (int i = 1; i < n; i++)
+    {
+      if (fabs (q) < tiny)
+        q = q < 0.0 ? -tiny : tiny;
+      q = d[i] - x - e[i - 1] * e[i - 1] / q;
+      if (q < 0.0)
+        count++;
+    }
+  return count;
+}
+
+/* Solve M x = b in place (b becomes x) by LU with partial pivoting; M is
+ * destroyed. A pivot that is exactly zero is replaced by `tiny`: inverse
+ * iteration solves with a nearly singular M on purpose. */
+static void
+lu_solve (double *M, int n, double *b, double tiny)
+{
+  for (int k = 0; k < n; k++)
+    {
+      int piv = k;
+      for (int i = k + 1; i < n; i++)
+        if (fabs (M[(gsize) i * n + k]) > fabs (M[(gsize) piv * n + k]))
+          piv = i;
+      if (piv != k)
+        {
+          for (int j = 0; j < n; j++)
+            {
+              double t = M[(gsize) k * n + j];
+              M[(gsize) k * n + j] = M[(gsize) piv * n + j];
+              M[(gsize) piv * n + j] = t;
+            }
+          double t = b[k];
+          b[k] = b[piv];
+          b[piv] = t;
+        }
+      if (fabs (M[(gsize) k * n + k]) < tiny)
+        M[(gsize) k * n + k] = tiny;
+      for (int i = k + 1; i < n; i++)
+        {
+          double l = M[(gsize) i * n + k] / M[(gsize) k * n + k];
+          if (l == 0.0)
+            continue;
+          for (int j = k + 1; j < n; j++)
+            M[(gsize) i * n + j] -= l * M[(gsize) k * n + j];
+          b[i] -= l * b[k];
+        }
+    }
+  for (int i = n - 1; i >= 0; i--)
+    {
+      double s = b[i];
+      for (int j = i + 1; j < n; j++)
+        s -= M[(gsize) i * n + j] * b[j];
+      b[i] = s / M[(gsize) i * n + i];
+    }
+}
+
+/* The leading eigenvector of a symmetric n × n matrix into u (unit norm);
+ * returns its eigenvalue. The eigenvalue by bisection on the Sturm sequence
+ * of the Householder tridiagonal form (robust, O(n³) once), the vector by
+ * two steps of inverse iteration just above it (O(n³/3) each). A is kept. */
+double
+_mcam_leading_eigenvector (const double *A, int n, double *u)
+{
+  g_autofree double *d = g_new (double, n);
+  g_autofree double *e = g_new0 (double, MAX (n - 1, 1));
+  g_autofree double *M = g_new (double, (gsize) n * n);
+  double lo = INFINITY, hi = -INFINITY, scale = 0.0, lambda, sigma, tiny;
+
+  tridiagonalise (A, n, d, e);
+  for (int i = 0; i < n; i++)
+    {
+      double r = (i > 0 ? fabs (e[i - 1]) : 0.0) + (i + 1 < n ? fabs (e[i]) : 0.0);
+      lo = MIN (lo, d[i] - r);
+      hi = MAX (hi, d[i] + r);
+    }
+  scale = MAX (fabs (lo), fabs (hi));
+  if (scale == 0.0)
+    {
+      for (int i = 0; i < n; i++)
+        u[i] = i == 0 ? 1.0 : 0.0;
+      return 0.0;
+    }
+  tiny = 1e-300 + scale * 1e-30;
+  /* Largest eigenvalue: the smallest x with all n eigenvalues below it. */
+  for (int it = 0; it < 200 && hi - lo > 4e-16 * scale; it++)
+    {
+      double mid = 0.5 * (lo + hi);
+      if (sturm_count (d, e, n, mid, tiny) == n)
+        hi = mid;
+      else
+        lo = mid;
+    }
+  lambda = 0.5 * (lo + hi);
+
+  /* Inverse iteration with a shift a hair above λ: (A − σI)⁻¹ magnifies the
+   * leading eigenvector by 1/(σ − λ) against 1/(σ − λ₂) for the next. */
+  sigma = lambda + 1e-10 * scale;
+  for (int i = 0; i < n; i++)
+    u[i] = 1.0 + 0.01 * sin (1.0 + i);
+  for (int step = 0; step < 3; step++)
+    {
+      double norm = 0.0;
+      memcpy (M, A, sizeof (double) * n * n);
+      for (int i = 0; i < n; i++)
+        M[(gsize) i * n + i] -= sigma;
+      lu_solve (M, n, u, tiny);
+      for (int i = 0; i < n; i++)
+        norm += u[i] * u[i];
+      norm = sqrt (norm);
+      if (!(norm > 0.0) || !isfinite (norm))
+        break;
+      for (int i = 0; i < n; i++)
+        u[i] /= norm;
+    }
+  return lambda;
 }
 
 void
 _mcam_eigen_map (const float *x, int c, int hw, float *map)
 {
-  /* Xc: hw samples (positions) × c variables (channels), each channel centred. */
-  g_autofree double *Xc = g_new (double, (gsize) hw * c);
+  /* Xc: hw samples (positions) × c variables (channels), each channel
+   * centred. The products go through BLAS in float (the sums are short:
+   * c or hw terms), the eigenproblem in double. */
+  g_autofree float *Xc = g_new (float, (gsize) hw * c);
   g_autofree double *mean_act = g_new0 (double, hw);
   g_autofree double *proj = g_new0 (double, hw);
 
@@ -137,7 +268,7 @@ _mcam_eigen_map (const float *x, int c, int hw, float *map)
       m /= hw;
       for (int j = 0; j < hw; j++)
         {
-          Xc[(gsize) j * c + k] = x[(gsize) k * hw + j] - m;
+          Xc[(gsize) j * c + k] = (float) (x[(gsize) k * hw + j] - m);
           mean_act[j] += x[(gsize) k * hw + j] / (double) c;
         }
     }
@@ -146,39 +277,33 @@ _mcam_eigen_map (const float *x, int c, int hw, float *map)
     {
       /* Gram matrix Xc Xcᵀ (hw × hw): its top eigenpair (λ, u) gives the
        * projection Xc v₁ = √λ u without forming the c × c covariance. */
+      g_autofree float *Gf = g_new (float, (gsize) hw * hw);
       g_autofree double *G = g_new (double, (gsize) hw * hw);
       g_autofree double *u = g_new (double, hw);
+      mcam_sgemm (FALSE, TRUE, hw, hw, c, 1.0f, Xc, c, Xc, c, 0.0f, Gf, hw);
       for (int i = 0; i < hw; i++)
-        for (int j = i; j < hw; j++)
-          {
-            double s = 0.0;
-            for (int k = 0; k < c; k++)
-              s += Xc[(gsize) i * c + k] * Xc[(gsize) j * c + k];
-            G[(gsize) i * hw + j] = G[(gsize) j * hw + i] = s;
-          }
-      double lam = leading_eigenvector (G, hw, u);
+        for (int j = 0; j < hw; j++)
+          G[(gsize) i * hw + j] = 0.5 * ((double) Gf[(gsize) i * hw + j] + Gf[(gsize) j * hw + i]);
+      double lam = _mcam_leading_eigenvector (G, hw, u);
       double sigma = lam > 0.0 ? sqrt (lam) : 0.0;
       for (int j = 0; j < hw; j++)
         proj[j] = sigma * u[j];
     }
   else
     {
+      g_autofree float *Cf = g_new (float, (gsize) c * c);
       g_autofree double *Cv = g_new (double, (gsize) c * c);
       g_autofree double *v = g_new (double, c);
+      mcam_sgemm (TRUE, FALSE, c, c, hw, 1.0f, Xc, c, Xc, c, 0.0f, Cf, c);
       for (int a = 0; a < c; a++)
-        for (int b = a; b < c; b++)
-          {
-            double s = 0.0;
-            for (int j = 0; j < hw; j++)
-              s += Xc[(gsize) j * c + a] * Xc[(gsize) j * c + b];
-            Cv[(gsize) a * c + b] = Cv[(gsize) b * c + a] = s;
-          }
-      leading_eigenvector (Cv, c, v);
+        for (int b = 0; b < c; b++)
+          Cv[(gsize) a * c + b] = 0.5 * ((double) Cf[(gsize) a * c + b] + Cf[(gsize) b * c + a]);
+      _mcam_leading_eigenvector (Cv, c, v);
       for (int j = 0; j < hw; j++)
         {
           double s = 0.0;
           for (int k = 0; k < c; k++)
-            s += Xc[(gsize) j * c + k] * v[k];
+            s += (double) Xc[(gsize) j * c + k] * v[k];
           proj[j] = s;
         }
     }

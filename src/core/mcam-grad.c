@@ -26,14 +26,21 @@ void
 _mcam_linear_backward_input (const float *W, int n_out, int n_in, int ld,
                              const float *dy, float *dx)
 {
-  /* Accumulated in double: dx feeds every position of every channel. */
-  for (int i = 0; i < n_in; i++)
+  /* Accumulated in double: dx feeds every position of every channel. Rows
+   * with dy = 0 contribute nothing; skipping them makes the usual one-hot
+   * seed cost one row instead of the whole matrix. */
+  g_autofree double *acc = g_new0 (double, n_in);
+  for (int o = 0; o < n_out; o++)
     {
-      double s = 0.0;
-      for (int o = 0; o < n_out; o++)
-        s += (double) W[(gsize) o * ld + i] * dy[o];
-      dx[i] = (float) s;
+      const float *row = W + (gsize) o * ld;
+      double g = dy[o];
+      if (g == 0.0)
+        continue;
+      for (int i = 0; i < n_in; i++)
+        acc[i] += g * row[i];
     }
+  for (int i = 0; i < n_in; i++)
+    dx[i] = (float) acc[i];
 }
 
 void

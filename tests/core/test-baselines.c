@@ -203,6 +203,72 @@ test_symmetric_eigen (void)
       }
 }
 
+/* The fast leading-eigenpair solver against the Jacobi reference, on
+ * random symmetric matrices, PSD ones, and one whose two largest
+ * eigenvalues are 1e-6 apart (relative). */
+static void
+test_leading_eigenvector (void)
+{
+  g_autoptr(GRand) rng = g_rand_new_with_seed (19);
+  for (int trial = 0; trial < 6; trial++)
+    {
+      int n = trial < 3 ? 7 + 13 * trial : 49;
+      g_autofree double *B = g_new (double, n * n);
+      g_autofree double *A = g_new (double, n * n);
+      g_autofree double *A0 = g_new (double, n * n);
+      g_autofree double *U = g_new (double, n * n);
+      g_autofree double *lam = g_new (double, n);
+      g_autofree double *u = g_new (double, n);
+      double top, best = -INFINITY, err = 0.0, dot = 0.0;
+      int ib = 0;
+
+      for (int i = 0; i < n * n; i++)
+        B[i] = g_rand_double_range (rng, -1, 1);
+      for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+          {
+            double s = 0.0;
+            if (trial % 2 == 0)     /* PSD: B Bᵀ */
+              for (int k = 0; k < n; k++)
+                s += B[i * n + k] * B[j * n + k];
+            else                    /* indefinite: B + Bᵀ */
+              s = B[i * n + j] + B[j * n + i];
+            A[i * n + j] = s;
+          }
+      if (trial == 5)
+        {
+          /* A = Q diag(10, 10(1 − 1e-6), 1, 0.5, ...) Qᵀ via Jacobi's own Q. */
+          memcpy (A0, A, sizeof (double) * n * n);
+          _mcam_symmetric_eigen (A0, n, lam, U);
+          for (int i = 0; i < n; i++)
+            lam[i] = i == 0 ? 10.0 : i == 1 ? 10.0 * (1 - 1e-6) : 1.0 / i;
+          for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+              {
+                double s = 0.0;
+                for (int k = 0; k < n; k++)
+                  s += U[i * n + k] * lam[k] * U[j * n + k];
+                A[i * n + j] = s;
+              }
+        }
+      memcpy (A0, A, sizeof (double) * n * n);
+      top = _mcam_leading_eigenvector (A, n, u);
+      _mcam_symmetric_eigen (A0, n, lam, U);
+      for (int i = 0; i < n; i++)
+        if (lam[i] > best)
+          {
+            best = lam[i];
+            ib = i;
+          }
+      g_assert_cmpfloat (fabs (top - best), <, 1e-9 * fabs (best));
+      for (int i = 0; i < n; i++)
+        dot += u[i] * U[i * n + ib];
+      for (int i = 0; i < n; i++)
+        err = MAX (err, fabs (u[i] * (dot < 0 ? -1 : 1) - U[i * n + ib]));
+      g_assert_cmpfloat (err, <, 1e-6);
+    }
+}
+
 /* A toy GAP + linear head for Ablation-CAM. */
 typedef struct
 {
@@ -385,6 +451,13 @@ test_pytorch_reference (void)
   _mcam_eigen_map (f, c, hw, map);
   relu (map, hw);
   compare_ref (r, "eigencam", map, hw);
+  {
+    g_autofree float *f2 = ref_read (r, "f2", 96 * 49);
+    float map2[49];
+    _mcam_eigen_map (f2, 96, 49, map2);
+    relu (map2, 49);
+    compare_ref (r, "eigencam2", map2, 49);
+  }
 
   for (int head = 0; head < 2; head++)
     for (int k = 0; k < C; k++)
@@ -576,6 +649,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/baselines/gradcampp-closed-form", test_gradcampp_closed_form);
   g_test_add_func ("/mcam/baselines/xgradcam-hand", test_xgradcam_hand);
   g_test_add_func ("/mcam/baselines/eigen-solver", test_symmetric_eigen);
+  g_test_add_func ("/mcam/baselines/leading-eigenvector", test_leading_eigenvector);
   g_test_add_func ("/mcam/baselines/eigencam-rank1", test_eigencam_rank1);
   g_test_add_func ("/mcam/baselines/ablation-linear", test_ablation_linear);
   g_test_add_func ("/mcam/baselines/pytorch-reference", test_pytorch_reference);
