@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The class list and method selector (DESIGN 6). */
+
+#define G_LOG_DOMAIN "mcam-classes"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mcam-class-item.h"
+#include "mcam-class-list.h"
+
+/* The methods offered, in menu order. The M-CAM entries come first and are
+ * labelled as the core labels them ("M-CAM (paper)", "M-CAM slot profile
+ * (our variant)"), so a user always knows which one is the paper's. */
+static const McamMethod offered_methods[] = {
+  MCAM_METHOD_MCAM,
+  MCAM_METHOD_MCAM_PROFILE,
+  MCAM_METHOD_CAM,
+};
+
+struct _McamClassList
+{
+  GtkBox              parent_instance;
+
+  GtkDropDown        *method_dropdown;
+  GtkListView        *list_view;
+
+  GListStore         *store;
+  GtkSorter          *sorter;
+  GtkSortListModel   *sorted;
+  GtkSingleSelection *selection;
+  int                 selected_class;
+  gboolean            updating;     /* re-selecting after a sort: no signal */
+};
+
+G_DEFINE_FINAL_TYPE (McamClassList, mcam_class_list, GTK_TYPE_BOX)
+
+enum { CLASS_SELECTED, METHOD_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static guint
+position_of_class (McamClassList *self, int class_index)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sorted));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(McamClassItem) item = g_list_model_get_item (G_LIST_MODEL (self->sorted), i);
+
+      if (mcam_class_item_get_index (item) == class_index)
+        return i;
+    }
+  return GTK_INVALID_LIST_POSITION;
+}
+
+static void
+reselect (McamClassList *self)
+{
+  guint pos = position_of_class (self, self->selected_class);
+
+  self->updating = TRUE;
+  gtk_single_selection_set_selected (self->selection, pos);
+  self->updating = FALSE;
+}
+
+void
+mcam_class_list_set_classes (McamClassList *self, const char *const *classes, int n_classes)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (int i = 0; i < n_classes; i++)
+    g_ptr_array_add (items, mcam_class_item_new (i, classes[i]));
+  self->selected_class = -1;
+  self->updating = TRUE;
+  g_list_store_splice (self->store, 0, g_list_model_get_n_items (G_LIST_MODEL (self->store)),
+                       items->pdata, items->len);
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+  self->updating = FALSE;
+}
+
+void
+mcam_class_list_set_scores (McamClassList *self, const float *scores,
+                            const float *memory_scores, const float *labels)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(McamClassItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+
+      mcam_class_item_set_scores (item, scores ? scores[i] : -1.0,
+                                  memory_scores ? memory_scores[i] : -1.0);
+      mcam_class_item_set_ground_truth (item, labels != NULL && labels[i] > 0.5f);
+    }
+  /* Items changed their scores in place: the sort model must be told. */
+  self->updating = TRUE;
+  gtk_sorter_changed (self->sorter, GTK_SORTER_CHANGE_DIFFERENT);
+  self->updating = FALSE;
+  reselect (self);
+}
+
+void
+mcam_class_list_select_class (McamClassList *self, int class_index)
+{
+  guint pos = position_of_class (self, class_index);
+
+  if (pos == GTK_INVALID_LIST_POSITION)
+    return;
+  gtk_single_selection_set_selected (self->selection, pos);
+  gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", pos);
+}
+
+int
+mcam_class_list_get_selected_class (McamClassList *self)
+{
+  return self->selected_class;
+}
+
+int
+mcam_class_list_get_class_at_rank (McamClassList *self, guint rank)
+{
+  g_autoptr(McamClassItem) item = NULL;
+
+  if (rank < 1)
+    return -1;
+  item = g_list_model_get_item (G_LIST_MODEL (self->sorted), rank - 1);
+  return item != NULL ? mcam_class_item_get_index (item) : -1;
+}
+
+McamMethod
+mcam_class_list_get_method (McamClassList *self)
+{
+  guint pos = gtk_drop_down_get_selected (self->method_dropdown);
+
+  return pos < G_N_ELEMENTS (offered_methods) ? offered_methods[pos] : MCAM_METHOD_MCAM;
+}
+
+void
+mcam_class_list_set_method (McamClassList *self, McamMethod method)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (offered_methods); i++)
+    if (offered_methods[i] == method)
+      gtk_drop_down_set_selected (self->method_dropdown, i);
+}
+
+static void
+selection_changed (McamClassList *self)
+{
+  McamClassItem *item = gtk_single_selection_get_selected_item (self->selection);
+
+  if (self->updating || item == NULL)
+    return;
+  if (mcam_class_item_get_index (item) == self->selected_class)
+    return;
+  self->selected_class = mcam_class_item_get_index (item);
+  g_signal_emit (self, signals[CLASS_SELECTED], 0, self->selected_class);
+}
+
+static void
+method_changed (McamClassList *self)
+{
+  g_signal_emit (self, signals[METHOD_CHANGED], 0, (int) mcam_class_list_get_method (self));
+}
+
+static void
+mcam_class_list_dispose (GObject *object)
+{
+  gtk_widget_dispose_template (GTK_WIDGET (object), MCAM_TYPE_CLASS_LIST);
+  G_OBJECT_CLASS (mcam_class_list_parent_class)->dispose (object);
+}
+
+static void
+mcam_class_list_finalize (GObject *object)
+{
+  McamClassList *self = MCAM_CLASS_LIST (object);
+
+  g_clear_object (&self->selection);
+  g_clear_object (&self->sorted);
+  g_clear_object (&self->sorter);
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (mcam_class_list_parent_class)->finalize (object);
+}
+
+static void
+mcam_class_list_class_init (McamClassListClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = mcam_class_list_dispose;
+  object_class->finalize = mcam_class_list_finalize;
+
+  signals[CLASS_SELECTED] = g_signal_new ("class-selected", G_TYPE_FROM_CLASS (klass),
+                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                          G_TYPE_NONE, 1, G_TYPE_INT);
+  signals[METHOD_CHANGED] = g_signal_new ("method-changed", G_TYPE_FROM_CLASS (klass),
+                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                          G_TYPE_NONE, 1, G_TYPE_INT);
+
+  g_type_ensure (MCAM_TYPE_CLASS_ITEM);
+  gtk_widget_class_set_template_from_resource (widget_class,
+      "/io/github/mcam_explorer/MCamExplorer/ui/mcam-class-list.ui");
+  gtk_widget_class_bind_template_child (widget_class, McamClassList, method_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, McamClassList, list_view);
+}
+
+static void
+mcam_class_list_init (McamClassList *self)
+{
+  g_autoptr(GtkStringList) methods = gtk_string_list_new (NULL);
+  GtkExpression *score;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->selected_class = -1;
+
+  for (guint i = 0; i < G_N_ELEMENTS (offered_methods); i++)
+    gtk_string_list_append (methods, mcam_method_get_label (offered_methods[i]));
+  gtk_drop_down_set_model (self->method_dropdown, G_LIST_MODEL (methods));
+  g_signal_connect_swapped (self->method_dropdown, "notify::selected",
+                            G_CALLBACK (method_changed), self);
+
+  self->store = g_list_store_new (MCAM_TYPE_CLASS_ITEM);
+  score = gtk_property_expression_new (MCAM_TYPE_CLASS_ITEM, NULL, "score");
+  self->sorter = GTK_SORTER (gtk_numeric_sorter_new (score));
+  gtk_numeric_sorter_set_sort_order (GTK_NUMERIC_SORTER (self->sorter), GTK_SORT_DESCENDING);
+  self->sorted = gtk_sort_list_model_new (g_object_ref (G_LIST_MODEL (self->store)),
+                                          g_object_ref (self->sorter));
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->sorted)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  g_signal_connect_swapped (self->selection, "notify::selected-item",
+                            G_CALLBACK (selection_changed), self);
+  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+}
+
+GtkWidget *
+mcam_class_list_new (void)
+{
+  return g_object_new (MCAM_TYPE_CLASS_LIST, NULL);
+}

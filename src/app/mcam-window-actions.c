@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The window's GActions (DESIGN 6 keyboard): open images, folder, model,
+ * memory, demo; next/previous image; the k-th top class; zoom; cancel. */
+
+#define G_LOG_DOMAIN "mcam-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mcam-application.h"
+#include "mcam-window-private.h"
+
+static GtkFileFilter *
+image_filter (void)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Images"));
+  gtk_file_filter_add_pixbuf_formats (filter);
+  return filter;
+}
+
+static GtkFileFilter *
+model_filter (void)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Models (safetensors)"));
+  gtk_file_filter_add_pattern (filter, "*.safetensors");
+  return filter;
+}
+
+typedef enum { OPEN_IMAGES, OPEN_FOLDER, OPEN_MODEL, OPEN_MEMORY } OpenKind;
+
+static void
+chooser_response_cb (GtkNativeDialog *native, int response, McamWindow *self)
+{
+  OpenKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (native), "kind"));
+  g_autoptr(GListModel) files = NULL;
+  g_autoptr(GPtrArray) array = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n;
+
+  if (response != GTK_RESPONSE_ACCEPT)
+    goto out;
+  files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (native));
+  n = g_list_model_get_n_items (files);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (array, g_list_model_get_item (files, i));
+  if (array->len == 0)
+    goto out;
+
+  switch (kind)
+    {
+    case OPEN_IMAGES:
+    case OPEN_FOLDER:
+      mcam_window_open_files (self, (GFile **) array->pdata, array->len);
+      break;
+
+    case OPEN_MODEL:
+      {
+        g_autofree char *path = g_file_get_path (g_ptr_array_index (array, 0));
+
+        mcam_window_load_model (self, path, NULL);
+      }
+      break;
+
+    case OPEN_MEMORY:
+      {
+        g_autofree char *path = g_file_get_path (g_ptr_array_index (array, 0));
+
+        if (self->model == NULL)
+          mcam_window_show_error (self, _("No model is loaded"),
+                                  _("A memory module belongs to a backbone: open the model "
+                                    "first."));
+        else
+          mcam_window_load_model (self, self->model->model_path, path);
+      }
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+out:
+  gtk_native_dialog_destroy (native);
+  g_object_unref (native);
+}
+
+static void
+run_chooser (McamWindow *self, OpenKind kind)
+{
+  static const char *titles[] = {
+    N_("Open Images"), N_("Open a Folder of Images"), N_("Open a Model"),
+    N_("Open a Memory Module")
+  };
+  GtkFileChooserAction action = kind == OPEN_FOLDER ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER
+                                                    : GTK_FILE_CHOOSER_ACTION_OPEN;
+  GtkFileChooserNative *native =
+    gtk_file_chooser_native_new (_(titles[kind]), GTK_WINDOW (self), action, _("_Open"),
+                                 _("_Cancel"));
+
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  g_object_set_data (G_OBJECT (native), "kind", GINT_TO_POINTER (kind));
+  if (kind == OPEN_IMAGES)
+    {
+      g_autoptr(GtkFileFilter) filter = image_filter ();
+
+      gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (native), TRUE);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+    }
+  else if (kind == OPEN_MODEL || kind == OPEN_MEMORY)
+    {
+      g_autoptr(GtkFileFilter) filter = model_filter ();
+
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+    }
+  g_signal_connect (native, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static void
+open_images_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  run_chooser (MCAM_WINDOW (widget), OPEN_IMAGES);
+}
+
+static void
+open_folder_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  run_chooser (MCAM_WINDOW (widget), OPEN_FOLDER);
+}
+
+static void
+open_model_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  run_chooser (MCAM_WINDOW (widget), OPEN_MODEL);
+}
+
+static void
+open_memory_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  run_chooser (MCAM_WINDOW (widget), OPEN_MEMORY);
+}
+
+static void
+open_demo_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  McamWindow *self = MCAM_WINDOW (widget);
+  g_autofree char *model = NULL;
+  g_autofree char *memory = NULL;
+  g_autofree char *images = NULL;
+  g_autoptr(GFile) dir = NULL;
+
+  if (!mcam_find_demo (&model, &memory, &images))
+    {
+      mcam_window_show_error (self, _("The demo is not installed"),
+                              _("Neither data/demo in the source tree nor the installed copy "
+                                "was found."));
+      return;
+    }
+  mcam_window_load_model (self, model, memory);
+  dir = g_file_new_for_path (images);
+  mcam_window_open_files (self, &dir, 1);
+}
+
+static void
+next_image_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  McamWindow *self = MCAM_WINDOW (widget);
+
+  mcam_image_browser_select_next (self->image_browser,
+                                  g_str_equal (name, "win.next-image") ? 1 : -1);
+}
+
+static void
+select_top_class_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  McamWindow *self = MCAM_WINDOW (widget);
+  int k = mcam_class_list_get_class_at_rank (self->class_list,
+                                             (guint) g_variant_get_int32 (param));
+
+  if (k >= 0)
+    mcam_window_select_class (self, k);
+}
+
+static void
+zoom_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  McamWindow *self = MCAM_WINDOW (widget);
+
+  if (g_str_equal (name, "win.zoom-fit"))
+    mcam_overlay_view_zoom_fit (self->overlay_view);
+  else
+    mcam_overlay_view_zoom_one (self->overlay_view);
+}
+
+static void
+cancel_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  mcam_worker_cancel_all (MCAM_WINDOW (widget)->worker);
+}
+
+void
+_mcam_window_update_actions (McamWindow *self)
+{
+  GtkWidget *w = GTK_WIDGET (self);
+  gboolean have_model = self->model != NULL;
+
+  gtk_widget_action_set_enabled (w, "win.open-memory", have_model);
+  gtk_widget_action_set_enabled (w, "win.export", have_model);
+  gtk_widget_action_set_enabled (w, "win.export-all-classes", have_model);
+  gtk_widget_action_set_enabled (w, "win.export-batch", have_model);
+  gtk_widget_action_set_enabled (w, "win.copy", have_model);
+}
+
+void
+_mcam_window_class_install_actions (GtkWidgetClass *klass)
+{
+  gtk_widget_class_install_action (klass, "win.open-images", NULL, open_images_action);
+  gtk_widget_class_install_action (klass, "win.open-folder", NULL, open_folder_action);
+  gtk_widget_class_install_action (klass, "win.open-model", NULL, open_model_action);
+  gtk_widget_class_install_action (klass, "win.open-memory", NULL, open_memory_action);
+  gtk_widget_class_install_action (klass, "win.open-demo", NULL, open_demo_action);
+  gtk_widget_class_install_action (klass, "win.next-image", NULL, next_image_action);
+  gtk_widget_class_install_action (klass, "win.previous-image", NULL, next_image_action);
+  gtk_widget_class_install_action (klass, "win.select-top-class", "i",
+                                   select_top_class_action);
+  gtk_widget_class_install_action (klass, "win.zoom-fit", NULL, zoom_action);
+  gtk_widget_class_install_action (klass, "win.zoom-one", NULL, zoom_action);
+  gtk_widget_class_install_action (klass, "win.cancel", NULL, cancel_action);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* The window's state, shared by mcam-window.c (views and jobs),
+ * mcam-window-actions.c (GActions) and mcam-window-export.c (export). */
+
+#include "mcam-class-list.h"
+#include "mcam-image-browser.h"
+#include "mcam-overlay-view.h"
+#include "mcam-window.h"
+
+G_BEGIN_DECLS
+
+struct _McamWindow
+{
+  GtkApplicationWindow parent_instance;
+
+  /* template */
+  GtkLabel          *title_label;
+  GtkLabel          *subtitle_label;
+  GtkBox            *header_badge_box;
+  GtkInfoBar        *error_bar;
+  GtkLabel          *error_title;
+  GtkLabel          *error_label;
+  McamImageBrowser  *image_browser;
+  McamOverlayView   *overlay_view;
+  McamClassList     *class_list;
+  GtkBox            *memory_inspector_box;
+  GtkAdjustment     *opacity_adjustment;
+  GtkDropDown       *colormap_dropdown;
+  GtkToggleButton   *boxes_toggle;
+  GtkLabel          *caption_label;
+  GtkLabel          *status_label;
+  GtkProgressBar    *status_progress;
+  GtkButton         *cancel_button;
+  GtkLabel          *status_info;
+
+  McamWorker        *worker;
+  GSettings         *settings;      /* NULL when the schema is missing */
+  McamModelInfo     *model;         /* snapshot of the loaded model */
+  McamImageResult   *image;         /* the analysed current image */
+  McamImageItem     *item;          /* the browser's current item */
+  char              *pending_path;  /* being analysed */
+  int                class_index;
+  McamMethod         method;
+  int                slot;          /* -1: Algorithm 1 */
+  gboolean           have_error;
+
+  /* status area */
+  guint              status_timeout_id;
+  guint              n_running;
+  gint64             job_start_us;
+
+  /* profiling (mcam-profile.h) */
+  gint64             click_us;      /* class or method picked; 0 when measured */
+  double             last_switch_ms;
+  gboolean           first_overlay_done;
+  gint64             analysis_start_us;
+};
+
+/* mcam-window.c */
+void  _mcam_window_request_map   (McamWindow *self);
+void  _mcam_window_fill_request  (McamWindow *self, McamMapRequest *req);
+char *_mcam_window_export_name   (McamWindow *self, const char *image_path, int class_index,
+                                  McamMethod method);
+
+/* mcam-window-actions.c */
+void  _mcam_window_class_install_actions (GtkWidgetClass *klass);
+void  _mcam_window_update_actions  (McamWindow *self);
+
+/* mcam-window-export.c: export, export-to(s), export-all-classes,
+ * export-batch, copy. */
+void  _mcam_window_class_install_export_actions (GtkWidgetClass *klass);
+void  _mcam_window_export_to (McamWindow *self, const char *path);
+
+G_END_DECLS

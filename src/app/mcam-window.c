@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The main window (DESIGN 6): it wires the image browser, the overlay view,
+ * the class list and the bottom pane to the worker. It never computes: it
+ * posts jobs and shows their results. Actions live in mcam-window-actions.c,
+ * export in mcam-window-export.c. */
+
+#define G_LOG_DOMAIN "mcam-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mcam-application.h"
+#include "mcam-profile.h"
+#include "mcam-window-private.h"
+
+/* A job shows the status area only when it runs longer than this. */
+#define STATUS_DELAY_MS 200
+
+G_DEFINE_FINAL_TYPE (McamWindow, mcam_window, GTK_TYPE_APPLICATION_WINDOW)
+
+enum { MODEL_CHANGED, IMAGE_CHANGED, MAP_CHANGED, EXPORT_DONE, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+/* ---------------------------------------------------------------- errors */
+
+void
+mcam_window_show_error (McamWindow *self, const char *title, const char *message)
+{
+  g_return_if_fail (MCAM_IS_WINDOW (self));
+
+  g_message ("%s: %s", title, message);
+  gtk_label_set_label (self->error_title, title);
+  gtk_label_set_label (self->error_label, message);
+  gtk_info_bar_set_revealed (self->error_bar, TRUE);
+  self->have_error = TRUE;
+}
+
+void
+mcam_window_clear_error (McamWindow *self)
+{
+  gtk_info_bar_set_revealed (self->error_bar, FALSE);
+  self->have_error = FALSE;
+}
+
+const char *
+mcam_window_get_error_text (McamWindow *self)
+{
+  return self->have_error ? gtk_label_get_label (self->error_label) : NULL;
+}
+
+static void
+error_bar_response_cb (McamWindow *self, int response)
+{
+  mcam_window_clear_error (self);
+}
+
+/* ---------------------------------------------------------------- status area */
+
+static void
+update_status_info (McamWindow *self)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  guint n = mcam_worker_get_n_cached (self->worker);
+
+  g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "features cached: %u image",
+                                             "features cached: %u images", n), n);
+  if (self->last_switch_ms > 0)
+    g_string_append_printf (text, _(" · class switch %.0f ms"), self->last_switch_ms);
+  gtk_label_set_label (self->status_info, text->str);
+}
+
+static gboolean
+status_reveal_cb (gpointer user_data)
+{
+  McamWindow *self = user_data;
+
+  self->status_timeout_id = 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->status_progress), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), TRUE);
+  gtk_progress_bar_pulse (self->status_progress);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+job_started_cb (McamWindow *self, const char *label)
+{
+  self->n_running++;
+  if (label == NULL)
+    return;
+  gtk_label_set_label (self->status_label, label);
+  gtk_progress_bar_set_fraction (self->status_progress, 0.0);
+  if (self->status_timeout_id == 0 &&
+      !gtk_widget_get_visible (GTK_WIDGET (self->status_progress)))
+    self->status_timeout_id = g_timeout_add (STATUS_DELAY_MS, status_reveal_cb, self);
+}
+
+static void
+job_progress_cb (McamWindow *self, double fraction, const char *text)
+{
+  gtk_progress_bar_set_fraction (self->status_progress, fraction);
+  if (text != NULL)
+    gtk_label_set_label (self->status_label, text);
+}
+
+static void
+job_finished_cb (McamWindow *self, const char *label)
+{
+  if (self->n_running > 0)
+    self->n_running--;
+  if (self->n_running > 0)
+    return;
+  g_clear_handle_id (&self->status_timeout_id, g_source_remove);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_progress), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
+  gtk_label_set_label (self->status_label, "");
+  update_status_info (self);
+}
+
+/* ---------------------------------------------------------------- maps */
+
+void
+_mcam_window_fill_request (McamWindow *self, McamMapRequest *req)
+{
+  mcam_map_request_init (req);
+  req->path = self->image != NULL ? self->image->path : NULL;
+  req->class_index = self->class_index;
+  req->method = self->method;
+  req->colormap = mcam_overlay_view_get_colormap (self->overlay_view);
+  req->slot = self->slot;
+  if (self->settings != NULL)
+    {
+      req->seed = g_settings_get_uint64 (self->settings, "slot-search-seed");
+      req->draws = g_settings_get_int (self->settings, "slot-search-draws");
+      req->temperature = (float) g_settings_get_double (self->settings, "temperature");
+    }
+}
+
+static void
+update_caption (McamWindow *self, McamMapResult *map)
+{
+  g_autofree char *text = NULL;
+  const char *class_name;
+
+  if (map == NULL || self->model == NULL)
+    {
+      gtk_label_set_label (self->caption_label, "");
+      return;
+    }
+  class_name = self->model->classes[map->request->class_index];
+  if (map->explanation->slot >= 0)
+    /* Translators: "M-CAM (paper) · Sneaker · slot 17" */
+    text = g_strdup_printf (_("%s · %s · slot %d"), mcam_method_get_label (map->request->method),
+                            class_name, map->explanation->slot);
+  else
+    text = g_strdup_printf ("%s · %s", mcam_method_get_label (map->request->method),
+                            class_name);
+  if (!map->explanation->any_positive)
+    {
+      g_autofree char *more = g_strdup_printf (_("%s — no positive evidence (empty map)"), text);
+
+      g_free (text);
+      text = g_steal_pointer (&more);
+    }
+  gtk_label_set_label (self->caption_label, text);
+}
+
+static void
+map_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(McamWindow) self = user_data;
+  g_autoptr(McamMapResult) map = NULL;
+  g_autoptr(GError) error = NULL;
+
+  map = mcam_worker_compute_map_finish (MCAM_WORKER (source), result, &error);
+  if (self->worker == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (map == NULL)
+    {
+      g_autofree char *title = NULL;
+
+      title = g_strdup_printf (_("The map of %s could not be computed"),
+                               self->image ? self->image->path : "");
+      mcam_window_show_error (self, title, error->message);
+      mcam_overlay_view_set_map (self->overlay_view, NULL);
+      update_caption (self, NULL);
+      return;
+    }
+  /* A map for a view that has moved on is dropped. */
+  if (self->image == NULL || g_strcmp0 (map->request->path, self->image->path) != 0 ||
+      map->request->class_index != self->class_index || map->request->method != self->method ||
+      self->model == NULL || map->generation != self->model->generation)
+    return;
+
+  mcam_overlay_view_set_map (self->overlay_view, map);
+  mcam_overlay_view_set_highlight_class (self->overlay_view, map->request->class_index);
+  update_caption (self, map);
+  g_signal_emit (self, signals[MAP_CHANGED], 0);
+}
+
+void
+_mcam_window_request_map (McamWindow *self)
+{
+  McamMapRequest req;
+
+  if (self->image == NULL || self->model == NULL || self->class_index < 0 ||
+      self->class_index >= self->model->n_classes)
+    return;
+  _mcam_window_fill_request (self, &req);
+  mcam_worker_compute_map_async (self->worker, &req, NULL, map_done_cb, g_object_ref (self));
+}
+
+static void
+map_painted_cb (McamWindow *self, gint64 frame_us)
+{
+  if (self->click_us != 0)
+    {
+      self->last_switch_ms = (frame_us - self->click_us) / 1000.0;
+      self->click_us = 0;
+      mcam_profile_report ("class-switch", self->last_switch_ms);
+      update_status_info (self);
+    }
+  if (!self->first_overlay_done)
+    {
+      self->first_overlay_done = TRUE;
+      mcam_profile_report ("startup-to-first-overlay",
+                           (frame_us - mcam_profile_get_start_time ()) / 1000.0);
+    }
+}
+
+void
+mcam_window_select_class (McamWindow *self, int class_index)
+{
+  g_return_if_fail (MCAM_IS_WINDOW (self));
+
+  if (mcam_class_list_get_selected_class (self->class_list) != class_index)
+    {
+      /* The list calls back into class_selected_cb. */
+      mcam_class_list_select_class (self->class_list, class_index);
+      return;
+    }
+  self->class_index = class_index;
+  self->slot = -1;
+  self->click_us = g_get_monotonic_time ();
+  _mcam_window_request_map (self);
+}
+
+static void
+class_selected_cb (McamWindow *self, int class_index)
+{
+  mcam_window_select_class (self, class_index);
+}
+
+void
+mcam_window_set_method (McamWindow *self, McamMethod method)
+{
+  if (mcam_class_list_get_method (self->class_list) != method)
+    {
+      mcam_class_list_set_method (self->class_list, method);
+      return;
+    }
+  self->method = method;
+  self->slot = -1;
+  self->click_us = g_get_monotonic_time ();
+  _mcam_window_request_map (self);
+}
+
+static void
+method_changed_cb (McamWindow *self, int method)
+{
+  mcam_window_set_method (self, (McamMethod) method);
+}
+
+void
+mcam_window_set_slot (McamWindow *self, int slot)
+{
+  self->slot = slot;
+  self->click_us = g_get_monotonic_time ();
+  _mcam_window_request_map (self);
+}
+
+static void
+colormap_changed_cb (McamWindow *self)
+{
+  McamColormap cm = gtk_drop_down_get_selected (self->colormap_dropdown);
+
+  if (cm >= MCAM_N_COLORMAPS)
+    return;
+  mcam_overlay_view_set_colormap (self->overlay_view, cm);
+  if (self->settings != NULL)
+    g_settings_set_string (self->settings, "colormap", mcam_colormap_get_name (cm));
+  _mcam_window_request_map (self);
+}
+
+/* ---------------------------------------------------------------- images */
+
+static void
+show_ground_truth (McamWindow *self)
+{
+  const McamBox *boxes = NULL;
+  const float *labels = NULL;
+  int n_boxes = 0, n_labels = 0;
+
+  if (self->item != NULL)
+    {
+      boxes = mcam_image_item_get_boxes (self->item, &n_boxes);
+      labels = mcam_image_item_get_labels (self->item, &n_labels);
+    }
+  if (self->model == NULL || self->image == NULL)
+    return;
+  mcam_overlay_view_set_boxes (self->overlay_view, boxes, n_boxes,
+                               (const char *const *) self->model->classes);
+  mcam_class_list_set_scores (self->class_list, self->image->scores,
+                              self->image->memory_scores,
+                              n_labels == self->model->n_classes ? labels : NULL);
+}
+
+static void
+analysed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(McamWindow) self = user_data;
+  g_autoptr(McamImageResult) image = NULL;
+  g_autoptr(GError) error = NULL;
+  int top;
+
+  image = mcam_worker_analyse_finish (MCAM_WORKER (source), result, &error);
+  if (self->worker == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (image == NULL)
+    {
+      g_autofree char *title = g_strdup_printf (_("%s could not be analysed"),
+                                                self->pending_path);
+
+      mcam_window_show_error (self, title, error->message);
+      return;
+    }
+  if (g_strcmp0 (image->path, self->pending_path) != 0 || self->model == NULL ||
+      image->generation != self->model->generation)
+    return;
+
+  if (self->analysis_start_us != 0)
+    {
+      mcam_profile_report ("analysis", (g_get_monotonic_time () - self->analysis_start_us)
+                                       / 1000.0);
+      self->analysis_start_us = 0;
+    }
+
+  g_clear_pointer (&self->image, mcam_image_result_unref);
+  self->image = mcam_image_result_ref (image);
+  mcam_overlay_view_set_image (self->overlay_view, image);
+  show_ground_truth (self);
+  g_signal_emit (self, signals[IMAGE_CHANGED], 0);
+
+  /* Each image opens on its top class; 1–9 pick the next ones. */
+  top = mcam_class_list_get_class_at_rank (self->class_list, 1);
+  self->class_index = -1;
+  if (top >= 0)
+    {
+      mcam_class_list_select_class (self->class_list, top);
+      self->class_index = top;
+      self->slot = -1;
+      _mcam_window_request_map (self);
+    }
+}
+
+static void
+analyse_current (McamWindow *self)
+{
+  if (self->item == NULL || self->model == NULL)
+    return;
+  g_free (self->pending_path);
+  self->pending_path = g_strdup (mcam_image_item_get_path (self->item));
+  self->analysis_start_us = g_get_monotonic_time ();
+  mcam_worker_analyse_async (self->worker, self->pending_path, NULL, analysed_cb,
+                             g_object_ref (self));
+}
+
+static void
+image_selected_cb (McamWindow *self, McamImageItem *item)
+{
+  /* The browser re-announces an item when its ground truth arrives. */
+  if (item == self->item && self->image != NULL &&
+      g_strcmp0 (self->image->path, mcam_image_item_get_path (item)) == 0)
+    {
+      show_ground_truth (self);
+      return;
+    }
+  g_set_object (&self->item, item);
+  analyse_current (self);
+}
+
+static void
+browser_error_cb (McamWindow *self, const char *title, const char *message)
+{
+  mcam_window_show_error (self, title, message);
+}
+
+void
+mcam_window_open_files (McamWindow *self, GFile **files, int n_files)
+{
+  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *path = g_file_get_path (files[i]);
+
+      /* A model dropped on the window is opened as the model. */
+      if (path != NULL && g_str_has_suffix (path, ".safetensors"))
+        mcam_window_load_model (self, path, NULL);
+      else
+        g_ptr_array_add (images, files[i]);
+    }
+  if (images->len > 0)
+    mcam_image_browser_add_files (self->image_browser, (GFile **) images->pdata, images->len);
+}
+
+static gboolean
+drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, McamWindow *self)
+{
+  GSList *list = g_value_get_boxed (value);
+  g_autoptr(GPtrArray) files = g_ptr_array_new ();
+
+  for (GSList *l = list; l != NULL; l = l->next)
+    g_ptr_array_add (files, l->data);
+  if (files->len == 0)
+    return FALSE;
+  mcam_window_open_files (self, (GFile **) files->pdata, files->len);
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- model */
+
+static void
+model_changed_cb (McamWindow *self)
+{
+  McamModelInfo *info = mcam_worker_get_model_info (self->worker);
+
+  g_clear_pointer (&self->model, mcam_model_info_unref);
+  g_clear_pointer (&self->image, mcam_image_result_unref);
+  if (info == NULL)
+    return;
+  self->model = mcam_model_info_ref (info);
+  gtk_label_set_label (self->subtitle_label, info->title);
+  mcam_class_list_set_classes (self->class_list, (const char *const *) info->classes,
+                               info->n_classes);
+  mcam_image_browser_set_classes (self->image_browser, (const char *const *) info->classes,
+                                  info->n_classes);
+  /* Without a memory the M-CAM methods cannot run: fall back to CAM. */
+  if (info->n_slots == 0 && mcam_method_needs_memory (self->method))
+    mcam_class_list_set_method (self->class_list, MCAM_METHOD_CAM);
+  mcam_overlay_view_set_map (self->overlay_view, NULL);
+  update_caption (self, NULL);
+  _mcam_window_update_actions (self);
+  g_signal_emit (self, signals[MODEL_CHANGED], 0);
+  analyse_current (self);
+}
+
+static void
+model_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(McamWindow) self = user_data;
+  g_autoptr(McamModelInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+
+  info = mcam_worker_load_model_finish (MCAM_WORKER (source), result, &error);
+  if (self->worker == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (info == NULL)
+    {
+      const char *keep = self->model != NULL
+                         ? _("The model loaded before stays in use.")
+                         : _("Open another model with Open Model (Ctrl+Shift+O).");
+      g_autofree char *message = g_strdup_printf ("%s\n%s", error->message, keep);
+
+      mcam_window_show_error (self, _("The model could not be opened"), message);
+    }
+}
+
+void
+mcam_window_load_model (McamWindow *self, const char *model_path, const char *memory_path)
+{
+  g_return_if_fail (MCAM_IS_WINDOW (self));
+  mcam_worker_load_model_async (self->worker, model_path, memory_path, NULL, model_loaded_cb,
+                                g_object_ref (self));
+}
+
+/* ---------------------------------------------------------------- export names */
+
+/* `<image>__<class>__<method>.png`, with characters that file systems or
+ * shells dislike replaced by '_'. */
+char *
+_mcam_window_export_name (McamWindow *self, const char *image_path, int class_index,
+                          McamMethod method)
+{
+  g_autofree char *base = g_path_get_basename (image_path);
+  char *dot = strrchr (base, '.');
+  g_autofree char *cls = NULL;
+  char *name;
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  cls = g_strdup (self->model != NULL ? self->model->classes[class_index] : "class");
+  g_strcanon (cls, G_CSET_A_2_Z G_CSET_a_2_z G_CSET_DIGITS "-+.,()", '_');
+  name = g_strdup_printf ("%s__%s__%s.png", base, cls, mcam_method_get_name (method));
+  return name;
+}
+
+/* ---------------------------------------------------------------- public */
+
+void
+mcam_window_set_inspector (McamWindow *self, GtkWidget *inspector)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->memory_inspector_box))))
+    gtk_box_remove (self->memory_inspector_box, child);
+  if (inspector != NULL)
+    {
+      gtk_widget_set_vexpand (inspector, TRUE);
+      gtk_box_append (self->memory_inspector_box, inspector);
+    }
+}
+
+void
+mcam_window_set_header_badge (McamWindow *self, GtkWidget *badge)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->header_badge_box))))
+    gtk_box_remove (self->header_badge_box, child);
+  if (badge != NULL)
+    gtk_box_append (self->header_badge_box, badge);
+}
+
+McamWorker *
+mcam_window_get_worker (McamWindow *self)
+{
+  return self->worker;
+}
+
+GtkWidget *
+mcam_window_get_overlay_view (McamWindow *self)
+{
+  return GTK_WIDGET (self->overlay_view);
+}
+
+McamModelInfo *
+mcam_window_get_model_info (McamWindow *self)
+{
+  return self->model;
+}
+
+McamImageResult *
+mcam_window_get_image_result (McamWindow *self)
+{
+  return self->image;
+}
+
+McamMapResult *
+mcam_window_get_map_result (McamWindow *self)
+{
+  return mcam_overlay_view_get_map (self->overlay_view);
+}
+
+/* ---------------------------------------------------------------- object */
+
+static gboolean
+colormap_get_mapping (GValue *value, GVariant *variant, gpointer user_data)
+{
+  McamColormap cm;
+
+  if (!mcam_colormap_from_name (g_variant_get_string (variant, NULL), &cm))
+    return FALSE;
+  g_value_set_uint (value, cm);
+  return TRUE;
+}
+
+static GVariant *
+colormap_set_mapping (const GValue *value, const GVariantType *type, gpointer user_data)
+{
+  guint cm = g_value_get_uint (value);
+
+  return cm < MCAM_N_COLORMAPS ? g_variant_new_string (mcam_colormap_get_name (cm)) : NULL;
+}
+
+static void
+mcam_window_dispose (GObject *object)
+{
+  McamWindow *self = MCAM_WINDOW (object);
+
+  /* The worker goes first: pending callbacks see worker == NULL and stop. */
+  if (self->worker != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->worker, self);
+      mcam_worker_shutdown (self->worker);
+      g_clear_object (&self->worker);
+    }
+  g_clear_handle_id (&self->status_timeout_id, g_source_remove);
+  gtk_widget_dispose_template (GTK_WIDGET (self), MCAM_TYPE_WINDOW);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->item);
+  g_clear_pointer (&self->model, mcam_model_info_unref);
+  g_clear_pointer (&self->image, mcam_image_result_unref);
+  g_clear_pointer (&self->pending_path, g_free);
+  G_OBJECT_CLASS (mcam_window_parent_class)->dispose (object);
+}
+
+static void
+mcam_window_class_init (McamWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = mcam_window_dispose;
+
+  /* For the bottom pane and the badge (main loop): a new model, a new
+   * analysed image, a new map on screen. */
+  signals[MODEL_CHANGED] = g_signal_new ("model-changed", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                         G_TYPE_NONE, 0);
+  signals[IMAGE_CHANGED] = g_signal_new ("image-changed", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                         G_TYPE_NONE, 0);
+  signals[MAP_CHANGED] = g_signal_new ("map-changed", G_TYPE_FROM_CLASS (klass),
+                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                       G_TYPE_NONE, 0);
+  /* An export job ended: (success, error message or NULL). */
+  signals[EXPORT_DONE] = g_signal_new ("export-done", G_TYPE_FROM_CLASS (klass),
+                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                       G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_STRING);
+
+  g_type_ensure (MCAM_TYPE_IMAGE_BROWSER);
+  g_type_ensure (MCAM_TYPE_OVERLAY_VIEW);
+  g_type_ensure (MCAM_TYPE_CLASS_LIST);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+      "/io/github/mcam_explorer/MCamExplorer/ui/mcam-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, title_label);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, subtitle_label);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, header_badge_box);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, error_bar);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, error_title);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, image_browser);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, overlay_view);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, class_list);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, memory_inspector_box);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, opacity_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, colormap_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, boxes_toggle);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, caption_label);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, status_progress);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, status_info);
+  gtk_widget_class_bind_template_callback (widget_class, error_bar_response_cb);
+
+  _mcam_window_class_install_actions (widget_class);
+  _mcam_window_class_install_export_actions (widget_class);
+}
+
+static void
+mcam_window_init (McamWindow *self)
+{
+  GtkDropTarget *drop;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->class_index = -1;
+  self->slot = -1;
+  self->method = mcam_class_list_get_method (self->class_list);
+  self->worker = mcam_worker_new ();
+  self->settings = mcam_settings_new ();
+
+  g_signal_connect_swapped (self->worker, "model-changed", G_CALLBACK (model_changed_cb), self);
+  g_signal_connect_swapped (self->worker, "job-started", G_CALLBACK (job_started_cb), self);
+  g_signal_connect_swapped (self->worker, "job-progress", G_CALLBACK (job_progress_cb), self);
+  g_signal_connect_swapped (self->worker, "job-finished", G_CALLBACK (job_finished_cb), self);
+
+  g_signal_connect_swapped (self->image_browser, "image-selected",
+                            G_CALLBACK (image_selected_cb), self);
+  g_signal_connect_swapped (self->image_browser, "error", G_CALLBACK (browser_error_cb), self);
+  g_signal_connect_swapped (self->class_list, "class-selected",
+                            G_CALLBACK (class_selected_cb), self);
+  g_signal_connect_swapped (self->class_list, "method-changed",
+                            G_CALLBACK (method_changed_cb), self);
+  g_signal_connect_swapped (self->overlay_view, "map-painted", G_CALLBACK (map_painted_cb),
+                            self);
+
+  g_object_bind_property (self->opacity_adjustment, "value", self->overlay_view, "opacity",
+                          G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
+  g_object_bind_property (self->boxes_toggle, "active", self->overlay_view, "show-boxes",
+                          G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
+  if (self->settings != NULL)
+    {
+      g_settings_bind (self->settings, "opacity", self->opacity_adjustment, "value",
+                       G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind_with_mapping (self->settings, "colormap", self->colormap_dropdown,
+                                    "selected", G_SETTINGS_BIND_GET, colormap_get_mapping,
+                                    colormap_set_mapping, NULL, NULL);
+      mcam_overlay_view_set_colormap (self->overlay_view,
+                                      gtk_drop_down_get_selected (self->colormap_dropdown));
+      if (g_settings_get_int (self->settings, "threads") > 0)
+        mcam_blas_set_threads (g_settings_get_int (self->settings, "threads"));
+    }
+  g_signal_connect_swapped (self->colormap_dropdown, "notify::selected",
+                            G_CALLBACK (colormap_changed_cb), self);
+
+  drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+
+  _mcam_window_update_actions (self);
+  update_status_info (self);
+
+  if (mcam_profile_enabled ())
+    mcam_profile_stall_begin ();
+}
+
+McamWindow *
+mcam_window_new (GtkApplication *app)
+{
+  return g_object_new (MCAM_TYPE_WINDOW, "application", app, NULL);
+}

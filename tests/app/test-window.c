@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The main window end to end, under Xvfb: a model and an image are opened,
+ * the overlay appears and its rendered pixels change with the class and the
+ * method; export writes a PNG at the image's own size and never replaces a
+ * file without asking; a long job shows the status area and its Cancel stops
+ * it; a corrupt model is refused with a message in the window while the
+ * model loaded before keeps working. Uses the demo when data/demo has one,
+ * else the committed fixture backbone and memory. */
+
+#include "config.h"
+
+#include <gtk/gtk.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <string.h>
+
+#include "mcam-test-util.h"
+#include "mcam-application.h"
+#include "mcam-window.h"
+#include "mcam-overlay-view.h"
+
+#define TIMEOUT_S 60
+
+typedef gboolean (*Condition) (gpointer data);
+
+/* Run the main loop until cond holds; fail the test after TIMEOUT_S. */
+static void
+wait_for (Condition cond, gpointer data, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
+
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+typedef struct
+{
+  McamWindow *window;
+  int         class_index;
+  McamMethod  method;
+} MapWait;
+
+static gboolean
+map_shown (gpointer data)
+{
+  MapWait *w = data;
+  McamMapResult *map = mcam_window_get_map_result (w->window);
+
+  return map != NULL && map->request->class_index == w->class_index &&
+         map->request->method == w->method;
+}
+
+static gboolean
+any_map_shown (gpointer data)
+{
+  return mcam_window_get_map_result (data) != NULL;
+}
+
+static gboolean
+error_shown (gpointer data)
+{
+  return mcam_window_get_error_text (data) != NULL;
+}
+
+/* Frames until the widget has drawn what it holds now. */
+static void
+settle (void)
+{
+  for (int i = 0; i < 30; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+/* The overlay widget alone, rendered as the window's renderer draws it. */
+static guint32 *
+render_widget (GtkWidget *widget, int *width, int *height)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  guint32 *pixels;
+
+  g_assert_cmpint (w, >, 0);
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  *width = gdk_texture_get_width (texture);
+  *height = gdk_texture_get_height (texture);
+  pixels = g_new (guint32, (gsize) *width * *height);
+  gdk_texture_download (texture, (guchar *) pixels, (gsize) *width * 4);
+  return pixels;
+}
+
+/* Share of pixels whose colour differs by more than 8 in some channel. */
+static double
+differing_share (const guint32 *a, const guint32 *b, gsize n)
+{
+  gsize diff = 0;
+
+  for (gsize i = 0; i < n; i++)
+    for (int s = 0; s < 24; s += 8)
+      if (ABS ((int) ((a[i] >> s) & 0xff) - (int) ((b[i] >> s) & 0xff)) > 8)
+        {
+          diff++;
+          break;
+        }
+  return (double) diff / n;
+}
+
+typedef struct
+{
+  McamWindow *window;
+  char       *tmpdir;
+  char       *model;
+  char       *memory;
+  char       *image;
+  int         image_w, image_h;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *fx, gconstpointer unused)
+{
+  g_autofree char *images_dir = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fx->tmpdir = g_dir_make_tmp ("mcam-app-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  if (mcam_find_demo (&fx->model, &fx->memory, &images_dir))
+    {
+      g_autoptr(GDir) dir = g_dir_open (images_dir, 0, NULL);
+      const char *name;
+      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        if (g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".jpg"))
+          g_ptr_array_add (names, g_strdup (name));
+      g_assert_cmpuint (names->len, >, 0);
+      g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+      fx->image = g_build_filename (images_dir, g_ptr_array_index (names, 0), NULL);
+    }
+  else
+    {
+      g_clear_pointer (&fx->model, g_free);
+      g_clear_pointer (&fx->memory, g_free);
+      fx->model = mcam_test_fixture ("net-bottleneck.safetensors");
+      fx->memory = mcam_test_fixture ("memory-bottleneck.safetensors");
+      fx->image = mcam_test_fixture ("img-photo.png");
+    }
+  g_assert_nonnull (gdk_pixbuf_get_file_info (fx->image, &fx->image_w, &fx->image_h));
+  g_test_message ("model %s, memory %s, image %s", fx->model, fx->memory, fx->image);
+
+  fx->window = mcam_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (fx->window), 1200, 800);
+  gtk_window_present (GTK_WINDOW (fx->window));
+  mcam_window_load_model (fx->window, fx->model, fx->memory);
+  file = g_file_new_for_path (fx->image);
+  mcam_window_open_files (fx->window, &file, 1);
+  wait_for (any_map_shown, fx->window, "the first overlay");
+  settle ();
+  g_assert_null (mcam_window_get_error_text (fx->window));
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        remove_tree (path);
+      else
+        g_remove (path);
+    }
+  g_rmdir (dir);
+}
+
+static void
+fixture_tear_down (Fixture *fx, gconstpointer unused)
+{
+  gtk_window_destroy (GTK_WINDOW (fx->window));
+  settle ();
+  remove_tree (fx->tmpdir);
+  g_free (fx->tmpdir);
+  g_free (fx->model);
+  g_free (fx->memory);
+  g_free (fx->image);
+}
+
+static void
+show_map (McamWindow *window, int class_index, McamMethod method)
+{
+  MapWait w = { window, class_index, method };
+
+  mcam_window_set_method (window, method);
+  mcam_window_select_class (window, class_index);
+  wait_for (map_shown, &w, "the requested map");
+  settle ();
+}
+
+static void
+test_overlay_changes (Fixture *fx, gconstpointer unused)
+{
+  GtkWidget *view = mcam_window_get_overlay_view (fx->window);
+  McamModelInfo *info = mcam_window_get_model_info (fx->window);
+  g_autofree guint32 *a = NULL, *b = NULL, *c = NULL;
+  int wa, ha, wb, hb, wc, hc;
+  double class_diff, method_diff;
+
+  g_assert_nonnull (info);
+  g_assert_cmpint (info->n_classes, >=, 2);
+  g_assert_cmpint (info->n_slots, >, 0);
+
+  show_map (fx->window, 0, MCAM_METHOD_MCAM);
+  a = render_widget (view, &wa, &ha);
+  show_map (fx->window, 1, MCAM_METHOD_MCAM);
+  b = render_widget (view, &wb, &hb);
+  show_map (fx->window, 1, MCAM_METHOD_CAM);
+  c = render_widget (view, &wc, &hc);
+  g_assert_cmpint (wa, ==, wb);
+  g_assert_cmpint (ha, ==, hb);
+  g_assert_cmpint (wb, ==, wc);
+  g_assert_cmpint (hb, ==, hc);
+
+  /* The image covers a good part of the view; a different map must recolour
+   * a visible share of it (opacity 0.5), not a stray pixel. */
+  class_diff = differing_share (a, b, (gsize) wa * ha);
+  method_diff = differing_share (b, c, (gsize) wb * hb);
+  g_test_message ("pixels differing: class 0 vs 1 (M-CAM) %.1f%%, M-CAM vs CAM (class 1) %.1f%%",
+                  100 * class_diff, 100 * method_diff);
+  g_assert_cmpfloat (class_diff, >, 0.01);
+  g_assert_cmpfloat (method_diff, >, 0.01);
+
+  /* The same view drawn twice is the same picture: the differences above
+   * come from the maps, not from noise in rendering. */
+  show_map (fx->window, 0, MCAM_METHOD_MCAM);
+  {
+    g_autofree guint32 *again = NULL;
+    int w2, h2;
+
+    again = render_widget (view, &w2, &h2);
+    g_assert_cmpfloat (differing_share (a, again, (gsize) wa * ha), ==, 0.0);
+  }
+}
+
+typedef struct
+{
+  int      done;     /* 0: running, 1: returned, 2: returned cancelled */
+  gboolean ok;
+  char    *message;
+} ExportWait;
+
+static void
+export_done_cb (McamWindow *window, gboolean ok, const char *message, ExportWait *w)
+{
+  w->done = TRUE;
+  w->ok = ok;
+  g_free (w->message);
+  w->message = g_strdup (message);
+}
+
+static gboolean
+export_finished (gpointer data)
+{
+  return ((ExportWait *) data)->done;
+}
+
+static GtkWidget *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return GTK_WIDGET (w);
+    }
+  return NULL;
+}
+
+static void
+test_export (Fixture *fx, gconstpointer unused)
+{
+  g_autofree char *out = g_build_filename (fx->tmpdir, "overlay.png", NULL);
+  g_autoptr(GdkPixbuf) png = NULL;
+  g_autoptr(GdkPixbuf) original = NULL;
+  g_autoptr(GError) error = NULL;
+  ExportWait w = { 0 };
+  GStatBuf before, after;
+  GtkWidget *dialog;
+  gulong id;
+  gsize differing = 0;
+  double mean = 0, var = 0;
+  int n;
+
+  show_map (fx->window, 1, MCAM_METHOD_MCAM);
+  id = g_signal_connect (fx->window, "export-done", G_CALLBACK (export_done_cb), &w);
+  gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.export-to", "s", out);
+  wait_for (export_finished, &w, "the export");
+  g_assert_true (w.ok);
+
+  png = gdk_pixbuf_new_from_file (out, &error);
+  g_assert_no_error (error);
+  original = gdk_pixbuf_new_from_file (fx->image, &error);
+  g_assert_no_error (error);
+  /* The image's own resolution, not the view's. */
+  g_assert_cmpint (gdk_pixbuf_get_width (png), ==, fx->image_w);
+  g_assert_cmpint (gdk_pixbuf_get_height (png), ==, fx->image_h);
+
+  /* Non-trivial: the pixels vary, and the map changed the image. */
+  n = fx->image_w * fx->image_h;
+  for (int y = 0; y < fx->image_h; y++)
+    for (int x = 0; x < fx->image_w; x++)
+      {
+        const guint8 *p = gdk_pixbuf_get_pixels (png) + y * gdk_pixbuf_get_rowstride (png)
+                          + x * gdk_pixbuf_get_n_channels (png);
+        const guint8 *q = gdk_pixbuf_get_pixels (original)
+                          + y * gdk_pixbuf_get_rowstride (original)
+                          + x * gdk_pixbuf_get_n_channels (original);
+        double v = (p[0] + p[1] + p[2]) / 3.0;
+
+        mean += v / n;
+        var += v * v / n;
+        if (ABS (p[0] - q[0]) + ABS (p[1] - q[1]) + ABS (p[2] - q[2]) > 12)
+          differing++;
+      }
+  var -= mean * mean;
+  g_test_message ("export: mean %.1f, std %.1f, %.0f%% of pixels changed by the map",
+                  mean, sqrt (var), 100.0 * differing / n);
+  g_assert_cmpfloat (sqrt (var), >, 5.0);
+  g_assert_cmpuint (differing, >, (gsize) n / 10);
+
+  /* Exporting to the same file asks first and leaves the file alone until
+   * the user answers; Cancel keeps it as it was. */
+  g_assert_cmpint (g_stat (out, &before), ==, 0);
+  w.done = FALSE;
+  gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.export-to", "s", out);
+  settle ();
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_false (w.done);
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  settle ();
+  g_assert_false (w.done);
+  g_assert_cmpint (g_stat (out, &after), ==, 0);
+  g_assert_cmpint (before.st_mtime, ==, after.st_mtime);
+  g_assert_cmpint (before.st_size, ==, after.st_size);
+
+  g_signal_handler_disconnect (fx->window, id);
+  g_free (w.message);
+}
+
+/* The status area's Cancel (action win.cancel) shows for jobs over ~200 ms. */
+static gboolean
+cancel_button_shown (gpointer data)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (data)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (GTK_IS_BUTTON (child) && gtk_widget_is_visible (child) &&
+          g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (child)),
+                     "win.cancel") == 0)
+        return TRUE;
+      if (cancel_button_shown (child))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+worker_export_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ExportWait *w = user_data;
+  g_autoptr(GError) error = NULL;
+  guint n = 0;
+
+  w->ok = mcam_worker_export_finish (MCAM_WORKER (source), result, &n, &error);
+  w->message = g_strdup (error ? error->message : NULL);
+  w->done = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? 2 : 1;
+}
+
+static void
+test_cancel_long_job (Fixture *fx, gconstpointer unused)
+{
+  g_autofree char *big = g_build_filename (fx->tmpdir, "big.png", NULL);
+  g_autofree char *outdir = g_build_filename (fx->tmpdir, "batch", NULL);
+  g_autoptr(GdkPixbuf) src = NULL;
+  g_autoptr(GdkPixbuf) scaled = NULL;
+  g_autoptr(GError) error = NULL;
+  McamExportRequest *req = mcam_export_request_new ();
+  McamWorker *worker = mcam_window_get_worker (fx->window);
+  ExportWait w = { 0 };
+  g_autoptr(GDir) dir = NULL;
+  const int n_items = 400;
+  int n_files = 0;
+
+  /* A 1500 x 1500 image: each overlay takes tens of ms to render and write,
+   * so 400 of them run for many seconds unless cancelled. */
+  src = gdk_pixbuf_new_from_file (fx->image, &error);
+  g_assert_no_error (error);
+  scaled = gdk_pixbuf_scale_simple (src, 1500, 1500, GDK_INTERP_BILINEAR);
+  gdk_pixbuf_save (scaled, big, "png", &error, "compression", "1", NULL);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir (outdir, 0700), ==, 0);
+
+  for (int i = 0; i < n_items; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("out-%03d.png", i);
+      g_autofree char *path = g_build_filename (outdir, name, NULL);
+
+      mcam_export_request_add (req, big, i % 2, MCAM_METHOD_MCAM, path);
+    }
+  /* The batch job itself, as the window's batch export posts it. */
+  mcam_worker_export_async (worker, req, NULL, NULL, NULL, worker_export_cb, &w);
+
+  wait_for (cancel_button_shown, fx->window, "the status area's Cancel button");
+  g_assert_false (w.done);
+  gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.cancel", NULL);
+  wait_for (export_finished, &w, "the cancelled export to return");
+  g_test_message ("export returned: %s", w.message);
+  g_assert_false (w.ok);
+  g_assert_cmpint (w.done, ==, 2);   /* G_IO_ERROR_CANCELLED */
+  settle ();
+
+  dir = g_dir_open (outdir, 0, &error);
+  g_assert_no_error (error);
+  while (g_dir_read_name (dir) != NULL)
+    n_files++;
+  g_test_message ("cancelled after %d of %d overlays", n_files, n_items);
+  g_assert_cmpint (n_files, <, n_items);
+  /* Atomic writes: no temporary file is left behind by the cancelled job. */
+  g_dir_rewind (dir);
+  {
+    const char *name;
+
+    while ((name = g_dir_read_name (dir)) != NULL)
+      g_assert_true (g_str_has_prefix (name, "out-") && g_str_has_suffix (name, ".png"));
+  }
+  g_assert_false (cancel_button_shown (fx->window));
+
+  /* The worker is still there for the next job. */
+  show_map (fx->window, 0, MCAM_METHOD_CAM);
+  g_free (w.message);
+}
+
+static void
+test_corrupt_model (Fixture *fx, gconstpointer unused)
+{
+  g_autofree char *bad = g_build_filename (fx->tmpdir, "corrupt.safetensors", NULL);
+  McamModelInfo *before = mcam_window_get_model_info (fx->window);
+  guint generation = before->generation;
+  g_autoptr(GError) error = NULL;
+  /* A header length far beyond the file, then JSON cut short. */
+  static const guint8 bytes[] = { 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                  '{', '"', 'c', 'o', 'n' };
+  const char *text;
+
+  g_assert_true (g_file_set_contents (bad, (const char *) bytes, sizeof bytes, &error));
+  g_assert_no_error (error);
+  g_assert_null (mcam_window_get_error_text (fx->window));
+  mcam_window_load_model (fx->window, bad, NULL);
+  wait_for (error_shown, fx->window, "the error message");
+  text = mcam_window_get_error_text (fx->window);
+  g_test_message ("error shown: %s", text);
+  /* The message names the file. */
+  g_assert_nonnull (strstr (text, "corrupt.safetensors"));
+
+  /* The model loaded before is still the one in use, and still works. */
+  g_assert_true (mcam_window_get_model_info (fx->window) == before);
+  g_assert_cmpuint (mcam_window_get_model_info (fx->window)->generation, ==, generation);
+  show_map (fx->window, 1, MCAM_METHOD_MCAM_PROFILE);
+  show_map (fx->window, 0, MCAM_METHOD_MCAM);
+}
+
+int
+main (int argc, char **argv)
+{
+  /* One renderer everywhere (Xvfb has no GL): pixels are then exact. */
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  mcam_test_init (&argc, &argv);
+  gtk_init ();
+
+  g_test_add ("/mcam/app/window/overlay-changes", Fixture, NULL, fixture_set_up,
+              test_overlay_changes, fixture_tear_down);
+  g_test_add ("/mcam/app/window/export", Fixture, NULL, fixture_set_up, test_export,
+              fixture_tear_down);
+  g_test_add ("/mcam/app/window/cancel-long-job", Fixture, NULL, fixture_set_up,
+              test_cancel_long_job, fixture_tear_down);
+  g_test_add ("/mcam/app/window/corrupt-model", Fixture, NULL, fixture_set_up,
+              test_corrupt_model, fixture_tear_down);
+  return g_test_run ();
+}
