@@ -120,6 +120,67 @@ if torch.dot(p2, m2 - m2.mean()) < 0:
 tensors["f2"] = f2
 tensors["eigencam2"] = torch.relu(p2.reshape(7, 7))
 
+# Through a real backbone: the fixture ResNet of tests/test-net (net-bottleneck,
+# its torchvision features for three inputs in net-bottleneck-expected) and
+# its memory module. The C test runs the network on the same inputs and
+# explains through mcam_explain(); we compute the maps here from PyTorch's
+# own features and autograd through the heads.
+FIX = os.path.join(ROOT, "tests", "fixtures")
+exp, _ = st_io.load(os.path.join(FIX, "net-bottleneck-expected.safetensors"))
+net, _ = st_io.load(os.path.join(FIX, "net-bottleneck.safetensors"))
+mem, mem_meta = st_io.load(os.path.join(FIX, "memory-bottleneck.safetensors"))
+Wn = torch.tensor(net["fc.weight"], dtype=dt)
+bn = torch.tensor(net["fc.bias"], dtype=dt)
+Km = torch.tensor(mem["memory.K"], dtype=dt)
+Vm = torch.tensor(mem["memory.V"], dtype=dt)
+fcw = torch.tensor(mem["memory.fc.weight"], dtype=dt)
+fcb = torch.tensor(mem["memory.fc.bias"], dtype=dt)
+sm = float(mem_meta.get("mcam.memory.scale", "1"))
+feats = torch.tensor(exp["features"], dtype=dt)
+n_img, cn, hn, wn = feats.shape
+
+
+def net_head(x):
+    return Wn @ x.mean(dim=(1, 2)) + bn
+
+
+def net_memory_head(x):
+    q = x.mean(dim=(1, 2))
+    cosv = (Km @ q) / torch.clamp(Km.norm(dim=1) * q.norm(), min=1e-8)
+    p = torch.softmax(sm * cosv, dim=0)
+    return fcw @ torch.cat([p @ Vm, q]) + fcb
+
+
+def eigen_of(x):
+    cc = x.shape[0]
+    X = x.reshape(cc, -1).T
+    Xc = X - X.mean(dim=0, keepdim=True)
+    _, _, Vh = torch.linalg.svd(Xc, full_matrices=False)
+    proj = Xc @ Vh[0]
+    mean_act = x.reshape(cc, -1).mean(dim=0)
+    if torch.dot(proj, mean_act - mean_act.mean()) < 0:
+        proj = -proj
+    return proj.reshape(x.shape[1:])
+
+
+for i in range(n_img):
+    A = feats[i]
+    tensors[f"net.{i}.eigencam"] = torch.relu(eigen_of(A))
+    for head_name, head in (("target", net_head), ("memory", net_memory_head)):
+        for k in range(Wn.shape[0]):
+            x = A.clone().requires_grad_(True)
+            head(x)[k].backward()
+            gr = x.grad.detach()
+            wg = gr.mean(dim=(1, 2))
+            tensors[f"net.{i}.{head_name}.{k}.gradcam"] = torch.relu((wg[:, None, None] * A).sum(0))
+            S = A.sum(dim=(1, 2))
+            den = 2 * gr ** 2 + S[:, None, None] * gr ** 3
+            alpha = torch.where(den != 0, gr ** 2 / torch.where(den != 0, den, torch.ones_like(den)),
+                                torch.zeros_like(den))
+            wpp = (alpha * torch.relu(gr)).sum(dim=(1, 2))
+            tensors[f"net.{i}.{head_name}.{k}.gradcampp"] = torch.relu((wpp[:, None, None] * A).sum(0))
+            tensors[f"net.{i}.{head_name}.{k}.eigengradcam"] = torch.relu(eigen_of(gr * A))
+
 st_io.save(OUT, {k: v.to(torch.float32) for k, v in tensors.items()},
            metadata={"mcam.memory.scale": str(SCALE), "generator": "tools/make_baseline_fixtures.py"})
 print("wrote", OUT, len(tensors), "tensors")

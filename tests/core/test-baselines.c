@@ -641,6 +641,66 @@ test_dispatch_memory (void)
   ref_close (r);
 }
 
+/* Through the real engine: the fixture ResNet (net-bottleneck) on the inputs
+ * of its PyTorch fixture, explained by mcam_explain(), against maps computed
+ * by PyTorch from its own features — for the target network and, with
+ * use_memory_classifier, for the memory classifier of memory-bottleneck. */
+static void
+test_pytorch_network (void)
+{
+  Ref *r = ref_open ();
+  g_autofree char *net_path = mcam_test_fixture ("net-bottleneck.safetensors");
+  g_autofree char *mem_path = mcam_test_fixture ("memory-bottleneck.safetensors");
+  g_autofree char *exp_path = mcam_test_fixture ("net-bottleneck-expected.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamNet) net = mcam_net_load (net_path, &error);
+  g_assert_no_error (error);
+  g_autoptr(McamMemory) mem = mcam_memory_load (mem_path, net, &error);
+  g_assert_no_error (error);
+  g_autoptr(McamSafetensors) exp = mcam_safetensors_open (exp_path, &error);
+  g_assert_no_error (error);
+  g_autoptr(McamTensor) inputs = mcam_safetensors_read (exp, "input", 0, NULL, &error);
+  g_assert_no_error (error);
+  const McamNetInfo *info = mcam_net_get_info (net);
+  int n_img = inputs->shape[0], hw = info->feat_h * info->feat_w;
+  gsize isize = inputs->n / n_img;
+  const McamMethod methods[] = { MCAM_METHOD_GRADCAM, MCAM_METHOD_GRADCAM_PP,
+                                 MCAM_METHOD_EIGENGRADCAM };
+  const char *names[] = { "gradcam", "gradcampp", "eigengradcam" };
+
+  for (int i = 0; i < n_img; i++)
+    {
+      gint64 shape[4] = { 1, inputs->shape[1], inputs->shape[2], inputs->shape[3] };
+      g_autoptr(McamTensor) in = mcam_tensor_new_view (inputs->data + i * isize, 4, shape);
+      g_autoptr(McamAnalysis) a = mcam_analysis_new_from_input (net, mem, in, NULL, &error);
+      McamExplainOptions opts;
+      g_assert_no_error (error);
+      mcam_explain_options_init (&opts);
+
+      {
+        g_autoptr(McamExplanation) e = mcam_explain (a, 0, MCAM_METHOD_EIGENCAM, &opts, NULL,
+                                                     &error);
+        g_autofree char *name = g_strdup_printf ("net.%d.eigencam", i);
+        g_assert_no_error (error);
+        compare_ref (r, name, e->map, hw);
+      }
+      for (int head = 0; head < 2; head++)
+        for (int k = 0; k < info->n_classes; k++)
+          for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+            {
+              g_autofree char *name = g_strdup_printf ("net.%d.%s.%d.%s", i,
+                                                       head ? "memory" : "target", k, names[m]);
+              g_autoptr(McamExplanation) e = NULL;
+              opts.use_memory_classifier = head == 1;
+              e = mcam_explain (a, k, methods[m], &opts, NULL, &error);
+              g_assert_no_error (error);
+              g_assert_cmpint (e->h * e->w, ==, hw);
+              compare_ref (r, name, e->map, hw);
+            }
+    }
+  ref_close (r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -656,5 +716,6 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/baselines/pytorch-ablation-memory", test_pytorch_ablation_memory);
   g_test_add_func ("/mcam/baselines/memory-grad-fd", test_memory_grad_fd);
   g_test_add_func ("/mcam/baselines/dispatch-memory", test_dispatch_memory);
+  g_test_add_func ("/mcam/baselines/pytorch-network", test_pytorch_network);
   return g_test_run ();
 }
