@@ -280,6 +280,7 @@ evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m,
       opts.image = image;
       opts.seed = run->seed;
       opts.use_memory_classifier = m->memory_head;
+      opts.top_k_channels = run->top_k;
 
       for (int c = 0; c < C; c++)
         {
@@ -334,7 +335,7 @@ mcam_cmd_eval (int argc, char **argv)
   g_autofree char *labels = NULL, *boxes = NULL, *methods_s = NULL, *metrics_s = NULL;
   g_autofree char *fill_s = NULL, *seed_s = NULL;
   gboolean json = FALSE, timing = FALSE;
-  int limit = 0, threads = 0, samples = 16;
+  int limit = 0, threads = 0, samples = 16, top_k = 0;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (safetensors)", "FILE" },
     { "memory", 0, 0, G_OPTION_ARG_FILENAME, &memory_path,
@@ -354,6 +355,8 @@ mcam_cmd_eval (int argc, char **argv)
       "Monte Carlo draws of Infidelity (16; Max-Sensitivity uses a quarter)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_s, "Seed of every random draw (0)", "S" },
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Only the first N images", "N" },
+    { "top-k", 0, 0, G_OPTION_ARG_INT, &top_k,
+      "Score-CAM and Ablation-CAM: only the K most active channels (0: all)", "K" },
     { "timing", 0, 0, G_OPTION_ARG_NONE, &timing,
       "Also time every method on every class of each image", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON document on stdout", NULL },
@@ -394,9 +397,9 @@ mcam_cmd_eval (int argc, char **argv)
       fprintf (stderr, "mcam eval: --seed takes a whole number ≥ 0, not “%s”\n", seed_s);
       return MCAM_EXIT_USAGE;
     }
-  if (samples < 1 || samples > 100000 || limit < 0)
+  if (samples < 1 || samples > 100000 || limit < 0 || top_k < 0)
     {
-      fprintf (stderr, "mcam eval: --samples takes 1 to 100000, --limit a number ≥ 0\n");
+      fprintf (stderr, "mcam eval: --samples takes 1 to 100000, --limit and --top-k a number ≥ 0\n");
       return MCAM_EXIT_USAGE;
     }
   run.metrics = MCAM_EVAL_POINTING | MCAM_EVAL_DROP;
@@ -436,6 +439,7 @@ mcam_cmd_eval (int argc, char **argv)
   run.timing = timing;
   run.methods = methods;
   run.n_samples = samples;
+  run.top_k = top_k;
   mcam_scorer_init_net (&target_scorer, net, memory, FALSE);
   if (memory != NULL)
     mcam_scorer_init_net (&memory_scorer, net, memory, TRUE);

@@ -218,6 +218,8 @@ mcam_eval_to_json (McamEvalRun *run)
   json_builder_end_array (b);
   json_builder_set_member_name (b, "seed");
   json_builder_add_int_value (b, (gint64) run->seed);
+  json_builder_set_member_name (b, "top_k_channels");
+  json_builder_add_int_value (b, run->top_k);
   json_builder_set_member_name (b, "pointing_tolerance_px");
   json_builder_add_double_value (b, MCAM_POINTING_TOLERANCE);
   json_builder_set_member_name (b, "mAP");

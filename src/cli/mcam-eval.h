@@ -55,6 +55,7 @@ typedef struct
   double         map_target, map_memory;   /* NAN when not available */
   double        *ap_target, *ap_memory;    /* [C] */
   int            n_samples;      /* infidelity / sensitivity draws */
+  int            top_k;          /* Score-CAM / Ablation-CAM channels (0: all) */
   guint64        seed;
 } McamEvalRun;
 
