@@ -15,7 +15,7 @@ check () { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not o
 "$MCAM" classify --model "$NET" --memory "$MEM" --json "$F/img-photo.png" "$F/img-pattern.bmp" > "$T/out.json" 2> "$T/err"
 check $? "classify --json on two images exits 0"
 
-python3 - "$T/out.json" <<'PY'
+/usr/bin/python3 - "$T/out.json" <<'PY'
 import json, math, sys
 doc = json.load(open(sys.argv[1]))
 assert doc["classes"] == ["a", "b", "c", "d"], doc["classes"]
