@@ -26,9 +26,7 @@ struct _McamClassList
   GtkDropDown        *method_dropdown;
   GtkListView        *list_view;
 
-  GListStore         *store;
-  GtkSorter          *sorter;
-  GtkSortListModel   *sorted;
+  GListStore         *store;      /* McamClassItem, kept sorted by score */
   GtkSingleSelection *selection;
   int                 selected_class;
   gboolean            updating;     /* re-selecting after a sort: no signal */
@@ -42,11 +40,11 @@ static guint signals[N_SIGNALS];
 static guint
 position_of_class (McamClassList *self, int class_index)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sorted));
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(McamClassItem) item = g_list_model_get_item (G_LIST_MODEL (self->sorted), i);
+      g_autoptr(McamClassItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), i);
 
       if (mcam_class_item_get_index (item) == class_index)
         return i;
@@ -79,23 +77,42 @@ mcam_class_list_set_classes (McamClassList *self, const char *const *classes, in
   self->updating = FALSE;
 }
 
+/* Highest target-network score first; ties keep the model's class order. */
+static int
+compare_items (gconstpointer a, gconstpointer b)
+{
+  McamClassItem *ia = *(McamClassItem **) a;
+  McamClassItem *ib = *(McamClassItem **) b;
+  double sa = mcam_class_item_get_score (ia), sb = mcam_class_item_get_score (ib);
+
+  if (sa != sb)
+    return sa < sb ? 1 : -1;
+  return mcam_class_item_get_index (ia) - mcam_class_item_get_index (ib);
+}
+
 void
 mcam_class_list_set_scores (McamClassList *self, const float *scores,
                             const float *memory_scores, const float *labels)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
 
   for (guint i = 0; i < n; i++)
+    g_ptr_array_add (items, g_list_model_get_item (G_LIST_MODEL (self->store), i));
+  for (guint i = 0; i < n; i++)
     {
-      g_autoptr(McamClassItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+      McamClassItem *item = g_ptr_array_index (items, i);
+      int c = mcam_class_item_get_index (item);
 
-      mcam_class_item_set_scores (item, scores ? scores[i] : -1.0,
-                                  memory_scores ? memory_scores[i] : -1.0);
-      mcam_class_item_set_ground_truth (item, labels != NULL && labels[i] > 0.5f);
+      mcam_class_item_set_scores (item, scores ? scores[c] : -1.0,
+                                  memory_scores ? memory_scores[c] : -1.0);
+      mcam_class_item_set_ground_truth (item, labels != NULL && labels[c] > 0.5f);
     }
-  /* Items changed their scores in place: the sort model must be told. */
+  /* One splice in the new order: the view rebinds rows once, and the
+   * selection follows the class, not the row. */
+  g_ptr_array_sort (items, compare_items);
   self->updating = TRUE;
-  gtk_sorter_changed (self->sorter, GTK_SORTER_CHANGE_DIFFERENT);
+  g_list_store_splice (self->store, 0, n, items->pdata, items->len);
   self->updating = FALSE;
   reselect (self);
 }
@@ -124,7 +141,7 @@ mcam_class_list_get_class_at_rank (McamClassList *self, guint rank)
 
   if (rank < 1)
     return -1;
-  item = g_list_model_get_item (G_LIST_MODEL (self->sorted), rank - 1);
+  item = g_list_model_get_item (G_LIST_MODEL (self->store), rank - 1);
   return item != NULL ? mcam_class_item_get_index (item) : -1;
 }
 
@@ -176,8 +193,6 @@ mcam_class_list_finalize (GObject *object)
   McamClassList *self = MCAM_CLASS_LIST (object);
 
   g_clear_object (&self->selection);
-  g_clear_object (&self->sorted);
-  g_clear_object (&self->sorter);
   g_clear_object (&self->store);
   G_OBJECT_CLASS (mcam_class_list_parent_class)->finalize (object);
 }
@@ -209,7 +224,6 @@ static void
 mcam_class_list_init (McamClassList *self)
 {
   g_autoptr(GtkStringList) methods = gtk_string_list_new (NULL);
-  GtkExpression *score;
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->selected_class = -1;
@@ -221,12 +235,7 @@ mcam_class_list_init (McamClassList *self)
                             G_CALLBACK (method_changed), self);
 
   self->store = g_list_store_new (MCAM_TYPE_CLASS_ITEM);
-  score = gtk_property_expression_new (MCAM_TYPE_CLASS_ITEM, NULL, "score");
-  self->sorter = GTK_SORTER (gtk_numeric_sorter_new (score));
-  gtk_numeric_sorter_set_sort_order (GTK_NUMERIC_SORTER (self->sorter), GTK_SORT_DESCENDING);
-  self->sorted = gtk_sort_list_model_new (g_object_ref (G_LIST_MODEL (self->store)),
-                                          g_object_ref (self->sorter));
-  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->sorted)));
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->store)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   g_signal_connect_swapped (self->selection, "notify::selected-item",

@@ -29,6 +29,7 @@ struct _McamImageBrowser
   GCancellable       *cancellable;  /* listing, thumbnails, CSVs; cancelled at dispose */
   char              **classes;
   int                 n_classes;
+  char               *select_when_added;  /* select_path () of an image not yet listed */
 };
 
 G_DEFINE_FINAL_TYPE (McamImageBrowser, mcam_image_browser, GTK_TYPE_BOX)
@@ -279,6 +280,13 @@ add_items (McamImageBrowser *self, GPtrArray *files)
   g_list_store_splice (self->store, g_list_model_get_n_items (G_LIST_MODEL (self->store)), 0,
                        added->pdata, added->len);
   update_title (self);
+  if (self->select_when_added != NULL &&
+      g_hash_table_contains (self->known, self->select_when_added))
+    {
+      g_autofree char *path = g_steal_pointer (&self->select_when_added);
+
+      mcam_image_browser_select_path (self, path);
+    }
   make_thumbnails (self, added);
   g_hash_table_iter_init (&iter, dirs);
   while (g_hash_table_iter_next (&iter, &dir, NULL))
@@ -422,6 +430,35 @@ mcam_image_browser_select_next (McamImageBrowser *self, int step)
   return TRUE;
 }
 
+void
+mcam_image_browser_select_path (McamImageBrowser *self, const char *path)
+{
+  McamImageItem *wanted = g_hash_table_lookup (self->known, path);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+
+  if (wanted == NULL)
+    {
+      g_autoptr(GFile) file = g_file_new_for_path (path);
+
+      g_free (self->select_when_added);
+      self->select_when_added = g_strdup (path);
+      mcam_image_browser_add_files (self, &file, 1);
+      return;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(McamImageItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+
+      if (item == wanted)
+        {
+          gtk_single_selection_set_selected (self->selection, i);
+          gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u",
+                                      i);
+          return;
+        }
+    }
+}
+
 static void
 selection_changed (McamImageBrowser *self)
 {
@@ -451,6 +488,7 @@ mcam_image_browser_finalize (GObject *object)
   g_clear_object (&self->store);
   g_hash_table_unref (self->known);
   g_strfreev (self->classes);
+  g_free (self->select_when_added);
   G_OBJECT_CLASS (mcam_image_browser_parent_class)->finalize (object);
 }
 

@@ -24,6 +24,8 @@ void           mcam_image_browser_set_classes   (McamImageBrowser *self,
 McamImageItem *mcam_image_browser_get_selected  (McamImageBrowser *self);
 GListModel    *mcam_image_browser_get_items     (McamImageBrowser *self);
 gboolean       mcam_image_browser_select_next   (McamImageBrowser *self, int step);
+/* Selects the image, adding it first when it is not in the list yet. */
+void           mcam_image_browser_select_path   (McamImageBrowser *self, const char *path);
 gboolean       mcam_image_browser_is_image_file (const char *name);
 
 G_END_DECLS

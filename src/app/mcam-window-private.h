@@ -34,6 +34,7 @@ struct _McamWindow
   GtkProgressBar    *status_progress;
   GtkButton         *cancel_button;
   GtkLabel          *status_info;
+  GtkWidget         *inspector;     /* McamMemoryInspector, in memory_inspector_box */
 
   McamWorker        *worker;
   GSettings         *settings;      /* NULL when the schema is missing */
@@ -63,6 +64,11 @@ void  _mcam_window_request_map   (McamWindow *self);
 void  _mcam_window_fill_request  (McamWindow *self, McamMapRequest *req);
 char *_mcam_window_export_name   (McamWindow *self, const char *image_path, int class_index,
                                   McamMethod method);
+
+/* mcam-window-tools.c: the memory inspector, train dialog, bias lens */
+void  _mcam_window_setup_inspector            (McamWindow *self);
+void  _mcam_window_update_inspector           (McamWindow *self, McamMapResult *map);
+void  _mcam_window_class_install_tool_actions (GtkWidgetClass *klass);
 
 /* mcam-window-actions.c */
 void  _mcam_window_class_install_actions (GtkWidgetClass *klass);

@@ -149,9 +149,10 @@ update_caption (McamWindow *self, McamMapResult *map)
     }
   class_name = self->model->classes[map->request->class_index];
   if (map->explanation->slot >= 0)
-    /* Translators: "M-CAM (paper) · Sneaker · slot 17" */
-    text = g_strdup_printf (_("%s · %s · slot %d"), mcam_method_get_label (map->request->method),
-                            class_name, map->explanation->slot);
+    /* Translators: "M-CAM (paper) · Sneaker · slot #17"; slots are numbered
+     * from 1 as in the memory inspector. */
+    text = g_strdup_printf (_("%s · %s · slot #%d"), mcam_method_get_label (map->request->method),
+                            class_name, map->explanation->slot + 1);
   else
     text = g_strdup_printf ("%s · %s", mcam_method_get_label (map->request->method),
                             class_name);
@@ -195,6 +196,7 @@ map_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   mcam_overlay_view_set_map (self->overlay_view, map);
   mcam_overlay_view_set_highlight_class (self->overlay_view, map->request->class_index);
   update_caption (self, map);
+  _mcam_window_update_inspector (self, map);
   g_signal_emit (self, signals[MAP_CHANGED], 0);
 }
 
@@ -450,6 +452,7 @@ model_changed_cb (McamWindow *self)
     mcam_class_list_set_method (self->class_list, MCAM_METHOD_CAM);
   mcam_overlay_view_set_map (self->overlay_view, NULL);
   update_caption (self, NULL);
+  _mcam_window_update_inspector (self, NULL);
   _mcam_window_update_actions (self);
   g_signal_emit (self, signals[MODEL_CHANGED], 0);
   analyse_current (self);
@@ -514,6 +517,7 @@ mcam_window_set_inspector (McamWindow *self, GtkWidget *inspector)
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->memory_inspector_box))))
     gtk_box_remove (self->memory_inspector_box, child);
+  self->inspector = inspector;
   if (inspector != NULL)
     {
       gtk_widget_set_vexpand (inspector, TRUE);
@@ -657,6 +661,26 @@ mcam_window_class_init (McamWindowClass *klass)
 
   _mcam_window_class_install_actions (widget_class);
   _mcam_window_class_install_export_actions (widget_class);
+  _mcam_window_class_install_tool_actions (widget_class);
+}
+
+/* GtkApplication loads style.css from the resource base path by itself; a
+ * window made without one (tests, screenshots) loads it here. */
+static void
+ensure_style (McamWindow *self)
+{
+  static gboolean loaded;
+  g_autoptr(GtkCssProvider) provider = NULL;
+
+  if (loaded || gtk_window_get_application (GTK_WINDOW (self)) != NULL)
+    return;
+  loaded = TRUE;
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (provider,
+                                       "/io/github/mcam_explorer/MCamExplorer/style.css");
+  gtk_style_context_add_provider_for_display (gtk_widget_get_display (GTK_WIDGET (self)),
+                                              GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
 
 static void
@@ -710,6 +734,7 @@ mcam_window_init (McamWindow *self)
   g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
+  _mcam_window_setup_inspector (self);
   _mcam_window_update_actions (self);
   update_status_info (self);
 
@@ -720,5 +745,8 @@ mcam_window_init (McamWindow *self)
 McamWindow *
 mcam_window_new (GtkApplication *app)
 {
-  return g_object_new (MCAM_TYPE_WINDOW, "application", app, NULL);
+  McamWindow *self = g_object_new (MCAM_TYPE_WINDOW, "application", app, NULL);
+
+  ensure_style (self);
+  return self;
 }

@@ -258,6 +258,40 @@ test_overlay_changes (Fixture *fx, gconstpointer unused)
   }
 }
 
+/* Keys 1–9 (win.select-top-class) follow the class list, which is sorted by
+ * the target network's score. */
+static void
+test_top_classes (Fixture *fx, gconstpointer unused)
+{
+  McamImageResult *image = mcam_window_get_image_result (fx->window);
+  int n = image->n_classes;
+  g_autofree int *order = g_new (int, n);
+
+  /* The expected ranking, by the scores the worker computed. */
+  for (int i = 0; i < n; i++)
+    order[i] = i;
+  for (int i = 0; i < n; i++)
+    for (int j = i + 1; j < n; j++)
+      if (image->scores[order[j]] > image->scores[order[i]] ||
+          (image->scores[order[j]] == image->scores[order[i]] && order[j] < order[i]))
+        {
+          int t = order[i];
+          order[i] = order[j];
+          order[j] = t;
+        }
+
+  /* The window opens an image on its top class. */
+  g_assert_cmpint (mcam_window_get_map_result (fx->window)->request->class_index, ==,
+                   order[0]);
+  for (int k = MIN (n, 9); k >= 1; k--)
+    {
+      MapWait w = { fx->window, order[k - 1], MCAM_METHOD_MCAM };
+
+      gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.select-top-class", "i", k);
+      wait_for (map_shown, &w, "the k-th class's map");
+    }
+}
+
 typedef struct
 {
   int      done;     /* 0: running, 1: returned, 2: returned cancelled */
@@ -500,6 +534,8 @@ main (int argc, char **argv)
 
   g_test_add ("/mcam/app/window/overlay-changes", Fixture, NULL, fixture_set_up,
               test_overlay_changes, fixture_tear_down);
+  g_test_add ("/mcam/app/window/top-classes", Fixture, NULL, fixture_set_up, test_top_classes,
+              fixture_tear_down);
   g_test_add ("/mcam/app/window/export", Fixture, NULL, fixture_set_up, test_export,
               fixture_tear_down);
   g_test_add ("/mcam/app/window/cancel-long-job", Fixture, NULL, fixture_set_up,

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The window's bottom pane and tools: the memory inspector (its data is made
+ * by a worker job after each map), the train dialog and the bias lens. */
+
+#define G_LOG_DOMAIN "mcam-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mcam-bias-lens-dialog.h"
+#include "mcam-memory-inspector.h"
+#include "mcam-train-dialog.h"
+#include "mcam-window-private.h"
+
+typedef struct
+{
+  McamMapResult *map;
+  char         **class_names;
+} InspectorJob;
+
+static void
+inspector_job_free (InspectorJob *job)
+{
+  mcam_map_result_unref (job->map);
+  g_strfreev (job->class_names);
+  g_free (job);
+}
+
+/* Worker thread: slot maps, value addresses, health for one map. */
+static gpointer
+inspector_job_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
+                    GError **error)
+{
+  InspectorJob *job = data;
+  McamExplanation *e = job->map->explanation;
+  McamMemory *memory = mcam_worker_context_get_memory (ctx);
+  McamAnalysis *a;
+  McamInspectorData *out;
+  g_autoptr(McamHealth) health = NULL;
+  double r;
+
+  if (memory == NULL)
+    return NULL;
+  a = mcam_worker_context_get_analysis (ctx, job->map->request->path, NULL, cancellable,
+                                        error);
+  if (a == NULL)
+    return NULL;
+  out = mcam_inspector_data_new_from_analysis (a, e->slot >= 0 ? e : NULL,
+                                               (const char *const *) job->class_names);
+  if (out == NULL)
+    return NULL;
+  if (out->class_index < 0)
+    out->class_index = job->map->request->class_index;
+  health = mcam_health_from_metadata (memory->metadata);
+  r = mcam_health_map_sum_r (e->map, a->features, a->c, e->h, e->w);
+  mcam_inspector_data_set_health (out, health, r);
+  return out;
+}
+
+static void
+inspector_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(McamWindow) self = user_data;
+  g_autoptr(McamInspectorData) data = NULL;
+  g_autoptr(GError) error = NULL;
+  McamMemoryInspector *inspector;
+  McamMapResult *map;
+
+  data = mcam_worker_run_finish (MCAM_WORKER (source), result, &error);
+  if (self->worker == NULL || !MCAM_IS_MEMORY_INSPECTOR (self->inspector) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  inspector = MCAM_MEMORY_INSPECTOR (self->inspector);
+  if (error != NULL)
+    {
+      mcam_memory_inspector_set_message (inspector, error->message);
+      return;
+    }
+  mcam_memory_inspector_set_data (inspector, data);
+  map = mcam_window_get_map_result (self);
+  mcam_memory_inspector_set_shown_slot (inspector, map ? map->explanation->slot : -1);
+  mcam_memory_inspector_set_colormap (inspector,
+                                      mcam_overlay_view_get_colormap (self->overlay_view));
+}
+
+void
+_mcam_window_update_inspector (McamWindow *self, McamMapResult *map)
+{
+  InspectorJob *job;
+
+  if (!MCAM_IS_MEMORY_INSPECTOR (self->inspector))
+    return;
+  if (self->model == NULL || self->model->n_slots == 0)
+    {
+      mcam_memory_inspector_set_data (MCAM_MEMORY_INSPECTOR (self->inspector), NULL);
+      return;
+    }
+  if (map == NULL)
+    return;
+  job = g_new0 (InspectorJob, 1);
+  job->map = mcam_map_result_ref (map);
+  job->class_names = g_strdupv (self->model->classes);
+  mcam_worker_run_async (self->worker, NULL, "inspector", inspector_job_func, job,
+                         (GDestroyNotify) inspector_job_free,
+                         (GDestroyNotify) mcam_inspector_data_unref, NULL, NULL, NULL,
+                         inspector_done_cb, g_object_ref (self));
+}
+
+static void
+slot_activated_cb (McamWindow *self, int slot)
+{
+  /* Showing a slot's map needs an M-CAM method. */
+  if (!mcam_method_needs_memory (self->method))
+    mcam_class_list_set_method (self->class_list, MCAM_METHOD_MCAM);
+  mcam_window_set_slot (self, slot);
+}
+
+void
+_mcam_window_setup_inspector (McamWindow *self)
+{
+  GtkWidget *inspector = mcam_memory_inspector_new ();
+
+  self->inspector = inspector;
+  g_signal_connect_swapped (inspector, "slot-activated", G_CALLBACK (slot_activated_cb), self);
+  mcam_window_set_inspector (self, inspector);
+}
+
+/* ---------------------------------------------------------------- tools */
+
+static void
+train_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  McamWindow *self = MCAM_WINDOW (widget);
+  McamTrainDialog *dialog = mcam_train_dialog_new (GTK_WINDOW (self), self->worker);
+  g_autofree char *folder = NULL;
+  g_autofree char *labels = NULL;
+
+  if (self->image != NULL)
+    {
+      folder = g_path_get_dirname (self->image->path);
+      labels = g_build_filename (folder, "labels.csv", NULL);
+      if (!g_file_test (labels, G_FILE_TEST_EXISTS))
+        g_clear_pointer (&labels, g_free);
+    }
+  mcam_train_dialog_set_inputs (dialog, self->model ? self->model->model_path : NULL, folder,
+                                labels, -1, -1);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+bias_lens_image_cb (McamWindow *self, const char *path)
+{
+  mcam_image_browser_select_path (self->image_browser, path);
+}
+
+static void
+bias_lens_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  McamWindow *self = MCAM_WINDOW (widget);
+  McamBiasLensDialog *dialog = mcam_bias_lens_dialog_new (GTK_WINDOW (self), self->worker);
+
+  if (self->image != NULL)
+    {
+      g_autofree char *folder = g_path_get_dirname (self->image->path);
+
+      mcam_bias_lens_dialog_set_folder (dialog, folder);
+    }
+  mcam_bias_lens_dialog_set_method (dialog, self->method);
+  g_signal_connect_object (dialog, "image-activated", G_CALLBACK (bias_lens_image_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+void
+_mcam_window_class_install_tool_actions (GtkWidgetClass *klass)
+{
+  gtk_widget_class_install_action (klass, "win.train", NULL, train_action);
+  gtk_widget_class_install_action (klass, "win.bias-lens", NULL, bias_lens_action);
+}
