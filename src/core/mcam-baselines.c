@@ -139,6 +139,42 @@ memory_head_func (gpointer user_data, const float *features, int batch, float *l
   return TRUE;
 }
 
+/* Bytes that identify what the perturbation weights depend on besides f and
+ * the input: the head's parameters (the memory classifier's, or the network's
+ * own head) and, for Score-CAM, the whole network (its fingerprint). */
+static GBytes *
+head_identity (McamAnalysis *a, gboolean use_memory, gboolean whole_network)
+{
+  GByteArray *k = g_byte_array_new ();
+  gpointer who[2] = { a->net, use_memory ? a->memory : NULL };
+
+  g_byte_array_append (k, (const guint8 *) who, sizeof who);
+  if (whole_network || !use_memory)
+    {
+      const McamNetInfo *info = mcam_net_get_info (a->net);
+      if (whole_network && info->fingerprint)
+        g_byte_array_append (k, (const guint8 *) info->fingerprint,
+                             strlen (info->fingerprint) + 1);
+      if (!use_memory)
+        {
+          g_byte_array_append (k, (const guint8 *) mcam_net_get_head_weight (a->net),
+                               sizeof (float) * a->n_classes * a->c);
+          g_byte_array_append (k, (const guint8 *) mcam_net_get_head_bias (a->net),
+                               sizeof (float) * a->n_classes);
+        }
+    }
+  if (use_memory)
+    {
+      const McamMemory *m = a->memory;
+      g_byte_array_append (k, (const guint8 *) &m->scale, sizeof m->scale);
+      g_byte_array_append (k, (const guint8 *) m->K, sizeof (float) * m->n_slots * m->c);
+      g_byte_array_append (k, (const guint8 *) m->V, sizeof (float) * m->n_slots * m->c);
+      g_byte_array_append (k, (const guint8 *) m->fc_w, sizeof (float) * m->n_classes * 2 * m->c);
+      g_byte_array_append (k, (const guint8 *) m->fc_b, sizeof (float) * m->n_classes);
+    }
+  return g_byte_array_free_to_bytes (k);
+}
+
 static McamExplanation *
 explanation_new (McamMethod method, int class_index, int c, int h, int w)
 {
@@ -246,19 +282,22 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
       break;
 
     case MCAM_METHOD_ABLATIONCAM:
-      w = g_new0 (float, c);
-      channels = _mcam_top_channels (f, c, hw, opts->top_k_channels, &n_channels);
-      if (use_memory)
-        {
-          if (!_mcam_ablation_weights (memory_head_func, a->memory, f, c, hw, a->n_classes,
-                                       class_index, channels, n_channels, w,
-                                       cancellable, error))
-            return NULL;
-        }
-      else if (!_mcam_ablation_weights (target_head_func, a->net, f, c, hw, a->n_classes,
-                                        class_index, channels, n_channels, w,
-                                        cancellable, error))
-        return NULL;
+      {
+        g_autoptr(GBytes) id = head_identity (a, use_memory, FALSE);
+        w = g_new0 (float, c);
+        channels = _mcam_top_channels (f, c, hw, opts->top_k_channels, &n_channels);
+        if (use_memory)
+          {
+            if (!_mcam_ablation_weights (memory_head_func, a->memory, id, f, c, hw,
+                                         a->n_classes, class_index, channels, n_channels, w,
+                                         cancellable, error))
+              return NULL;
+          }
+        else if (!_mcam_ablation_weights (target_head_func, a->net, id, f, c, hw,
+                                          a->n_classes, class_index, channels, n_channels, w,
+                                          cancellable, error))
+          return NULL;
+      }
       _mcam_weighted_map (f, w, c, hw, e->map);
       break;
 
@@ -280,7 +319,8 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
         mcam_scorer_init_net (&scorer, a->net, a->memory, use_memory);
         w = g_new0 (float, c);
         channels = _mcam_top_channels (f, c, hw, opts->top_k_channels, &n_channels);
-        if (!_mcam_scorecam_weights (&scorer, input->data, f, c, a->h, a->w, class_index,
+        g_autoptr(GBytes) id = head_identity (a, use_memory, TRUE);
+        if (!_mcam_scorecam_weights (&scorer, id, input->data, f, c, a->h, a->w, class_index,
                                      channels, n_channels, w, cancellable, error))
           return NULL;
         _mcam_weighted_map (f, w, c, hw, e->map);

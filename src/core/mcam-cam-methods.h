@@ -59,8 +59,10 @@ typedef gboolean (*McamFeatureHeadFunc) (gpointer user_data, const float *featur
 
 /* Ablation-CAM (Desai & Ramaswamy 2020): w_k = y_c − y_c(f with channel k
  * zeroed), in batches. `channels` (NULL: all) limits which channels are
- * ablated; the others get weight 0. */
-gboolean _mcam_ablation_weights (McamFeatureHeadFunc head, gpointer user_data,
+ * ablated; the others get weight 0. The passes give every class's weights
+ * at once: when head_id (bytes that identify the head's parameters) is not
+ * NULL they are kept, and the next class of the same f costs nothing. */
+gboolean _mcam_ablation_weights (McamFeatureHeadFunc head, gpointer user_data, GBytes *head_id,
                                  const float *f, int c, int hw, int n_classes,
                                  int class_index, const int *channels, int n_channels,
                                  float *w, GCancellable *cancellable, GError **error);
@@ -68,8 +70,9 @@ gboolean _mcam_ablation_weights (McamFeatureHeadFunc head, gpointer user_data,
 /* Score-CAM (Wang et al. 2020): each channel upsampled to the input size and
  * min-max normalised gives a mask H_k; w_k = s_c(x ∘ H_k) − s_c(x_b) with the
  * baseline x_b = 0 in the preprocessed input (the data set's mean colour),
- * s the score after sigmoid/softmax. input is [3, H, W] at the scorer's size. */
-gboolean _mcam_scorecam_weights (const McamScorer *scorer, const float *input,
+ * s the score after sigmoid/softmax. input is [3, H, W] at the scorer's size.
+ * head_id as for Ablation-CAM (it must identify the whole network then). */
+gboolean _mcam_scorecam_weights (const McamScorer *scorer, GBytes *head_id, const float *input,
                                  const float *f, int c, int fh, int fw, int class_index,
                                  const int *channels, int n_channels, float *w,
                                  GCancellable *cancellable, GError **error);

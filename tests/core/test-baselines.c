@@ -316,7 +316,7 @@ test_ablation_linear (void)
   fill_random (rng, b, C, -1.0, 1.0);
   for (int cls = 0; cls < C; cls++)
     {
-      g_assert_true (_mcam_ablation_weights (toy_head, &t, f, c, hw, C, cls, NULL, c, w,
+      g_assert_true (_mcam_ablation_weights (toy_head, &t, NULL, f, c, hw, C, cls, NULL, c, w,
                                              NULL, &error));
       g_assert_no_error (error);
       for (int k = 0; k < c; k++)
@@ -328,10 +328,35 @@ test_ablation_linear (void)
         }
     }
 
+  /* With an identity the other classes come from the cache: same values;
+   * a different head (another identity) is not served stale weights. */
+  {
+    g_autoptr(GBytes) id1 = g_bytes_new ("toy-1", 5);
+    g_autoptr(GBytes) id2 = g_bytes_new ("toy-2", 5);
+    g_autofree float *w1 = g_new (float, c);
+    for (int cls = 0; cls < C; cls++)
+      {
+        g_assert_true (_mcam_ablation_weights (toy_head, &t, id1, f, c, hw, C, cls, NULL, c,
+                                               w1, NULL, &error));
+        g_assert_true (_mcam_ablation_weights (toy_head, &t, NULL, f, c, hw, C, cls, NULL, c,
+                                               w, NULL, &error));
+        g_assert_cmpmem (w1, c * sizeof (float), w, c * sizeof (float));
+      }
+    for (int i = 0; i < C * c; i++)
+      W[i] = -W[i];
+    g_assert_true (_mcam_ablation_weights (toy_head, &t, id2, f, c, hw, C, 0, NULL, c,
+                                           w1, NULL, &error));
+    g_assert_true (_mcam_ablation_weights (toy_head, &t, NULL, f, c, hw, C, 0, NULL, c,
+                                           w, NULL, &error));
+    g_assert_cmpmem (w1, c * sizeof (float), w, c * sizeof (float));
+    for (int i = 0; i < C * c; i++)
+      W[i] = -W[i];
+  }
+
   /* top-k: only the k most active channels get a weight. */
   top = _mcam_top_channels (f, c, hw, 5, &n_top);
   g_assert_cmpint (n_top, ==, 5);
-  g_assert_true (_mcam_ablation_weights (toy_head, &t, f, c, hw, C, 1, top, n_top, w,
+  g_assert_true (_mcam_ablation_weights (toy_head, &t, NULL, f, c, hw, C, 1, top, n_top, w,
                                          NULL, &error));
   for (int k = 0, nz = 0; k < c; k++)
     {
@@ -355,6 +380,77 @@ test_ablation_linear (void)
           m1 += f[top[i] * hw + j];
         }
       g_assert_cmpfloat (m0, >=, m1);
+    }
+}
+
+/* A toy model from the input: class 0 = Σ_j φ_j Σ_ch x[ch, j], class 1 = −class 0. */
+typedef struct
+{
+  const float *phi;
+  int hw;
+} ToyInput;
+
+static gboolean
+toy_input_scores (gpointer user_data, const float *inputs, int batch, float *scores,
+                  GCancellable *cancellable, GError **error)
+{
+  ToyInput *t = user_data;
+  for (int b = 0; b < batch; b++)
+    {
+      double s = 0.0;
+      for (int ch = 0; ch < 3; ch++)
+        for (int j = 0; j < t->hw; j++)
+          s += (double) t->phi[j] * inputs[(gsize) b * 3 * t->hw + ch * t->hw + j];
+      scores[b * 2] = (float) s;
+      scores[b * 2 + 1] = (float) -s;
+    }
+  return TRUE;
+}
+
+/* Score-CAM with features at the input's size (the upsampling is then the
+ * identity): w_k = s(x ∘ H_k) − s(0), H_k the min-max normalised channel;
+ * a constant channel gets 0. Every class from one round (cached). */
+static void
+test_scorecam_toy (void)
+{
+  enum { H = 5, W = 6, HW = H * W, c = 7 };
+  g_autoptr(GRand) rng = g_rand_new_with_seed (23);
+  float phi[HW], x[3 * HW], f[c * HW], w[c], w1[c];
+  ToyInput t = { phi, HW };
+  McamScorer s = { H, W, 2, { 0, 0, 0 }, 3, toy_input_scores, &t };
+  g_autoptr(GBytes) id = g_bytes_new ("toy", 3);
+  g_autoptr(GError) error = NULL;
+
+  fill_random (rng, phi, HW, -1.0, 1.0);
+  fill_random (rng, x, 3 * HW, -1.0, 1.0);
+  fill_random (rng, f, c * HW, 0.0, 2.0);
+  for (int j = 0; j < HW; j++)
+    f[3 * HW + j] = 0.5f;     /* a constant channel */
+
+  for (int cls = 0; cls < 2; cls++)
+    {
+      g_assert_true (_mcam_scorecam_weights (&s, id, x, f, c, H, W, cls, NULL, c, w, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (_mcam_scorecam_weights (&s, NULL, x, f, c, H, W, cls, NULL, c, w1, NULL,
+                                             &error));
+      g_assert_cmpmem (w, sizeof w, w1, sizeof w1);
+      for (int k = 0; k < c; k++)
+        {
+          float lo = INFINITY, hi = -INFINITY;
+          double expected = 0.0;
+          for (int j = 0; j < HW; j++)
+            {
+              lo = MIN (lo, f[k * HW + j]);
+              hi = MAX (hi, f[k * HW + j]);
+            }
+          if (hi > lo)
+            for (int ch = 0; ch < 3; ch++)
+              for (int j = 0; j < HW; j++)
+                expected += phi[j] * x[ch * HW + j] * (f[k * HW + j] - lo) / (hi - lo);
+          if (cls == 1)
+            expected = -expected;
+          g_assert_cmpfloat (fabs (w[k] - expected), <, 1e-4);
+        }
     }
 }
 
@@ -534,7 +630,7 @@ test_pytorch_ablation_memory (void)
   for (int k = 0; k < C; k++)
     {
       g_autofree char *name = g_strdup_printf ("memory.%d.ablationcam.weights", k);
-      g_assert_true (_mcam_ablation_weights (memory_head_func, mem, f, c, hw, C, k, NULL, c,
+      g_assert_true (_mcam_ablation_weights (memory_head_func, mem, NULL, f, c, hw, C, k, NULL, c,
                                              w, NULL, &error));
       g_assert_no_error (error);
       compare_ref (r, name, w, c);
@@ -712,6 +808,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/baselines/leading-eigenvector", test_leading_eigenvector);
   g_test_add_func ("/mcam/baselines/eigencam-rank1", test_eigencam_rank1);
   g_test_add_func ("/mcam/baselines/ablation-linear", test_ablation_linear);
+  g_test_add_func ("/mcam/baselines/scorecam-toy", test_scorecam_toy);
   g_test_add_func ("/mcam/baselines/pytorch-reference", test_pytorch_reference);
   g_test_add_func ("/mcam/baselines/pytorch-ablation-memory", test_pytorch_ablation_memory);
   g_test_add_func ("/mcam/baselines/memory-grad-fd", test_memory_grad_fd);
