@@ -11,3 +11,7 @@
 #include "mcam-memory.h"
 #include "mcam-map.h"
 #include "mcam-cam.h"
+#include "mcam-health.h"
+#include "mcam-dataset.h"
+#include "mcam-train.h"
+#include "mcam-metrics.h"
