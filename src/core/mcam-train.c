@@ -54,6 +54,25 @@ typedef struct
   gsize  n;
 } AdamTensor;
 
+/* One tensor's update. (GCC will not vectorise it: sqrtf may set errno as far
+ * as it knows, and the project builds without -fno-math-errno; it costs
+ * ~15% of an epoch for c·h·w = 25088, N = 64.) */
+static void
+adam_update_one (float *restrict param, const float *restrict grad, float *restrict m,
+                 float *restrict v, gsize n, float step_size, float bc2_sqrt, float beta1,
+                 float beta2, float eps)
+{
+  for (gsize j = 0; j < n; j++)
+    {
+      float g = grad[j];
+      float mj = beta1 * m[j] + (1.0f - beta1) * g;
+      float vj = beta2 * v[j] + (1.0f - beta2) * g * g;
+      m[j] = mj;
+      v[j] = vj;
+      param[j] -= step_size * mj / (sqrtf (vj) / bc2_sqrt + eps);
+    }
+}
+
 static void
 adam_update (AdamTensor *t, int n_tensors, gint64 step, float lr, float beta1, float beta2,
              float eps)
@@ -66,13 +85,8 @@ adam_update (AdamTensor *t, int n_tensors, gint64 step, float lr, float beta1, f
   float bc2_sqrt = (float) sqrt (bc2);
 
   for (int k = 0; k < n_tensors; k++)
-    for (gsize j = 0; j < t[k].n; j++)
-      {
-        float g = t[k].grad[j];
-        float m = t[k].m[j] = beta1 * t[k].m[j] + (1.0f - beta1) * g;
-        float v = t[k].v[j] = beta2 * t[k].v[j] + (1.0f - beta2) * g * g;
-        t[k].param[j] -= step_size * m / (sqrtf (v) / bc2_sqrt + eps);
-      }
+    adam_update_one (t[k].param, t[k].grad, t[k].m, t[k].v, t[k].n, step_size, bc2_sqrt,
+                     beta1, beta2, eps);
 }
 
 /* The nine parameter tensors of a memory, in a fixed order. */
