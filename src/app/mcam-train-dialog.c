@@ -495,6 +495,13 @@ mcam_train_dialog_is_running (McamTrainDialog *self)
   return self->cancellable != NULL;
 }
 
+const char *
+mcam_train_dialog_get_status (McamTrainDialog *self)
+{
+  g_return_val_if_fail (MCAM_IS_TRAIN_DIALOG (self), NULL);
+  return gtk_label_get_text (self->status_label);
+}
+
 int
 mcam_train_dialog_get_n_points (McamTrainDialog *self)
 {
@@ -530,6 +537,26 @@ save_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   gtk_label_set_text (self->status_label, msg);
 }
 
+void
+mcam_train_dialog_save (McamTrainDialog *self, const char *path)
+{
+  SaveJob *job;
+
+  g_return_if_fail (MCAM_IS_TRAIN_DIALOG (self));
+  g_return_if_fail (path != NULL);
+  if (self->cancellable != NULL || (!self->installed && self->trained == NULL))
+    return;
+  job = g_new0 (SaveJob, 1);
+  job->path = g_strdup (path);
+  /* The dialog keeps `trained` alive until the job is done: the callback
+   * holds a reference to it. */
+  job->memory = self->installed ? NULL : self->trained;
+  gtk_label_set_text (self->status_label, _("Saving the memory module"));
+  mcam_worker_run_async (self->worker, _("Saving the memory module"), NULL, save_job_run, job,
+                         save_job_free, g_free, NULL, NULL, NULL, save_done_cb,
+                         g_object_ref (self));
+}
+
 static void
 on_chooser_response (GtkNativeDialog *native, int response, McamTrainDialog *self)
 {
@@ -554,16 +581,7 @@ on_chooser_response (GtkNativeDialog *native, int response, McamTrainDialog *sel
         mcam_train_dialog_set_inputs (self, NULL, NULL, path, 0, 0);
         break;
       case CHOOSE_SAVE:
-        {
-          SaveJob *job = g_new0 (SaveJob, 1);
-          job->path = g_steal_pointer (&path);
-          /* The dialog keeps `trained` alive until the job is done: it holds a
-           * reference to itself through the callback. */
-          job->memory = self->installed ? NULL : self->trained;
-          mcam_worker_run_async (self->worker, _("Saving the memory module"), NULL,
-                                 save_job_run, job, save_job_free, g_free, NULL, NULL, NULL,
-                                 save_done_cb, g_object_ref (self));
-        }
+        mcam_train_dialog_save (self, path);
         break;
       default:
         break;
@@ -633,7 +651,7 @@ static void
 mcam_train_dialog_constructed (GObject *object)
 {
   McamTrainDialog *self = MCAM_TRAIN_DIALOG (object);
-  g_autoptr(McamModelInfo) info = NULL;
+  McamModelInfo *info = NULL;   /* borrowed from the worker */
 
   G_OBJECT_CLASS (mcam_train_dialog_parent_class)->constructed (object);
 

@@ -23,9 +23,13 @@ void     mcam_train_dialog_set_inputs (McamTrainDialog *self, const char *model_
                                        int n_slots, int epochs);
 /* As the Train button. */
 void     mcam_train_dialog_start      (McamTrainDialog *self);
+/* As Save As: writes the trained memory (atomically) on the worker. */
+void     mcam_train_dialog_save       (McamTrainDialog *self, const char *path);
 /* As the Cancel button while training. */
 void     mcam_train_dialog_cancel     (McamTrainDialog *self);
 gboolean mcam_train_dialog_is_running (McamTrainDialog *self);
+/* The status line (what happened last: progress, done, cancelled, failed). */
+const char *mcam_train_dialog_get_status (McamTrainDialog *self);
 /* Loss points plotted so far. */
 int      mcam_train_dialog_get_n_points (McamTrainDialog *self);
 
