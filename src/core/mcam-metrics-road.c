@@ -18,39 +18,105 @@ static const int nb_dy[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
 static const double nb_w[8] = { 1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6,
                                 1.0 / 12, 1.0 / 12, 1.0 / 12, 1.0 / 12 };
 
-/* y = A u over the unknowns: A = D − W_uu, D the sum of the weights of all
- * neighbours inside the image (symmetric positive (semi)definite). */
+/* y = A u over the unknowns for the three channels at once (u and y are
+ * [n_unk, 3]): A = D − W_uu, D the sum of the weights of all neighbours
+ * inside the image (symmetric positive (semi)definite). nbr [n_unk, 8] holds
+ * each neighbour's unknown index, or −1 (known or outside). */
 static void
-apply_system (const int *unk, int n_unk, const int *index_of, const double *diag,
-              int H, int W, const double *u, double *y)
+apply_system (const int *nbr, int n_unk, const double *diag, const double *u, double *y)
 {
   for (int a = 0; a < n_unk; a++)
     {
-      int j = unk[a], x = j % W, yy = j / W;
-      double s = diag[a] * u[a];
+      double s0 = diag[a] * u[3 * a], s1 = diag[a] * u[3 * a + 1], s2 = diag[a] * u[3 * a + 2];
+      const int *nb = nbr + (gsize) a * 8;
       for (int t = 0; t < 8; t++)
-        {
-          int nx = x + nb_dx[t], ny = yy + nb_dy[t];
-          if (nx < 0 || ny < 0 || nx >= W || ny >= H)
-            continue;
-          int b = index_of[ny * W + nx];
-          if (b >= 0)
-            s -= nb_w[t] * u[b];
-        }
-      y[a] = s;
+        if (nb[t] >= 0)
+          {
+            const double *v = u + 3 * (gsize) nb[t];
+            s0 -= nb_w[t] * v[0];
+            s1 -= nb_w[t] * v[1];
+            s2 -= nb_w[t] * v[2];
+          }
+      y[3 * a] = s0;
+      y[3 * a + 1] = s1;
+      y[3 * a + 2] = s2;
     }
 }
 
-void
-mcam_road_impute (const float *x, int height, int width, const guint8 *removed,
-                  double noise, guint64 seed, float *out)
+/* A smooth first guess for the removed pixels ("push-pull"): average the
+ * known pixels down a pyramid of 2×2 blocks, then fill each removed pixel
+ * from the coarsest level that knows its neighbourhood. Conjugate gradients
+ * converge slowly on the low frequencies of a large hole; this removes them. */
+static void
+push_pull (const float *x, const guint8 *removed, int H, int W, double *guess)
 {
-  int H = height, W = width;
+  int n_levels = 1;
+  for (int h = H, w = W; h > 1 || w > 1; h = (h + 1) / 2, w = (w + 1) / 2)
+    n_levels++;
+  g_autofree int *lh = g_new (int, n_levels);
+  g_autofree int *lw = g_new (int, n_levels);
+  g_autofree double **val = g_new0 (double *, n_levels);
+  g_autofree double **wt = g_new0 (double *, n_levels);
+
+  lh[0] = H;
+  lw[0] = W;
+  val[0] = g_new (double, (gsize) H * W);
+  wt[0] = g_new (double, (gsize) H * W);
+  for (gsize j = 0; j < (gsize) H * W; j++)
+    {
+      wt[0][j] = removed[j] ? 0.0 : 1.0;
+      val[0][j] = removed[j] ? 0.0 : x[j];
+    }
+  for (int l = 1; l < n_levels; l++)
+    {
+      lh[l] = (lh[l - 1] + 1) / 2;
+      lw[l] = (lw[l - 1] + 1) / 2;
+      val[l] = g_new0 (double, (gsize) lh[l] * lw[l]);
+      wt[l] = g_new0 (double, (gsize) lh[l] * lw[l]);
+      for (int y = 0; y < lh[l - 1]; y++)
+        for (int xx = 0; xx < lw[l - 1]; xx++)
+          {
+            gsize c = (gsize) (y / 2) * lw[l] + xx / 2, f = (gsize) y * lw[l - 1] + xx;
+            val[l][c] += wt[l - 1][f] * val[l - 1][f];
+            wt[l][c] += wt[l - 1][f];
+          }
+      for (gsize j = 0; j < (gsize) lh[l] * lw[l]; j++)
+        if (wt[l][j] > 0.0)
+          {
+            val[l][j] /= wt[l][j];
+            wt[l][j] = 1.0;
+          }
+    }
+  for (int l = n_levels - 2; l >= 0; l--)
+    for (int y = 0; y < lh[l]; y++)
+      for (int xx = 0; xx < lw[l]; xx++)
+        {
+          gsize f = (gsize) y * lw[l] + xx;
+          if (wt[l][f] == 0.0)
+            {
+              val[l][f] = val[l + 1][(gsize) (y / 2) * lw[l + 1] + xx / 2];
+              wt[l][f] = wt[l + 1][(gsize) (y / 2) * lw[l + 1] + xx / 2];
+            }
+        }
+  memcpy (guess, val[0], sizeof (double) * H * W);
+  for (int l = 0; l < n_levels; l++)
+    {
+      g_free (val[l]);
+      g_free (wt[l]);
+    }
+}
+
+/* The noise-free imputation of the three channels of x into out (all of
+ * it: known pixels are copied). Large images first solve a half-size
+ * version of the problem and start from it (a cascade: conjugate gradients
+ * then only have the fine detail left to fix). */
+static void
+solve_imputation (const float *x, int H, int W, const guint8 *removed, float *out)
+{
   gsize hw = (gsize) H * W;
   g_autofree int *index_of = g_new (int, hw);
   g_autofree int *unk = g_new (int, hw);
   int n_unk = 0;
-  McamRng rng;
 
   memcpy (out, x, sizeof (float) * 3 * hw);
   for (gsize j = 0; j < hw; j++)
@@ -62,12 +128,16 @@ mcam_road_impute (const float *x, int height, int width, const guint8 *removed,
   if (n_unk == 0)
     return;
 
+  g_autofree int *nbr = g_new (int, (gsize) n_unk * 8);
   g_autofree double *diag = g_new (double, n_unk);
-  g_autofree double *b = g_new (double, n_unk);
-  g_autofree double *u = g_new (double, n_unk);
-  g_autofree double *r = g_new (double, n_unk);
-  g_autofree double *p = g_new (double, n_unk);
-  g_autofree double *Ap = g_new (double, n_unk);
+  /* The three channels share the system: vectors are [n_unk, 3]. */
+  g_autofree double *b = g_new0 (double, 3 * (gsize) n_unk);
+  g_autofree double *u = g_new (double, 3 * (gsize) n_unk);
+  g_autofree double *r = g_new (double, 3 * (gsize) n_unk);
+  g_autofree double *p = g_new (double, 3 * (gsize) n_unk);
+  g_autofree double *Ap = g_new (double, 3 * (gsize) n_unk);
+  g_autofree double *guess = g_new (double, hw);
+  double rr[3] = { 0 }, bb[3] = { 0 }, tol[3];
 
   for (int a = 0; a < n_unk; a++)
     {
@@ -76,74 +146,127 @@ mcam_road_impute (const float *x, int height, int width, const guint8 *removed,
       for (int t = 0; t < 8; t++)
         {
           int nx = px + nb_dx[t], ny = py + nb_dy[t];
-          if (nx >= 0 && ny >= 0 && nx < W && ny < H)
-            diag[a] += nb_w[t];
+          nbr[(gsize) a * 8 + t] = -1;
+          if (nx < 0 || ny < 0 || nx >= W || ny >= H)
+            continue;
+          diag[a] += nb_w[t];
+          if (removed[ny * W + nx])
+            nbr[(gsize) a * 8 + t] = index_of[ny * W + nx];
+          else
+            for (int ch = 0; ch < 3; ch++)    /* known neighbours go to b */
+              b[3 * a + ch] += nb_w[t] * x[ch * hw + ny * W + nx];
         }
     }
+  if (H >= 16 && W >= 16)
+    {
+      /* The half-size problem: a coarse pixel is known when any of its 2×2
+       * children is (their mean), removed when none is. */
+      int Hc = (H + 1) / 2, Wc = (W + 1) / 2;
+      gsize hwc = (gsize) Hc * Wc;
+      g_autofree float *xc = g_new0 (float, 3 * hwc);
+      g_autofree float *oc = g_new (float, 3 * hwc);
+      g_autofree guint8 *rc = g_new (guint8, hwc);
+      g_autofree int *cnt = g_new0 (int, hwc);
+      for (int y = 0; y < H; y++)
+        for (int xx = 0; xx < W; xx++)
+          if (!removed[y * W + xx])
+            {
+              gsize cj = (gsize) (y / 2) * Wc + xx / 2;
+              cnt[cj]++;
+              for (int ch = 0; ch < 3; ch++)
+                xc[ch * hwc + cj] += x[ch * hw + y * W + xx];
+            }
+      for (gsize cj = 0; cj < hwc; cj++)
+        {
+          rc[cj] = cnt[cj] == 0;
+          for (int ch = 0; ch < 3 && cnt[cj] > 0; ch++)
+            xc[ch * hwc + cj] /= cnt[cj];
+        }
+      solve_imputation (xc, Hc, Wc, rc, oc);
+      for (int a = 0; a < n_unk; a++)
+        {
+          int j = unk[a];
+          gsize cj = (gsize) ((j / W) / 2) * Wc + (j % W) / 2;
+          for (int ch = 0; ch < 3; ch++)
+            u[3 * a + ch] = oc[ch * hwc + cj];
+        }
+    }
+  else
+    for (int ch = 0; ch < 3; ch++)
+      {
+        push_pull (x + ch * hw, removed, H, W, guess);
+        for (int a = 0; a < n_unk; a++)
+          u[3 * a + ch] = guess[unk[a]];
+      }
 
+  /* Conjugate gradients, one per channel, in lockstep. Stopping at a
+   * relative residual of 1e-5 leaves errors of about 2e-4 (measured against
+   * a converged solve on holes of 10-90% of a 128×128 image), far below the
+   * 0.01 imputation noise. */
+  apply_system (nbr, n_unk, diag, u, Ap);
+  for (gsize i = 0; i < 3 * (gsize) n_unk; i++)
+    {
+      r[i] = b[i] - Ap[i];
+      p[i] = r[i];
+      rr[i % 3] += r[i] * r[i];
+      bb[i % 3] += b[i] * b[i];
+    }
+  for (int ch = 0; ch < 3; ch++)
+    tol[ch] = 1e-10 * MAX (bb[ch], 1e-30);
+  for (int it = 0; it < 4 * (H + W); it++)
+    {
+      double pAp[3] = { 0 }, rr_new[3] = { 0 }, alpha[3], beta[3];
+      gboolean active[3], any = FALSE;
+      for (int ch = 0; ch < 3; ch++)
+        any |= active[ch] = rr[ch] > tol[ch];
+      if (!any)
+        break;
+      apply_system (nbr, n_unk, diag, p, Ap);
+      for (gsize i = 0; i < 3 * (gsize) n_unk; i++)
+        pAp[i % 3] += p[i] * Ap[i];
+      for (int ch = 0; ch < 3; ch++)
+        {
+          if (pAp[ch] <= 0.0)
+            active[ch] = FALSE;
+          alpha[ch] = active[ch] ? rr[ch] / pAp[ch] : 0.0;
+        }
+      for (gsize i = 0; i < 3 * (gsize) n_unk; i++)
+        {
+          int ch = i % 3;
+          u[i] += alpha[ch] * p[i];
+          r[i] -= alpha[ch] * Ap[i];
+          rr_new[ch] += r[i] * r[i];
+        }
+      for (int ch = 0; ch < 3; ch++)
+        {
+          beta[ch] = active[ch] && rr[ch] > 0.0 ? rr_new[ch] / rr[ch] : 0.0;
+          if (active[ch])
+            rr[ch] = rr_new[ch];
+          else
+            rr[ch] = 0.0;   /* done: stays done */
+        }
+      for (gsize i = 0; i < 3 * (gsize) n_unk; i++)
+        p[i] = active[i % 3] ? r[i] + beta[i % 3] * p[i] : 0.0;
+    }
+
+  for (int ch = 0; ch < 3; ch++)
+    for (int a = 0; a < n_unk; a++)
+      out[ch * hw + unk[a]] = (float) u[3 * a + ch];
+}
+
+void
+mcam_road_impute (const float *x, int height, int width, const guint8 *removed,
+                  double noise, guint64 seed, float *out)
+{
+  gsize hw = (gsize) height * width;
+  McamRng rng;
+
+  solve_imputation (x, height, width, removed, out);
   _mcam_rng_init (&rng, seed);
   for (int ch = 0; ch < 3; ch++)
-    {
-      const float *xc = x + ch * hw;
-      float *oc = out + ch * hw;
-      double known_mean = 0.0;
-      gsize n_known = hw - n_unk;
-
-      /* b: the known neighbours' weighted values; start from the known mean. */
-      for (gsize j = 0; j < hw; j++)
-        if (!removed[j])
-          known_mean += xc[j];
-      known_mean = n_known ? known_mean / n_known : 0.0;
-      for (int a = 0; a < n_unk; a++)
-        {
-          int j = unk[a], px = j % W, py = j / W;
-          double s = 0.0;
-          for (int t = 0; t < 8; t++)
-            {
-              int nx = px + nb_dx[t], ny = py + nb_dy[t];
-              if (nx < 0 || ny < 0 || nx >= W || ny >= H)
-                continue;
-              if (!removed[ny * W + nx])
-                s += nb_w[t] * xc[ny * W + nx];
-            }
-          b[a] = s;
-          u[a] = known_mean;
-        }
-
-      /* Conjugate gradients on the symmetric system. */
-      apply_system (unk, n_unk, index_of, diag, H, W, u, Ap);
-      double rr = 0.0, bb = 0.0;
-      for (int a = 0; a < n_unk; a++)
-        {
-          r[a] = b[a] - Ap[a];
-          p[a] = r[a];
-          rr += r[a] * r[a];
-          bb += b[a] * b[a];
-        }
-      double tol = 1e-10 * MAX (bb, 1e-30);
-      for (int it = 0; it < 4 * (H + W) && rr > tol; it++)
-        {
-          double pAp = 0.0, rr_new = 0.0;
-          apply_system (unk, n_unk, index_of, diag, H, W, p, Ap);
-          for (int a = 0; a < n_unk; a++)
-            pAp += p[a] * Ap[a];
-          if (pAp <= 0.0)
-            break;
-          double alpha = rr / pAp;
-          for (int a = 0; a < n_unk; a++)
-            {
-              u[a] += alpha * p[a];
-              r[a] -= alpha * Ap[a];
-              rr_new += r[a] * r[a];
-            }
-          double beta = rr_new / rr;
-          rr = rr_new;
-          for (int a = 0; a < n_unk; a++)
-            p[a] = r[a] + beta * p[a];
-        }
-      for (int a = 0; a < n_unk; a++)
-        oc[unk[a]] = (float) (u[a] + noise * _mcam_rng_normal (&rng));
-    }
+    for (gsize j = 0; j < hw; j++)
+      if (removed[j])
+        out[ch * hw + j] += (float) (noise * _mcam_rng_normal (&rng));
 }
 
 gboolean

@@ -273,6 +273,54 @@ test_road_impute_ramp (void)
   g_assert_cmpfloat (mcam_test_rel_error (out, x, 3 * hw, 1.0), <, 1e-5);
 }
 
+/* A large hole (a disc over 60% of a 64×64 textured image): every imputed
+ * pixel is, to 1e-3 of the image's range, the weighted mean of its
+ * neighbours (edges 1/6, corners 1/12) — the equations that define the
+ * noisy linear imputation, checked directly. */
+static void
+test_road_impute_equations (void)
+{
+  enum { H = 64, W = 64 };
+  gsize hw = H * W;
+  static float x[3 * H * W], out[3 * H * W];
+  static guint8 removed[H * W];
+  const int dx[8] = { -1, 1, 0, 0, -1, 1, -1, 1 }, dy[8] = { 0, 0, -1, 1, -1, -1, 1, 1 };
+  const double wt[8] = { 1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 12, 1.0 / 12, 1.0 / 12, 1.0 / 12 };
+  double worst = 0.0;
+
+  for (int ch = 0; ch < 3; ch++)
+    for (int y = 0; y < H; y++)
+      for (int xx = 0; xx < W; xx++)
+        x[ch * hw + y * W + xx] = (float) (sin (xx * 0.3 + ch) + cos (y * 0.2) +
+                                           0.5 * sin (xx * 1.7) * cos (y * 2.3));
+  for (int y = 0; y < H; y++)
+    for (int xx = 0; xx < W; xx++)
+      removed[y * W + xx] = hypot (xx - 30, y - 34) < 28;
+  mcam_road_impute (x, H, W, removed, 0.0, 1, out);
+  for (int ch = 0; ch < 3; ch++)
+    for (int y = 0; y < H; y++)
+      for (int xx = 0; xx < W; xx++)
+        {
+          double s = 0.0, ws = 0.0;
+          if (!removed[y * W + xx])
+            {
+              g_assert_cmpfloat (out[ch * hw + y * W + xx], ==, x[ch * hw + y * W + xx]);
+              continue;
+            }
+          for (int t = 0; t < 8; t++)
+            {
+              int nx = xx + dx[t], ny = y + dy[t];
+              if (nx < 0 || ny < 0 || nx >= W || ny >= H)
+                continue;
+              s += wt[t] * out[ch * hw + ny * W + nx];
+              ws += wt[t];
+            }
+          worst = MAX (worst, fabs (out[ch * hw + y * W + xx] - s / ws));
+        }
+  /* the image spans about 5 units */
+  g_assert_cmpfloat (worst, <, 5e-3);
+}
+
 static void
 test_road_toy (void)
 {
@@ -449,6 +497,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/metrics/infidelity-toy", test_infidelity_toy);
   g_test_add_func ("/mcam/metrics/max-sensitivity", test_max_sensitivity);
   g_test_add_func ("/mcam/metrics/road-impute-ramp", test_road_impute_ramp);
+  g_test_add_func ("/mcam/metrics/road-impute-equations", test_road_impute_equations);
   g_test_add_func ("/mcam/metrics/road-toy", test_road_toy);
   g_test_add_func ("/mcam/metrics/peak", test_peak);
   g_test_add_func ("/mcam/metrics/pointing-and-lens", test_pointing_and_lens);
