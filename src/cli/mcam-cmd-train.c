@@ -36,6 +36,7 @@ typedef struct
   gint64           total;
   const char      *what;
   int              last_decile;
+  GCancellable    *cancellable;
 } FeatureProgress;
 
 static void
@@ -43,6 +44,9 @@ on_feature_progress (int done, int total, gpointer user_data)
 {
   FeatureProgress *fp = user_data;
 
+  /* Ctrl+C: stop after this batch; the cache's temp file is removed. */
+  if (interrupted)
+    g_cancellable_cancel (fp->cancellable);
   if (fp->bar != NULL)
     mcam_cli_progress_update (fp->bar, done);
   if (!mcam_cli_stderr_is_tty ())
@@ -102,6 +106,14 @@ on_train_progress (const McamTrainProgress *p, gpointer user_data)
   return !interrupted;
 }
 
+static int
+interrupted_exit (const char *out)
+{
+  fprintf (stderr, "mcam train: interrupted; %s was not written (any earlier file is left "
+           "as it was)\n", out);
+  return MCAM_EXIT_ERROR;
+}
+
 static char *
 fmt_figure (double v)
 {
@@ -141,13 +153,15 @@ features_for (McamNet *net, McamDataset *ds, const char *cache_path, const char 
               GError **error)
 {
   FeatureProgress fp = { 0 };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   McamFeatureCache *cache;
 
   fp.what = what;
   fp.total = ds->n;
+  fp.cancellable = cancellable;
   fp.bar = mcam_cli_progress_new (what, ds->n);
   cache = mcam_feature_cache_open (cache_path, net, (const char *const *) ds->paths, ds->n,
-                                   16, on_feature_progress, &fp, NULL, error);
+                                   16, on_feature_progress, &fp, cancellable, error);
   mcam_cli_progress_free (fp.bar);
   if (cache != NULL && mcam_feature_cache_was_reused (cache))
     fprintf (stderr, "%s: reusing %s\n", what, cache_path);
@@ -272,16 +286,25 @@ mcam_cmd_train (int argc, char **argv)
            "init %s, s = %g\n", ds->n, info->n_classes, info->feat_c, info->feat_h,
            info->feat_w, slots, mcam_train_init_to_string (opt.init), scale);
 
+  /* Ctrl+C stops between batches (of images, then of training); nothing is
+   * written then, and any earlier output stays as it was. */
+  sa.sa_handler = on_sigint;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, &old_sa);
+
   cache_path = g_strconcat (out, ".features", NULL);
   cache = features_for (net, ds, cache_path, "features", &error);
-  if (cache == NULL)
-    return mcam_cli_fail ("train", error);
-  if (vds != NULL && vds->n > 0)
+  if (cache != NULL && vds != NULL && vds->n > 0)
     {
       vcache_path = g_strconcat (out, ".val.features", NULL);
       vcache = features_for (net, vds, vcache_path, "val features", &error);
-      if (vcache == NULL)
-        return mcam_cli_fail ("train", error);
+    }
+  if (cache == NULL || (vcache_path != NULL && vcache == NULL))
+    {
+      sigaction (SIGINT, &old_sa, NULL);
+      if (interrupted)
+        return interrupted_exit (out);
+      return mcam_cli_fail ("train", error);
     }
 
   mem = mcam_train_init_memory (slots, info->feat_c, info->feat_h, info->feat_w,
@@ -304,10 +327,6 @@ mcam_cmd_train (int argc, char **argv)
       state.val_scores = val_scores;
     }
 
-  /* Ctrl+C stops between batches; nothing is written then. */
-  sa.sa_handler = on_sigint;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, &old_sa);
   ok = mcam_trainer_run (tr, mcam_feature_cache_get_features (cache), ds->labels, ds->n,
                          on_train_progress, &state, NULL, &error);
   sigaction (SIGINT, &old_sa, NULL);
@@ -315,11 +334,7 @@ mcam_cmd_train (int argc, char **argv)
   if (!ok)
     return mcam_cli_fail ("train", error);
   if (interrupted)
-    {
-      fprintf (stderr, "mcam train: interrupted; %s was not written (any earlier file is "
-               "left as it was)\n", out);
-      return MCAM_EXIT_ERROR;
-    }
+    return interrupted_exit (out);
 
   /* Health on the held-out images when there are some, else on the training set. */
   if (vcache != NULL)
