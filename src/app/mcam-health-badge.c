@@ -39,12 +39,32 @@ mcam_health_badge_verdict_for (const McamHealth *h, double map_sum_r,
   McamHealthLevel level = MCAM_HEALTH_LEVEL_GOOD;
   char *verdict = NULL;
 
-  /* Most serious first: a memory the classifier ignores explains nothing,
-   * whatever its maps look like. */
-  if (h != NULL && known (h->reliance) && h->reliance < MCAM_HEALTH_RELIANCE_MIN)
+  /* Most serious first, in the order of the core's mcam_health_verdict() so
+   * the app and `mcam info` say the same: a memory the classifier ignores
+   * explains nothing, whatever its maps look like. */
+  double reliance = h != NULL ? (known (h->reliance_max) ? h->reliance_max : h->reliance) : NAN;
+
+  if (known (reliance) && reliance < MCAM_HEALTH_RELIANCE_MIN)
     {
       level = MCAM_HEALTH_LEVEL_BAD;
       verdict = g_strdup (_("The classifier does not use the memory"));
+    }
+  else if (h != NULL && h->distinct_slots == 1 && h->n_classes > 1)
+    {
+      level = MCAM_HEALTH_LEVEL_BAD;
+      verdict = g_strdup_printf (_("The memory has collapsed: all %d classes share one slot"),
+                                 h->n_classes);
+    }
+  else if (h != NULL && known (h->entropy_p) && h->entropy_p >= MCAM_HEALTH_UNIFORM_ENTROPY)
+    {
+      level = MCAM_HEALTH_LEVEL_BAD;
+      verdict = g_strdup (_("The memory reads every slot almost alike (addresses near uniform)"));
+    }
+  else if (h != NULL && known (h->entropy_p_value)
+           && h->entropy_p_value >= MCAM_HEALTH_UNIFORM_ENTROPY)
+    {
+      level = MCAM_HEALTH_LEVEL_BAD;
+      verdict = g_strdup (_("No slot stands for a class (value addresses near uniform)"));
     }
   else if (known (map_sum_r) && map_sum_r >= MCAM_HEALTH_CLASS_AGNOSTIC_R)
     {
@@ -53,11 +73,12 @@ mcam_health_badge_verdict_for (const McamHealth *h, double map_sum_r,
       verdict = g_strdup_printf (_("This map does not depend on the class (r = %.2f with the channel sum)"),
                                  map_sum_r);
     }
-  else if (h != NULL && h->distinct_slots == 1 && h->n_classes > 1)
+  else if (!known (map_sum_r) && h != NULL && known (h->mcam_sum_r)
+           && h->mcam_sum_r >= MCAM_HEALTH_CLASS_AGNOSTIC_R)
     {
-      level = MCAM_HEALTH_LEVEL_BAD;
-      verdict = g_strdup_printf (_("The memory has collapsed: all %d classes share one slot"),
-                                 h->n_classes);
+      level = MCAM_HEALTH_LEVEL_WARNING;
+      verdict = g_strdup_printf (_("The paper's maps hardly depend on the class (r = %.2f with the channel sum)"),
+                                 h->mcam_sum_r);
     }
   else if (h != NULL && h->distinct_slots > 0 && h->n_classes >= 4
            && h->distinct_slots * 2 < h->n_classes)
@@ -65,18 +86,6 @@ mcam_health_badge_verdict_for (const McamHealth *h, double map_sum_r,
       level = MCAM_HEALTH_LEVEL_WARNING;
       verdict = g_strdup_printf (_("Only %d slots serve %d classes: classes share slots"),
                                  h->distinct_slots, h->n_classes);
-    }
-  else if (h != NULL && known (h->entropy_p) && h->entropy_p >= MCAM_HEALTH_UNIFORM_ENTROPY)
-    {
-      level = MCAM_HEALTH_LEVEL_WARNING;
-      verdict = g_strdup (_("The memory reads every slot almost alike (addresses near uniform)"));
-    }
-  else if (!known (map_sum_r) && h != NULL && known (h->mcam_sum_r)
-           && h->mcam_sum_r >= MCAM_HEALTH_CLASS_AGNOSTIC_R)
-    {
-      level = MCAM_HEALTH_LEVEL_WARNING;
-      verdict = g_strdup_printf (_("The paper's maps hardly depend on the class (r = %.2f with the channel sum)"),
-                                 h->mcam_sum_r);
     }
   else if (h == NULL && !known (map_sum_r))
     {

@@ -19,10 +19,10 @@ typedef enum
   MCAM_HEALTH_LEVEL_BAD,       /* the memory or this map says nothing */
 } McamHealthLevel;
 
-/* The thresholds, the same in the badge, its test and the docs. */
-#define MCAM_HEALTH_RELIANCE_MIN      0.01   /* mean |Δσ(z)| below: memory unused */
+/* The thresholds: those of the core's mcam_health_verdict() (mcam-health.c). */
+#define MCAM_HEALTH_RELIANCE_MIN      0.01   /* reliance_max below: memory unused */
 #define MCAM_HEALTH_CLASS_AGNOSTIC_R  0.95   /* r with ReLU(Σ_k f_k) at or above: class-agnostic */
-#define MCAM_HEALTH_UNIFORM_ENTROPY   0.95   /* H(p)/log N at or above: addresses near uniform */
+#define MCAM_HEALTH_UNIFORM_ENTROPY   0.95   /* H(p)/log N, H(p')/log N at or above: near uniform */
 
 #define MCAM_TYPE_HEALTH_BADGE (mcam_health_badge_get_type ())
 G_DECLARE_FINAL_TYPE (McamHealthBadge, mcam_health_badge, MCAM, HEALTH_BADGE, GtkWidget)

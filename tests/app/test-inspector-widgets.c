@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 #include <gtk/gtk.h>
 
 #include "mcam-test-util.h"
@@ -293,6 +294,7 @@ test_health_badge_verdicts (void)
 
   /* The classifier ignores v: replacing it by its mean changes scores by 0.1%. */
   h.reliance = 0.001;
+  h.reliance_max = 0.004;
   h.map_drop = 0.0;
   mcam_health_badge_set_health (badge, &h, 0.3);
   g_assert_cmpint (mcam_health_badge_get_level (badge), ==, MCAM_HEALTH_LEVEL_BAD);
@@ -300,6 +302,7 @@ test_health_badge_verdicts (void)
                    "The classifier does not use the memory");
   details = mcam_health_badge_dup_details (badge);
   g_assert_nonnull (strstr (details, "0.0010"));
+  g_assert_nonnull (strstr (details, "0.0040"));
 
   /* The map shown equals the channel sum. */
   h = healthy_figures ();
@@ -323,15 +326,52 @@ test_health_badge_verdicts (void)
   g_assert_cmpstr (mcam_health_badge_get_verdict (badge), ==,
                    "Only 3 slots serve 10 classes: classes share slots");
 
-  /* Near-uniform addresses. */
+  /* Near-uniform key addresses, then value addresses. */
   h = healthy_figures ();
   h.entropy_p = 0.99;
   mcam_health_badge_set_health (badge, &h, NAN);
+  g_assert_cmpint (mcam_health_badge_get_level (badge), ==, MCAM_HEALTH_LEVEL_BAD);
+  g_assert_cmpstr (mcam_health_badge_get_verdict (badge), ==,
+                   "The memory reads every slot almost alike (addresses near uniform)");
+  h.entropy_p = 0.3;
+  h.entropy_p_value = 0.97;
+  mcam_health_badge_set_health (badge, &h, NAN);
+  g_assert_cmpstr (mcam_health_badge_get_verdict (badge), ==,
+                   "No slot stands for a class (value addresses near uniform)");
+
+  /* The paper's maps are class-agnostic over the set, the shown map unknown. */
+  h = healthy_figures ();
+  h.mcam_sum_r = 0.99;
+  mcam_health_badge_set_health (badge, &h, NAN);
   g_assert_cmpint (mcam_health_badge_get_level (badge), ==, MCAM_HEALTH_LEVEL_WARNING);
+  /* ... and the shown map (say mcam-profile) is not: the map's own r wins. */
+  mcam_health_badge_set_health (badge, &h, 0.4);
+  g_assert_cmpint (mcam_health_badge_get_level (badge), ==, MCAM_HEALTH_LEVEL_GOOD);
+
+  /* The badge and the core agree on which problem comes first. */
+  {
+    g_autofree char *core = NULL;
+    h = healthy_figures ();
+    h.reliance_max = 0.002;
+    h.distinct_slots = 1;
+    core = mcam_health_verdict (&h, 0.99);
+    g_assert_nonnull (strstr (core, "does not use the memory"));
+    mcam_health_badge_set_health (badge, &h, 0.99);
+    g_assert_cmpstr (mcam_health_badge_get_verdict (badge), ==,
+                     "The classifier does not use the memory");
+    h.reliance_max = 0.3;
+    g_free (core);
+    core = mcam_health_verdict (&h, 0.99);
+    g_assert_nonnull (strstr (core, "same slot"));
+    mcam_health_badge_set_health (badge, &h, 0.99);
+    g_assert_cmpstr (mcam_health_badge_get_verdict (badge), ==,
+                     "The memory has collapsed: all 10 classes share one slot");
+  }
 
   /* Unknown figures (NAN, -1) never read as a problem. */
   h = healthy_figures ();
   h.reliance = NAN;
+  h.reliance_max = NAN;
   h.distinct_slots = -1;
   h.entropy_p = NAN;
   h.mcam_sum_r = NAN;
@@ -487,6 +527,7 @@ test_inspector_shows_data (void)
       d->value_addresses[1 * 8 + i] = i % 2 == 1 ? 0.5f + i / 100.0f : 0.01f;
     }
   h.reliance = 0.0;
+  h.reliance_max = 0.0;
   mcam_inspector_data_set_health (d, &h, NAN);
 
   g_assert_true (mcam_inspector_data_slot_classes (d, slot_class, slot_peak));
