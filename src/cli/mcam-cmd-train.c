@@ -88,8 +88,10 @@ on_train_progress (const McamTrainProgress *p, gpointer user_data)
 
   if (mcam_cli_stderr_is_tty ())
     fprintf (stderr, "\r\033[K");
-  printf ("epoch %*d/%d  loss %.4f  bce(z_t) %.4f  bce(z) %.4f  sparse %.4f  "
-          "kl(p'|p_s) %.4f  kl(p'|p) %.4f",
+  /* %.4g: the sparse and KL terms can be tiny (near-uniform addresses), and a
+   * row of 0.0000 would hide that they are not zero. */
+  printf ("epoch %*d/%d  loss %.4g  bce(z_t) %.4g  bce(z) %.4g  sparse %.4g  "
+          "kl(p'|p_s) %.4g  kl(p'|p) %.4g",
           p->n_epochs >= 100 ? 3 : p->n_epochs >= 10 ? 2 : 1, p->epoch, p->n_epochs,
           p->losses.total, p->losses.bce_target, p->losses.bce_read, p->losses.sparse,
           p->losses.kl_spatial, p->losses.kl_key);
