@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "mcam-cli.h"
 #include "mcam/mcam-dataset.h"
@@ -106,6 +107,16 @@ on_train_progress (const McamTrainProgress *p, gpointer user_data)
   printf ("  (%.1fs)\n", (g_get_monotonic_time () - st->start_us) / 1e6);
   fflush (stdout);
   return !interrupted;
+}
+
+/* Both paths name one existing file (links and different spellings included). */
+static gboolean
+same_file (const char *a, const char *b)
+{
+  GStatBuf sa, sb;
+
+  return g_stat (a, &sa) == 0 && g_stat (b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
 }
 
 static int
@@ -248,6 +259,12 @@ mcam_cmd_train (int argc, char **argv)
     {
       fprintf (stderr, "mcam train: --slots, --epochs, --batch, --lr and --scale must be "
                "positive, --seed not negative\n");
+      return MCAM_EXIT_USAGE;
+    }
+  if (same_file (out, backbone))
+    {
+      fprintf (stderr, "mcam train: --out %s is the backbone file: it would be replaced by "
+               "the memory module alone; write the memory to a file of its own\n", out);
       return MCAM_EXIT_USAGE;
     }
   opt.epochs = epochs;

@@ -6,7 +6,7 @@
 # status and a message naming the line, an interrupted run leaving the earlier
 # output whole.
 set -u
-echo "1..9"
+echo "1..10"
 
 fx=${MCAM_FIXTURES_DIR:?}
 model="$fx/net-basic.safetensors"
@@ -130,4 +130,15 @@ if [ $rc -ne 0 ] && cmp -s "$dir/a.safetensors" "$dir/keep.safetensors" && grep 
   echo "ok 9 an interrupted run leaves the earlier output whole"
 else
   echo "not ok 9 rc $rc"; sed 's/^/# /' "$dir/err"
+fi
+
+# 10: --out naming the backbone file is refused (exit 2), the backbone untouched
+cp "$model" "$dir/bb.safetensors"
+"$MCAM" train --backbone "$dir/bb.safetensors" --images "$dir" --labels "$dir/train.csv" --slots 5 \
+  --out "$dir/./bb.safetensors" >/dev/null 2>&1
+rc=$?
+if [ $rc -eq 2 ] && cmp -s "$model" "$dir/bb.safetensors"; then
+  echo "ok 10 --out naming the backbone is refused, the backbone untouched"
+else
+  echo "not ok 10 rc $rc"
 fi
