@@ -8,39 +8,42 @@
 
 #include "mcam-slot-grid.h"
 
-/* One slot of the list model: only its index; the data stays in the grid, so
- * 512 items cost nothing and a colormap change re-binds what is visible. */
-#define MCAM_TYPE_SLOT_ITEM (_mcam_slot_item_get_type ())
-G_DECLARE_FINAL_TYPE (McamSlotItem, _mcam_slot_item, MCAM, SLOT_ITEM, GObject)
+#define CELL_W   MCAM_SLOT_GRID_CELL_WIDTH
+#define CELL_H   MCAM_SLOT_GRID_CELL_HEIGHT
+#define THUMB    44
+#define PAD      4
 
-struct _McamSlotItem
+/* ---------------------------------------------------------------- canvas */
+
+/* The drawing surface inside the scrolled window; all state lives in the
+ * McamSlotGrid that owns it. */
+#define MCAM_TYPE_SLOT_CANVAS (_mcam_slot_canvas_get_type ())
+G_DECLARE_FINAL_TYPE (McamSlotCanvas, _mcam_slot_canvas, MCAM, SLOT_CANVAS, GtkWidget)
+
+struct _McamSlotCanvas
 {
-  GObject parent_instance;
-  int     index;
+  GtkWidget     parent_instance;
+  McamSlotGrid *grid;   /* owner, not a reference */
 };
 
-G_DEFINE_FINAL_TYPE (McamSlotItem, _mcam_slot_item, G_TYPE_OBJECT)
-
-static void _mcam_slot_item_class_init (McamSlotItemClass *klass) { }
-static void _mcam_slot_item_init (McamSlotItem *self) { }
+G_DEFINE_FINAL_TYPE (McamSlotCanvas, _mcam_slot_canvas, GTK_TYPE_WIDGET)
 
 struct _McamSlotGrid
 {
   GtkWidget parent_instance;
 
-  GtkWidget          *scroller;
-  GtkGridView        *grid_view;
-  GListStore         *store;
-  GtkSingleSelection *selection;
+  GtkWidget *scroller;
+  GtkWidget *canvas;
 
   int    n_slots, h, w;
   float *maps;          /* [n_slots, h, w] or NULL */
   float  vmin, vmax;    /* one colour scale for every thumbnail: they compare */
-  int   *slot_class;    /* [n_slots] */
-  float *slot_peak;     /* [n_slots] */
+  int   *slot_class;    /* [n_slots] or NULL */
+  float *slot_peak;     /* [n_slots] or NULL */
   char **class_names;   /* n_classes, NULL-terminated */
   int    n_classes;
   int    chosen;
+  int    selected;
   McamColormap colormap;
 };
 
@@ -49,7 +52,41 @@ G_DEFINE_FINAL_TYPE (McamSlotGrid, mcam_slot_grid, GTK_TYPE_WIDGET)
 enum { SLOT_ACTIVATED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-#define THUMB_SIZE 44
+static int
+_mcam_slot_grid_columns (McamSlotGrid *self, int width)
+{
+  return MAX (1, width / CELL_W);
+}
+
+gboolean
+mcam_slot_grid_get_slot_area (McamSlotGrid *self, int slot, graphene_rect_t *area)
+{
+  int cols;
+
+  g_return_val_if_fail (MCAM_IS_SLOT_GRID (self), FALSE);
+  if (slot < 0 || slot >= self->n_slots)
+    return FALSE;
+  cols = _mcam_slot_grid_columns (self, gtk_widget_get_width (self->canvas));
+  graphene_rect_init (area, (slot % cols) * CELL_W, (slot / cols) * CELL_H, CELL_W, CELL_H);
+  return TRUE;
+}
+
+int
+mcam_slot_grid_slot_at (McamSlotGrid *self, double x, double y)
+{
+  int cols, col, row, slot;
+
+  g_return_val_if_fail (MCAM_IS_SLOT_GRID (self), -1);
+  if (x < 0 || y < 0)
+    return -1;
+  cols = _mcam_slot_grid_columns (self, gtk_widget_get_width (self->canvas));
+  col = (int) (x / CELL_W);
+  row = (int) (y / CELL_H);
+  if (col >= cols)
+    return -1;
+  slot = row * cols + col;
+  return slot < self->n_slots ? slot : -1;
+}
 
 static const char *
 _mcam_slot_grid_class_name (McamSlotGrid *self, int slot)
@@ -61,165 +98,241 @@ _mcam_slot_grid_class_name (McamSlotGrid *self, int slot)
   return self->class_names[c];
 }
 
-static void
-_mcam_slot_grid_draw_thumb (GtkDrawingArea *area, cairo_t *cr, int width, int height,
-                            gpointer user_data)
+static float
+_mcam_slot_grid_map_peak (McamSlotGrid *self, int slot)
 {
-  McamSlotGrid *self = MCAM_SLOT_GRID (user_data);
-  int slot = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (area), "mcam-slot")) - 1;
-  cairo_surface_t *surface;
-  cairo_pattern_t *pattern;
-  const float *map;
-  guint8 *data;
-  int stride;
-  float range;
-
-  if (slot < 0 || slot >= self->n_slots || self->maps == NULL || self->h <= 0 || self->w <= 0)
-    {
-      cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
-      cairo_paint (cr);
-      return;
-    }
-
-  map = self->maps + (gsize) slot * self->h * self->w;
-  range = self->vmax - self->vmin;
-  surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, self->w, self->h);
-  data = cairo_image_surface_get_data (surface);
-  stride = cairo_image_surface_get_stride (surface);
-  for (int y = 0; y < self->h; y++)
-    for (int x = 0; x < self->w; x++)
-      {
-        float v = map[y * self->w + x];
-        guint8 rgb[3];
-        guint32 *px = (guint32 *) (data + y * stride) + x;
-
-        v = isfinite (v) && range > 0.0f ? (v - self->vmin) / range : 0.0f;
-        mcam_colormap_lookup (self->colormap, v, rgb);
-        *px = 0xff000000u | ((guint32) rgb[0] << 16) | ((guint32) rgb[1] << 8) | rgb[2];
-      }
-  cairo_surface_mark_dirty (surface);
-
-  /* Nearest-neighbour: a 7 x 7 map shows its cells, not a blur. */
-  cairo_scale (cr, (double) width / self->w, (double) height / self->h);
-  cairo_set_source_surface (cr, surface, 0, 0);
-  pattern = cairo_get_source (cr);
-  cairo_pattern_set_filter (pattern, CAIRO_FILTER_NEAREST);
-  cairo_paint (cr);
-  cairo_surface_destroy (surface);
-}
-
-static void
-_mcam_slot_grid_setup (GtkSignalListItemFactory *factory, GtkListItem *list_item,
-                       McamSlotGrid *self)
-{
-  /* A GtkGrid, not a GtkBox: themes give "gridview > child > box" icon-view
-   * margins that would spread 512 slots over many screens. */
-  GtkWidget *cell = gtk_grid_new ();
-  GtkWidget *thumb = gtk_drawing_area_new ();
-
-  gtk_grid_set_column_spacing (GTK_GRID (cell), 4);
-  gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (thumb), THUMB_SIZE);
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (thumb), THUMB_SIZE);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (thumb), _mcam_slot_grid_draw_thumb,
-                                  self, NULL);
-  gtk_widget_set_valign (thumb, GTK_ALIGN_CENTER);
-  gtk_grid_attach (GTK_GRID (cell), thumb, 0, 0, 1, 3);
-
-  for (int i = 0; i < 3; i++)
-    {
-      GtkWidget *label = gtk_label_new (NULL);
-      gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
-      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-      gtk_label_set_max_width_chars (GTK_LABEL (label), 7);
-      gtk_label_set_width_chars (GTK_LABEL (label), 5);
-      gtk_widget_add_css_class (label, "caption");
-      gtk_grid_attach (GTK_GRID (cell), label, 1, i, 1, 1);
-    }
-  gtk_list_item_set_child (list_item, cell);
-}
-
-static void
-_mcam_slot_grid_bind (GtkSignalListItemFactory *factory, GtkListItem *list_item,
-                      McamSlotGrid *self)
-{
-  McamSlotItem *item = gtk_list_item_get_item (list_item);
-  GtkWidget *box = gtk_list_item_get_child (list_item);
-  GtkWidget *thumb = gtk_grid_get_child_at (GTK_GRID (box), 0, 0);
-  GtkWidget *number = gtk_grid_get_child_at (GTK_GRID (box), 1, 0);
-  GtkWidget *class_label = gtk_grid_get_child_at (GTK_GRID (box), 1, 1);
-  GtkWidget *peak_label = gtk_grid_get_child_at (GTK_GRID (box), 1, 2);
-  int slot = item->index;
-  const char *class_name = _mcam_slot_grid_class_name (self, slot);
-  g_autofree char *number_text = NULL;
-  g_autofree char *peak_text = NULL;
-  g_autofree char *tooltip = NULL;
-  float peak = self->slot_peak ? self->slot_peak[slot] : NAN;
-  float map_peak = NAN;
-
-  g_object_set_data (G_OBJECT (thumb), "mcam-slot", GINT_TO_POINTER (slot + 1));
-  gtk_widget_queue_draw (thumb);
-
-  if (slot == self->chosen)
-    /* The slot Algorithm 1 chose, marked as the bar charts mark it. */
-    number_text = g_strdup_printf ("<span foreground=\"#e67e22\" weight=\"bold\">#%d ★</span>",
-                                   slot + 1);
-  else
-    number_text = g_strdup_printf ("<b>#%d</b>", slot + 1);
-  gtk_label_set_markup (GTK_LABEL (number), number_text);
-  gtk_label_set_text (GTK_LABEL (class_label), class_name ? class_name : "—");
-  peak_text = isfinite (peak) ? g_strdup_printf ("%.2f", (double) peak) : g_strdup ("—");
-  gtk_label_set_text (GTK_LABEL (peak_label), peak_text);
+  float peak = NAN;
 
   if (self->maps != NULL)
     {
       const float *map = self->maps + (gsize) slot * self->h * self->w;
       for (int i = 0; i < self->h * self->w; i++)
-        if (isfinite (map[i]) && !(map[i] <= map_peak))
-          map_peak = map[i];
+        if (isfinite (map[i]) && !(map[i] <= peak))
+          peak = map[i];
     }
+  return peak;
+}
+
+static void
+_mcam_slot_grid_draw_thumb (McamSlotGrid *self, cairo_t *cr, int slot, double x, double y)
+{
+  const float *map;
+  cairo_surface_t *surface;
+  guint8 *data;
+  int stride;
+  float range = self->vmax - self->vmin;
+
+  if (self->maps == NULL || self->h <= 0 || self->w <= 0)
+    {
+      cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
+      cairo_rectangle (cr, x, y, THUMB, THUMB);
+      cairo_fill (cr);
+      return;
+    }
+  map = self->maps + (gsize) slot * self->h * self->w;
+  surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, self->w, self->h);
+  data = cairo_image_surface_get_data (surface);
+  stride = cairo_image_surface_get_stride (surface);
+  for (int yy = 0; yy < self->h; yy++)
+    for (int xx = 0; xx < self->w; xx++)
+      {
+        float v = map[yy * self->w + xx];
+        guint8 rgb[3];
+
+        v = isfinite (v) && range > 0.0f ? (v - self->vmin) / range : 0.0f;
+        mcam_colormap_lookup (self->colormap, v, rgb);
+        ((guint32 *) (data + yy * stride))[xx] =
+          0xff000000u | ((guint32) rgb[0] << 16) | ((guint32) rgb[1] << 8) | rgb[2];
+      }
+  cairo_surface_mark_dirty (surface);
+
+  /* Nearest-neighbour: a 7 x 7 map shows its cells, not a blur. */
+  cairo_save (cr);
+  cairo_translate (cr, x, y);
+  cairo_scale (cr, (double) THUMB / self->w, (double) THUMB / self->h);
+  cairo_set_source_surface (cr, surface, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+  cairo_paint (cr);
+  cairo_restore (cr);
+  cairo_surface_destroy (surface);
+}
+
+static void
+_mcam_slot_grid_text (GtkWidget *canvas, cairo_t *cr, const char *markup, double x, double y,
+                      int width)
+{
+  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (canvas, NULL);
+
+  pango_layout_set_markup (layout, markup, -1);
+  pango_layout_set_width (layout, width * PANGO_SCALE);
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+  cairo_move_to (cr, x, y);
+  pango_cairo_show_layout (cr, layout);
+}
+
+static void
+_mcam_slot_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  McamSlotGrid *self = MCAM_SLOT_CANVAS (widget)->grid;
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  GtkAdjustment *vadj;
+  double top = 0, bottom = height;
+  int cols, first_row, last_row;
+  GdkRGBA fg;
+  cairo_t *cr;
+
+  if (self == NULL || self->n_slots <= 0)
+    return;
+  /* Only the rows in view: the viewport scrolls the canvas, and
+   * value-changed redraws it (see init). */
+  vadj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller));
+  if (vadj != NULL && gtk_adjustment_get_page_size (vadj) > 0)
+    {
+      top = gtk_adjustment_get_value (vadj);
+      bottom = top + gtk_adjustment_get_page_size (vadj);
+    }
+  cols = _mcam_slot_grid_columns (self, width);
+  first_row = MAX (0, (int) floor (top / CELL_H));
+  last_row = (int) ceil (bottom / CELL_H);
+
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, top, width, bottom - top));
+
+  for (int row = first_row; row <= last_row; row++)
+    for (int col = 0; col < cols; col++)
+      {
+        int slot = row * cols + col;
+        double x = col * CELL_W, y = row * CELL_H;
+        const char *cls;
+        g_autofree char *number = NULL, *cls_text = NULL, *peak = NULL;
+        float pk;
+
+        if (slot >= self->n_slots)
+          break;
+        if (slot == self->selected)
+          {
+            /* The slot whose map the overlay shows. */
+            cairo_set_source_rgba (cr, 0.21, 0.52, 0.89, 0.25);
+            cairo_rectangle (cr, x + 1, y + 1, CELL_W - 2, CELL_H - 2);
+            cairo_fill (cr);
+          }
+        if (slot == self->chosen)
+          {
+            /* Algorithm 1's slot, in the bar charts' marked colour. */
+            cairo_set_source_rgb (cr, 0xe6 / 255.0, 0x7e / 255.0, 0x22 / 255.0);
+            cairo_set_line_width (cr, 2.0);
+            cairo_rectangle (cr, x + 2, y + 2, CELL_W - 4, CELL_H - 4);
+            cairo_stroke (cr);
+          }
+        _mcam_slot_grid_draw_thumb (self, cr, slot, x + PAD, y + (CELL_H - THUMB) / 2.0);
+
+        gdk_cairo_set_source_rgba (cr, &fg);
+        number = slot == self->chosen
+                 ? g_strdup_printf ("<b><span foreground=\"#e67e22\">#%d ★</span></b>", slot + 1)
+                 : g_strdup_printf ("<b>#%d</b>", slot + 1);
+        cls = _mcam_slot_grid_class_name (self, slot);
+        cls_text = g_markup_printf_escaped ("<small>%s</small>", cls ? cls : "—");
+        pk = self->slot_peak ? self->slot_peak[slot] : NAN;
+        peak = isfinite (pk) ? g_strdup_printf ("<small>%.2f</small>", (double) pk)
+                             : g_strdup ("<small>—</small>");
+        {
+          double tx = x + PAD + THUMB + 4;
+          int tw = CELL_W - (PAD + THUMB + 4) - PAD;
+          _mcam_slot_grid_text (widget, cr, number, tx, y + 3, tw);
+          _mcam_slot_grid_text (widget, cr, cls_text, tx, y + 19, tw);
+          _mcam_slot_grid_text (widget, cr, peak, tx, y + 34, tw);
+        }
+      }
+  cairo_destroy (cr);
+}
+
+static GtkSizeRequestMode
+_mcam_slot_canvas_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+static void
+_mcam_slot_canvas_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
+                           int *minimum, int *natural, int *minimum_baseline,
+                           int *natural_baseline)
+{
+  McamSlotGrid *self = MCAM_SLOT_CANVAS (widget)->grid;
+  int n = self ? self->n_slots : 0;
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      *minimum = CELL_W;
+      *natural = CELL_W * CLAMP (n, 1, 12);
+    }
+  else
+    {
+      int cols = for_size > 0 ? MAX (1, for_size / CELL_W) : 1;
+      int rows = (n + cols - 1) / cols;
+      *minimum = *natural = rows * CELL_H;
+    }
+}
+
+static void
+_mcam_slot_canvas_class_init (McamSlotCanvasClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  widget_class->snapshot = _mcam_slot_canvas_snapshot;
+  widget_class->measure = _mcam_slot_canvas_measure;
+  widget_class->get_request_mode = _mcam_slot_canvas_get_request_mode;
+  gtk_widget_class_set_css_name (widget_class, "mcamslotcanvas");
+}
+
+static void
+_mcam_slot_canvas_init (McamSlotCanvas *self)
+{
+}
+
+/* ---------------------------------------------------------------- grid */
+
+static void
+_mcam_slot_grid_pressed (GtkGestureClick *gesture, int n_press, double x, double y,
+                         McamSlotGrid *self)
+{
+  int slot = mcam_slot_grid_slot_at (self, x, y);
+
+  if (slot >= 0)
+    mcam_slot_grid_activate_slot (self, slot);
+}
+
+static gboolean
+_mcam_slot_grid_query_tooltip (GtkWidget *canvas, int x, int y, gboolean keyboard_mode,
+                               GtkTooltip *tooltip, McamSlotGrid *self)
+{
+  int slot = mcam_slot_grid_slot_at (self, x, y);
+  const char *cls;
+  g_autofree char *text = NULL, *peak_text = NULL;
+  graphene_rect_t area;
+  float peak;
+
+  if (slot < 0)
+    return FALSE;
+  cls = _mcam_slot_grid_class_name (self, slot);
+  peak = self->slot_peak ? self->slot_peak[slot] : NAN;
+  peak_text = isfinite (peak) ? g_strdup_printf ("%.2f", (double) peak) : g_strdup ("—");
   /* TRANSLATORS: tooltip of a memory slot: number, class, the class's value
    * address p' at this slot, the largest similarity of the slot's pattern
    * with this image */
-  tooltip = g_strdup_printf (_("Slot %d\nClass: %s (p′ = %s)\nBest match in this image: %.3f\nClick to show this slot's map"),
-                             slot + 1, class_name ? class_name : _("none"), peak_text,
-                             (double) map_peak);
-  gtk_widget_set_tooltip_text (box, tooltip);
+  text = g_strdup_printf (_("Slot %d\nClass: %s (p′ = %s)\nBest match in this image: %.3f\nClick to show this slot's map"),
+                          slot + 1, cls ? cls : _("none"), peak_text,
+                          (double) _mcam_slot_grid_map_peak (self, slot));
+  gtk_tooltip_set_text (tooltip, text);
+  mcam_slot_grid_get_slot_area (self, slot, &area);
+  gtk_tooltip_set_tip_area (tooltip, &(GdkRectangle) { (int) area.origin.x, (int) area.origin.y,
+                                                       CELL_W, CELL_H });
+  return TRUE;
 }
 
 static void
-_mcam_slot_grid_unbind (GtkSignalListItemFactory *factory, GtkListItem *list_item,
-                        McamSlotGrid *self)
+_mcam_slot_grid_redraw (McamSlotGrid *self)
 {
-  GtkWidget *box = gtk_list_item_get_child (list_item);
-
-  g_object_set_data (G_OBJECT (gtk_grid_get_child_at (GTK_GRID (box), 0, 0)), "mcam-slot", NULL);
-}
-
-static void
-_mcam_slot_grid_activate (GtkGridView *view, guint position, McamSlotGrid *self)
-{
-  if ((int) position >= self->n_slots)
-    return;
-  mcam_slot_grid_set_selected (self, (int) position);
-  g_signal_emit (self, signals[SLOT_ACTIVATED], 0, (int) position);
-}
-
-/* Re-bind every item (data, chosen slot or colormap changed). */
-static void
-_mcam_slot_grid_rebuild (McamSlotGrid *self)
-{
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
-  int selected = mcam_slot_grid_get_selected (self);
-
-  for (int i = 0; i < self->n_slots; i++)
-    {
-      McamSlotItem *item = g_object_new (MCAM_TYPE_SLOT_ITEM, NULL);
-      item->index = i;
-      g_ptr_array_add (items, item);
-    }
-  g_list_store_splice (self->store, 0, g_list_model_get_n_items (G_LIST_MODEL (self->store)),
-                       items->pdata, items->len);
-  mcam_slot_grid_set_selected (self, selected < self->n_slots ? selected : -1);
+  gtk_widget_queue_draw (self->canvas);
 }
 
 static void
@@ -227,8 +340,10 @@ mcam_slot_grid_dispose (GObject *object)
 {
   McamSlotGrid *self = MCAM_SLOT_GRID (object);
 
+  if (self->canvas)
+    MCAM_SLOT_CANVAS (self->canvas)->grid = NULL;
   g_clear_pointer (&self->scroller, gtk_widget_unparent);
-  g_clear_object (&self->store);
+  self->canvas = NULL;
   G_OBJECT_CLASS (mcam_slot_grid_parent_class)->dispose (object);
 }
 
@@ -262,55 +377,35 @@ mcam_slot_grid_class_init (McamSlotGridClass *klass)
   gtk_widget_class_set_css_name (widget_class, "mcamslotgrid");
 }
 
-/* Compact cells: the default grid view child padding is sized for icons. */
-static void
-_mcam_slot_grid_ensure_css (void)
-{
-  static gsize done = 0;
-  GdkDisplay *display = gdk_display_get_default ();
-
-  if (display != NULL && g_once_init_enter (&done))
-    {
-      g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
-      gtk_css_provider_load_from_data (provider,
-                                       "mcamslotgrid gridview > child { padding: 3px 4px; }",
-                                       -1);
-      gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (provider),
-                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-      g_once_init_leave (&done, 1);
-    }
-}
-
 static void
 mcam_slot_grid_init (McamSlotGrid *self)
 {
-  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkGesture *click = gtk_gesture_click_new ();
+  GtkAdjustment *vadj;
 
-  _mcam_slot_grid_ensure_css ();
   self->chosen = -1;
+  self->selected = -1;
   self->colormap = MCAM_COLORMAP_TURBO;
-  self->store = g_list_store_new (MCAM_TYPE_SLOT_ITEM);
-  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->store)));
-  gtk_single_selection_set_autoselect (self->selection, FALSE);
-  gtk_single_selection_set_can_unselect (self->selection, TRUE);
 
-  g_signal_connect (factory, "setup", G_CALLBACK (_mcam_slot_grid_setup), self);
-  g_signal_connect (factory, "bind", G_CALLBACK (_mcam_slot_grid_bind), self);
-  g_signal_connect (factory, "unbind", G_CALLBACK (_mcam_slot_grid_unbind), self);
-
-  self->grid_view = GTK_GRID_VIEW (gtk_grid_view_new (GTK_SELECTION_MODEL (self->selection),
-                                                      factory));
-  gtk_grid_view_set_single_click_activate (self->grid_view, TRUE);
-  gtk_grid_view_set_max_columns (self->grid_view, 64);
-  gtk_grid_view_set_min_columns (self->grid_view, 1);
-  g_signal_connect (self->grid_view, "activate", G_CALLBACK (_mcam_slot_grid_activate), self);
+  self->canvas = g_object_new (MCAM_TYPE_SLOT_CANVAS, NULL);
+  MCAM_SLOT_CANVAS (self->canvas)->grid = self;
+  gtk_widget_set_has_tooltip (self->canvas, TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->canvas),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Memory slots"), -1);
+  g_signal_connect (self->canvas, "query-tooltip",
+                    G_CALLBACK (_mcam_slot_grid_query_tooltip), self);
+  g_signal_connect (click, "pressed", G_CALLBACK (_mcam_slot_grid_pressed), self);
+  gtk_widget_add_controller (self->canvas, GTK_EVENT_CONTROLLER (click));
 
   self->scroller = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller),
-                                 GTK_WIDGET (self->grid_view));
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), self->canvas);
   gtk_widget_set_parent (self->scroller, GTK_WIDGET (self));
+  vadj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller));
+  g_signal_connect_swapped (vadj, "value-changed", G_CALLBACK (_mcam_slot_grid_redraw), self);
+  g_signal_connect_swapped (vadj, "notify::page-size", G_CALLBACK (_mcam_slot_grid_redraw),
+                            self);
 }
 
 GtkWidget *
@@ -367,8 +462,10 @@ mcam_slot_grid_set_slots (McamSlotGrid *self, int n_slots, int h, int w, const f
     }
   if (self->chosen >= n_slots)
     self->chosen = -1;
-
-  _mcam_slot_grid_rebuild (self);
+  if (self->selected >= n_slots)
+    self->selected = -1;
+  gtk_widget_queue_resize (self->canvas);
+  gtk_widget_queue_draw (self->canvas);
 }
 
 int
@@ -384,10 +481,8 @@ mcam_slot_grid_set_chosen (McamSlotGrid *self, int slot)
   g_return_if_fail (MCAM_IS_SLOT_GRID (self));
   if (slot < -1 || slot >= self->n_slots)
     slot = -1;
-  if (slot == self->chosen)
-    return;
   self->chosen = slot;
-  _mcam_slot_grid_rebuild (self);
+  gtk_widget_queue_draw (self->canvas);
 }
 
 int
@@ -400,27 +495,34 @@ mcam_slot_grid_get_chosen (McamSlotGrid *self)
 void
 mcam_slot_grid_set_selected (McamSlotGrid *self, int slot)
 {
+  GtkAdjustment *vadj;
+  graphene_rect_t area;
+
   g_return_if_fail (MCAM_IS_SLOT_GRID (self));
-  if (slot < 0 || slot >= self->n_slots)
-    gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
-  else
+  if (slot < -1 || slot >= self->n_slots)
+    slot = -1;
+  self->selected = slot;
+  gtk_widget_queue_draw (self->canvas);
+
+  /* Bring the shown slot into view (a click in a chart may name one far down). */
+  vadj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller));
+  if (slot >= 0 && vadj != NULL && gtk_widget_get_width (self->canvas) > 0
+      && mcam_slot_grid_get_slot_area (self, slot, &area))
     {
-      gtk_single_selection_set_selected (self->selection, (guint) slot);
-      /* Bring the shown slot into view, as a click in a chart would need. */
-      if (gtk_widget_get_mapped (GTK_WIDGET (self->grid_view)))
-        gtk_widget_activate_action (GTK_WIDGET (self->grid_view), "list.scroll-to-item", "u",
-                                    (guint) slot);
+      double value = gtk_adjustment_get_value (vadj);
+      double page = gtk_adjustment_get_page_size (vadj);
+      if (area.origin.y < value)
+        gtk_adjustment_set_value (vadj, area.origin.y);
+      else if (area.origin.y + area.size.height > value + page)
+        gtk_adjustment_set_value (vadj, area.origin.y + area.size.height - page);
     }
 }
 
 int
 mcam_slot_grid_get_selected (McamSlotGrid *self)
 {
-  guint pos;
-
   g_return_val_if_fail (MCAM_IS_SLOT_GRID (self), -1);
-  pos = gtk_single_selection_get_selected (self->selection);
-  return pos == GTK_INVALID_LIST_POSITION ? -1 : (int) pos;
+  return self->selected;
 }
 
 void
@@ -428,10 +530,8 @@ mcam_slot_grid_set_colormap (McamSlotGrid *self, McamColormap cm)
 {
   g_return_if_fail (MCAM_IS_SLOT_GRID (self));
   g_return_if_fail ((int) cm >= 0 && cm < MCAM_N_COLORMAPS);
-  if (cm == self->colormap)
-    return;
   self->colormap = cm;
-  _mcam_slot_grid_rebuild (self);
+  gtk_widget_queue_draw (self->canvas);
 }
 
 void
@@ -439,12 +539,13 @@ mcam_slot_grid_activate_slot (McamSlotGrid *self, int slot)
 {
   g_return_if_fail (MCAM_IS_SLOT_GRID (self));
   g_return_if_fail (slot >= 0 && slot < self->n_slots);
-  _mcam_slot_grid_activate (self->grid_view, (guint) slot, self);
+  mcam_slot_grid_set_selected (self, slot);
+  g_signal_emit (self, signals[SLOT_ACTIVATED], 0, slot);
 }
 
-GtkGridView *
-mcam_slot_grid_get_grid_view (McamSlotGrid *self)
+GtkWidget *
+mcam_slot_grid_get_canvas (McamSlotGrid *self)
 {
   g_return_val_if_fail (MCAM_IS_SLOT_GRID (self), NULL);
-  return self->grid_view;
+  return self->canvas;
 }

@@ -202,6 +202,36 @@ on_slot_activated (McamSlotGrid *grid, int slot, int *out)
   *out = slot;
 }
 
+/* A click as GTK delivers it: the canvas's own click gesture, "pressed" at
+ * a point; the grid finds the slot under it. */
+static void
+click_at (GtkWidget *canvas, double x, double y)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (canvas);
+  gboolean clicked = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && !clicked; i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+      if (GTK_IS_GESTURE_CLICK (controller))
+        {
+          g_signal_emit_by_name (controller, "pressed", 1, x, y);
+          clicked = TRUE;
+        }
+    }
+  g_assert_true (clicked);
+}
+
+static void
+click_slot (McamSlotGrid *grid, int slot)
+{
+  graphene_rect_t area;
+
+  g_assert_true (mcam_slot_grid_get_slot_area (grid, slot, &area));
+  click_at (mcam_slot_grid_get_canvas (grid), area.origin.x + area.size.width / 2,
+            area.origin.y + area.size.height / 2);
+}
+
 static void
 test_slot_grid_activate (void)
 {
@@ -212,6 +242,7 @@ test_slot_grid_activate (void)
   int slot_class[12];
   float peak[12];
   GtkWidget *window;
+  graphene_rect_t area;
 
   for (int i = 0; i < n * h * w; i++)
     maps[i] = sinf ((float) i);
@@ -223,30 +254,40 @@ test_slot_grid_activate (void)
   mcam_slot_grid_set_slots (MCAM_SLOT_GRID (grid), n, h, w, maps, slot_class, peak, names, 3);
   mcam_slot_grid_set_chosen (MCAM_SLOT_GRID (grid), 4);
   g_signal_connect (grid, "slot-activated", G_CALLBACK (on_slot_activated), &activated);
-  window = show_in_window (grid, 600, 300);
+  /* Room for 5 columns: slot 7 is row 1, column 2. */
+  window = show_in_window (grid, 5 * MCAM_SLOT_GRID_CELL_WIDTH + 20, 300);
   g_assert_cmpint (mcam_slot_grid_get_n_slots (MCAM_SLOT_GRID (grid)), ==, 12);
 
-  /* What a click on an item does in a GtkGridView with single-click-activate:
-   * the view's own "list.activate-item" action. */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (mcam_slot_grid_get_grid_view (MCAM_SLOT_GRID (grid))),
-                                             "list.activate-item", "u", 7u));
+  click_slot (MCAM_SLOT_GRID (grid), 7);
   g_assert_cmpint (activated, ==, 7);
   g_assert_cmpint (mcam_slot_grid_get_selected (MCAM_SLOT_GRID (grid)), ==, 7);
+  /* The layout is a grid: the cell of slot 7 is where rows of equal width put it. */
+  g_assert_true (mcam_slot_grid_get_slot_area (MCAM_SLOT_GRID (grid), 7, &area));
+  {
+    int cols = gtk_widget_get_width (mcam_slot_grid_get_canvas (MCAM_SLOT_GRID (grid)))
+               / MCAM_SLOT_GRID_CELL_WIDTH;
+    g_assert_cmpfloat (area.origin.x, ==, (7 % cols) * MCAM_SLOT_GRID_CELL_WIDTH);
+    g_assert_cmpfloat (area.origin.y, ==, (7 / cols) * MCAM_SLOT_GRID_CELL_HEIGHT);
+  }
+  /* A click past the last slot activates nothing. */
+  activated = -1;
+  click_at (mcam_slot_grid_get_canvas (MCAM_SLOT_GRID (grid)), 1, 10 * MCAM_SLOT_GRID_CELL_HEIGHT);
+  g_assert_cmpint (activated, ==, -1);
 
   mcam_slot_grid_activate_slot (MCAM_SLOT_GRID (grid), 2);
   g_assert_cmpint (activated, ==, 2);
   g_assert_cmpint (mcam_slot_grid_get_chosen (MCAM_SLOT_GRID (grid)), ==, 4);
 
-  /* 512 slots: the model holds them all, the view only what is visible. */
+  /* 512 slots: the last one is reachable, scrolled into view when selected. */
   {
     g_autofree float *big = g_new0 (float, 512 * 49);
     mcam_slot_grid_set_slots (MCAM_SLOT_GRID (grid), 512, 7, 7, big, NULL, NULL, NULL, 0);
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < 20; i++)
       g_main_context_iteration (NULL, FALSE);
     g_assert_cmpint (mcam_slot_grid_get_n_slots (MCAM_SLOT_GRID (grid)), ==, 512);
-    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (mcam_slot_grid_get_grid_view (MCAM_SLOT_GRID (grid))),
-                                               "list.activate-item", "u", 511u));
+    click_slot (MCAM_SLOT_GRID (grid), 511);
     g_assert_cmpint (activated, ==, 511);
+    g_assert_cmpint (mcam_slot_grid_get_selected (MCAM_SLOT_GRID (grid)), ==, 511);
   }
   gtk_window_destroy (GTK_WINDOW (window));
 }
