@@ -216,6 +216,13 @@ _mcam_slot_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
             cairo_rectangle (cr, x + 1, y + 1, CELL_W - 2, CELL_H - 2);
             cairo_fill (cr);
           }
+        if (slot == self->selected && gtk_widget_has_focus (widget))
+          {
+            cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
+            cairo_set_line_width (cr, 1.0);
+            cairo_rectangle (cr, x + 0.5, y + 0.5, CELL_W - 1, CELL_H - 1);
+            cairo_stroke (cr);
+          }
         if (slot == self->chosen)
           {
             /* Algorithm 1's slot, in the bar charts' marked colour. */
@@ -297,8 +304,52 @@ _mcam_slot_grid_pressed (GtkGestureClick *gesture, int n_press, double x, double
 {
   int slot = mcam_slot_grid_slot_at (self, x, y);
 
+  gtk_widget_grab_focus (self->canvas);
   if (slot >= 0)
     mcam_slot_grid_activate_slot (self, slot);
+}
+
+/* Keyboard: arrows move the selection, Enter or Space shows the slot. */
+static gboolean
+_mcam_slot_grid_key_pressed (GtkEventControllerKey *controller, guint keyval, guint keycode,
+                             GdkModifierType state, McamSlotGrid *self)
+{
+  int cols = _mcam_slot_grid_columns (self, gtk_widget_get_width (self->canvas));
+  int slot = self->selected >= 0 ? self->selected : (self->chosen >= 0 ? self->chosen : 0);
+  int next = slot;
+
+  if (self->n_slots <= 0)
+    return FALSE;
+  switch (keyval)
+    {
+    case GDK_KEY_Left:
+      next = slot - 1;
+      break;
+    case GDK_KEY_Right:
+      next = slot + 1;
+      break;
+    case GDK_KEY_Up:
+      next = slot - cols;
+      break;
+    case GDK_KEY_Down:
+      next = slot + cols;
+      break;
+    case GDK_KEY_Home:
+      next = 0;
+      break;
+    case GDK_KEY_End:
+      next = self->n_slots - 1;
+      break;
+    case GDK_KEY_Return:
+    case GDK_KEY_KP_Enter:
+    case GDK_KEY_space:
+      mcam_slot_grid_activate_slot (self, slot);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+  mcam_slot_grid_set_selected (self, CLAMP (next, 0, self->n_slots - 1));
+  return TRUE;
 }
 
 static gboolean
@@ -381,6 +432,7 @@ static void
 mcam_slot_grid_init (McamSlotGrid *self)
 {
   GtkGesture *click = gtk_gesture_click_new ();
+  GtkEventController *key;
   GtkAdjustment *vadj;
 
   self->chosen = -1;
@@ -396,6 +448,12 @@ mcam_slot_grid_init (McamSlotGrid *self)
                     G_CALLBACK (_mcam_slot_grid_query_tooltip), self);
   g_signal_connect (click, "pressed", G_CALLBACK (_mcam_slot_grid_pressed), self);
   gtk_widget_add_controller (self->canvas, GTK_EVENT_CONTROLLER (click));
+  key = gtk_event_controller_key_new ();
+  g_signal_connect (key, "key-pressed", G_CALLBACK (_mcam_slot_grid_key_pressed), self);
+  gtk_widget_add_controller (self->canvas, key);
+  gtk_widget_set_focusable (self->canvas, TRUE);
+  g_signal_connect_swapped (self->canvas, "notify::has-focus",
+                            G_CALLBACK (_mcam_slot_grid_redraw), self);
 
   self->scroller = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_NEVER,

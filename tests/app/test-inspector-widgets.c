@@ -274,6 +274,27 @@ test_slot_grid_activate (void)
   click_at (mcam_slot_grid_get_canvas (MCAM_SLOT_GRID (grid)), 1, 10 * MCAM_SLOT_GRID_CELL_HEIGHT);
   g_assert_cmpint (activated, ==, -1);
 
+  /* Keyboard: Right moves the selection from 7 to 8, Return shows it. */
+  {
+    g_autoptr(GListModel) controllers =
+      gtk_widget_observe_controllers (mcam_slot_grid_get_canvas (MCAM_SLOT_GRID (grid)));
+    gboolean handled = FALSE;
+    for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+      {
+        g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+        if (GTK_IS_EVENT_CONTROLLER_KEY (controller))
+          {
+            g_signal_emit_by_name (controller, "key-pressed", GDK_KEY_Right, 0, 0, &handled);
+            g_assert_true (handled);
+            g_assert_cmpint (mcam_slot_grid_get_selected (MCAM_SLOT_GRID (grid)), ==, 8);
+            g_assert_cmpint (activated, ==, -1);
+            g_signal_emit_by_name (controller, "key-pressed", GDK_KEY_Return, 0, 0, &handled);
+            g_assert_cmpint (activated, ==, 8);
+          }
+      }
+    g_assert_true (handled);
+  }
+
   mcam_slot_grid_activate_slot (MCAM_SLOT_GRID (grid), 2);
   g_assert_cmpint (activated, ==, 2);
   g_assert_cmpint (mcam_slot_grid_get_chosen (MCAM_SLOT_GRID (grid)), ==, 4);
