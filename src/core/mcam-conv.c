@@ -17,6 +17,7 @@
 #define MCAM_CONV_COL_BUDGET (2u * 1024u * 1024u)
 /* ...but never fewer columns than this, or the GEMM gets too narrow. */
 #define MCAM_CONV_MIN_COLS 1024
+#define MCAM_WINOGRAD_MIN_TILES_DEFAULT 32
 
 McamConv *
 mcam_conv_new (int in_c, int out_c, int kh, int kw, int stride, int pad)
@@ -41,6 +42,7 @@ mcam_conv_free (McamConv *conv)
     return;
   g_free (conv->weight);
   g_free (conv->bias);
+  g_free (conv->wino);
   g_free (conv);
 }
 
@@ -60,6 +62,46 @@ mcam_conv_fold_batchnorm (McamConv *conv, const float *gamma, const float *beta,
       conv->bias[o] = (float) ((double) beta[o] +
                                ((double) conv->bias[o] - (double) mean[o]) * scale);
     }
+}
+
+void
+mcam_conv_prepare (McamConv *conv)
+{
+  g_clear_pointer (&conv->wino, g_free);
+  if (mcam_winograd_applies (conv))
+    conv->wino = mcam_winograd_transform_weights (conv);
+}
+
+/* Winograd pays off when its 16 GEMMs are wide enough: with few tiles
+ * (a 7x7 map at batch 1 is 16 tiles) they run so far below the GEMM peak
+ * that im2col's single, 9x deeper GEMM is faster despite 2.25x the work.
+ * MCAM_WINOGRAD_MIN_TILES overrides the threshold (0 disables Winograd),
+ * for benchmarks; tests set it with mcam_conv_set_winograd_min_tiles(). */
+static gint64 winograd_min_tiles = -1;
+
+void
+mcam_conv_set_winograd_min_tiles (gint64 n)
+{
+  __atomic_store_n (&winograd_min_tiles, n > 0 ? n : G_MAXINT64, __ATOMIC_RELAXED);
+}
+
+static gboolean
+use_winograd (const McamConv *conv, int B, int H, int W)
+{
+  gint64 min_tiles;
+
+  if (conv->wino == NULL)
+    return FALSE;
+  min_tiles = __atomic_load_n (&winograd_min_tiles, __ATOMIC_RELAXED);
+  if (min_tiles < 0)
+    {
+      const char *env = g_getenv ("MCAM_WINOGRAD_MIN_TILES");
+
+      mcam_conv_set_winograd_min_tiles (env ? g_ascii_strtoll (env, NULL, 10)
+                                            : MCAM_WINOGRAD_MIN_TILES_DEFAULT);
+      min_tiles = __atomic_load_n (&winograd_min_tiles, __ATOMIC_RELAXED);
+    }
+  return (gint64) B * ((H + 1) / 2) * ((W + 1) / 2) >= min_tiles;
 }
 
 static gboolean
@@ -88,6 +130,8 @@ mcam_conv_workspace_size (const McamConv *conv, int B, int H, int W)
 
   if (is_pointwise (conv))
     return 0;
+  if (use_winograd (conv, B, H, W))
+    return mcam_winograd_workspace_size (conv, B, H, W);
   return k * col_chunk (conv, (gsize) B * oh * ow);
 }
 
@@ -345,6 +389,13 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
         for (int b = 0; b < B; b++)
           gemm_columns (conv, in + b * in_l.img_stride, in_l.chan_stride, ohw,
                         out, out_l, b * out_l.img_stride, residual, accumulate, relu);
+      return;
+    }
+
+  if (use_winograd (conv, B, H, W))
+    {
+      mcam_winograd_forward (conv, conv->wino, B, H, W, in, in_l, out, out_l, residual, relu,
+                             workspace);
       return;
     }
 

@@ -43,6 +43,8 @@ typedef struct
   int    stride, pad;
   float *weight;   /* [out_c, in_c*kh*kw], owned */
   float *bias;     /* [out_c], owned (zeros when the conv had none) */
+  float *wino;     /* Winograd F(2x2,3x3) weights [16][out_c][in_c], owned; NULL
+                    * until mcam_conv_prepare() (3x3 stride-1 pad-1 only) */
 } McamConv;
 
 /* 0 when the (padded) input is smaller than the kernel. */
@@ -61,6 +63,14 @@ void      mcam_conv_free (McamConv *conv);
  * into the convolution's weight and bias; computed in double. */
 void mcam_conv_fold_batchnorm (McamConv *conv, const float *gamma, const float *beta,
                                const float *mean, const float *var, double eps);
+
+/* Precompute what the fast paths need, once the weights are final (after
+ * BN folding): the Winograd-transformed weights of 3x3/1 convolutions. */
+void mcam_conv_prepare (McamConv *conv);
+
+/* Use Winograd for 3x3/1 layers with at least n 2x2 output tiles in the
+ * batch (n <= 0: never). Default 32, or $MCAM_WINOGRAD_MIN_TILES. */
+void mcam_conv_set_winograd_min_tiles (gint64 n);
 
 /* Floats of scratch memory mcam_conv_forward() needs for this geometry. */
 gsize mcam_conv_workspace_size (const McamConv *conv, int B, int H, int W);
@@ -87,5 +97,16 @@ void mcam_linear_forward (int B, int I, int O, const float *in, const float *wei
 /* Copy between layouts (e.g. NCHW input into the CNHW working layout). */
 void mcam_act_copy (int B, int C, int H, int W, const float *src, McamActLayout src_l,
                     float *dst, McamActLayout dst_l);
+
+/* mcam-winograd.c: F(2x2,3x3) for 3x3 stride-1 pad-1 convolutions. */
+gboolean mcam_winograd_applies           (const McamConv *conv);
+float   *mcam_winograd_transform_weights (const McamConv *conv);
+gsize    mcam_winograd_workspace_size    (const McamConv *conv, int B, int H, int W);
+void     mcam_winograd_forward           (const McamConv *conv, const float *u,
+                                          int B, int H, int W,
+                                          const float *in, McamActLayout in_l,
+                                          float *out, McamActLayout out_l,
+                                          const float *residual, gboolean relu,
+                                          float *workspace);
 
 G_END_DECLS

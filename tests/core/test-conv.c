@@ -62,13 +62,15 @@ check_conv_case (const ConvCase *cc, Layout lin, Layout lout, int mode, GRand *r
   g_autofree float *out = g_new (float, n_out);
   g_autofree float *ref = g_new (float, n_out);
   g_autofree float *res = g_new (float, n_out);
-  g_autofree float *ws = g_new (float, mcam_conv_workspace_size (conv, cc->B, cc->H, cc->W) + 1);
+  g_autofree float *ws = NULL;
   double err;
 
   fill_random (rng, in, n_in);
   fill_random (rng, conv->weight, (gsize) cc->out_c * cc->in_c * cc->k * cc->k);
   fill_random (rng, conv->bias, cc->out_c);
   fill_random (rng, res, n_out);
+  mcam_conv_prepare (conv);
+  ws = g_new (float, mcam_conv_workspace_size (conv, cc->B, cc->H, cc->W) + 1);
 
   mcam_conv_forward_naive (conv, cc->B, cc->H, cc->W, in, il, ref, ol,
                            mode >= 2 ? res : NULL, mode >= 1);
@@ -99,11 +101,36 @@ test_conv_vs_naive (void)
 {
   g_autoptr (GRand) rng = g_rand_new_with_seed (1);
 
+  /* im2col + GEMM for every geometry (Winograd off) */
+  mcam_conv_set_winograd_min_tiles (0);
   for (gsize i = 0; i < G_N_ELEMENTS (conv_cases); i++)
     for (int lin = 0; lin < 2; lin++)
       for (int lout = 0; lout < 2; lout++)
         for (int mode = 0; mode < 4; mode++)
           check_conv_case (&conv_cases[i], lin, lout, mode, rng);
+  mcam_conv_set_winograd_min_tiles (256);
+}
+
+static const ConvCase winograd_cases[] = {
+  { 4, 6, 3, 1, 1, 9, 7, 3 },      /* odd sizes: tiles hang over two edges */
+  { 5, 3, 3, 1, 1, 1, 1, 2 },      /* a 1x1 map: one tile, all padding */
+  { 3, 4, 3, 1, 1, 8, 10, 1 },     /* even sizes */
+  { 64, 40, 3, 1, 1, 40, 38, 3 },  /* several tile chunks, crossing images */
+};
+
+/* Winograd F(2x2,3x3), forced on however few tiles there are. */
+static void
+test_conv_winograd (void)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (6);
+
+  mcam_conv_set_winograd_min_tiles (1);
+  for (gsize i = 0; i < G_N_ELEMENTS (winograd_cases); i++)
+    for (int lin = 0; lin < 2; lin++)
+      for (int lout = 0; lout < 2; lout++)
+        for (int mode = 0; mode < 4; mode++)
+          check_conv_case (&winograd_cases[i], lin, lout, mode, rng);
+  mcam_conv_set_winograd_min_tiles (256);
 }
 
 /* The naive reference itself, on a case small enough to check by hand. */
@@ -284,6 +311,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/mcam/conv/naive-by-hand", test_conv_naive_by_hand);
   g_test_add_func ("/mcam/conv/vs-naive", test_conv_vs_naive);
+  g_test_add_func ("/mcam/conv/winograd", test_conv_winograd);
   g_test_add_func ("/mcam/conv/fold-batchnorm", test_conv_fold_batchnorm);
   g_test_add_func ("/mcam/conv/layout-copy", test_act_copy);
   g_test_add_func ("/mcam/pool/max", test_maxpool);
