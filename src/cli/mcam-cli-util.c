@@ -68,6 +68,7 @@ struct _McamCliProgress
   gint64  start_us;
   gint64  last_us;
   gboolean tty;
+  gboolean line_open;   /* a bar is drawn and not yet ended by a newline */
 };
 
 McamCliProgress *
@@ -104,8 +105,12 @@ mcam_cli_progress_update (McamCliProgress *p, gint64 done)
     fputc (i < filled ? '#' : '-', stderr);
   fprintf (stderr, "] %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "  %.0fs left   ",
            done, p->total, eta);
+  p->line_open = TRUE;
   if (done >= p->total)
-    fputc ('\n', stderr);
+    {
+      fputc ('\n', stderr);
+      p->line_open = FALSE;
+    }
   fflush (stderr);
 }
 
@@ -114,7 +119,7 @@ mcam_cli_progress_free (McamCliProgress *p)
 {
   if (p == NULL)
     return;
-  if (p->tty && p->last_us != 0)
+  if (p->line_open)
     fputc ('\n', stderr);
   g_free (p->what);
   g_free (p);
