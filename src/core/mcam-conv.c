@@ -64,12 +64,18 @@ mcam_conv_fold_batchnorm (McamConv *conv, const float *gamma, const float *beta,
     }
 }
 
-void
-mcam_conv_prepare (McamConv *conv)
+/* The Winograd weights are made on first use, not at load: a layer that
+ * never runs with enough tiles (layer4 at batch 1) never pays 16/9 of its
+ * weights in memory. g_once makes concurrent first calls safe. The cache
+ * is the one thing a forward writes into a const McamConv. */
+static const float *
+winograd_weights (const McamConv *conv)
 {
-  g_clear_pointer (&conv->wino, g_free);
-  if (mcam_winograd_applies (conv))
-    conv->wino = mcam_winograd_transform_weights (conv);
+  McamConv *mut = (McamConv *) conv;
+
+  if (g_once_init_enter (&mut->wino))
+    g_once_init_leave (&mut->wino, mcam_winograd_transform_weights (conv));
+  return conv->wino;
 }
 
 /* Winograd pays off when its 16 GEMMs are wide enough: with few tiles
@@ -90,7 +96,7 @@ use_winograd (const McamConv *conv, int B, int H, int W)
 {
   gint64 min_tiles;
 
-  if (conv->wino == NULL)
+  if (!mcam_winograd_applies (conv))
     return FALSE;
   min_tiles = __atomic_load_n (&winograd_min_tiles, __ATOMIC_RELAXED);
   if (min_tiles < 0)
@@ -394,7 +400,7 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
 
   if (use_winograd (conv, B, H, W))
     {
-      mcam_winograd_forward (conv, conv->wino, B, H, W, in, in_l, out, out_l, residual, relu,
+      mcam_winograd_forward (conv, winograd_weights (conv), B, H, W, in, in_l, out, out_l, residual, relu,
                              workspace);
       return;
     }

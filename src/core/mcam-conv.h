@@ -43,8 +43,9 @@ typedef struct
   int    stride, pad;
   float *weight;   /* [out_c, in_c*kh*kw], owned */
   float *bias;     /* [out_c], owned (zeros when the conv had none) */
-  float *wino;     /* Winograd F(2x2,3x3) weights [16][out_c][in_c], owned; NULL
-                    * until mcam_conv_prepare() (3x3 stride-1 pad-1 only) */
+  float *wino;     /* Winograd F(2x2,3x3) weights [16][out_c][in_c], owned; made
+                    * on first use (3x3 stride-1 pad-1 only): set the weights
+                    * before the first forward, never after */
 } McamConv;
 
 /* 0 when the (padded) input is smaller than the kernel. */
@@ -63,10 +64,6 @@ void      mcam_conv_free (McamConv *conv);
  * into the convolution's weight and bias; computed in double. */
 void mcam_conv_fold_batchnorm (McamConv *conv, const float *gamma, const float *beta,
                                const float *mean, const float *var, double eps);
-
-/* Precompute what the fast paths need, once the weights are final (after
- * BN folding): the Winograd-transformed weights of 3x3/1 convolutions. */
-void mcam_conv_prepare (McamConv *conv);
 
 /* Use Winograd for 3x3/1 layers with at least n 2x2 output tiles in the
  * batch (n <= 0: never). Default 32, or $MCAM_WINOGRAD_MIN_TILES. */

@@ -375,7 +375,6 @@ load_conv_bn (Loader *ld, const char *conv_name, const char *bn_name, int in_c, 
       memcpy (conv->bias, bias->data, sizeof (float) * out_c);
     }
   mcam_conv_fold_batchnorm (conv, gamma->data, beta->data, mean->data, var->data, BN_EPS);
-  mcam_conv_prepare (conv);
   return conv;
 }
 

@@ -69,7 +69,6 @@ check_conv_case (const ConvCase *cc, Layout lin, Layout lout, int mode, GRand *r
   fill_random (rng, conv->weight, (gsize) cc->out_c * cc->in_c * cc->k * cc->k);
   fill_random (rng, conv->bias, cc->out_c);
   fill_random (rng, res, n_out);
-  mcam_conv_prepare (conv);
   ws = g_new (float, mcam_conv_workspace_size (conv, cc->B, cc->H, cc->W) + 1);
 
   mcam_conv_forward_naive (conv, cc->B, cc->H, cc->W, in, il, ref, ol,
