@@ -50,4 +50,36 @@ cairo_surface_t *mcam_image_to_surface (const McamImage *img);
  * full disk or unwritable folder, leaving any earlier file whole. */
 gboolean mcam_surface_write_png (cairo_surface_t *surface, const char *path, GError **error);
 
+/* A grid of overlays with a label under each (the app's compare mode, and
+ * anything else that puts maps side by side). Each tile's surface is scaled
+ * to fit tile_width x tile_height (aspect kept, centred on white); the label
+ * is one line under it, shortened with "…" when too wide. An optional title
+ * line goes above the grid. Layout, in pixels, with g = MCAM_GRID_GAP and
+ * l = MCAM_GRID_LABEL_HEIGHT (t = l with a title, else 0):
+ *   width  = columns * (tile_width + g) + g
+ *   height = t + rows * (tile_height + l + g) + g,  rows = ceil(n / columns)
+ *   tile i: x = g + (i % columns) * (tile_width + g),
+ *           y = t + g + (i / columns) * (tile_height + l + g)
+ * columns <= 0 picks ceil(sqrt(n)). Returns a CAIRO_FORMAT_RGB24 surface, or
+ * NULL with MCAM_ERROR_USAGE when the sizes make no grid (nothing to draw, or
+ * more than 32767 pixels a side). */
+#define MCAM_GRID_GAP          8
+#define MCAM_GRID_LABEL_HEIGHT 22
+
+typedef struct
+{
+  cairo_surface_t *surface;   /* borrowed; NULL: an empty tile */
+  const char      *label;     /* UTF-8, nullable */
+} McamGridTile;
+
+void             mcam_grid_get_layout (int n_tiles, int columns, int tile_width,
+                                       int tile_height, gboolean with_title,
+                                       int *columns_out, int *width_out, int *height_out);
+void             mcam_grid_get_tile_origin (int index, int columns, int tile_width,
+                                            int tile_height, gboolean with_title,
+                                            int *x_out, int *y_out);
+cairo_surface_t *mcam_grid_compose (const McamGridTile *tiles, int n_tiles, int columns,
+                                    int tile_width, int tile_height, const char *title,
+                                    GError **error);
+
 G_END_DECLS
