@@ -17,6 +17,16 @@ static const McamMethod offered_methods[] = {
   MCAM_METHOD_MCAM,
   MCAM_METHOD_MCAM_PROFILE,
   MCAM_METHOD_CAM,
+  MCAM_METHOD_GRADCAM,
+  MCAM_METHOD_GRADCAM_PP,
+  MCAM_METHOD_HIRESCAM,
+  MCAM_METHOD_XGRADCAM,
+  MCAM_METHOD_LAYERCAM,
+  MCAM_METHOD_EIGENCAM,
+  MCAM_METHOD_EIGENGRADCAM,
+  /* The perturbation methods last: each costs many forward passes. */
+  MCAM_METHOD_ABLATIONCAM,
+  MCAM_METHOD_SCORECAM,
 };
 
 struct _McamClassList
