@@ -65,14 +65,16 @@ def export(name, model):
 
 def time_torch(model, batch, runs, warmup):
     x = torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(42))
-    times = []
+    times, cpu = [], []
     with torch.no_grad():
         for i in range(warmup + runs):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             model(x)
             if i >= warmup:
                 times.append((time.perf_counter() - t) * 1e3)
-    return {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times)}
+                cpu.append((time.process_time() - c) * 1e3)
+    return {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
+            "cpu_ms": statistics.median(cpu)}
 
 
 def time_mcam(mcam, path, batch, runs, warmup, threads):
@@ -92,6 +94,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1,
                     help="repeat the whole PyTorch/mcam alternation (shared machines)")
+    ap.add_argument("--no-export", action="store_true",
+                    help="reuse tools/out/*.safetensors (same seed, same weights)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -103,7 +107,10 @@ def main():
     rows = []
     for name in args.models.split(","):
         model = build(name, seed=0)
-        path = export(name, model)
+        path = os.path.join(OUT, name + ".safetensors")
+        if not (args.no_export and os.path.exists(path)):
+            path = export(name, model)
+        print("load average %.2f %.2f %.2f" % os.getloadavg(), file=sys.stderr)
         for batch in [int(b) for b in args.batches.split(",")]:
             for rnd in range(args.rounds):
                 t = time_torch(model, batch, args.runs, args.warmup)
@@ -121,17 +128,17 @@ def main():
                 print(line, file=sys.stderr, flush=True)
 
     print("| model | batch | PyTorch median (min–max) ms | mcam median (min–max) ms "
-          "| PyTorch / mcam | mcam GFLOP/s | share of sgemm peak |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+          "| PyTorch / mcam | mcam GFLOP/s | share of sgemm peak | CPU ms PyTorch / mcam |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, batch, rnd, t, m in rows:
         tc = "%.1f (%.1f–%.1f)" % (t["median_ms"], t["min_ms"], t["max_ms"])
         if m:
             mc = "%.1f (%.1f–%.1f)" % (m["median_ms"], m["min_ms"], m["max_ms"])
-            print("| %s | %d | %s | %s | %.2f | %.0f | %.0f%% of %.0f |" % (
+            print("| %s | %d | %s | %s | %.2f | %.0f | %.0f%% of %.0f | %.0f / %.0f |" % (
                 name, batch, tc, mc, t["median_ms"] / m["median_ms"], m["gflops"],
-                100 * m["peak_share"], m["sgemm_peak_gflops"]))
+                100 * m["peak_share"], m["sgemm_peak_gflops"], t["cpu_ms"], m["cpu_ms"]))
         else:
-            print("| %s | %d | %s | – | – | – | – |" % (name, batch, tc))
+            print("| %s | %d | %s | – | – | – | – | %.0f / – |" % (name, batch, tc, t["cpu_ms"]))
 
 
 if __name__ == "__main__":
