@@ -219,15 +219,19 @@ compute_geometry (int sw, int sh, const McamPreprocess *pp,
       return;
     }
 
+  /* The scaled longer side is capped at 2^30: an image of extreme aspect
+   * (10^7 × 1 pixels for a 224 input) would otherwise scale past INT_MAX,
+   * and converting that double to int is undefined. Below the cap nothing
+   * changes; above it the crop is the centre of a slightly squeezed image. */
   if ((gint64) W * sh >= (gint64) H * sw)
     {
       *rw = W;
-      *rh = MAX (H, (int) ((double) ((gint64) W * sh) / sw));
+      *rh = MAX (H, (int) MIN ((double) ((gint64) W * sh) / sw, 1 << 30));
     }
   else
     {
       *rh = H;
-      *rw = MAX (W, (int) ((double) ((gint64) H * sw) / sh));
+      *rw = MAX (W, (int) MIN ((double) ((gint64) H * sw) / sh, 1 << 30));
     }
   /* Python's round(): halves go to the even neighbour, as rint() does. */
   *cx = (int) rint ((*rw - W) / 2.0);

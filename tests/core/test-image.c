@@ -439,6 +439,34 @@ test_preprocess_invariants (void)
   }
 }
 
+/* An image of extreme aspect (4·10^6 × 1 pixels, 4 megapixels, inside the
+ * limit) centre-cropped to 1024×1024: scaling it to cover the input would
+ * make it 4·10^9 pixels wide, past INT_MAX. The scaled side is capped
+ * (2^30), so the crop is still a thin centre slice of the image (it used to
+ * overflow and silently become a stretch of the whole image), and a
+ * constant image stays constant. */
+static void
+test_preprocess_extreme_aspect (void)
+{
+  const int width = 4000000;
+  g_autoptr(McamImage) img = mcam_image_new (width, 1);
+  McamPreprocess pp = { 1024, 1024, MCAM_RESIZE_CENTER_CROP, { 0, 0, 0 }, { 1, 1, 1 } };
+  g_autoptr(McamTensor) t = NULL;
+  double x0, y0, w, h;
+
+  memset (img->rgb, 200, (gsize) width * 3);
+  mcam_image_preprocess_source_rect (img, &pp, &x0, &y0, &w, &h);
+  g_assert_cmpfloat (w, >, 0.0);
+  g_assert_cmpfloat (w, <, 16.0);
+  g_assert_cmpfloat (x0, >, width / 2 - 16);
+  g_assert_cmpfloat (x0 + w, <=, width);
+  g_assert_cmpfloat_with_epsilon (h, 1.0, 1e-9);
+
+  t = mcam_image_preprocess (img, &pp);
+  for (gsize i = 0; i < t->n; i++)
+    g_assert_cmpfloat (t->data[i], ==, 200.0f / 255.0f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -455,6 +483,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/image/preprocess-torchvision", test_preprocess_torchvision);
   g_test_add_func ("/mcam/image/preprocess-invariants", test_preprocess_invariants);
   g_test_add_func ("/mcam/image/source-rect", test_source_rect);
+  g_test_add_func ("/mcam/image/preprocess-extreme-aspect", test_preprocess_extreme_aspect);
 
   return g_test_run ();
 }
