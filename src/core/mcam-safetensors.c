@@ -7,8 +7,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
@@ -684,14 +687,81 @@ mcam_safetensors_writer_save (McamSafetensorsWriter *w, const char *path, GError
   return mcam_file_write_atomic (path, out->data, out->len, error);
 }
 
+/* Write to a device or pipe as it is (no temp file, nothing to rename). */
+static gboolean
+write_in_place (const char *path, const guint8 *contents, gsize length, GError **error)
+{
+  int fd = g_open (path, O_WRONLY | O_CLOEXEC, 0);
+  gsize done = 0;
+
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot write: %s", path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  while (done < length)
+    {
+      gssize n = write (fd, contents + done, length - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int saved = n < 0 ? errno : ENOSPC;
+          close (fd);
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot write: %s", path,
+                       g_strerror (saved));
+          return FALSE;
+        }
+      done += (gsize) n;
+    }
+  if (close (fd) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot write: %s", path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 mcam_file_write_atomic (const char *path, const void *contents, gsize length, GError **error)
 {
   g_autoptr(GError) local = NULL;
+  g_autofree char *target = NULL;
+  GStatBuf st;
+
+  /* What is at the path decides how to write. The temp file + rename below
+   * replaces whatever directory entry the path names: run as root on
+   * `--out /dev/stdout` or `/dev/full`, that was the device node itself, and
+   * on a symbolic link it was the link, not the file it points to. So a
+   * folder is refused, a device or pipe is written in place (there is no
+   * earlier file to keep whole), and a link is followed to its file. */
+  if (g_stat (path, &st) == 0)
+    {
+      if (S_ISDIR (st.st_mode))
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
+                       "%s: cannot write: it is a folder", path);
+          return FALSE;
+        }
+      if (!S_ISREG (st.st_mode))
+        return write_in_place (path, contents, length, error);
+      if (g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        {
+          char *real = realpath (path, NULL);
+
+          target = g_strdup (real);
+          free (real);
+        }
+    }
 
   /* CONSISTENT: temp file in the same folder, fsync, rename over the target —
    * an interrupted write leaves any earlier file whole. */
-  if (!g_file_set_contents_full (path, contents, (gssize) length,
+  if (!g_file_set_contents_full (target ? target : path, contents, (gssize) length,
                                  G_FILE_SET_CONTENTS_CONSISTENT, 0666, &local))
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot write: %s", path,

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "mcam/mcam.h"
@@ -284,6 +286,57 @@ test_atomic_write_failure (void)
   g_assert_cmpstr (contents, ==, "first");
 }
 
+/* What is at the path decides how it is written: a symbolic link stays a
+ * link and its file gets the contents; a folder is refused; a device is
+ * written in place — /dev/full reports a full disk (the export error path)
+ * and stays a device (a temp file renamed over it used to replace the node
+ * when run as root, and a link to it became a regular file). */
+static void
+test_write_targets (void)
+{
+  g_autofree char *file = tmp_path ("real.bin");
+  g_autofree char *link = tmp_path ("link.bin");
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  GStatBuf st;
+
+  g_assert_true (mcam_file_write_atomic (file, "first", 5, NULL));
+  g_assert_cmpint (symlink (file, link), ==, 0);
+  g_assert_true (mcam_file_write_atomic (link, "second", 6, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_get_contents (file, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "second");
+  g_remove (link);
+
+  g_assert_false (mcam_file_write_atomic (tmpdir, "x", 1, &error));
+  g_assert_error (error, MCAM_ERROR, MCAM_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, tmpdir));
+  g_assert_true (g_file_test (tmpdir, G_FILE_TEST_IS_DIR));
+  g_clear_error (&error);
+
+  /* The devices are reached through links in our folder: should this
+   * regress, the rename replaces our link, never a node in /dev. */
+  g_assert_cmpint (symlink ("/dev/null", link), ==, 0);
+  g_assert_true (mcam_file_write_atomic (link, "x", 1, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  g_remove (link);
+
+  if (g_stat ("/dev/full", &st) != 0 || !S_ISCHR (st.st_mode))
+    {
+      g_test_skip ("no /dev/full");
+      return;
+    }
+  g_assert_cmpint (symlink ("/dev/full", link), ==, 0);
+  g_assert_false (mcam_file_write_atomic (link, "x", 1, &error));
+  g_assert_error (error, MCAM_ERROR, MCAM_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, link));
+  g_test_message ("%s", error->message);
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  g_remove (link);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -299,6 +352,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/safetensors/read-errors", test_read_errors);
   g_test_add_func ("/mcam/safetensors/truncations", test_truncations);
   g_test_add_func ("/mcam/safetensors/atomic-write-failure", test_atomic_write_failure);
+  g_test_add_func ("/mcam/safetensors/write-targets", test_write_targets);
 
   ret = g_test_run ();
   {
