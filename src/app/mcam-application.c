@@ -223,6 +223,7 @@ mcam_application_startup (GApplication *app)
     { "win.zoom-fit", { "<Control>0", NULL } },
     { "win.zoom-one", { "<Control>1", NULL } },
     { "win.cancel", { "Escape", NULL } },
+    { "win.compare", { "<Control>m", NULL } },
     { "win.show-help-overlay", { "F1", "<Control>question", NULL } },
   };
 

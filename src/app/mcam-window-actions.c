@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "mcam-application.h"
+#include "mcam-compare-window.h"
 #include "mcam-window-private.h"
 
 static GtkFileFilter *
@@ -195,6 +196,13 @@ zoom_action (GtkWidget *widget, const char *name, GVariant *param)
     mcam_overlay_view_zoom_one (self->overlay_view);
 }
 
+/* Compare mode opens beside the main window (mcam-compare-window.c). */
+static void
+compare_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  mcam_compare_window_present_for (MCAM_WINDOW (widget));
+}
+
 static void
 cancel_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -212,6 +220,7 @@ _mcam_window_update_actions (McamWindow *self)
   gtk_widget_action_set_enabled (w, "win.export-all-classes", have_model);
   gtk_widget_action_set_enabled (w, "win.export-batch", have_model);
   gtk_widget_action_set_enabled (w, "win.copy", have_model);
+  gtk_widget_action_set_enabled (w, "win.compare", have_model);
 }
 
 void
@@ -229,4 +238,5 @@ _mcam_window_class_install_actions (GtkWidgetClass *klass)
   gtk_widget_class_install_action (klass, "win.zoom-fit", NULL, zoom_action);
   gtk_widget_class_install_action (klass, "win.zoom-one", NULL, zoom_action);
   gtk_widget_class_install_action (klass, "win.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (klass, "win.compare", NULL, compare_action);
 }
