@@ -42,6 +42,7 @@ typedef struct
   const char      *path;
   GChecksum       *sum;      /* fingerprint: names, shapes and values read */
   gint64           n_params;
+  GHashTable      *used;     /* names of the tensors read */
 } Loader;
 
 static gboolean
@@ -319,6 +320,7 @@ read_tensor (Loader *ld, const char *name, int ndim, const gint64 *shape, gboole
 
   if (t == NULL)
     return NULL;
+  g_hash_table_add (ld->used, g_strdup (name));
   g_checksum_update (ld->sum, (const guchar *) name, strlen (name) + 1);
   g_checksum_update (ld->sum, (const guchar *) t->shape, sizeof (gint64) * ndim);
   /* The values as float32 little-endian: the host order on every machine
@@ -528,7 +530,7 @@ count_flops (McamNet *net)
 gboolean
 _mcam_net_build (McamNet *net, McamSafetensors *st, GError **error)
 {
-  Loader ld = { st, mcam_safetensors_get_path (st), NULL, 0 };
+  Loader ld = { st, mcam_safetensors_get_path (st), NULL, 0, NULL };
   McamNetInfo *info = &net->info;
   const char *fmt = mcam_safetensors_get_metadata (st, "mcam.format");
   const char *const *names;
@@ -541,19 +543,35 @@ _mcam_net_build (McamNet *net, McamSafetensors *st, GError **error)
     return FALSE;
 
   ld.sum = g_checksum_new (G_CHECKSUM_SHA256);
+  ld.used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   ok = load_tensors (&ld, net, error);
   if (ok)
     info->fingerprint = g_strdup (g_checksum_get_string (ld.sum));
   g_checksum_free (ld.sum);
-  if (!ok)
-    return FALSE;
 
+  /* A backbone tensor the architecture does not use means the metadata
+   * describes another network (resnet34 weights labelled resnet18 would
+   * otherwise run as a truncated network and give wrong answers). */
   info->n_params = ld.n_params;
   info->n_tensors = 0;
   names = mcam_safetensors_get_names (st);
-  for (gsize i = 0; names[i] != NULL; i++)
-    if (!g_str_has_prefix (names[i], "memory."))
+  for (gsize i = 0; ok && names[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (names[i], "memory."))
+        continue;
       info->n_tensors++;
+      if (!g_hash_table_contains (ld.used, names[i]) &&
+          !g_str_has_suffix (names[i], ".num_batches_tracked"))
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_SHAPE,
+                       "%s: tensor '%s' is not part of the network the metadata describes "
+                       "(%s): wrong mcam.arch/mcam.layers?", ld.path, names[i], info->arch);
+          ok = FALSE;
+        }
+    }
+  g_hash_table_destroy (ld.used);
+  if (!ok)
+    return FALSE;
 
   _mcam_net_feature_size (net, info->preprocess.height, info->preprocess.width, &fh, &fw);
   if (fh < 1 || fw < 1)

@@ -131,13 +131,16 @@ mcam_parallel_for (int n, McamParallelFunc func, gpointer data)
 
   if (threads > 1)
     {
-      /* the others are finishing their last item: spin a little first */
-      for (int r = 0; r < 100 * SPIN_ROUNDS && g_atomic_int_get (&pool.active) > 0; r++)
+      /* the others are finishing their last item: spin a little first (not
+       * long: on a busy machine a descheduled worker needs this core) */
+      for (int r = 0; r < 10 * SPIN_ROUNDS && g_atomic_int_get (&pool.active) > 0; r++)
         {
 #if defined(__x86_64__) || defined(__i386__)
           __builtin_ia32_pause ();
 #endif
         }
+      for (int r = 0; r < YIELD_ROUNDS && g_atomic_int_get (&pool.active) > 0; r++)
+        g_thread_yield ();
       g_mutex_lock (&pool.lock);
       while (g_atomic_int_get (&pool.active) > 0)
         g_cond_wait (&pool.done, &pool.lock);

@@ -350,6 +350,8 @@ test_net_malformed (void)
     { "basic", NULL, EDIT_NONE, "mcam.multilabel", "yes", MCAM_ERROR_FORMAT, "mcam.multilabel" },
     { "basic", NULL, EDIT_NONE, "mcam.format", "2", MCAM_ERROR_FORMAT, "mcam.format" },
     { "basic", NULL, EDIT_NONE, "mcam.block", NULL, MCAM_ERROR_FORMAT, "mcam.block" },
+    /* resnet-like weights with more blocks than the metadata says */
+    { "basic", NULL, EDIT_NONE, "mcam.layers", "[1,1,1,1]", MCAM_ERROR_SHAPE, "layer1.1." },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
