@@ -167,6 +167,20 @@ webp_is_complete (const guint8 *d, gsize n)
   return (guint64) riff_len + 8 <= n;
 }
 
+/* gdk-pixbuf's BMP loader grows its header buffer to the size the file's
+ * info header claims, before anything else: a 342-byte file claiming a
+ * 4 GB header makes it ask for 4 GB (found by fuzzing). The largest info
+ * header there is, BITMAPV5HEADER, is 124 bytes; anything larger is damage. */
+static gboolean
+bmp_header_is_sane (const guint8 *d, gsize n, guint32 *header_size)
+{
+  if (n < 18 || d[0] != 'B' || d[1] != 'M')
+    return TRUE;
+  *header_size = (guint32) d[14] | (guint32) d[15] << 8 | (guint32) d[16] << 16
+                 | (guint32) d[17] << 24;
+  return *header_size <= 124;
+}
+
 /* Some loaders accept a file that ends early and return an image partly
  * unpainted. Catch that for the formats where it can be told for sure. */
 static gboolean
@@ -304,6 +318,18 @@ mcam_image_load (const char *path, guint64 max_pixels, GError **error)
                    "Cannot read image “%s”: the file is empty", path);
       return NULL;
     }
+
+  {
+    guint32 header_size;
+
+    if (!bmp_header_is_sane (data, length, &header_size))
+      {
+        g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
+                     "Cannot decode image “%s”: the BMP header is damaged (it claims "
+                     "%" G_GUINT32_FORMAT " bytes)", path, header_size);
+        return NULL;
+      }
+  }
 
   loader = gdk_pixbuf_loader_new ();
   g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), &state);
