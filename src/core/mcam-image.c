@@ -167,18 +167,31 @@ webp_is_complete (const guint8 *d, gsize n)
   return (guint64) riff_len + 8 <= n;
 }
 
-/* gdk-pixbuf's BMP loader grows its header buffer to the size the file's
- * info header claims, before anything else: a 342-byte file claiming a
- * 4 GB header makes it ask for 4 GB (found by fuzzing). The largest info
- * header there is, BITMAPV5HEADER, is 124 bytes; anything larger is damage. */
+/* gdk-pixbuf's BMP loader grows its buffer to the sizes the file's headers
+ * claim, before anything else: a 241-byte file claiming a 4 GB info header,
+ * or pixel data 4 GB in, makes it ask for 4 GB (found by fuzzing). The
+ * largest info header there is, BITMAPV5HEADER, is 124 bytes, and the pixel
+ * data of a whole file starts inside it: anything else is damage. */
 static gboolean
-bmp_header_is_sane (const guint8 *d, gsize n, guint32 *header_size)
+bmp_header_is_sane (const guint8 *d, gsize n, char **problem)
 {
+  guint32 data_offset, header_size;
+
   if (n < 18 || d[0] != 'B' || d[1] != 'M')
     return TRUE;
-  *header_size = (guint32) d[14] | (guint32) d[15] << 8 | (guint32) d[16] << 16
-                 | (guint32) d[17] << 24;
-  return *header_size <= 124;
+  data_offset = (guint32) d[10] | (guint32) d[11] << 8 | (guint32) d[12] << 16
+                | (guint32) d[13] << 24;
+  header_size = (guint32) d[14] | (guint32) d[15] << 8 | (guint32) d[16] << 16
+                | (guint32) d[17] << 24;
+  if (header_size > 124)
+    *problem = g_strdup_printf ("its info header claims %" G_GUINT32_FORMAT " bytes",
+                                header_size);
+  else if (data_offset > n)
+    *problem = g_strdup_printf ("its pixels would start at byte %" G_GUINT32_FORMAT
+                                " of a %" G_GSIZE_FORMAT "-byte file", data_offset, n);
+  else
+    return TRUE;
+  return FALSE;
 }
 
 /* Some loaders accept a file that ends early and return an image partly
@@ -320,13 +333,12 @@ mcam_image_load (const char *path, guint64 max_pixels, GError **error)
     }
 
   {
-    guint32 header_size;
+    g_autofree char *problem = NULL;
 
-    if (!bmp_header_is_sane (data, length, &header_size))
+    if (!bmp_header_is_sane (data, length, &problem))
       {
         g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
-                     "Cannot decode image “%s”: the BMP header is damaged (it claims "
-                     "%" G_GUINT32_FORMAT " bytes)", path, header_size);
+                     "Cannot decode image “%s”: the BMP header is damaged (%s)", path, problem);
         return NULL;
       }
   }

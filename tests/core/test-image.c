@@ -270,29 +270,34 @@ test_bad_files (void)
       g_unlink (cut);
     }
 
-  /* A BMP whose info header claims 0xffff0028 bytes (found by fuzz-image:
-   * gdk-pixbuf's BMP loader then asks for 4 GB before reading anything) is
-   * refused from its header, before the loader sees it. */
-  {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(McamImage) img = NULL;
-    g_autofree char *src = mcam_test_fixture ("img-pattern.bmp");
-    g_autofree char *contents = NULL;
-    g_autofree char *forged = g_build_filename (tmpdir, "forged.bmp", NULL);
-    gsize len;
+  /* BMPs whose info header claims 0xffff0028 bytes, or whose pixels start
+   * 0xfeffff36 bytes in (both found by fuzz-image: gdk-pixbuf's BMP loader
+   * then asks for 4 GB before reading anything) are refused from their
+   * header, before the loader sees them. */
+  for (int k = 0; k < 2; k++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(McamImage) img = NULL;
+      g_autofree char *src = mcam_test_fixture ("img-pattern.bmp");
+      g_autofree char *contents = NULL;
+      g_autofree char *forged = g_build_filename (tmpdir, "forged.bmp", NULL);
+      gsize len;
 
-    g_assert_true (g_file_get_contents (src, &contents, &len, NULL));
-    g_assert_cmpuint (len, >, 18);
-    contents[16] = contents[17] = (char) 0xff;
-    g_assert_true (g_file_set_contents (forged, contents, len, NULL));
-    img = mcam_image_load (forged, 0, &error);
-    g_assert_null (img);
-    g_assert_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT);
-    assert_error_names_file (error, "forged.bmp");
-    g_assert_nonnull (strstr (error->message, "BMP header"));
-    g_test_message ("forged BMP header: %s", error->message);
-    g_unlink (forged);
-  }
+      g_assert_true (g_file_get_contents (src, &contents, &len, NULL));
+      g_assert_cmpuint (len, >, 18);
+      if (k == 0)
+        contents[16] = contents[17] = (char) 0xff;
+      else
+        contents[11] = contents[12] = contents[13] = (char) 0xff;
+      g_assert_true (g_file_set_contents (forged, contents, len, NULL));
+      img = mcam_image_load (forged, 0, &error);
+      g_assert_null (img);
+      g_assert_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT);
+      assert_error_names_file (error, "forged.bmp");
+      g_assert_nonnull (strstr (error->message, "BMP header"));
+      g_test_message ("forged BMP header: %s", error->message);
+      g_unlink (forged);
+    }
 
   /* A folder is not an image. */
   {
