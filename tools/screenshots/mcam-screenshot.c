@@ -10,6 +10,8 @@
 #include "mcam-window.h"
 #include "mcam-memory-inspector.h"
 #include "mcam-bias-lens-dialog.h"
+#include "mcam-train-dialog.h"
+#include "mcam-compare-window.h"
 
 #define TIMEOUT_S 120
 
@@ -104,28 +106,16 @@ map_ready (gpointer data)
          && !mcam_worker_is_busy (mcam_window_get_worker (window));
 }
 
-typedef struct
-{
-  McamWindow *window;
-  McamMethod  method;
-  int         class_index;
-} MapWait;
-
-static gboolean
-method_shown (gpointer data)
-{
-  MapWait *w = data;
-  McamMapResult *map = mcam_window_get_map_result (w->window);
-
-  return map != NULL && map->request->method == w->method
-         && map->request->class_index == w->class_index
-         && !mcam_worker_is_busy (mcam_window_get_worker (w->window));
-}
-
 static gboolean
 inspector_ready (gpointer data)
 {
   return mcam_memory_inspector_get_data (data) != NULL;
+}
+
+static gboolean
+train_done (gpointer data)
+{
+  return !mcam_train_dialog_is_running (data);
 }
 
 static gboolean
@@ -134,71 +124,46 @@ lens_done (gpointer data)
   return !mcam_bias_lens_dialog_is_running (data);
 }
 
-/* The overlay view for several methods, side by side with their names. */
 static gboolean
-save_compare (McamWindow *window, int class_index, const char *dir)
+compare_ready (gpointer data)
 {
-  static const McamMethod methods[] = {
-    MCAM_METHOD_MCAM, MCAM_METHOD_MCAM_PROFILE, MCAM_METHOD_CAM, MCAM_METHOD_GRADCAM,
-  };
-  GtkWidget *view = mcam_window_get_overlay_view (window);
-  GdkTexture *tiles[G_N_ELEMENTS (methods)] = { NULL };
-  const char *labels[G_N_ELEMENTS (methods)];
-  int n = 0, tw = 0, th = 0;
-  cairo_surface_t *out;
-  cairo_t *cr;
-  g_autofree char *path = g_build_filename (dir, "compare.png", NULL);
+  McamCompareView *view = data;
 
-  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
-    {
-      MapWait w = { window, methods[i], class_index };
-      mcam_window_set_method (window, methods[i]);
-      /* A method the model cannot make (e.g. no memory) is left out. */
-      if (!wait_for_s (method_shown, &w, mcam_method_get_name (methods[i]), 30))
-        continue;
-      spin (40);
-      tiles[n] = render (view);
-      labels[n] = mcam_method_get_label (methods[i]);
-      tw = MAX (tw, gdk_texture_get_width (tiles[n]));
-      th = MAX (th, gdk_texture_get_height (tiles[n]));
-      n++;
-    }
-  mcam_window_set_method (window, MCAM_METHOD_MCAM);
-  if (n == 0)
-    return FALSE;
+  return mcam_compare_view_get_n_tiles (view) > 0 && !mcam_compare_view_is_busy (view);
+}
 
-  out = cairo_image_surface_create (CAIRO_FORMAT_RGB24, n * tw, th + 28);
-  cr = cairo_create (out);
-  cairo_set_source_rgb (cr, 0.16, 0.16, 0.16);
-  cairo_paint (cr);
-  for (int i = 0; i < n; i++)
-    {
-      int w = gdk_texture_get_width (tiles[i]), h = gdk_texture_get_height (tiles[i]);
-      cairo_surface_t *tile = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+/* Compare mode's own window: every method for the class, then every class
+ * for M-CAM. */
+static gboolean
+save_compare (McamWindow *window, const char *dir)
+{
+  McamCompareWindow *compare = mcam_compare_window_present_for (window);
+  McamCompareView *view = mcam_compare_window_get_view (compare);
+  gboolean ok = TRUE;
 
-      cairo_surface_flush (tile);
-      gdk_texture_download (tiles[i], cairo_image_surface_get_data (tile),
-                            cairo_image_surface_get_stride (tile));
-      cairo_surface_mark_dirty (tile);
-      cairo_set_source_surface (cr, tile, i * tw, 28);
-      cairo_paint (cr);
-      cairo_surface_destroy (tile);
-      cairo_set_source_rgb (cr, 1, 1, 1);
-      cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
-      cairo_set_font_size (cr, 16);
-      cairo_move_to (cr, i * tw + 10, 20);
-      cairo_show_text (cr, labels[i]);
-      g_object_unref (tiles[i]);
-    }
-  cairo_destroy (cr);
-  if (cairo_surface_write_to_png (out, path) != CAIRO_STATUS_SUCCESS)
+  gtk_window_set_default_size (GTK_WINDOW (compare), 1300, 760);
+  mcam_compare_view_set_mode (view, MCAM_COMPARE_ALL_METHODS);
+  mcam_compare_view_refresh (view);
+  spin (20);
+  if (!wait_for (compare_ready, view, "compare mode (methods)"))
     {
-      cairo_surface_destroy (out);
+      g_printerr ("mcam-screenshot: compare says: %s\n", mcam_compare_view_get_message (view));
       return FALSE;
     }
-  g_print ("%s (%dx%d)\n", path, n * tw, th + 28);
-  cairo_surface_destroy (out);
-  return TRUE;
+  spin (100);
+  ok &= save (GTK_WIDGET (compare), dir, "compare.png");
+
+  mcam_compare_view_set_mode (view, MCAM_COMPARE_ALL_CLASSES);
+  mcam_compare_view_refresh (view);
+  spin (20);
+  if (wait_for (compare_ready, view, "compare mode (classes)"))
+    {
+      spin (100);
+      ok &= save (GTK_WIDGET (compare), dir, "compare-classes.png");
+    }
+  gtk_window_destroy (GTK_WINDOW (compare));
+  spin (20);
+  return ok;
 }
 
 int
@@ -208,8 +173,6 @@ main (int argc, char **argv)
   const char *dir, *image;
   McamWindow *window;
   GtkWidget *inspector;
-  McamMapResult *map;
-  int class_index;
   gboolean ok = TRUE;
 
   if (argc < 2)
@@ -253,10 +216,6 @@ main (int argc, char **argv)
     return 1;
   spin (100);
 
-  /* The top class of the image, as the window picks it; keep it for compare. */
-  map = mcam_window_get_map_result (window);
-  class_index = map->request->class_index;
-
   inspector = find_widget (GTK_WIDGET (window), MCAM_TYPE_MEMORY_INSPECTOR);
   if (inspector)
     wait_for (inspector_ready, inspector, "the memory inspector");
@@ -277,7 +236,7 @@ main (int argc, char **argv)
         }
     }
 
-  ok &= save_compare (window, class_index, dir);
+  ok &= save_compare (window, dir);
 
   /* The bias lens on the demo's labelled test images, when they have boxes. */
   {
@@ -298,6 +257,28 @@ main (int argc, char **argv)
             ok &= save (GTK_WIDGET (lens), dir, "bias-lens.png");
           }
         gtk_window_destroy (GTK_WINDOW (lens));
+      }
+  }
+
+  /* Last (it replaces the loaded memory): a short training run on the demo
+   * images, with its loss plot. */
+  {
+    g_autofree char *labels = g_build_filename (images, "labels.csv", NULL);
+    McamModelInfo *info = mcam_window_get_model_info (window);
+    if (info != NULL && g_file_test (labels, G_FILE_TEST_IS_REGULAR))
+      {
+        McamTrainDialog *train = mcam_train_dialog_new (GTK_WINDOW (window),
+                                                        mcam_window_get_worker (window));
+        gtk_window_present (GTK_WINDOW (train));
+        mcam_train_dialog_set_inputs (train, model, images, labels, info->n_classes, 8);
+        mcam_train_dialog_start (train);
+        spin (20);
+        if (wait_for (train_done, train, "training"))
+          {
+            spin (60);
+            ok &= save (GTK_WIDGET (train), dir, "train-dialog.png");
+          }
+        gtk_window_destroy (GTK_WINDOW (train));
       }
   }
 
