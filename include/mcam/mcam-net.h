@@ -32,9 +32,17 @@ typedef struct
   int            feat_w;
   gint64         n_params;      /* as stored (before BN folding) */
   guint          n_tensors;
-  char          *fingerprint;   /* stable hash of the backbone tensors (hex) */
+  char          *fingerprint;   /* stable hash of the backbone tensors (hex):
+                                 * SHA-256 over every tensor the network reads
+                                 * (name, shape, float32 values; not memory.*),
+                                 * so metadata edits keep it, weight edits not */
 } McamNetInfo;
 
+/* Without mcam.arch the architecture is inferred from the tensor names and
+ * shapes (a bare torchvision state_dict loads; classes are then "0".."C-1",
+ * input 224x224 centre-crop, ImageNet mean/std). Every tensor is checked
+ * against the shape the architecture expects, and a backbone tensor the
+ * architecture does not use is an error (the metadata is wrong). */
 McamNet           *mcam_net_load      (const char *path, GError **error);
 /* Load from an already opened file (the memory module may live in it too). */
 McamNet           *mcam_net_load_from (McamSafetensors *st, GError **error);
@@ -46,7 +54,8 @@ const char        *mcam_net_get_path  (McamNet *net);
 const float *mcam_net_get_head_weight (McamNet *net);
 const float *mcam_net_get_head_bias   (McamNet *net);
 
-/* input: [B,3,H,W] preprocessed. Outputs (either may be NULL if not wanted):
+/* input: [B,3,H,W] preprocessed; H and W need not be the metadata's input
+ * size (ResNets pool globally). Outputs (either may be NULL if not wanted):
  * features [B,c,h,w] (layer4 output, after ReLU) and logits [B,C].
  * Checks the cancellable between layers; fails with G_IO_ERROR_CANCELLED. */
 gboolean mcam_net_forward (McamNet *net, const McamTensor *input,
