@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Convolution as im2col + GEMM (mcam_sgemm), with a direct GEMM path for 1x1
- * stride-1 convolutions and a fused bias (+ residual) + ReLU epilogue. */
+ * stride-1 convolutions, Winograd F(2x2,3x3) for 3x3 stride-1 layers with
+ * enough output tiles (mcam-winograd.c), and a fused bias (+ residual) + ReLU
+ * epilogue. */
 
 #include "config.h"
 
