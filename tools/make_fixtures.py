@@ -118,8 +118,11 @@ def main():
         randomise_batchnorm(model, gen)
         model.eval()
         x = torch.randn(batch, 3, h, w, generator=gen)
+        # an input of another size than mcam.input: ResNets pool globally
+        x2 = torch.randn(1, 3, h + 17, w + 9, generator=gen)
         with torch.no_grad():
             f, logits = model(x)
+            f2, logits2 = model(x2)
         meta = {
             "mcam.format": "1",
             "mcam.arch": "resnet",
@@ -138,7 +141,9 @@ def main():
         # it, a user's state_dict has it.
         st_io.save(os.path.join(OUT, "net-%s.safetensors" % name), model.state_dict(), meta)
         st_io.save(os.path.join(OUT, "net-%s-expected.safetensors" % name),
-                   {"input": x, "features": f, "logits": logits},
+                   {"input": x, "features": f, "logits": logits,
+                    "input_other_size": x2, "features_other_size": f2,
+                    "logits_other_size": logits2},
                    {"flops": str(count_flops(model, h, w)),
                     "n_params": str(sum(p.numel() for p in model.parameters()))},
                    dtype="float32")

@@ -433,6 +433,84 @@ test_net_fingerprint (void)
   remove_variant (path);
 }
 
+/* An input of another size than mcam.input (57x57 for a 48x40 model). */
+static void
+test_net_other_size (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *file = g_strdup_printf ("net-%s-expected.safetensors", name);
+  g_autofree char *path = mcam_test_fixture (file);
+  g_autoptr (McamNet) net = load_fixture_net (name);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McamSafetensors) st = mcam_safetensors_open (path, &error);
+  g_autoptr (McamTensor) x = NULL, f_ref = NULL, l_ref = NULL, f = NULL, logits = NULL;
+
+  g_assert_no_error (error);
+  x = mcam_safetensors_read (st, "input_other_size", 0, NULL, &error);
+  f_ref = mcam_safetensors_read (st, "features_other_size", 0, NULL, &error);
+  l_ref = mcam_safetensors_read (st, "logits_other_size", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mcam_net_forward (net, x, &f, &logits, NULL, &error));
+  g_assert_true (mcam_tensor_has_shape (f, 4, f_ref->shape));
+  g_assert_cmpfloat (mcam_test_rel_error (logits->data, l_ref->data, logits->n, 1e-6), <=,
+                     LOGITS_TOL);
+  g_assert_cmpfloat (mcam_test_rel_error (f->data, f_ref->data, f->n, 1e-6), <=, FEATURES_TOL);
+}
+
+/* Several threads forwarding through one net at once (the app's worker and
+ * a trainer may): the shared scratch buffer, the thread helper and the
+ * lazily made Winograd weights must stay correct. */
+typedef struct
+{
+  McamNet  *net;
+  Expected *e;
+  double    worst;
+} ConcurrentJob;
+
+static gpointer
+concurrent_main (gpointer data)
+{
+  ConcurrentJob *job = data;
+
+  for (int r = 0; r < 4; r++)
+    {
+      g_autoptr (McamTensor) logits = NULL;
+      double err;
+
+      if (!mcam_net_forward (job->net, job->e->input, NULL, &logits, NULL, NULL))
+        {
+          job->worst = INFINITY;
+          break;
+        }
+      err = mcam_test_rel_error (logits->data, job->e->logits->data, logits->n, 1e-6);
+      job->worst = MAX (job->worst, err);
+    }
+  return NULL;
+}
+
+static void
+test_net_concurrent (void)
+{
+  /* fresh net: its Winograd weights are made during the race */
+  g_autoptr (McamNet) net = load_fixture_net ("bottleneck");
+  Expected e = { 0 };
+  ConcurrentJob jobs[3];
+  GThread *threads[3];
+
+  load_expected ("bottleneck", &e);
+  for (int i = 0; i < 3; i++)
+    {
+      jobs[i] = (ConcurrentJob) { net, &e, 0.0 };
+      threads[i] = g_thread_new ("forward", concurrent_main, &jobs[i]);
+    }
+  for (int i = 0; i < 3; i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_cmpfloat (jobs[i].worst, <=, LOGITS_TOL);
+    }
+  expected_clear (&e);
+}
+
 /* Real torchvision resnet18/resnet50 (random weights and BN statistics),
  * exported with PyTorch's own outputs by tools/bench_torch.py into tools/out/
  * (100+ MB, not committed): checked when present, skipped otherwise. */
@@ -488,6 +566,9 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/net/not-a-model", test_net_not_a_model);
   g_test_add_func ("/mcam/net/inferred-arch", test_net_inferred);
   g_test_add_func ("/mcam/net/fingerprint", test_net_fingerprint);
+  g_test_add_data_func ("/mcam/net/other-size/basic", "basic", test_net_other_size);
+  g_test_add_data_func ("/mcam/net/other-size/bottleneck", "bottleneck", test_net_other_size);
+  g_test_add_func ("/mcam/net/concurrent", test_net_concurrent);
   g_test_add_data_func ("/mcam/net/torchvision/resnet18", "resnet18", test_net_torchvision);
   g_test_add_data_func ("/mcam/net/torchvision/resnet50", "resnet50", test_net_torchvision);
   return g_test_run ();
