@@ -39,6 +39,34 @@ static const int tile_sizes[] = { 160, 224, 320 };
 /* Maps are computed on a copy of the image this large (longer side), so that
  * the largest tiles are sharp and a 12-tile job stays light. */
 #define COMPUTE_SIDE 320
+/* "All classes" of a model with many classes shows the highest-scoring ones:
+ * a grid of 1,000 tiles helps nobody (and would not fit in one PNG). */
+#define MAX_CLASS_TILES 24
+/* Score-CAM re-runs the whole network once per channel: on a ResNet-18
+ * (512 channels) that measured 100 s for one tile on our shared machine,
+ * while the other eleven tiles took 0.2 s. Compare mode uses the most active
+ * channels only (the core's top-k option) and says so in the label. */
+#define SCORECAM_TOP_K 64
+
+/* The view as the worker's messages see it: the pointer is set and cleared
+ * on the main thread only (cleared at dispose), and the box itself is
+ * reference counted, so a message that arrives late finds NULL. */
+typedef struct
+{
+  McamCompareView *view;
+} Sink;
+
+static Sink *
+sink_ref (Sink *sink)
+{
+  return g_atomic_rc_box_acquire (sink);
+}
+
+static void
+sink_unref (Sink *sink)
+{
+  g_atomic_rc_box_release (sink);
+}
 
 /* ---------------------------------------------------------------- worker side */
 
@@ -52,6 +80,17 @@ typedef struct
   char       *error;        /* why the map is missing */
   float       score;
 } TileData;
+
+static TileData *
+tile_data_copy (const TileData *t, gsize n_pixels)
+{
+  TileData *c = g_memdup2 (t, sizeof *t);
+
+  c->label = g_strdup (t->label);
+  c->error = g_strdup (t->error);
+  c->map = t->map ? g_memdup2 (t->map, n_pixels * sizeof (float)) : NULL;
+  return c;
+}
 
 static void
 tile_data_free (TileData *t)
@@ -80,7 +119,7 @@ job_result_free (JobResult *r)
 
 typedef struct
 {
-  GWeakRef         view;    /* progress goes here while it lives */
+  Sink            *sink;    /* progress and early tiles go here */
   guint            serial;
   char            *path;
   McamCompareMode  mode;
@@ -95,7 +134,7 @@ typedef struct
 static void
 job_data_free (JobData *job)
 {
-  g_weak_ref_clear (&job->view);
+  sink_unref (job->sink);
   g_free (job->path);
   g_strfreev (job->class_names);
   g_free (job);
@@ -130,12 +169,55 @@ make_thumb (const McamImage *img, int side)
   return out;
 }
 
-static int
-compare_score_desc (gconstpointer a, gconstpointer b)
+typedef struct
 {
-  const TileData *ta = *(TileData *const *) a, *tb = *(TileData *const *) b;
+  int   class_index;
+  float score;
+} ClassScore;
 
-  return (ta->score < tb->score) - (ta->score > tb->score);
+static int
+class_score_desc (gconstpointer a, gconstpointer b)
+{
+  const ClassScore *ca = a, *cb = b;
+
+  if (ca->score != cb->score)
+    return ca->score < cb->score ? 1 : -1;
+  return ca->class_index - cb->class_index;
+}
+
+/* A tile computed while the job goes on ("all methods" only: the cheap maps
+ * show at once while Score-CAM still runs). The first carries the thumbnail. */
+typedef struct
+{
+  Sink      *sink;
+  guint      serial;
+  McamImage *thumb;
+  TileData  *tile;
+} Partial;
+
+static void
+partial_free (gpointer data)
+{
+  Partial *p = data;
+
+  sink_unref (p->sink);
+  g_clear_pointer (&p->thumb, mcam_image_free);
+  g_clear_pointer (&p->tile, tile_data_free);
+  g_free (p);
+}
+
+static gboolean partial_main (gpointer data);
+
+static void
+post_partial (JobData *job, const McamImage *thumb, gboolean first, const TileData *t)
+{
+  Partial *p = g_new0 (Partial, 1);
+
+  p->sink = sink_ref (job->sink);
+  p->serial = job->serial;
+  p->thumb = first ? mcam_image_copy (thumb) : NULL;
+  p->tile = tile_data_copy (t, (gsize) thumb->width * thumb->height);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, partial_main, p, partial_free);
 }
 
 /* Worker thread: every tile's map, in one job. */
@@ -151,6 +233,8 @@ compare_job_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellab
   McamAnalysis *a;
   g_autoptr(GArray) pairs = g_array_new (FALSE, FALSE, sizeof (int) * 2);
   g_autoptr(GString) skipped = g_string_new (NULL);
+  g_autoptr(GString) notes = g_string_new (NULL);
+  gboolean scorecam_top_k;
   JobResult *result;
 
   if (net == NULL)
@@ -196,19 +280,43 @@ compare_job_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellab
                          "Open Memory Module"), mcam_method_get_label (job->method));
           return NULL;
         }
+      g_autoptr(GArray) order = g_array_sized_new (FALSE, FALSE, sizeof (ClassScore),
+                                                   a->n_classes);
+      const float *scores = mcam_method_needs_memory (job->method) && a->memory_scores
+                            ? a->memory_scores : a->scores;
+
+      /* Highest score first, as the class list sorts them. */
       for (int c = 0; c < a->n_classes; c++)
         {
-          int pair[2] = { c, job->method };
+          ClassScore cs = { c, scores[c] };
+
+          g_array_append_val (order, cs);
+        }
+      g_array_sort (order, class_score_desc);
+      for (guint i = 0; i < MIN (order->len, MAX_CLASS_TILES); i++)
+        {
+          int pair[2] = { g_array_index (order, ClassScore, i).class_index, job->method };
 
           g_array_append_val (pairs, pair);
         }
+      if (a->n_classes > MAX_CLASS_TILES)
+        g_string_append_printf (notes, _("The %d highest-scoring of %d classes. "),
+                                MAX_CLASS_TILES, a->n_classes);
     }
+
+  scorecam_top_k = a->c > SCORECAM_TOP_K;
+  if (scorecam_top_k &&
+      (job->mode == MCAM_COMPARE_ALL_METHODS || job->method == MCAM_METHOD_SCORECAM))
+    g_string_append_printf (notes, _("Score-CAM on the %d most active of %d channels, "
+                                     "to keep it interactive. "), SCORECAM_TOP_K, a->c);
+  if (skipped->len > 0)
+    g_string_append_printf (notes, _("Not shown: %s (they need a memory module)."),
+                            skipped->str);
 
   result = g_new0 (JobResult, 1);
   result->tiles = g_ptr_array_new_with_free_func ((GDestroyNotify) tile_data_free);
-  if (skipped->len > 0)
-    result->note = g_strdup_printf (_("Not shown: %s (they need a memory module)."),
-                                    skipped->str);
+  if (notes->len > 0)
+    result->note = g_strdup (g_strchomp (notes->str));
   result->thumb = make_thumb (image, COMPUTE_SIDE);
   if (result->thumb == NULL)
     {
@@ -225,6 +333,7 @@ compare_job_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellab
       McamExplainOptions opts;
       g_autoptr(McamExplanation) e = NULL;
       g_autoptr(GError) local = NULL;
+      gint64 t0;
       const char *class_name = job->class_names != NULL && pair[0] < (int) g_strv_length (job->class_names)
                                ? job->class_names[pair[0]] : "?";
 
@@ -232,10 +341,16 @@ compare_job_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellab
       t->method = pair[1];
       t->score = mcam_method_needs_memory (t->method) && a->memory_scores != NULL
                  ? a->memory_scores[t->class_index] : a->scores[t->class_index];
-      if (job->mode == MCAM_COMPARE_ALL_METHODS)
+      if (job->mode == MCAM_COMPARE_ALL_METHODS && t->method == MCAM_METHOD_SCORECAM &&
+          scorecam_top_k)
+        t->label = g_strdup_printf (_("%s (top %d channels)"),
+                                    mcam_method_get_label (t->method), SCORECAM_TOP_K);
+      else if (job->mode == MCAM_COMPARE_ALL_METHODS)
         t->label = g_strdup (mcam_method_get_label (t->method));
       else
-        t->label = g_strdup_printf ("%s %.2f", class_name, t->score);
+        /* Two significant digits even for the small scores of a wide softmax. */
+        t->label = g_strdup_printf (t->score >= 0.01f ? "%s %.2f" : "%s %.2g", class_name,
+                                    t->score);
       g_ptr_array_add (result->tiles, t);
 
       mcam_worker_context_progress (ctx, (double) i / pairs->len, t->label);
@@ -246,24 +361,28 @@ compare_job_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellab
       opts.temperature = job->temperature > 0 ? job->temperature : 1.0f;
       opts.slot = -1;     /* each class and method picks its own slot (Algorithm 1) */
       opts.image = image; /* Score-CAM and Ablation-CAM perturb the image */
+      if (t->method == MCAM_METHOD_SCORECAM && scorecam_top_k)
+        opts.top_k_channels = SCORECAM_TOP_K;
+      t0 = g_get_monotonic_time ();
       e = mcam_explain (a, t->class_index, t->method, &opts, cancellable, &local);
+      g_debug ("%s, class %d: %.1f ms", mcam_method_get_name (t->method), t->class_index,
+               (g_get_monotonic_time () - t0) / 1000.0);
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         {
           job_result_free (result);
           return NULL;
         }
       if (e == NULL)
+        t->error = g_strdup (local != NULL ? local->message : _("unknown failure"));
+      else
         {
-          t->error = g_strdup (local != NULL ? local->message : _("unknown failure"));
-          continue;
+          t->any_positive = e->any_positive;
+          t->map = mcam_map_to_image (e->map, e->h, e->w, result->thumb, pp);
         }
-      t->any_positive = e->any_positive;
-      t->map = mcam_map_to_image (e->map, e->h, e->w, result->thumb, pp);
+      if (job->mode == MCAM_COMPARE_ALL_METHODS)
+        post_partial (job, result->thumb, i == 0, t);
     }
   mcam_worker_context_progress (ctx, 1.0, NULL);
-
-  if (job->mode == MCAM_COMPARE_ALL_CLASSES)
-    g_ptr_array_sort (result->tiles, compare_score_desc);
   return result;
 }
 
@@ -327,6 +446,8 @@ struct _McamCompareView
   char            *tiles_title;   /* what the shown tiles are of */
   char            *message;
   guint            serial;        /* of the newest job */
+  guint            partial_serial; /* the job whose early tiles are shown */
+  Sink            *sink;
   gboolean         busy;
   GCancellable    *cancellable;
   guint            idle_id;
@@ -459,46 +580,83 @@ class_name (McamCompareView *self, int c)
   return self->model->classes[c];
 }
 
+/* Takes d's map. */
 static void
-show_result (McamCompareView *self, JobResult *r)
+add_tile (McamCompareView *self, TileData *d)
+{
+  Tile *t = g_new0 (Tile, 1);
+
+  t->view = self;
+  t->class_index = d->class_index;
+  t->method = d->method;
+  t->map = g_steal_pointer (&d->map);
+  t->any_positive = d->any_positive;
+  if (d->error != NULL)
+    {
+      t->label = g_strdup_printf (_("%s: failed"), d->label);
+      t->tooltip = g_strdup (d->error);
+    }
+  else if (!d->any_positive)
+    {
+      /* An empty map is said so, not drawn as a flat colour that reads as a map. */
+      t->label = g_strdup_printf (_("%s (no positive value)"), d->label);
+      t->tooltip = g_strdup (_("This map has no positive value: the method finds no "
+                               "evidence for the class here."));
+      g_clear_pointer (&t->map, g_free);
+    }
+  else
+    t->label = g_strdup (d->label);
+  g_ptr_array_add (self->tiles, t);
+  render_tile (self, t);
+  gtk_flow_box_append (self->flow_box, make_tile_widget (self, t));
+}
+
+/* The tiles of a new job replace the old ones (thumb: transfer full). */
+static void
+start_tiles (McamCompareView *self, McamImage *thumb)
 {
   g_autofree char *base = g_path_get_basename (self->path);
 
   clear_tiles (self);
-  self->thumb = g_steal_pointer (&r->thumb);
-  for (guint i = 0; i < r->tiles->len; i++)
-    {
-      TileData *d = g_ptr_array_index (r->tiles, i);
-      Tile *t = g_new0 (Tile, 1);
-
-      t->view = self;
-      t->class_index = d->class_index;
-      t->method = d->method;
-      t->map = g_steal_pointer (&d->map);
-      t->any_positive = d->any_positive;
-      if (d->error != NULL)
-        {
-          t->label = g_strdup_printf (_("%s: failed"), d->label);
-          t->tooltip = g_strdup (d->error);
-        }
-      else if (!d->any_positive)
-        {
-          /* An empty map is said so, not drawn as a flat colour that reads as a map. */
-          t->label = g_strdup_printf (_("%s (no positive value)"), d->label);
-          t->tooltip = g_strdup (_("This map has no positive value: the method finds no "
-                                   "evidence for the class here."));
-          g_clear_pointer (&t->map, g_free);
-        }
-      else
-        t->label = g_strdup (d->label);
-      g_ptr_array_add (self->tiles, t);
-      render_tile (self, t);
-      gtk_flow_box_append (self->flow_box, make_tile_widget (self, t));
-    }
+  self->thumb = thumb;
   self->tiles_title = self->mode == MCAM_COMPARE_ALL_METHODS
     ? g_strdup_printf (_("%s — %s — all methods"), base, class_name (self, self->class_index))
     : g_strdup_printf (_("%s — %s — all classes"), base, mcam_method_get_label (self->method));
-  set_message (self, r->note != NULL ? r->note : self->tiles_title);
+}
+
+static void
+show_result (McamCompareView *self, JobResult *r)
+{
+  start_tiles (self, g_steal_pointer (&r->thumb));
+  for (guint i = 0; i < r->tiles->len; i++)
+    add_tile (self, g_ptr_array_index (r->tiles, i));
+  if (r->note != NULL)
+    {
+      g_autofree char *s = g_strdup_printf ("%s. %s", self->tiles_title, r->note);
+
+      set_message (self, s);
+    }
+  else
+    set_message (self, self->tiles_title);
+}
+
+static gboolean
+partial_main (gpointer data)
+{
+  Partial *p = data;
+  McamCompareView *self = p->sink->view;
+
+  /* Only the newest job's tiles, and only while it runs. */
+  if (self == NULL || p->serial != self->serial || !self->busy)
+    return G_SOURCE_REMOVE;
+  if (p->thumb != NULL)
+    {
+      start_tiles (self, g_steal_pointer (&p->thumb));
+      self->partial_serial = p->serial;
+    }
+  if (self->partial_serial == p->serial)
+    add_tile (self, p->tile);
+  return G_SOURCE_REMOVE;
 }
 
 typedef struct
@@ -545,7 +703,7 @@ static void
 compare_progress_cb (double fraction, const char *text, gpointer user_data)
 {
   JobData *job = user_data;
-  g_autoptr(McamCompareView) self = g_weak_ref_get (&job->view);
+  McamCompareView *self = job->sink->view;
 
   if (self == NULL || job->serial != self->serial || !self->busy)
     return;
@@ -608,7 +766,7 @@ mcam_compare_view_refresh (McamCompareView *self)
     }
 
   job = g_new0 (JobData, 1);
-  g_weak_ref_init (&job->view, self);
+  job->sink = sink_ref (self->sink);
   job->serial = self->serial;
   job->path = g_strdup (self->path);
   job->mode = self->mode;
@@ -644,6 +802,12 @@ mcam_compare_view_cancel (McamCompareView *self)
 
 /* ---------------------------------------------------------------- export */
 
+int
+mcam_compare_view_grid_columns (guint n_tiles)
+{
+  return n_tiles <= 4 ? (int) MAX (n_tiles, 1) : n_tiles <= 16 ? 4 : 6;
+}
+
 cairo_surface_t *
 mcam_compare_view_render_grid (McamCompareView *self, GError **error)
 {
@@ -665,8 +829,8 @@ mcam_compare_view_render_grid (McamCompareView *self, GError **error)
       grid[i].label = t->label;
     }
   tile_box (self, &w, &h);
-  /* Up to four tiles per row: a grid that fits a page or a slide. */
-  return mcam_grid_compose (grid, self->tiles->len, MIN ((int) self->tiles->len, 4), w, h,
+  /* Four tiles a row (six from 17 on): a grid that fits a page or a slide. */
+  return mcam_grid_compose (grid, self->tiles->len, mcam_compare_view_grid_columns (self->tiles->len), w, h,
                             self->tiles_title, error);
 }
 
@@ -1036,6 +1200,11 @@ mcam_compare_view_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  if (self->sink != NULL)
+    {
+      self->sink->view = NULL;
+      g_clear_pointer (&self->sink, sink_unref);
+    }
   /* Pending callbacks see worker == NULL and stop. */
   g_clear_object (&self->worker);
   if (self->tiles != NULL)
@@ -1097,6 +1266,8 @@ mcam_compare_view_init (McamCompareView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->tiles = g_ptr_array_new_with_free_func ((GDestroyNotify) tile_free);
+  self->sink = g_atomic_rc_box_new0 (Sink);
+  self->sink->view = self;
   self->mode = MCAM_COMPARE_ALL_METHODS;
   self->class_index = -1;
   self->method = MCAM_METHOD_MCAM;

@@ -62,6 +62,8 @@ const char      *mcam_compare_view_get_tile_label    (McamCompareView *self, gui
 int              mcam_compare_view_get_tile_class    (McamCompareView *self, guint i);
 McamMethod       mcam_compare_view_get_tile_method   (McamCompareView *self, guint i);
 
+/* Columns of the exported grid for n tiles: n up to 4, then 4, from 17 on 6. */
+int              mcam_compare_view_grid_columns (guint n_tiles);
 /* The whole grid (tiles at the tile size, labels, a title) as one surface. */
 cairo_surface_t *mcam_compare_view_render_grid (McamCompareView *self, GError **error);
 /* Writes the grid as PNG, atomically. An existing file is replaced only

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Compare mode under Xvfb, on the fixture backbone + memory (or the demo):
+/* Compare mode under Xvfb, on the fixture backbone + memory:
  * win.compare opens one compare window; "all methods" gives a tile per
  * method (Score-CAM and Ablation-CAM included) whose pixels differ where the
  * methods differ and agree where theory says they must (CAM and Grad-CAM on
@@ -130,7 +130,6 @@ typedef struct
 static void
 fixture_set_up (Fixture *fx, gconstpointer unused)
 {
-  g_autofree char *images_dir = NULL;
   g_autoptr(GFile) file = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GList) toplevels = NULL;
@@ -138,27 +137,11 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
 
   fx->tmpdir = g_dir_make_tmp ("mcam-compare-XXXXXX", &error);
   g_assert_no_error (error);
-  if (mcam_find_demo (&fx->model, &fx->memory, &images_dir))
-    {
-      g_autoptr(GDir) dir = g_dir_open (images_dir, 0, NULL);
-      const char *name;
-      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        if (g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".jpg"))
-          g_ptr_array_add (names, g_strdup (name));
-      g_assert_cmpuint (names->len, >, 0);
-      g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
-      fx->image = g_build_filename (images_dir, g_ptr_array_index (names, 0), NULL);
-    }
-  else
-    {
-      g_clear_pointer (&fx->model, g_free);
-      g_clear_pointer (&fx->memory, g_free);
-      fx->model = mcam_test_fixture ("net-bottleneck.safetensors");
-      fx->memory = mcam_test_fixture ("memory-bottleneck.safetensors");
-      fx->image = mcam_test_fixture ("img-photo.png");
-    }
+  /* The committed fixtures, not the demo: small, fixed, and without a memory
+   * in the model file (the no-memory test needs that). */
+  fx->model = mcam_test_fixture ("net-bottleneck.safetensors");
+  fx->memory = mcam_test_fixture ("memory-bottleneck.safetensors");
+  fx->image = mcam_test_fixture ("img-photo.png");
   g_assert_nonnull (gdk_pixbuf_get_file_info (fx->image, &fx->image_w, &fx->image_h));
   g_test_message ("model %s, memory %s, image %s", fx->model, fx->memory, fx->image);
 
@@ -366,7 +349,8 @@ test_export (Fixture *fx, gconstpointer unused)
   g_assert_no_error (error);
   png = gdk_pixbuf_new_from_file (path, &error);
   g_assert_no_error (error);
-  mcam_grid_get_layout (n, MIN ((int) n, 4), box_w, box_h, TRUE, &cols, &w, &h);
+  mcam_grid_get_layout (n, mcam_compare_view_grid_columns (n), box_w, box_h, TRUE, &cols,
+                        &w, &h);
   g_test_message ("%u tiles of %d x %d in %d columns: %d x %d", n, box_w, box_h, cols, w, h);
   g_assert_cmpint (gdk_pixbuf_get_width (png), ==, w);
   g_assert_cmpint (gdk_pixbuf_get_height (png), ==, h);
@@ -403,14 +387,8 @@ static void
 test_no_memory (Fixture *fx, gconstpointer unused)
 {
   McamCompareView *view = fx->view;
-  g_autofree char *base = g_path_get_basename (fx->model);
   McamModelInfo *info;
 
-  if (g_strcmp0 (base, "net-bottleneck.safetensors") != 0)
-    {
-      g_test_skip ("the demo model carries its memory");
-      return;
-    }
   mcam_window_load_model (fx->window, fx->model, NULL);
   wait_for (model_without_memory, fx->window, "the model without its memory");
   settle ();
