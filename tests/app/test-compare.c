@@ -301,6 +301,48 @@ test_all_classes (Fixture *fx, gconstpointer unused)
     }
 }
 
+typedef struct
+{
+  McamWindow *window;
+  int         class_index;
+  McamMethod  method;
+} MapWait;
+
+static gboolean
+map_shown (gpointer data)
+{
+  MapWait *w = data;
+  McamMapResult *map = mcam_window_get_map_result (w->window);
+
+  return map != NULL && map->request->class_index == w->class_index &&
+         map->request->method == w->method;
+}
+
+/* Activating a tile shows it in the main window: a class in "all classes",
+ * a method in "all methods". */
+static void
+test_tile_activated (Fixture *fx, gconstpointer unused)
+{
+  McamCompareView *view = fx->view;
+  McamMapResult *map = mcam_window_get_map_result (fx->window);
+  int main_class = map->request->class_index;
+  int other;
+  MapWait w;
+
+  g_signal_emit_by_name (view, "tile-activated", main_class, (int) MCAM_METHOD_EIGENCAM);
+  w = (MapWait) { fx->window, main_class, MCAM_METHOD_EIGENCAM };
+  wait_for (map_shown, &w, "the activated method in the main window");
+
+  mcam_compare_view_set_mode (view, MCAM_COMPARE_ALL_CLASSES);
+  wait_for (view_idle, view, "the all-classes tiles");
+  g_assert_cmpint (mcam_compare_view_get_tile_method (view, 0), ==, MCAM_METHOD_EIGENCAM);
+  other = mcam_compare_view_get_tile_class (view, mcam_compare_view_get_n_tiles (view) - 1);
+  g_assert_cmpint (other, !=, main_class);
+  g_signal_emit_by_name (view, "tile-activated", other, (int) MCAM_METHOD_EIGENCAM);
+  w = (MapWait) { fx->window, other, MCAM_METHOD_EIGENCAM };
+  wait_for (map_shown, &w, "the activated class in the main window");
+}
+
 /* Cancel stops the job and says so; of two requests only the newer lands. */
 static void
 test_cancel_and_newer (Fixture *fx, gconstpointer unused)
@@ -420,6 +462,8 @@ main (int argc, char **argv)
               test_follow_and_colormap, fixture_tear_down);
   g_test_add ("/mcam/app/compare/all-classes", Fixture, NULL, fixture_set_up,
               test_all_classes, fixture_tear_down);
+  g_test_add ("/mcam/app/compare/tile-activated", Fixture, NULL, fixture_set_up,
+              test_tile_activated, fixture_tear_down);
   g_test_add ("/mcam/app/compare/cancel-and-newer", Fixture, NULL, fixture_set_up,
               test_cancel_and_newer, fixture_tear_down);
   g_test_add ("/mcam/app/compare/export", Fixture, NULL, fixture_set_up, test_export,
