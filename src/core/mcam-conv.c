@@ -13,10 +13,12 @@
 #include "mcam-conv.h"
 #include "mcam-parallel.h"
 
-/* im2col works on column chunks of at most this many floats, so the column
- * matrix stays in the caches the GEMM reads it from, and a batch of 8
- * 224x224 images does not need a 60 MB scratch buffer. */
-#define MCAM_CONV_COL_BUDGET (2u * 1024u * 1024u)
+/* im2col works on column chunks of at most this many floats (1 MB), so the
+ * column matrix is still in the core's L2 (2 MB here) when the GEMM packs
+ * it, and a batch of 8 224x224 images does not need a 60 MB scratch buffer.
+ * (8 MB chunks: the stem, 7x7/2 on 224x224, took 3.0-3.3 ms on one thread;
+ * 1 MB chunks: 2.4-2.5 ms.) */
+#define MCAM_CONV_COL_BUDGET (256u * 1024u)
 /* ...but never fewer columns than this, or the GEMM gets too narrow. */
 #define MCAM_CONV_MIN_COLS 1024
 #define MCAM_WINOGRAD_MIN_TILES_DEFAULT 32
