@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -46,12 +47,19 @@ mcam_cli_print_json (JsonNode *root)
   fflush (stdout);
 }
 
+/* JSON has no NaN or infinity; json-glib would write them as “nan.0” and
+ * “inf.0”, which no JSON reader accepts. They become null. */
 void
 mcam_cli_json_add_floats (JsonBuilder *b, const float *v, gsize n)
 {
   json_builder_begin_array (b);
   for (gsize i = 0; i < n; i++)
-    json_builder_add_double_value (b, (double) v[i]);
+    {
+      if (isfinite (v[i]))
+        json_builder_add_double_value (b, (double) v[i]);
+      else
+        json_builder_add_null_value (b);
+    }
   json_builder_end_array (b);
 }
 

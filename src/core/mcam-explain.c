@@ -80,6 +80,17 @@ explain_mcam (McamAnalysis *a, int class_index, McamMethod method,
       return NULL;
     }
 
+  /* The weights are exp(·/T) in float: T must survive the conversion to
+   * float (1e-300 became 0, which the weight code takes for "unset", i.e.
+   * T = 1), and a small T overflows them (checked below). */
+  if (!(opts->temperature > 0.0f) || !isfinite (opts->temperature))
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                   "The temperature of the %s weights must be a positive number, not %g",
+                   mcam_method_get_label (method), (double) opts->temperature);
+      return NULL;
+    }
+
   g_autoptr(McamExplanation) e = explanation_new (a, class_index, method);
   e->n_slots = N;
   e->delta = g_new (float, N);
@@ -96,6 +107,17 @@ explain_mcam (McamAnalysis *a, int class_index, McamMethod method,
     mcam_memory_mcam_weights (mem, a->features, e->slot, opts->temperature, e->weights);
   else
     mcam_memory_profile_weights (mem, e->slot, opts->temperature, e->weights);
+  /* An overflowed weight would make the map NaN, shown as "no positive
+   * value" and written to JSON as inf: say what happened instead. */
+  for (int k = 0; k < a->c; k++)
+    if (!isfinite (e->weights[k]))
+      {
+        g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                     "The %s weights overflow at temperature %g (channel %d); "
+                     "use a larger temperature", mcam_method_get_label (method),
+                     (double) opts->temperature, k);
+        return NULL;
+      }
   e->any_positive = mcam_weighted_channel_sum (a->features, e->weights, a->c, a->h, a->w,
                                                e->map);
   return g_steal_pointer (&e);

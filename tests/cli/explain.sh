@@ -10,10 +10,10 @@ MEM="$F/memory-bottleneck.safetensors"
 IMG="$F/img-photo.png"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-echo "1..9"
+echo "1..11"
 
 if ! command -v jq >/dev/null 2>&1; then
-  for i in 1 2 3 4 5 6 7 8 9; do echo "ok $i # SKIP jq is not installed"; done
+  for i in 1 2 3 4 5 6 7 8 9 10 11; do echo "ok $i # SKIP jq is not installed"; done
   exit 0
 fi
 
@@ -71,3 +71,12 @@ check "an unknown class is a usage error (exit 2)" \
   status 2 "no class" "$MCAM" explain --model "$NET" --memory "$MEM" --class zebra "$IMG"
 check "mcam without a memory is a usage error (exit 2)" \
   status 2 "needs a memory" "$MCAM" explain --model "$NET" --class 0 --method mcam "$IMG"
+# A temperature whose weights exp(cos/T) overflow float, or that is 0 once
+# converted to float, is refused — it used to give an all-NaN map ("no
+# positive value") and "inf.0" in the JSON, which no reader accepts.
+check "a temperature that overflows the weights is a usage error (exit 2)" \
+  status 2 "overflow at temperature" "$MCAM" explain --model "$NET" --memory "$MEM" \
+  --class b --temperature 1e-30 --json "$IMG"
+check "a temperature that is 0 in float is a usage error (exit 2)" \
+  status 2 "must be a positive number" "$MCAM" explain --model "$NET" --memory "$MEM" \
+  --class b --method mcam-profile --temperature 1e-300 "$IMG"
