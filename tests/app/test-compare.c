@@ -48,6 +48,12 @@ any_map_shown (gpointer data)
 }
 
 static gboolean
+error_shown (gpointer data)
+{
+  return mcam_window_get_error_text (data) != NULL;
+}
+
+static gboolean
 view_idle (gpointer data)
 {
   return !mcam_compare_view_is_busy (data);
@@ -446,6 +452,13 @@ test_no_memory (Fixture *fx, gconstpointer unused)
   wait_for (view_idle, view, "the refused job");
   g_assert_cmpuint (mcam_compare_view_get_n_tiles (view), ==, 0);
   g_assert_nonnull (strstr (mcam_compare_view_get_message (view), "needs a memory module"));
+
+  /* The main window's selector offers M-CAM too; without a memory, picking
+   * it says why there is no map, in the window. */
+  mcam_window_set_method (fx->window, MCAM_METHOD_MCAM);
+  wait_for (error_shown, fx->window, "the message about the missing memory");
+  g_test_message ("main window: %s", mcam_window_get_error_text (fx->window));
+  g_assert_nonnull (strstr (mcam_window_get_error_text (fx->window), "memory module"));
 }
 
 int
