@@ -44,8 +44,39 @@ mcam_loss_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
   int n = self->x->len;
   double lo = INFINITY, hi = -INFINITY, x_max = self->x_max;
-  double pw = width - PAD_LEFT - PAD_RIGHT, ph = height - PAD_TOP - PAD_BOTTOM;
+  double legend_w = 0.0, pw, ph = height - PAD_TOP - PAD_BOTTOM;
   int legend_y = (int) PAD_TOP;
+  g_autofree double *last_values = g_new (double, MAX (1, self->n_series));
+  g_autoptr(GPtrArray) legend = g_ptr_array_new_with_free_func (g_object_unref);
+
+  /* The legend (name and last value of each line) sits right of the plot,
+   * never over the lines. */
+  for (int s = 0; s < self->n_series; s++)
+    {
+      g_autofree char *text = NULL;
+      PangoLayout *layout;
+      int lw;
+
+      last_values[s] = NAN;
+      for (int i = n - 1; i >= 0; i--)
+        {
+          double v = g_array_index (self->values, double, i * self->n_series + s);
+          if (isfinite (v) && v > 0.0)
+            {
+              last_values[s] = v;
+              break;
+            }
+        }
+      text = isfinite (last_values[s]) ? g_strdup_printf ("%s %.4g", self->names[s], last_values[s])
+                                       : g_strdup (self->names[s]);
+      layout = gtk_widget_create_pango_layout (widget, text);
+      pango_layout_get_pixel_size (layout, &lw, NULL);
+      legend_w = MAX (legend_w, lw + 20.0);
+      g_ptr_array_add (legend, layout);
+    }
+  if (legend_w > width / 2.0)
+    legend_w = 0.0;   /* too narrow: the legend then overlays the plot */
+  pw = width - PAD_LEFT - PAD_RIGHT - legend_w;
   GdkRGBA fg;
   cairo_t *cr;
 
@@ -117,7 +148,6 @@ mcam_loss_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     {
       const GdkRGBA *c = &series_colors[s % G_N_ELEMENTS (series_colors)];
       gboolean pen_down = FALSE;
-      double last = NAN;
 
       gdk_cairo_set_source_rgba (cr, c);
       for (int i = 0; i < n; i++)
@@ -131,7 +161,6 @@ mcam_loss_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
               pen_down = FALSE;
               continue;
             }
-          last = v;
           y = PAD_TOP + ph * (1.0 - (log10 (v) - log10 (lo)) / (log10 (hi) - log10 (lo)));
           if (pen_down)
             cairo_line_to (cr, x, y);
@@ -141,19 +170,20 @@ mcam_loss_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         }
       cairo_stroke (cr);
 
-      /* Legend: name and last value, top right. */
+      /* Legend entry. */
       {
-        g_autofree char *text = isfinite (last)
-          ? g_strdup_printf ("%s %.4g", self->names[s], last)
-          : g_strdup (self->names[s]);
-        g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, text);
+        PangoLayout *layout = g_ptr_array_index (legend, s);
         int lw, lh;
+        double lx = legend_w > 0 ? PAD_LEFT + pw + 12 : PAD_LEFT + pw - legend_w;
+
         pango_layout_get_pixel_size (layout, &lw, &lh);
+        if (legend_w <= 0)
+          lx = PAD_LEFT + pw - lw - 16;
         gdk_cairo_set_source_rgba (cr, c);
-        cairo_rectangle (cr, PAD_LEFT + pw - lw - 16, legend_y + lh / 2.0 - 2, 10, 4);
+        cairo_rectangle (cr, lx, legend_y + lh / 2.0 - 2, 10, 4);
         cairo_fill (cr);
         cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, fg.alpha);
-        cairo_move_to (cr, PAD_LEFT + pw - lw, legend_y);
+        cairo_move_to (cr, lx + 14, legend_y);
         pango_cairo_show_layout (cr, layout);
         legend_y += lh;
       }

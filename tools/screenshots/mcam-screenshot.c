@@ -106,6 +106,26 @@ map_ready (gpointer data)
          && !mcam_worker_is_busy (mcam_window_get_worker (window));
 }
 
+/* The worker idle for 0.3 s: thumbnails, map and inspector jobs all done. */
+static void
+wait_idle (McamWindow *window)
+{
+  gint64 idle_since = 0, deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      gint64 now = g_get_monotonic_time ();
+      if (mcam_worker_is_busy (mcam_window_get_worker (window)))
+        idle_since = 0;
+      else if (idle_since == 0)
+        idle_since = now;
+      else if (now - idle_since > 300000)
+        return;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
 static gboolean
 inspector_ready (gpointer data)
 {
@@ -208,7 +228,8 @@ main (int argc, char **argv)
     if (image)
       files[n++] = g_file_new_for_commandline_arg (image);
     files[n++] = g_file_new_for_path (images);
-    mcam_window_open_files (window, files, image ? 1 : n);
+    /* The folder too, so the browser lists every demo image. */
+    mcam_window_open_files (window, files, n);
     for (int i = 0; i < n; i++)
       g_object_unref (files[i]);
   }
@@ -219,12 +240,21 @@ main (int argc, char **argv)
   inspector = find_widget (GTK_WIDGET (window), MCAM_TYPE_MEMORY_INSPECTOR);
   if (inspector)
     wait_for (inspector_ready, inspector, "the memory inspector");
+  wait_idle (window);
   spin (100);
   ok &= save (GTK_WIDGET (window), dir, "main-window.png");
 
   if (inspector)
     {
       GtkWidget *stack = find_widget (inspector, GTK_TYPE_STACK);
+      /* A taller window and bottom pane give the inspector room. */
+      GtkWidget *paned = gtk_widget_get_ancestor (inspector, GTK_TYPE_PANED);
+      int old_position = paned ? gtk_paned_get_position (GTK_PANED (paned)) : 0;
+      gtk_window_set_default_size (GTK_WINDOW (window), 1400, 1150);
+      spin (60);
+      if (paned && gtk_orientable_get_orientation (GTK_ORIENTABLE (paned)) == GTK_ORIENTATION_VERTICAL)
+        gtk_paned_set_position (GTK_PANED (paned), gtk_widget_get_height (paned) - 380);
+      spin (100);
       ok &= save (inspector, dir, "memory-inspector.png");
       if (stack)
         {
@@ -234,6 +264,10 @@ main (int argc, char **argv)
           ok &= save (inspector, dir, "memory-inspector-heatmap.png");
           gtk_stack_set_visible_child_name (GTK_STACK (stack), "slots");
         }
+      if (paned)
+        gtk_paned_set_position (GTK_PANED (paned), old_position);
+      gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+      spin (50);
     }
 
   ok &= save_compare (window, dir);
@@ -253,6 +287,21 @@ main (int argc, char **argv)
         spin (20);
         if (wait_for (lens_done, lens, "the bias lens"))
           {
+            /* Click the worst cell: the class whose map lands most often on
+             * another class's object. */
+            McamModelInfo *info = mcam_window_get_model_info (window);
+            int worst = -1, worst_n = 0;
+            for (int c = 0; info && c < info->n_classes; c++)
+              {
+                int n = mcam_bias_lens_dialog_get_count (lens, c, MCAM_BIAS_LENS_OTHER);
+                if (n > worst_n)
+                  {
+                    worst = c;
+                    worst_n = n;
+                  }
+              }
+            if (worst >= 0)
+              mcam_bias_lens_dialog_show_cell (lens, worst, MCAM_BIAS_LENS_OTHER);
             spin (60);
             ok &= save (GTK_WIDGET (lens), dir, "bias-lens.png");
           }
