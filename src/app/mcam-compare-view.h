@@ -70,6 +70,13 @@ cairo_surface_t *mcam_compare_view_render_grid (McamCompareView *self, GError **
  * when `replace` is TRUE (the save dialog has asked); else G_IO_ERROR_EXISTS. */
 gboolean         mcam_compare_view_export_to   (McamCompareView *self, const char *path,
                                                 gboolean replace, GError **error);
+/* The same on a thread of its own (what "Export Grid…" uses). */
+void             mcam_compare_view_export_async  (McamCompareView *self, const char *path,
+                                                  gboolean replace,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer user_data);
+gboolean         mcam_compare_view_export_finish (McamCompareView *self, GAsyncResult *result,
+                                                  GError **error);
 /* A file name for the grid: <image>__<class>__all-methods.png or
  * <image>__all-classes__<method>.png. */
 char            *mcam_compare_view_suggest_name (McamCompareView *self);
