@@ -74,7 +74,7 @@ def time_torch(model, batch, runs, warmup):
                 times.append((time.perf_counter() - t) * 1e3)
                 cpu.append((time.process_time() - c) * 1e3)
     return {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
-            "cpu_ms": statistics.median(cpu)}
+            "cpu_ms": statistics.median(cpu), "times_ms": times, "cpu_times_ms": cpu}
 
 
 def time_mcam(mcam, path, batch, runs, warmup, threads):
@@ -82,6 +82,37 @@ def time_mcam(mcam, path, batch, runs, warmup, threads):
            "--warmup", str(warmup), "--threads", str(threads), "--json"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out)
+
+
+def print_pooled(rows):
+    """One row per model and batch: every timed pass of every round pooled,
+    so one unlucky round on a shared machine does not decide the ratio."""
+    print("| model | batch | rounds × runs | PyTorch median (min–max) ms | mcam median (min–max) ms "
+          "| PyTorch / mcam | mcam GFLOP/s | share of sgemm peak | CPU ms PyTorch / mcam |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    keys = []
+    for name, batch, _, _, _ in rows:
+        if (name, batch) not in keys:
+            keys.append((name, batch))
+    for name, batch in keys:
+        sel = [(t, m) for n, b, _, t, m in rows if (n, b) == (name, batch)]
+        tt = [x for t, _ in sel for x in t["times_ms"]]
+        tc = [x for t, _ in sel for x in t["cpu_times_ms"]]
+        line = "| %s | %d | %d × %d | %.1f (%.1f–%.1f) |" % (
+            name, batch, len(sel), len(sel[0][0]["times_ms"]), statistics.median(tt), min(tt),
+            max(tt))
+        if sel[0][1]:
+            mt = [x for _, m in sel for x in m["times_ms"]]
+            mc = [x for _, m in sel for x in m["cpu_times_ms"]]
+            med = statistics.median(mt)
+            gflops = sel[0][1]["gflop_per_forward"] / (med * 1e-3)
+            peak = max(m["sgemm_peak_gflops"] for _, m in sel)
+            line += " %.1f (%.1f–%.1f) | %.2f | %.0f | %.0f%% of %.0f | %.0f / %.0f |" % (
+                med, min(mt), max(mt), statistics.median(tt) / med, gflops, 100 * gflops / peak,
+                peak, statistics.median(tc), statistics.median(mc))
+        else:
+            line += " – | – | – | – | %.0f / – |" % statistics.median(tc)
+        print(line)
 
 
 def main():
@@ -127,6 +158,9 @@ def main():
                                 t["median_ms"] / m["median_ms"])
                 print(line, file=sys.stderr, flush=True)
 
+    if args.rounds > 1:
+        print_pooled(rows)
+        return
     print("| model | batch | PyTorch median (min–max) ms | mcam median (min–max) ms "
           "| PyTorch / mcam | mcam GFLOP/s | share of sgemm peak | CPU ms PyTorch / mcam |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")

@@ -174,6 +174,16 @@ mcam_cmd_bench (int argc, char **argv)
       json_builder_add_double_value (b, times[runs - 1]);
       json_builder_set_member_name (b, "cpu_ms");
       json_builder_add_double_value (b, cpu[runs / 2]);
+      json_builder_set_member_name (b, "times_ms");
+      json_builder_begin_array (b);
+      for (int r = 0; r < runs; r++)
+        json_builder_add_double_value (b, times[r]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "cpu_times_ms");
+      json_builder_begin_array (b);
+      for (int r = 0; r < runs; r++)
+        json_builder_add_double_value (b, cpu[r]);
+      json_builder_end_array (b);
       json_builder_set_member_name (b, "gflop_per_forward");
       json_builder_add_double_value (b, flops / 1e9);
       json_builder_set_member_name (b, "gflops");
