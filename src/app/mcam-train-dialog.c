@@ -228,8 +228,22 @@ train_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
       return NULL;
     }
 
-  cache = mcam_feature_cache_open (NULL, net, (const char *const *) ds->paths, ds->n, 16,
-                                   feature_progress, job, cancellable, error);
+  {
+    /* Features kept in the user's cache folder, so training again on the
+     * same images (other slots, epochs) skips the backbone; the cache checks
+     * the backbone fingerprint and every image's size and time itself. */
+    g_autofree char *key = g_strconcat (job->model_path, "\n", job->folder, "\n",
+                                        job->labels_csv, NULL);
+    g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA1, key, -1);
+    g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "mcam-explorer", NULL);
+    g_autofree char *name = g_strconcat ("train-", hash, ".features", NULL);
+    g_autofree char *cache_path = g_build_filename (dir, name, NULL);
+
+    if (g_mkdir_with_parents (dir, 0700) != 0)
+      g_clear_pointer (&cache_path, g_free);   /* no cache folder: keep them in memory */
+    cache = mcam_feature_cache_open (cache_path, net, (const char *const *) ds->paths, ds->n,
+                                     16, feature_progress, job, cancellable, error);
+  }
   if (cache == NULL)
     return NULL;
   features = mcam_feature_cache_get_features (cache);
