@@ -401,6 +401,13 @@ _mcam_bias_lens_fill_table (McamBiasLensDialog *self)
     }
 }
 
+const char *
+mcam_bias_lens_dialog_get_status (McamBiasLensDialog *self)
+{
+  g_return_val_if_fail (MCAM_IS_BIAS_LENS_DIALOG (self), NULL);
+  return gtk_label_get_text (self->status_label);
+}
+
 int
 mcam_bias_lens_dialog_get_count (McamBiasLensDialog *self, int class_index,
                                  McamBiasLensPlace place)

@@ -35,6 +35,8 @@ void     mcam_bias_lens_dialog_set_method (McamBiasLensDialog *self, McamMethod 
 void     mcam_bias_lens_dialog_run        (McamBiasLensDialog *self);
 void     mcam_bias_lens_dialog_cancel     (McamBiasLensDialog *self);
 gboolean mcam_bias_lens_dialog_is_running (McamBiasLensDialog *self);
+/* The status line (progress, the summary, "Cancelled.", or the error). */
+const char *mcam_bias_lens_dialog_get_status (McamBiasLensDialog *self);
 /* After a run: pairs of class c landing at `place` (-1 before any result). */
 int      mcam_bias_lens_dialog_get_count  (McamBiasLensDialog *self, int class_index,
                                            McamBiasLensPlace place);

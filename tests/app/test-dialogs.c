@@ -10,6 +10,7 @@
 #include <gtk/gtk.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "mcam-test-util.h"
 #include "mcam-worker.h"
@@ -262,7 +263,30 @@ test_bias_lens (void)
   mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_MCAM);
   mcam_bias_lens_dialog_run (lens);
   wait_for (lens_idle, lens, "the refused run");
+  g_test_message ("%s", mcam_bias_lens_dialog_get_status (lens));
+  g_assert_nonnull (strstr (mcam_bias_lens_dialog_get_status (lens), "needs a memory module"));
   g_assert_cmpint (mcam_bias_lens_dialog_get_count (lens, 0, MCAM_BIAS_LENS_OWN), ==, -1);
+
+  /* Cancelled at once: no table, said so. */
+  mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_SCORECAM);
+  mcam_bias_lens_dialog_run (lens);
+  mcam_bias_lens_dialog_cancel (lens);
+  wait_for (lens_idle, lens, "the cancelled run");
+  g_assert_cmpstr (mcam_bias_lens_dialog_get_status (lens), ==, "Cancelled.");
+  g_assert_cmpint (mcam_bias_lens_dialog_get_count (lens, 0, MCAM_BIAS_LENS_OWN), ==, -1);
+
+  /* A folder without boxes.csv is refused with the file named. */
+  {
+    g_autofree char *boxes = g_build_filename (dir, "boxes.csv", NULL);
+    g_autofree char *moved = g_build_filename (dir, "boxes.bak", NULL);
+    g_assert_cmpint (g_rename (boxes, moved), ==, 0);
+    mcam_bias_lens_dialog_set_folder (lens, dir);
+    mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_CAM);
+    mcam_bias_lens_dialog_run (lens);
+    wait_for (lens_idle, lens, "the run without boxes");
+    g_assert_nonnull (strstr (mcam_bias_lens_dialog_get_status (lens), "boxes.csv"));
+    g_assert_cmpint (g_rename (moved, boxes), ==, 0);
+  }
 
   mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_CAM);
   mcam_bias_lens_dialog_run (lens);

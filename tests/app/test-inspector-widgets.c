@@ -313,6 +313,75 @@ test_slot_grid_activate (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* ---- heat map ------------------------------------------------------- */
+
+static void
+on_cell_activated (McamHeatmap *heatmap, int row, int col, int *out)
+{
+  out[0] = row;
+  out[1] = col;
+}
+
+static void
+test_heatmap_cells (void)
+{
+  GtkWidget *heatmap = mcam_heatmap_new ();
+  const char *names[] = { "Sneaker", "Ankle boot", "Bag", NULL };
+  float values[3 * 5];
+  int got[2] = { -1, -1 }, row = -1, col = -1;
+  GtkWidget *window;
+  double left = -1, right = -1, top = -1, bottom = -1;
+
+  for (int i = 0; i < 15; i++)
+    values[i] = i / 14.0f;
+  mcam_heatmap_set_data (MCAM_HEATMAP (heatmap), 3, 5, values, names);
+  mcam_heatmap_set_marked (MCAM_HEATMAP (heatmap), 1, 3);
+  g_signal_connect (heatmap, "cell-activated", G_CALLBACK (on_cell_activated), got);
+  gtk_widget_set_halign (heatmap, GTK_ALIGN_START);
+  gtk_widget_set_valign (heatmap, GTK_ALIGN_START);
+  gtk_widget_set_size_request (heatmap, 400, -1);
+  window = show_in_window (heatmap, 400, 200);
+
+  /* The cell area: find its corners by probing, then the middle of cell
+   * (row 2, column 4) must map back to it. */
+  for (double x = 0; x < gtk_widget_get_width (heatmap); x += 1)
+    if (mcam_heatmap_cell_at (MCAM_HEATMAP (heatmap), x, 30, NULL, NULL))
+      {
+        if (left < 0)
+          left = x;
+        right = x;
+      }
+  for (double y = 0; y < gtk_widget_get_height (heatmap); y += 1)
+    if (mcam_heatmap_cell_at (MCAM_HEATMAP (heatmap), left + 1, y, NULL, NULL))
+      {
+        if (top < 0)
+          top = y;
+        bottom = y;
+      }
+  g_assert_cmpfloat (left, >, 0);   /* the class names come first */
+  g_assert_true (mcam_heatmap_cell_at (MCAM_HEATMAP (heatmap),
+                                       left + (right - left) * 0.9, top + (bottom - top) * 0.9,
+                                       &row, &col));
+  g_assert_cmpint (row, ==, 2);
+  g_assert_cmpint (col, ==, 4);
+  g_assert_false (mcam_heatmap_cell_at (MCAM_HEATMAP (heatmap), left - 2, top + 2, NULL, NULL));
+
+  /* A click on (row 0, column 1). */
+  {
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (heatmap);
+    for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+      {
+        g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+        if (GTK_IS_GESTURE_CLICK (controller))
+          g_signal_emit_by_name (controller, "pressed", 1,
+                                 left + (right - left) * 0.3, top + (bottom - top) * 0.1);
+      }
+  }
+  g_assert_cmpint (got[0], ==, 0);
+  g_assert_cmpint (got[1], ==, 1);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* ---- health badge ----------------------------------------------------- */
 
 static McamHealth
@@ -633,6 +702,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/app/bar-chart/512-slots", test_bar_chart_512);
   g_test_add_func ("/mcam/app/bar-chart/negative-and-nan", test_bar_chart_negative);
   g_test_add_func ("/mcam/app/slot-grid/activate", test_slot_grid_activate);
+  g_test_add_func ("/mcam/app/heatmap/cells", test_heatmap_cells);
   g_test_add_func ("/mcam/app/health-badge/verdicts", test_health_badge_verdicts);
   g_test_add_func ("/mcam/app/inspector/data-math", test_inspector_data_math);
   g_test_add_func ("/mcam/app/inspector/shows-data", test_inspector_shows_data);
