@@ -13,6 +13,7 @@ struct _McamBarChart
   GtkWidget parent_instance;
 
   char  *title;
+  char  *empty_text;
   float *values;
   int    n_values;
   int    marked;
@@ -127,6 +128,24 @@ mcam_bar_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
 
   _mcam_bar_chart_plot_rect (self, &r);
+  if (self->n_values <= 0 && self->empty_text != NULL && r.size.width > 0)
+    {
+      g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, self->empty_text);
+      GdkRGBA dim = fg;
+      int lw, lh;
+
+      dim.alpha *= 0.55f;
+      pango_layout_set_width (layout, (int) r.size.width * PANGO_SCALE);
+      pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+      pango_layout_set_wrap (layout, PANGO_WRAP_WORD);
+      pango_layout_get_pixel_size (layout, &lw, &lh);
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot,
+                              &GRAPHENE_POINT_INIT (r.origin.x,
+                                                    r.origin.y + MAX (0.0, (r.size.height - lh) / 2)));
+      gtk_snapshot_append_layout (snapshot, layout, &dim);
+      gtk_snapshot_restore (snapshot);
+    }
   if (self->n_values <= 0 || r.size.width <= 0 || r.size.height <= 0)
     return;
 
@@ -228,6 +247,7 @@ mcam_bar_chart_finalize (GObject *object)
   McamBarChart *self = MCAM_BAR_CHART (object);
 
   g_clear_pointer (&self->title, g_free);
+  g_clear_pointer (&self->empty_text, g_free);
   g_clear_pointer (&self->values, g_free);
   G_OBJECT_CLASS (mcam_bar_chart_parent_class)->finalize (object);
 }
@@ -331,6 +351,15 @@ mcam_bar_chart_set_title (McamBarChart *self, const char *title)
       gtk_widget_queue_resize (GTK_WIDGET (self));
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TITLE]);
     }
+}
+
+void
+mcam_bar_chart_set_empty_text (McamBarChart *self, const char *text)
+{
+  g_return_if_fail (MCAM_IS_BAR_CHART (self));
+  g_free (self->empty_text);
+  self->empty_text = g_strdup (text);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 const char *

@@ -27,6 +27,8 @@ const char *mcam_bar_chart_get_title  (McamBarChart *self);
 void        mcam_bar_chart_set_values (McamBarChart *self, const float *values, int n);
 int         mcam_bar_chart_get_n_values (McamBarChart *self);
 float       mcam_bar_chart_get_value  (McamBarChart *self, int index);
+/* What an empty chart says (e.g. why there are no values). */
+void        mcam_bar_chart_set_empty_text (McamBarChart *self, const char *text);
 /* -1: nothing marked. */
 void        mcam_bar_chart_set_marked (McamBarChart *self, int index);
 int         mcam_bar_chart_get_marked (McamBarChart *self);

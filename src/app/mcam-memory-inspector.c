@@ -120,8 +120,14 @@ mcam_memory_inspector_init (McamMemoryInspector *self)
   charts[2] = self->chart_p_value;
   charts[3] = self->chart_delta;
   for (int i = 0; i < 4; i++)
-    g_signal_connect (charts[i], "bar-activated",
-                      G_CALLBACK (_mcam_memory_inspector_bar_activated), self);
+    {
+      g_signal_connect (charts[i], "bar-activated",
+                        G_CALLBACK (_mcam_memory_inspector_bar_activated), self);
+      mcam_bar_chart_set_empty_text (charts[i], _("Not available"));
+    }
+  /* Δ comes from the slot search, which only the M-CAM methods run. */
+  mcam_bar_chart_set_empty_text (self->chart_delta,
+                                 _("Only the M-CAM methods run the slot search"));
   g_signal_connect (self->slot_grid, "slot-activated",
                     G_CALLBACK (_mcam_memory_inspector_grid_activated), self);
   g_signal_connect (self->heatmap, "cell-activated",
