@@ -49,7 +49,7 @@ void               mcam_inspector_data_unref (McamInspectorData *data);
  * call it on the worker. Returns NULL when the analysis has no memory. */
 McamInspectorData *mcam_inspector_data_new_from_analysis (const McamAnalysis *a,
                                                           const McamExplanation *e,
-                                                          const char *const *class_names);
+                                                          const char *const *class_names /* NULL-terminated */);
 /* Takes a copy of health (may be NULL). */
 void               mcam_inspector_data_set_health (McamInspectorData *data,
                                                    const McamHealth *health, double map_sum_r);
