@@ -238,6 +238,42 @@ test_train_dialog (void)
   remove_folder (dir);
 }
 
+/* No model loaded in the worker: the backbone is loaded for the job only,
+ * the memory is not installed, and Save As writes the dialog's copy. */
+static void
+test_train_dialog_other_backbone (void)
+{
+  g_autofree char *model = mcam_test_fixture ("net-basic.safetensors");
+  g_autofree char *dir = make_folder ();
+  g_autofree char *saved = g_build_filename (dir, "other.safetensors", NULL);
+  g_autoptr(McamWorker) worker = mcam_worker_new ();
+  McamTrainDialog *dialog = mcam_train_dialog_new (NULL, worker);
+  g_autoptr(McamNet) net = NULL;
+  g_autoptr(McamMemory) mem = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (mcam_worker_get_model_info (worker));
+  mcam_train_dialog_set_inputs (dialog, model, dir, NULL, 5, 2);
+  mcam_train_dialog_start (dialog);
+  wait_for (dialog_idle, dialog, "training");
+  g_test_message ("%s", mcam_train_dialog_get_status (dialog));
+  g_assert_nonnull (strstr (mcam_train_dialog_get_status (dialog), "not the loaded model"));
+  g_assert_null (mcam_worker_get_model_info (worker));
+
+  mcam_train_dialog_save (dialog, saved);
+  wait_for (saved_status, dialog, "the saved file");
+  g_assert_true (g_str_has_prefix (mcam_train_dialog_get_status (dialog), "Saved"));
+  net = mcam_net_load (model, &error);
+  g_assert_no_error (error);
+  mem = mcam_memory_load (saved, net, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mem->n_slots, ==, 5);
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  mcam_worker_shutdown (worker);
+  remove_folder (dir);
+}
+
 static gboolean
 lens_idle (gpointer data)
 {
@@ -344,6 +380,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/mcam/app/loss-plot/points", test_loss_plot);
   g_test_add_func ("/mcam/app/train-dialog/train-load-cancel", test_train_dialog);
+  g_test_add_func ("/mcam/app/train-dialog/other-backbone", test_train_dialog_other_backbone);
   g_test_add_func ("/mcam/app/bias-lens/table", test_bias_lens);
   status = g_test_run ();
   remove_folder (cache);
