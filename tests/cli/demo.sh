@@ -10,7 +10,7 @@ NET="$D/fashion-mosaic-resnet.safetensors"
 MEM="$D/fashion-mosaic-memory.safetensors"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-echo "1..5"
+echo "1..8"
 n=0
 check () { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi; }
 
@@ -68,3 +68,106 @@ while read -r key got stated; do
 done < "$T/maps"
 [ "$(wc -l < "$T/maps")" -eq 2 ] || ok=1
 check $ok "backbone and memory mAP within 0.02 of data/demo/README.md"
+
+# mcam eval on the shipped images agrees with mcam classify / mcam explain.
+"$MCAM" eval --model "$NET" --memory "$MEM" --images "$D/images" --labels "$D/images/labels.csv" \
+  --boxes "$D/images/boxes.csv" --methods cam,mcam,mcam-profile --json > "$T/eval.json" 2> "$T/err"
+check $? "mcam eval --json on the shipped images exits 0"
+
+# One explain per (image, labelled class, method).
+tail -n +2 "$D/images/labels.csv" | while IFS=, read -r file labels; do
+  echo "$labels" | tr ';' '\n' | while read -r cls; do
+    for m in cam mcam mcam-profile; do
+      "$MCAM" explain --model "$NET" --memory "$MEM" --class "$cls" --method "$m" --json \
+        "$D/images/$file" > "$T/x-$(printf '%s' "$file-$cls-$m" | tr '/ ' '__').json" || echo "explain failed: $file $cls $m" >&2
+    done
+  done
+done 2> "$T/explain.err"
+
+/usr/bin/python3 - "$T" "$D/images" > "$T/cross" 2>&1 <<'PY'
+import csv, glob, json, math, os, sys
+import numpy as np
+tmp, images = sys.argv[1], sys.argv[2]
+ev = json.load(open(os.path.join(tmp, "eval.json")))
+cl = json.load(open(os.path.join(tmp, "out.json")))
+classes = cl["classes"]
+boxes = {}
+for r in csv.DictReader(open(os.path.join(images, "boxes.csv"), newline="")):
+    boxes.setdefault(r["file"], []).append((r["class"], *(float(r[k]) for k in ("x0", "y0", "x1", "y1"))))
+truth = {r["file"]: r["labels"].split(";") for r in csv.DictReader(open(os.path.join(images, "labels.csv"), newline=""))}
+
+def ap(scores, labels):
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    hits, total = 0, 0.0
+    for rank, i in enumerate(order, 1):
+        if labels[i]:
+            hits += 1
+            total += hits / rank
+    return total / hits
+
+def mean_ap(key):
+    aps = []
+    for c, name in enumerate(classes):
+        lab = [name in truth[os.path.basename(im["file"])] for im in cl["images"]]
+        if any(lab):
+            aps.append(ap([im[key][c] for im in cl["images"]], lab))
+    return sum(aps) / len(aps)
+
+def upsample(m, size):
+    # bilinear, align_corners = false (source coordinates clamped at 0)
+    m = np.asarray(m, dtype=np.float64)
+    def weights(n_in):
+        src = np.maximum((np.arange(size) + 0.5) * n_in / size - 0.5, 0.0)
+        i0 = np.floor(src).astype(int)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        return i0, i1, src - i0
+    y0, y1, fy = weights(m.shape[0])
+    x0, x1, fx = weights(m.shape[1])
+    rows = m[y0] * (1 - fy)[:, None] + m[y1] * fy[:, None]
+    return rows[:, x0] * (1 - fx)[None, :] + rows[:, x1] * fx[None, :]
+
+def dist(b, x, y):
+    px, py = x + 0.5, y + 0.5
+    dx = max(b[1] - px, 0.0, px - b[3])
+    dy = max(b[2] - py, 0.0, py - b[4])
+    return math.hypot(dx, dy)
+
+bad = 0
+for key, what in (("scores", "target"), ("memory_scores", "memory")):
+    mine, theirs = mean_ap(key), ev["mAP"][what]
+    print("# mAP %s: from classify %.5f, eval %.5f" % (what, mine, theirs))
+    bad |= abs(mine - theirs) > 1e-4
+tol = ev["pointing_tolerance_px"]
+landed_on_boot = []
+for m in ev["methods"]:
+    hits = pairs = 0
+    for file, labels in truth.items():
+        for cls in labels:
+            x = json.load(open(os.path.join(tmp, "x-%s.json" % ("%s-%s-%s" % (file, cls, m["method"])).replace("/", "_").replace(" ", "_"))))
+            up = upsample(x["map"], 128)
+            pairs += 1
+            if not (up > 0).any():
+                continue
+            y, xx = divmod(int(np.argmax(up)), 128)
+            own = [b for b in boxes[file] if b[0] == cls]
+            hit = any(dist(b, xx, y) <= tol for b in own)
+            hits += hit
+            if m["method"] == "cam" and cls == "Sneaker" and file.startswith("pairs-") and not hit:
+                near = sorted((dist(b, xx, y), b[0]) for b in boxes[file] if b[0] != cls)
+                landed_on_boot.append(bool(near) and near[0][0] <= tol and near[0][1] == "Ankle boot")
+            elif m["method"] == "cam" and cls == "Sneaker" and file.startswith("pairs-"):
+                landed_on_boot.append(False)
+    print("# pointing %s: from explain %d/%d, eval %d/%d" % (m["method"], hits, pairs, m["pointing"]["hits"], m["pointing"]["pairs"]))
+    bad |= hits != m["pointing"]["hits"] or pairs != m["pointing"]["pairs"]
+print("# CAM for Sneaker on the Ankle boot in %d of %d shipped pair images" % (sum(landed_on_boot), len(landed_on_boot)))
+print("BOOT %d %d" % (sum(landed_on_boot), len(landed_on_boot)))
+sys.exit(1 if bad else 0)
+PY
+status=$?
+grep '^#' "$T/cross"
+[ $status = 0 ] && [ ! -s "$T/explain.err" ]
+check $? "mcam eval's mAP and pointing game equal those from mcam classify and mcam explain"
+
+set -- $(grep '^BOOT' "$T/cross")
+[ "$#" = 3 ] && [ "$3" -gt 0 ] && [ $(( $2 * 2 )) -gt "$3" ]
+check $? "the shipped model shows the bias: CAM for Sneaker peaks on the boot in most shipped pair images"
