@@ -5,7 +5,10 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "mcam-profile.h"
 
@@ -16,6 +19,7 @@ static gboolean enabled;
 static guint    stall_source;
 static gint64   last_tick;
 static gint64   longest_stall_us;
+static GHashTable *samples;   /* name -> GArray of double; main thread only */
 
 void
 mcam_profile_init (void)
@@ -42,8 +46,81 @@ mcam_profile_get_start_time (void)
 void
 mcam_profile_report (const char *what, double ms)
 {
+  GArray *values;
+
+  if (samples == NULL)
+    samples = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify) g_array_unref);
+  values = g_hash_table_lookup (samples, what);
+  if (values == NULL)
+    {
+      values = g_array_new (FALSE, FALSE, sizeof (double));
+      g_hash_table_insert (samples, g_strdup (what), values);
+    }
+  g_array_append_val (values, ms);
   if (enabled)
     fprintf (stderr, "mcam-profile: %s %.1f ms\n", what, ms);
+}
+
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median_of (GArray *values)
+{
+  g_autoptr(GArray) sorted = g_array_copy (values);
+  guint n = sorted->len;
+
+  g_array_sort (sorted, compare_doubles);
+  return n % 2 ? g_array_index (sorted, double, n / 2)
+               : (g_array_index (sorted, double, n / 2 - 1) +
+                  g_array_index (sorted, double, n / 2)) / 2;
+}
+
+double
+mcam_profile_get_median (const char *what, guint *n_out)
+{
+  GArray *values = samples ? g_hash_table_lookup (samples, what) : NULL;
+
+  if (n_out != NULL)
+    *n_out = values ? values->len : 0;
+  return values != NULL && values->len > 0 ? median_of (values) : NAN;
+}
+
+static int
+compare_names (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+void
+mcam_profile_print_summary (void)
+{
+  g_autofree gpointer *keys = NULL;
+  guint n_keys = 0;
+
+  if (samples == NULL)
+    return;
+  keys = g_hash_table_get_keys_as_array (samples, &n_keys);
+  qsort (keys, n_keys, sizeof (gpointer), compare_names);
+  for (guint i = 0; i < n_keys; i++)
+    {
+      GArray *values = g_hash_table_lookup (samples, keys[i]);
+      double lo = INFINITY, hi = -INFINITY;
+
+      for (guint k = 0; k < values->len; k++)
+        {
+          lo = MIN (lo, g_array_index (values, double, k));
+          hi = MAX (hi, g_array_index (values, double, k));
+        }
+      fprintf (stderr, "mcam-profile summary: %-28s n = %3u  median %7.1f ms  min %7.1f  max %7.1f\n",
+               (const char *) keys[i], values->len, median_of (values), lo, hi);
+    }
 }
 
 static gboolean

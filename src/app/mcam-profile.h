@@ -14,7 +14,13 @@ G_BEGIN_DECLS
 void     mcam_profile_init            (void);   /* first thing in main () */
 gboolean mcam_profile_enabled         (void);
 gint64   mcam_profile_get_start_time  (void);
+/* Records a measurement (kept for mcam_profile_print_summary) and prints it
+ * when MCAM_PROFILE=1. */
 void     mcam_profile_report          (const char *what, double ms);
+/* n, median, min and max of every name reported so far, on stderr. */
+void     mcam_profile_print_summary   (void);
+/* The median of one name (NAN when nothing was reported); n_out nullable. */
+double   mcam_profile_get_median      (const char *what, guint *n_out);
 
 /* The main-loop stall monitor: a high-priority 5 ms tick that records the
  * longest gap between two ticks beyond the 5 ms it asked for. */

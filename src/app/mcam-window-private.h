@@ -11,6 +11,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _McamInspectorCache McamInspectorCache;
+
 struct _McamWindow
 {
   GtkApplicationWindow parent_instance;
@@ -35,6 +37,7 @@ struct _McamWindow
   GtkButton         *cancel_button;
   GtkLabel          *status_info;
   GtkWidget         *inspector;     /* McamMemoryInspector, in memory_inspector_box */
+  McamInspectorCache *inspector_cache;  /* worker thread only; freed after shutdown */
 
   McamWorker        *worker;
   GSettings         *settings;      /* NULL when the schema is missing */
@@ -57,6 +60,9 @@ struct _McamWindow
   double             last_switch_ms;
   gboolean           first_overlay_done;
   gint64             analysis_start_us;
+  gboolean           measuring_stall;
+  gint64             image_start_us;   /* image picked; 0 once its overlay is painted */
+  gboolean           opening_image;    /* the list's selection follows a new image */  /* MCAM_PROFILE: from analysis request to paint */
 };
 
 /* mcam-window.c */
@@ -69,6 +75,7 @@ char *_mcam_window_export_name   (McamWindow *self, const char *image_path, int 
 void  _mcam_window_setup_inspector            (McamWindow *self);
 void  _mcam_window_update_inspector           (McamWindow *self, McamMapResult *map);
 void  _mcam_window_class_install_tool_actions (GtkWidgetClass *klass);
+void  _mcam_inspector_cache_free              (McamInspectorCache *cache);
 
 /* mcam-window-actions.c */
 void  _mcam_window_class_install_actions (GtkWidgetClass *klass);

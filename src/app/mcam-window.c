@@ -172,6 +172,7 @@ map_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(McamWindow) self = user_data;
   g_autoptr(McamMapResult) map = NULL;
   g_autoptr(GError) error = NULL;
+  gint64 t0;
 
   map = mcam_worker_compute_map_finish (MCAM_WORKER (source), result, &error);
   if (self->worker == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -193,11 +194,14 @@ map_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       self->model == NULL || map->generation != self->model->generation)
     return;
 
+  t0 = g_get_monotonic_time ();
   mcam_overlay_view_set_map (self->overlay_view, map);
   mcam_overlay_view_set_highlight_class (self->overlay_view, map->request->class_index);
   update_caption (self, map);
   _mcam_window_update_inspector (self, map);
   g_signal_emit (self, signals[MAP_CHANGED], 0);
+  mcam_profile_report ("main:new-map-handler", (g_get_monotonic_time () - t0) / 1000.0);
+  mcam_profile_report ("worker:map-job", map->compute_us / 1000.0);
 }
 
 void
@@ -222,6 +226,16 @@ map_painted_cb (McamWindow *self, gint64 frame_us)
       mcam_profile_report ("class-switch", self->last_switch_ms);
       update_status_info (self);
     }
+  if (self->image_start_us != 0)
+    {
+      mcam_profile_report ("image-to-overlay", (frame_us - self->image_start_us) / 1000.0);
+      self->image_start_us = 0;
+    }
+  if (self->measuring_stall)
+    {
+      self->measuring_stall = FALSE;
+      mcam_profile_report ("longest-main-loop-stall-while-analysing", mcam_profile_stall_end ());
+    }
   if (!self->first_overlay_done)
     {
       self->first_overlay_done = TRUE;
@@ -241,6 +255,9 @@ mcam_window_select_class (McamWindow *self, int class_index)
       mcam_class_list_select_class (self->class_list, class_index);
       return;
     }
+  /* A new image picks its top class itself (analysed_cb). */
+  if (self->opening_image)
+    return;
   self->class_index = class_index;
   self->slot = -1;
   self->click_us = g_get_monotonic_time ();
@@ -323,6 +340,7 @@ analysed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(McamWindow) self = user_data;
   g_autoptr(McamImageResult) image = NULL;
   g_autoptr(GError) error = NULL;
+  gint64 t0;
   int top;
 
   image = mcam_worker_analyse_finish (MCAM_WORKER (source), result, &error);
@@ -340,13 +358,9 @@ analysed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       image->generation != self->model->generation)
     return;
 
-  if (self->analysis_start_us != 0)
-    {
-      mcam_profile_report ("analysis", (g_get_monotonic_time () - self->analysis_start_us)
-                                       / 1000.0);
-      self->analysis_start_us = 0;
-    }
+  mcam_profile_report ("analysis", (g_get_monotonic_time () - self->analysis_start_us) / 1000.0);
 
+  t0 = g_get_monotonic_time ();
   g_clear_pointer (&self->image, mcam_image_result_unref);
   self->image = mcam_image_result_ref (image);
   mcam_overlay_view_set_image (self->overlay_view, image);
@@ -358,11 +372,14 @@ analysed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   self->class_index = -1;
   if (top >= 0)
     {
+      self->opening_image = TRUE;
       mcam_class_list_select_class (self->class_list, top);
+      self->opening_image = FALSE;
       self->class_index = top;
       self->slot = -1;
       _mcam_window_request_map (self);
     }
+  mcam_profile_report ("main:new-image-handler", (g_get_monotonic_time () - t0) / 1000.0);
 }
 
 static void
@@ -373,6 +390,12 @@ analyse_current (McamWindow *self)
   g_free (self->pending_path);
   self->pending_path = g_strdup (mcam_image_item_get_path (self->item));
   self->analysis_start_us = g_get_monotonic_time ();
+  self->image_start_us = self->analysis_start_us;
+  if (mcam_profile_enabled ())
+    {
+      mcam_profile_stall_begin ();
+      self->measuring_stall = TRUE;
+    }
   mcam_worker_analyse_async (self->worker, self->pending_path, NULL, analysed_cb,
                              g_object_ref (self));
 }
@@ -599,6 +622,7 @@ mcam_window_dispose (GObject *object)
       mcam_worker_shutdown (self->worker);
       g_clear_object (&self->worker);
     }
+  g_clear_pointer (&self->inspector_cache, _mcam_inspector_cache_free);
   g_clear_handle_id (&self->status_timeout_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), MCAM_TYPE_WINDOW);
   g_clear_object (&self->settings);
@@ -737,9 +761,6 @@ mcam_window_init (McamWindow *self)
   _mcam_window_setup_inspector (self);
   _mcam_window_update_actions (self);
   update_status_info (self);
-
-  if (mcam_profile_enabled ())
-    mcam_profile_stall_begin ();
 }
 
 McamWindow *
