@@ -11,8 +11,9 @@ with the complete mcam.* metadata (tools/st_io.py).
 
 The mosaics are generated once by tools/make_mosaics.py and cached as .npy
 under tools/out/ (not committed).  When mcam.input is smaller than 128x128
-the mosaics are resized like the C engine does (bilinear with antialiasing,
-as torchvision's Resize on PIL images).
+the mosaics are resized with PyTorch's antialiased bilinear on floats; the C
+engine resizes like PIL (to 8-bit pixels), which moved the demo's logits by
+at most 0.075 (data/demo/README.md).
 
 It prints the test mAP and per-class AP, the Sneaker score with and without
 an Ankle boot, and where CAM for Sneaker peaks on the pairs split (on the
