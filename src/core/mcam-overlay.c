@@ -137,6 +137,16 @@ mcam_surface_write_png (cairo_surface_t *surface, const char *path, GError **err
   g_return_val_if_fail (surface != NULL && path != NULL, FALSE);
 
   status = cairo_surface_status (surface);
+  if (status == CAIRO_STATUS_INVALID_SIZE)
+    {
+      /* Cairo's image surfaces stop at 32767 pixels a side; its own message
+       * ("invalid value (typically too big) for the size of the input") does
+       * not say which limit. */
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE,
+                   "Cannot write “%s”: the image is too large to draw "
+                   "(at most 32767 pixels a side)", path);
+      return FALSE;
+    }
   if (status != CAIRO_STATUS_SUCCESS)
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_FAILED,

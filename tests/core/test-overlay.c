@@ -331,6 +331,22 @@ test_error_surface (void)
   g_assert_nonnull (error);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   cairo_surface_destroy (bad);
+
+  /* An image wider than Cairo can draw (inside the pixel limit): the error
+   * says which limit, not Cairo's "invalid value (typically too big)". */
+  {
+    g_autoptr(McamImage) wide = mcam_image_new (40000, 2);
+    g_autoptr(GError) error2 = NULL;
+    g_autofree float *map = g_new0 (float, 40000 * 2);
+    cairo_surface_t *s = mcam_overlay_render (wide, map, MCAM_COLORMAP_JET, 0.5);
+
+    g_assert_false (mcam_surface_write_png (s, path, &error2));
+    g_assert_error (error2, MCAM_ERROR, MCAM_ERROR_TOO_LARGE);
+    g_assert_nonnull (strstr (error2->message, "32767"));
+    g_assert_nonnull (strstr (error2->message, path));
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+    cairo_surface_destroy (s);
+  }
   g_rmdir (dir);
 }
 
