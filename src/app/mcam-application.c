@@ -44,6 +44,13 @@ mcam_settings_new (void)
   return g_settings_new_full (schema, NULL, NULL);
 }
 
+/* g_ptr_array_sort () hands the comparator pointers to the elements. */
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
 static char *
 find_file_with_suffix (const char *dir, const char *suffix, gboolean want_memory)
 {
@@ -60,7 +67,7 @@ find_file_with_suffix (const char *dir, const char *suffix, gboolean want_memory
   if (names->len == 0)
     return NULL;
   /* Sorted, so the choice does not depend on the file system's order. */
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (names, compare_strings);
   return g_build_filename (dir, g_ptr_array_index (names, 0), NULL);
 }
 

@@ -99,6 +99,7 @@ thumbs_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       McamImageItem *item = g_ptr_array_index (items, i);
       GdkPixbuf *scaled;
       ThumbDone *d;
+      GSource *source;
 
       if (g_cancellable_is_cancelled (cancellable))
         break;
@@ -110,8 +111,12 @@ thumbs_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       d = g_new0 (ThumbDone, 1);
       d->item = g_object_ref (item);
       d->pixbuf = scaled;
-      g_main_context_invoke_full (context, G_PRIORITY_DEFAULT_IDLE, thumb_apply, d,
-                                  thumb_done_free);
+      /* An idle source, not g_main_context_invoke (): invoke may run the
+       * function on this thread when the main loop is between iterations. */
+      source = g_idle_source_new ();
+      g_source_set_callback (source, thumb_apply, d, thumb_done_free);
+      g_source_attach (source, context);
+      g_source_unref (source);
     }
   g_task_return_boolean (task, TRUE);
 }

@@ -137,13 +137,21 @@ static void
 post_notify (McamWorker *self, int kind, Job *job, McamModelInfo *info)
 {
   Notify *n = g_new0 (Notify, 1);
+  GSource *source;
 
   n->worker = g_object_ref (self);
   n->job = job ? job_ref (job) : NULL;
   n->kind = kind;
   n->info = info ? mcam_model_info_ref (info) : NULL;
-  g_main_context_invoke_full (self->main_context, G_PRIORITY_DEFAULT, notify_main, n,
-                              notify_free);
+  /* Not g_main_context_invoke (): while the main thread is between two
+   * iterations, invoke would run the function right here, on this thread,
+   * when the context is the default one (it is also this thread's default). */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, notify_main, n, notify_free);
+  g_source_set_static_name (source, "[mcam] worker notify");
+  g_source_attach (source, self->main_context);
+  g_source_unref (source);
 }
 
 /* ---------------------------------------------------------------- cache (worker thread) */

@@ -127,6 +127,12 @@ typedef struct
   int         image_w, image_h;
 } Fixture;
 
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
 static void
 fixture_set_up (Fixture *fx, gconstpointer unused)
 {
@@ -147,7 +153,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
         if (g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".jpg"))
           g_ptr_array_add (names, g_strdup (name));
       g_assert_cmpuint (names->len, >, 0);
-      g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+      g_ptr_array_sort (names, compare_strings);
       fx->image = g_build_filename (images_dir, g_ptr_array_index (names, 0), NULL);
     }
   else
@@ -221,16 +227,49 @@ test_overlay_changes (Fixture *fx, gconstpointer unused)
   g_autofree guint32 *a = NULL, *b = NULL, *c = NULL;
   int wa, ha, wb, hb, wc, hc;
   double class_diff, method_diff;
+  int top1 = -1, top2 = -1;
 
   g_assert_nonnull (info);
   g_assert_cmpint (info->n_classes, >=, 2);
   g_assert_cmpint (info->n_slots, >, 0);
 
-  show_map (fx->window, 0, MCAM_METHOD_MCAM);
-  a = render_widget (view, &wa, &ha);
-  show_map (fx->window, 1, MCAM_METHOD_MCAM);
-  b = render_widget (view, &wb, &hb);
-  show_map (fx->window, 1, MCAM_METHOD_CAM);
+  /* Two classes under CAM (class-specific by construction: the head's
+   * weights of the class), then the paper's M-CAM for the same class. The
+   * paper's map may hardly depend on the class at all (DESIGN 4.7: that is
+   * what the health badge reports), so it is not held to differ by class. */
+  /* Two classes the network finds evidence for, best scores first: a class
+   * whose CAM has no positive value is drawn as an empty map. */
+  {
+    McamImageResult *image = mcam_window_get_image_result (fx->window);
+    int n = image->n_classes;
+    g_autofree gboolean *tried = g_new0 (gboolean, n);
+    int found = 0;
+
+    for (int round = 0; round < n && found < 2; round++)
+      {
+        int best = -1;
+
+        for (int k = 0; k < n; k++)
+          if (!tried[k] && (best < 0 || image->scores[k] > image->scores[best]))
+            best = k;
+        tried[best] = TRUE;
+        show_map (fx->window, best, MCAM_METHOD_CAM);
+        if (!mcam_window_get_map_result (fx->window)->explanation->any_positive)
+          continue;
+        if (found++ == 0)
+          {
+            top1 = best;
+            a = render_widget (view, &wa, &ha);
+          }
+        else
+          {
+            top2 = best;
+            b = render_widget (view, &wb, &hb);
+          }
+      }
+    g_assert_cmpint (found, ==, 2);
+  }
+  show_map (fx->window, top2, MCAM_METHOD_MCAM);
   c = render_widget (view, &wc, &hc);
   g_assert_cmpint (wa, ==, wb);
   g_assert_cmpint (ha, ==, hb);
@@ -238,24 +277,16 @@ test_overlay_changes (Fixture *fx, gconstpointer unused)
   g_assert_cmpint (hb, ==, hc);
 
   /* The image covers a good part of the view; a different map must recolour
-   * a visible share of it (opacity 0.5), not a stray pixel. */
+   * a large share of it (opacity 0.5). The bar is 10%: the same map computed
+   * twice can differ in the last float bits (threaded BLAS sums), which moves
+   * a few per cent of pixels by one colormap step (measured: up to 2.7%). */
   class_diff = differing_share (a, b, (gsize) wa * ha);
   method_diff = differing_share (b, c, (gsize) wb * hb);
-  g_test_message ("pixels differing: class 0 vs 1 (M-CAM) %.1f%%, M-CAM vs CAM (class 1) %.1f%%",
-                  100 * class_diff, 100 * method_diff);
-  g_assert_cmpfloat (class_diff, >, 0.01);
-  g_assert_cmpfloat (method_diff, >, 0.01);
+  g_test_message ("pixels differing: classes %d vs %d (CAM) %.1f%%, CAM vs M-CAM %.1f%%",
+                  top1, top2, 100 * class_diff, 100 * method_diff);
+  g_assert_cmpfloat (class_diff, >, 0.10);
+  g_assert_cmpfloat (method_diff, >, 0.10);
 
-  /* The same view drawn twice is the same picture: the differences above
-   * come from the maps, not from noise in rendering. */
-  show_map (fx->window, 0, MCAM_METHOD_MCAM);
-  {
-    g_autofree guint32 *again = NULL;
-    int w2, h2;
-
-    again = render_widget (view, &w2, &h2);
-    g_assert_cmpfloat (differing_share (a, again, (gsize) wa * ha), ==, 0.0);
-  }
 }
 
 /* Keys 1–9 (win.select-top-class) follow the class list, which is sorted by
@@ -487,6 +518,10 @@ test_cancel_long_job (Fixture *fx, gconstpointer unused)
     while ((name = g_dir_read_name (dir)) != NULL)
       g_assert_true (g_str_has_prefix (name, "out-") && g_str_has_suffix (name, ".png"));
   }
+  /* Once the worker is idle the status area hides its Cancel again. */
+  while (mcam_worker_is_busy (worker))
+    g_main_context_iteration (NULL, FALSE);
+  settle ();
   g_assert_false (cancel_button_shown (fx->window));
 
   /* The worker is still there for the next job. */
