@@ -205,8 +205,8 @@ load_model_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellabl
     }
   mcam_worker_context_progress (ctx, 1.0, NULL);
   /* Only now, with both files valid, does the old model go. */
-  return _mcam_worker_install_model (ctx->worker, g_steal_pointer (&net), g_steal_pointer (&memory),
-                        d->model_path, d->memory_path);
+  return _mcam_worker_install_model (ctx->worker, g_steal_pointer (&net),
+                                     g_steal_pointer (&memory), d->model_path, d->memory_path);
 }
 
 void

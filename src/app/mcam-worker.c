@@ -338,7 +338,7 @@ make_info (McamWorker *self, const char *model_path, const char *memory_path)
  * before the job's own result does (same priority, posted first). */
 McamModelInfo *
 _mcam_worker_install_model (McamWorker *self, McamNet *net, McamMemory *memory,
-               const char *model_path, const char *memory_path)
+                            const char *model_path, const char *memory_path)
 {
   cache_clear (self);
   if (net != self->net)
@@ -359,6 +359,7 @@ mcam_worker_context_set_memory (McamWorkerContext *ctx, McamMemory *memory,
 {
   McamWorker *self = ctx->worker;
   g_autoptr(McamMemory) owned = memory;
+  g_autofree char *model_path = NULL;
   McamModelInfo *info;
 
   if (self->net == NULL)
@@ -368,8 +369,10 @@ mcam_worker_context_set_memory (McamWorkerContext *ctx, McamMemory *memory,
     }
   if (owned != NULL && !mcam_memory_check_net (owned, self->net, memory_path, error))
     return FALSE;
-  info = _mcam_worker_install_model (self, self->net, g_steal_pointer (&owned),
-                        self->worker_info->model_path, memory_path);
+  /* A copy: installing frees the snapshot the path lives in. */
+  model_path = g_strdup (self->worker_info->model_path);
+  info = _mcam_worker_install_model (self, self->net, g_steal_pointer (&owned), model_path,
+                                     memory_path);
   mcam_model_info_unref (info);
   return TRUE;
 }
