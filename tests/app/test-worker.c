@@ -259,6 +259,45 @@ test_map_matches_core (void)
   mcam_worker_shutdown (worker);
 }
 
+/* What the train dialog does when training ends: hand a memory to the worker. */
+static gpointer
+set_memory_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
+                 GError **error)
+{
+  McamMemory *memory = mcam_memory_load (data, mcam_worker_context_get_net (ctx), error);
+
+  if (memory == NULL || !mcam_worker_context_set_memory (ctx, memory, data, error))
+    return NULL;
+  return GINT_TO_POINTER (1);
+}
+
+static void
+test_set_memory (void)
+{
+  g_autoptr(McamWorker) worker = mcam_worker_new ();
+  g_autofree char *model = mcam_test_fixture ("net-bottleneck.safetensors");
+  g_autofree char *memory = mcam_test_fixture ("memory-bottleneck.safetensors");
+  McamModelInfo *info;
+  Wait l = { 0 }, s = { 0 };
+
+  mcam_worker_load_model_async (worker, model, NULL, NULL, load_cb, &l);
+  wait_done (&l);
+  g_assert_no_error (l.error);
+  g_assert_cmpint (((McamModelInfo *) l.result)->n_slots, ==, 0);
+
+  mcam_worker_run_async (worker, "set memory", NULL, set_memory_func, memory, NULL, NULL,
+                         NULL, NULL, NULL, hold_cb, &s);
+  wait_done (&s);
+  g_assert_no_error (s.error);
+  info = mcam_worker_get_model_info (worker);
+  g_assert_cmpint (info->n_slots, ==, 8);
+  g_assert_cmpstr (info->model_path, ==, model);
+  g_assert_cmpstr (info->memory_path, ==, memory);
+  g_assert_cmpuint (info->generation, >, ((McamModelInfo *) l.result)->generation);
+  mcam_model_info_unref (l.result);
+  mcam_worker_shutdown (worker);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -268,5 +307,6 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/app/worker/failed-load-keeps-model", test_failed_load_keeps_model);
   g_test_add_func ("/mcam/app/worker/cache", test_cache);
   g_test_add_func ("/mcam/app/worker/map-matches-core", test_map_matches_core);
+  g_test_add_func ("/mcam/app/worker/set-memory", test_set_memory);
   return g_test_run ();
 }
