@@ -93,6 +93,17 @@ mcam_cmd_classify (int argc, char **argv)
       fprintf (stderr, "mcam classify: give --model FILE and at least one image\n");
       return MCAM_EXIT_USAGE;
     }
+  if (top < 1)
+    {
+      fprintf (stderr, "mcam classify: --top takes a number ≥ 1, not %d\n", top);
+      return MCAM_EXIT_USAGE;
+    }
+  if (threads < 0)
+    {
+      fprintf (stderr, "mcam classify: --threads takes 0 (all cores) or a number ≥ 1, "
+               "not %d\n", threads);
+      return MCAM_EXIT_USAGE;
+    }
   mcam_blas_set_threads (threads);
   if (!mcam_cli_load_model (model, memory_path, &net, &memory, &error))
     return mcam_cli_fail ("classify", error);

@@ -272,6 +272,12 @@ mcam_cmd_explain (int argc, char **argv)
       fprintf (stderr, "mcam explain: --temperature must be positive\n");
       return MCAM_EXIT_USAGE;
     }
+  if (threads < 0)
+    {
+      fprintf (stderr, "mcam explain: --threads takes 0 (all cores) or a number ≥ 1, "
+               "not %d\n", threads);
+      return MCAM_EXIT_USAGE;
+    }
   mcam_blas_set_threads (threads);
 
   if (!mcam_cli_load_model (model, memory_path, &net, &memory, &error))

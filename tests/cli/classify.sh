@@ -8,7 +8,7 @@ NET="$F/net-bottleneck.safetensors"
 MEM="$F/memory-bottleneck.safetensors"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-echo "1..8"
+echo "1..9"
 n=0
 check () { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi; }
 
@@ -49,6 +49,14 @@ check $(( $? == 2 ? 0 : 1 )) "unknown option: exit 2"
 
 "$MCAM" classify "$F/img-photo.png" 2> /dev/null
 check $(( $? == 2 ? 0 : 1 )) "no --model: exit 2"
+
+# --top 0 or -1 used to print the file name and no class at all, with exit 0.
+"$MCAM" classify --model "$NET" --top 0 "$F/img-photo.png" > /dev/null 2> "$T/err"
+r1=$?
+"$MCAM" classify --model "$NET" --threads -2 "$F/img-photo.png" > /dev/null 2> "$T/err2"
+r2=$?
+[ $r1 = 2 ] && grep -q -- "--top" "$T/err" && [ $r2 = 2 ] && grep -q -- "--threads" "$T/err2"
+check $? "--top below 1 and negative --threads: exit 2 naming the option"
 
 "$MCAM" info "$NET" > "$T/info" && grep -q "Features f: *64 x 4 x 4" "$T/info" && grep -q "Classes: *4" "$T/info"
 check $? "info prints the feature shape and the classes"
