@@ -129,7 +129,7 @@ def main():
     ap.add_argument("--heavy-limit", type=int, default=10)
     ap.add_argument("--samples", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--json-dir", default="docs/results-json")
+    ap.add_argument("--json-dir", default="docs/results")
     ap.add_argument("--out", default="docs/RESULTS.md")
     args = ap.parse_args()
     methods = args.methods.split(",")
