@@ -10,24 +10,10 @@
 #include "mcam-class-item.h"
 #include "mcam-class-list.h"
 
-/* The methods offered, in menu order. The M-CAM entries come first and are
- * labelled as the core labels them ("M-CAM (paper)", "M-CAM slot profile
- * (our variant)"), so a user always knows which one is the paper's. */
-static const McamMethod offered_methods[] = {
-  MCAM_METHOD_MCAM,
-  MCAM_METHOD_MCAM_PROFILE,
-  MCAM_METHOD_CAM,
-  MCAM_METHOD_GRADCAM,
-  MCAM_METHOD_GRADCAM_PP,
-  MCAM_METHOD_HIRESCAM,
-  MCAM_METHOD_XGRADCAM,
-  MCAM_METHOD_LAYERCAM,
-  MCAM_METHOD_EIGENCAM,
-  MCAM_METHOD_EIGENGRADCAM,
-  /* The perturbation methods last: each costs many forward passes. */
-  MCAM_METHOD_ABLATIONCAM,
-  MCAM_METHOD_SCORECAM,
-};
+/* Every method is offered, in the core's enum order: the M-CAM entries come
+ * first and carry the core's labels ("M-CAM (paper)", "M-CAM slot profile
+ * (our variant)"), so a user always knows which one is the paper's; the
+ * dropdown's position is the McamMethod. */
 
 struct _McamClassList
 {
@@ -160,15 +146,14 @@ mcam_class_list_get_method (McamClassList *self)
 {
   guint pos = gtk_drop_down_get_selected (self->method_dropdown);
 
-  return pos < G_N_ELEMENTS (offered_methods) ? offered_methods[pos] : MCAM_METHOD_MCAM;
+  return pos < MCAM_N_METHODS ? (McamMethod) pos : MCAM_METHOD_MCAM;
 }
 
 void
 mcam_class_list_set_method (McamClassList *self, McamMethod method)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (offered_methods); i++)
-    if (offered_methods[i] == method)
-      gtk_drop_down_set_selected (self->method_dropdown, i);
+  if (method < MCAM_N_METHODS)
+    gtk_drop_down_set_selected (self->method_dropdown, method);
 }
 
 static void
@@ -238,8 +223,8 @@ mcam_class_list_init (McamClassList *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->selected_class = -1;
 
-  for (guint i = 0; i < G_N_ELEMENTS (offered_methods); i++)
-    gtk_string_list_append (methods, mcam_method_get_label (offered_methods[i]));
+  for (int m = 0; m < MCAM_N_METHODS; m++)
+    gtk_string_list_append (methods, mcam_method_get_label (m));
   gtk_drop_down_set_model (self->method_dropdown, G_LIST_MODEL (methods));
   g_signal_connect_swapped (self->method_dropdown, "notify::selected",
                             G_CALLBACK (method_changed), self);

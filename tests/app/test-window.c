@@ -289,6 +289,27 @@ test_overlay_changes (Fixture *fx, gconstpointer unused)
 
 }
 
+/* Every method of the selector (DESIGN 5) draws a map, and no error shows. */
+static void
+test_every_method (Fixture *fx, gconstpointer unused)
+{
+  int cls = mcam_window_get_map_result (fx->window)->request->class_index;
+
+  for (int m = 0; m < MCAM_N_METHODS; m++)
+    {
+      McamMapResult *map;
+
+      show_map (fx->window, cls, (McamMethod) m);
+      map = mcam_window_get_map_result (fx->window);
+      g_test_message ("%s: slot %d, any positive %d", mcam_method_get_name (m),
+                      map->explanation->slot, map->explanation->any_positive);
+      g_assert_cmpint (map->width, ==, fx->image_w);
+      g_assert_null (mcam_window_get_error_text (fx->window));
+      /* Only the memory methods name a slot. */
+      g_assert_cmpint (map->explanation->slot >= 0, ==, mcam_method_needs_memory (m));
+    }
+}
+
 /* Keys 1–9 (win.select-top-class) follow the class list, which is sorted by
  * the target network's score. */
 static void
@@ -569,6 +590,8 @@ main (int argc, char **argv)
 
   g_test_add ("/mcam/app/window/overlay-changes", Fixture, NULL, fixture_set_up,
               test_overlay_changes, fixture_tear_down);
+  g_test_add ("/mcam/app/window/every-method", Fixture, NULL, fixture_set_up, test_every_method,
+              fixture_tear_down);
   g_test_add ("/mcam/app/window/top-classes", Fixture, NULL, fixture_set_up, test_top_classes,
               fixture_tear_down);
   g_test_add ("/mcam/app/window/export", Fixture, NULL, fixture_set_up, test_export,
