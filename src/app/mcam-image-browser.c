@@ -335,8 +335,16 @@ list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       g_autoptr(GError) error = NULL;
       GFileInfo *info;
 
-      if (g_file_query_file_type (file, G_FILE_QUERY_INFO_NONE, cancellable)
-          != G_FILE_TYPE_DIRECTORY)
+      GFileType type = g_file_query_file_type (file, G_FILE_QUERY_INFO_NONE, cancellable);
+
+      if (type == G_FILE_TYPE_UNKNOWN)
+        {
+          g_autofree char *name = g_file_get_parse_name (file);
+
+          g_string_append_printf (d->problems, _("%s: no such file or folder\n"), name);
+          continue;
+        }
+      if (type != G_FILE_TYPE_DIRECTORY)
         {
           g_ptr_array_add (out, g_object_ref (file));
           continue;
@@ -375,7 +383,7 @@ list_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (files == NULL)
     return;
   if (d->problems->len > 0)
-    g_signal_emit (self, signals[ERROR], 0, _("A folder could not be read"),
+    g_signal_emit (self, signals[ERROR], 0, _("Some images could not be opened"),
                    d->problems->str);
   add_items (self, files);
 }
