@@ -213,7 +213,9 @@ post_partial (McamCompareJob *job, const McamImage *thumb, gboolean first, const
   p->serial = job->serial;
   p->thumb = first ? mcam_image_copy (thumb) : NULL;
   p->tile = compare_tile_copy (t, (gsize) thumb->width * thumb->height);
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, partial_main, p, partial_free);
+  /* An idle source, never g_main_context_invoke (): from a worker thread it can
+   * run the callback right here when the main loop is idle. */
+  g_idle_add_full (G_PRIORITY_DEFAULT, partial_main, p, partial_free);
 }
 
 /* Worker thread: every tile's map, in one job. */

@@ -182,8 +182,9 @@ train_progress (const McamTrainProgress *p, gpointer user_data)
       pt->values[3] = p->losses.sparse;
       pt->values[4] = p->losses.kl_spatial;
       pt->values[5] = p->losses.kl_key;
-      g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, loss_point_deliver, pt,
-                                  loss_point_free);
+      /* An idle source, never g_main_context_invoke (): from a worker thread it
+       * can run the callback right here when the main loop is idle. */
+      g_idle_add_full (G_PRIORITY_DEFAULT, loss_point_deliver, pt, loss_point_free);
     }
   return TRUE;
 }
