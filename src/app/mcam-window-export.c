@@ -2,7 +2,8 @@
 /* Export (DESIGN 6): the overlay as PNG at the image's own resolution
  * (rendered on the worker with mcam_overlay_render and written atomically
  * with mcam_surface_write_png), all classes of an image, every image of the
- * browser in batch, and the clipboard. Existing files are never replaced
+ * browser × chosen classes × chosen methods in batch (the dialog is
+ * mcam-batch-export-dialog.c), and the clipboard. Existing files are never replaced
  * without asking. */
 
 #define G_LOG_DOMAIN "mcam-export"
@@ -11,12 +12,13 @@
 
 #include <glib/gi18n.h>
 
+#include "mcam-batch-export-dialog.h"
 #include "mcam-window-private.h"
 
 enum { RESPONSE_SKIP = 1, RESPONSE_REPLACE = 2 };
 
-static McamExportRequest *
-new_request (McamWindow *self)
+McamExportRequest *
+_mcam_window_new_export_request (McamWindow *self)
 {
   McamExportRequest *req = mcam_export_request_new ();
   McamMapRequest map;
@@ -101,9 +103,10 @@ confirm_response_cb (GtkDialog *dialog, int response, McamWindow *self)
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
-/* Takes `req`. Asks first when any output file exists. */
-static void
-export_checked (McamWindow *self, McamExportRequest *req)
+/* Takes `req`. Asks first when any output file exists: one question for the
+ * whole batch (replace all, skip existing, cancel). */
+void
+_mcam_window_run_export (McamWindow *self, McamExportRequest *req)
 {
   guint n_existing = 0;
   const char *first = NULL;
@@ -164,9 +167,9 @@ _mcam_window_export_to (McamWindow *self, const char *path)
 
   if (!check_ready (self))
     return;
-  req = new_request (self);
+  req = _mcam_window_new_export_request (self);
   mcam_export_request_add (req, self->image->path, self->class_index, self->method, path);
-  export_checked (self, req);
+  _mcam_window_run_export (self, req);
 }
 
 /* ---------------------------------------------------------------- dialogs */
@@ -220,7 +223,7 @@ export_chooser_cb (GtkNativeDialog *native, int response, McamWindow *self)
     }
   if (path != NULL && kind == EXPORT_ONE)
     {
-      McamExportRequest *req = new_request (self);
+      McamExportRequest *req = _mcam_window_new_export_request (self);
 
       /* The save dialog has already asked before replacing a file. */
       mcam_export_request_add (req, self->image->path, self->class_index, self->method, path);
@@ -228,10 +231,10 @@ export_chooser_cb (GtkNativeDialog *native, int response, McamWindow *self)
     }
   else if (path != NULL)
     {
-      McamExportRequest *req = new_request (self);
+      McamExportRequest *req = _mcam_window_new_export_request (self);
 
       fill_folder_request (self, kind, path, req);
-      export_checked (self, req);
+      _mcam_window_run_export (self, req);
     }
   gtk_native_dialog_destroy (native);
   g_object_unref (native);
@@ -257,9 +260,7 @@ run_export_chooser (McamWindow *self, ExportKind kind)
       gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), name);
     }
   else
-    native = gtk_file_chooser_native_new (kind == EXPORT_ALL_CLASSES
-                                          ? _("Export All Classes to a Folder")
-                                          : _("Export Every Image to a Folder"),
+    native = gtk_file_chooser_native_new (_("Export All Classes to a Folder"),
                                           GTK_WINDOW (self),
                                           GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
                                           _("_Export"), _("_Cancel"));
@@ -290,10 +291,15 @@ export_all_classes_action (GtkWidget *widget, const char *name, GVariant *param)
   run_export_chooser (MCAM_WINDOW (widget), EXPORT_ALL_CLASSES);
 }
 
+/* Every image × chosen classes × chosen methods (mcam-batch-export-dialog.c). */
 static void
 export_batch_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  run_export_chooser (MCAM_WINDOW (widget), EXPORT_BATCH);
+  McamWindow *self = MCAM_WINDOW (widget);
+
+  if (!check_ready (self))
+    return;
+  gtk_window_present (GTK_WINDOW (mcam_batch_export_dialog_new (self)));
 }
 
 /* export-folder(s): every image × the current class into a folder, without
@@ -306,9 +312,9 @@ export_folder_action (GtkWidget *widget, const char *name, GVariant *param)
 
   if (!check_ready (self))
     return;
-  req = new_request (self);
+  req = _mcam_window_new_export_request (self);
   fill_folder_request (self, EXPORT_BATCH, g_variant_get_string (param, NULL), req);
-  export_checked (self, req);
+  _mcam_window_run_export (self, req);
 }
 
 /* ---------------------------------------------------------------- clipboard */

@@ -85,5 +85,10 @@ void  _mcam_window_update_actions  (McamWindow *self);
  * export-batch, copy. */
 void  _mcam_window_class_install_export_actions (GtkWidgetClass *klass);
 void  _mcam_window_export_to (McamWindow *self, const char *path);
+/* A request with the window's colormap, opacity and slot-search settings. */
+McamExportRequest *_mcam_window_new_export_request (McamWindow *self);
+/* Takes `req`; asks once when any output file exists, then runs it with the
+ * status area's progress and Cancel ("export-done" when it ends). */
+void  _mcam_window_run_export (McamWindow *self, McamExportRequest *req);
 
 G_END_DECLS

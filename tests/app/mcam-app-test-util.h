@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* Helpers shared by the GTK tests of suite `app` (under Xvfb): run the main
+ * loop until something holds, let a few frames pass, and render a widget the
+ * way its window's renderer draws it. Include after <gtk/gtk.h>. A test file
+ * may #define MCAM_APP_TEST_TIMEOUT_S before including this header. */
+
+#include <gtk/gtk.h>
+
+#ifndef MCAM_APP_TEST_TIMEOUT_S
+#define MCAM_APP_TEST_TIMEOUT_S 60
+#endif
+
+typedef gboolean (*McamAppTestCondition) (gpointer data);
+
+/* Run the main loop until cond holds; fail the test after
+ * MCAM_APP_TEST_TIMEOUT_S seconds. */
+static inline void
+mcam_app_test_wait_for (McamAppTestCondition cond, gpointer data, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + MCAM_APP_TEST_TIMEOUT_S * G_USEC_PER_SEC;
+
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+/* Frames until the widgets have drawn what they hold now. */
+static inline void
+mcam_app_test_settle (void)
+{
+  for (int i = 0; i < 30; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+/* The widget alone, rendered as its window's renderer draws it: 32-bit
+ * pixels (ARGB32, native endian), g_free them. */
+static inline guint32 *
+mcam_app_test_render_widget (GtkWidget *widget, int *width, int *height)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  guint32 *pixels;
+
+  g_assert_cmpint (w, >, 0);
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  *width = gdk_texture_get_width (texture);
+  *height = gdk_texture_get_height (texture);
+  pixels = g_new (guint32, (gsize) *width * *height);
+  gdk_texture_download (texture, (guchar *) pixels, (gsize) *width * 4);
+  return pixels;
+}
