@@ -9,11 +9,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "mcam/mcam-blas.h"
 #include "mcam/mcam-error.h"
 #include "mcam/mcam-metrics.h"
 #include "mcam-baselines.h"
 #include "mcam-cam-methods.h"
 #include "mcam-grad.h"
+#include "mcam-memory-private.h"
 
 void
 _mcam_gradcam_weights (const float *grad, int c, int hw, float *w)
@@ -236,12 +238,21 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
     case MCAM_METHOD_XGRADCAM:
     case MCAM_METHOD_LAYERCAM:
     case MCAM_METHOD_EIGENGRADCAM:
-      grad = g_new (float, (gsize) c * hw);
+      /* The general reverse pass, down to q = GAP(f). Both heads begin with
+       * GAP, whose backward spreads dq[k] / hw over every position of
+       * channel k: each method below is its per-position definition
+       * (mcam-cam-methods.h, the reference in test-baselines) with that
+       * constant gradient summed over the positions in closed form — c
+       * numbers per class instead of c × hw, which is what makes every
+       * class of a 1000-class model cheap. */
+      grad = g_new (float, c);
       if (use_memory)
-        _mcam_grad_memory_head (a->memory, f, class_index, grad);
+        _mcam_grad_memory_head_q (a->memory, f, class_index, grad);
       else
-        _mcam_grad_linear_head (mcam_net_get_head_weight (a->net), a->n_classes, c, hw,
-                                class_index, grad);
+        _mcam_grad_linear_head_q (mcam_net_get_head_weight (a->net), a->n_classes, c,
+                                  class_index, grad);
+      for (int k = 0; k < c; k++)
+        grad[k] = grad[k] / (float) hw;   /* as _mcam_gap_backward rounds it */
       break;
     default:
       break;
@@ -252,22 +263,53 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
     case MCAM_METHOD_GRADCAM:
     case MCAM_METHOD_GRADCAM_PP:
     case MCAM_METHOD_XGRADCAM:
-      w = g_new (float, c);
-      if (method == MCAM_METHOD_GRADCAM)
-        _mcam_gradcam_weights (grad, c, hw, w);
-      else if (method == MCAM_METHOD_GRADCAM_PP)
-        _mcam_gradcampp_weights (f, grad, c, hw, w);
-      else
-        _mcam_xgradcam_weights (f, grad, c, hw, w);
-      _mcam_weighted_map (f, w, c, hw, e->map);
-      break;
-
     case MCAM_METHOD_HIRESCAM:
-      _mcam_hirescam_map (f, grad, c, hw, e->map);
-      break;
-
     case MCAM_METHOD_LAYERCAM:
-      _mcam_layercam_map (f, grad, c, hw, e->map);
+      {
+        /* Σ_j f[k, j] = hw q_k, with the analysis' q = GAP(f) (computed here
+         * for an analysis put together by hand without it). */
+        g_autofree float *own_q = NULL;
+        const float *q = a->q;
+        if (q == NULL)
+          {
+            own_q = g_new (float, c);
+            _mcam_gap (f, c, hw, own_q);
+            q = own_q;
+          }
+        w = g_new (float, c);
+        for (int k = 0; k < c; k++)
+          {
+            double g = grad[k];
+            double sum_a = (double) q[k] * hw;
+            switch (method)
+              {
+              case MCAM_METHOD_GRADCAM_PP:
+                {
+                  /* hw equal terms α g, α = g² / (2g² + Σ_j A_kj g³) (Eq. 19). */
+                  double g2 = g * g, g3 = g2 * g, denom = 2.0 * g2 + sum_a * g3;
+                  w[k] = g > 0.0 && denom != 0.0 ? (float) (hw * (g2 / denom) * g) : 0.0f;
+                }
+                break;
+              case MCAM_METHOD_XGRADCAM:
+                /* Σ_j (A_kj / Σ A_k) g = g; 0 where Σ A_k = 0. */
+                w[k] = sum_a != 0.0 ? grad[k] : 0.0f;
+                break;
+              case MCAM_METHOD_LAYERCAM:
+                /* Σ_k ReLU(g_k) f[k, j]: the map of the weights ReLU(g). */
+                w[k] = grad[k] > 0.0f ? grad[k] : 0.0f;
+                break;
+              default:
+                /* Grad-CAM: the mean of g over positions; HiResCAM: Σ_k g_k f[k, j],
+                 * the map of the same weights. */
+                w[k] = grad[k];
+                break;
+              }
+          }
+        /* map = fᵀ w, one matrix-vector product. */
+        mcam_sgemv (TRUE, c, hw, 1.0f, f, hw, w, 0.0f, e->map);
+        if (method == MCAM_METHOD_HIRESCAM || method == MCAM_METHOD_LAYERCAM)
+          g_clear_pointer (&w, g_free);   /* these methods have no channel weights */
+      }
       break;
 
     case MCAM_METHOD_EIGENCAM:
@@ -276,9 +318,8 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
       break;
 
     case MCAM_METHOD_EIGENGRADCAM:
-      for (gsize i = 0; i < (gsize) c * hw; i++)
-        grad[i] *= f[i];
-      _mcam_eigen_map (grad, c, hw, e->map);
+      /* The principal component of grad ⊙ f = diag(g) f. */
+      _mcam_eigen_map_scaled (f, grad, c, hw, e->map);
       break;
 
     case MCAM_METHOD_ABLATIONCAM:

@@ -70,15 +70,18 @@ _mcam_symmetric_eigen (double *A, int n, double *lambda, double *U)
 }
 
 /* Householder reduction of a symmetric n × n matrix to tridiagonal form:
- * the diagonal d [n] and the off-diagonal e [n-1] of T = Qᵀ A Q. Only the
- * eigenvalues of T are used, so Q is not kept. */
+ * the diagonal d [n] and the off-diagonal e [n-1] of T = Qᵀ A Q, with
+ * Q = H_0 H_1 … H_{n-3}, H_k = I − 2 v_k v_kᵀ. Row k of R [n × n] keeps v_k
+ * (entries k+1 … n-1; all zero where no reflection was needed), so that an
+ * eigenvector y of T becomes one of A as Q y (apply_reflectors). */
 static void
-tridiagonalise (const double *A_in, int n, double *d, double *e)
+tridiagonalise (const double *A_in, int n, double *d, double *e, double *R)
 {
   g_autofree double *A = g_memdup2 (A_in, sizeof (double) * n * n);
   g_autofree double *v = g_new (double, n);
   g_autofree double *p = g_new (double, n);
 
+  memset (R, 0, sizeof (double) * n * n);
   for (int k = 0; k + 2 < n; k++)
     {
       double alpha = 0.0, vnorm = 0.0, K = 0.0;
@@ -103,7 +106,10 @@ tridiagonalise (const double *A_in, int n, double *d, double *e)
       if (vnorm == 0.0)
         continue;
       for (int i = k + 1; i < n; i++)
-        v[i] /= vnorm;
+        {
+          v[i] /= vnorm;
+          R[(gsize) k * n + i] = v[i];
+        }
       /* H A H with H = I − 2vvᵀ: A − 2(v wᵀ + w vᵀ), p = Av, w = p − (vᵀp) v. */
       for (int i = k + 1; i < n; i++)
         {
@@ -116,8 +122,12 @@ tridiagonalise (const double *A_in, int n, double *d, double *e)
       for (int i = k + 1; i < n; i++)
         p[i] -= K * v[i];
       for (int i = k + 1; i < n; i++)
-        for (int j = k + 1; j < n; j++)
-          A[(gsize) i * n + j] -= 2.0 * (v[i] * p[j] + p[i] * v[j]);
+        {
+          double vi = 2.0 * v[i], pi = 2.0 * p[i];
+          double *row = A + (gsize) i * n;
+          for (int j = k + 1; j < n; j++)
+            row[j] -= vi * p[j] + pi * v[j];
+        }
     }
   for (int i = 0; i < n; i++)
     d[i] = A[(gsize) i * n + i];
@@ -144,64 +154,65 @@ sturm_count (const double *d, const double *e, int n, double x, double tiny)
   return count;
 }
 
-/* Solve M x = b in place (b becomes x) by LU with partial pivoting; M is
- * destroyed. A pivot that is exactly zero is replaced by `tiny`: inverse
- * iteration solves with a nearly singular M on purpose. */
+/* Solve (σI − T) x = b in place for the tridiagonal T = (d, e) with σ above
+ * its largest eigenvalue: σI − T is then positive definite, so LDLᵀ without
+ * pivoting is stable however close σ is (inverse iteration wants it close).
+ * A pivot below `tiny` is raised to it. O(n). */
 static void
-lu_solve (double *M, int n, double *b, double tiny)
+shifted_tridiagonal_solve (const double *d, const double *e, int n, double sigma,
+                           double *b, double *L, double *D, double tiny)
 {
-  for (int k = 0; k < n; k++)
+  D[0] = sigma - d[0];
+  if (D[0] < tiny)
+    D[0] = tiny;
+  for (int i = 1; i < n; i++)
     {
-      int piv = k;
-      for (int i = k + 1; i < n; i++)
-        if (fabs (M[(gsize) i * n + k]) > fabs (M[(gsize) piv * n + k]))
-          piv = i;
-      if (piv != k)
-        {
-          for (int j = 0; j < n; j++)
-            {
-              double t = M[(gsize) k * n + j];
-              M[(gsize) k * n + j] = M[(gsize) piv * n + j];
-              M[(gsize) piv * n + j] = t;
-            }
-          double t = b[k];
-          b[k] = b[piv];
-          b[piv] = t;
-        }
-      if (fabs (M[(gsize) k * n + k]) < tiny)
-        M[(gsize) k * n + k] = tiny;
-      for (int i = k + 1; i < n; i++)
-        {
-          double l = M[(gsize) i * n + k] / M[(gsize) k * n + k];
-          if (l == 0.0)
-            continue;
-          for (int j = k + 1; j < n; j++)
-            M[(gsize) i * n + j] -= l * M[(gsize) k * n + j];
-          b[i] -= l * b[k];
-        }
+      L[i] = -e[i - 1] / D[i - 1];
+      D[i] = sigma - d[i] + L[i] * e[i - 1];
+      if (D[i] < tiny)
+        D[i] = tiny;
     }
-  for (int i = n - 1; i >= 0; i--)
+  for (int i = 1; i < n; i++)
+    b[i] -= L[i] * b[i - 1];
+  for (int i = 0; i < n; i++)
+    b[i] /= D[i];
+  for (int i = n - 2; i >= 0; i--)
+    b[i] -= L[i + 1] * b[i + 1];
+}
+
+/* u ← Q u with Q = H_0 … H_{n-3} from tridiagonalise: the last reflector first. */
+static void
+apply_reflectors (const double *R, int n, double *u)
+{
+  for (int k = n - 3; k >= 0; k--)
     {
-      double s = b[i];
-      for (int j = i + 1; j < n; j++)
-        s -= M[(gsize) i * n + j] * b[j];
-      b[i] = s / M[(gsize) i * n + i];
+      const double *v = R + (gsize) k * n;
+      double dot = 0.0;
+      for (int i = k + 1; i < n; i++)
+        dot += v[i] * u[i];
+      if (dot == 0.0)
+        continue;
+      for (int i = k + 1; i < n; i++)
+        u[i] -= 2.0 * dot * v[i];
     }
 }
 
 /* The leading eigenvector of a symmetric n × n matrix into u (unit norm);
  * returns its eigenvalue. The eigenvalue by bisection on the Sturm sequence
  * of the Householder tridiagonal form (robust, O(n³) once), the vector by
- * two steps of inverse iteration just above it (O(n³/3) each). A is kept. */
+ * three steps of inverse iteration just above it on the tridiagonal form
+ * (O(n) each), taken back by the reflectors (O(n²)). A is kept. */
 double
 _mcam_leading_eigenvector (const double *A, int n, double *u)
 {
   g_autofree double *d = g_new (double, n);
   g_autofree double *e = g_new0 (double, MAX (n - 1, 1));
-  g_autofree double *M = g_new (double, (gsize) n * n);
+  g_autofree double *R = g_new (double, (gsize) n * n);
+  g_autofree double *L = g_new (double, n);
+  g_autofree double *D = g_new (double, n);
   double lo = INFINITY, hi = -INFINITY, scale = 0.0, lambda, sigma, tiny;
 
-  tridiagonalise (A, n, d, e);
+  tridiagonalise (A, n, d, e, R);
   for (int i = 0; i < n; i++)
     {
       double r = (i > 0 ? fabs (e[i - 1]) : 0.0) + (i + 1 < n ? fabs (e[i]) : 0.0);
@@ -235,10 +246,7 @@ _mcam_leading_eigenvector (const double *A, int n, double *u)
   for (int step = 0; step < 3; step++)
     {
       double norm = 0.0;
-      memcpy (M, A, sizeof (double) * n * n);
-      for (int i = 0; i < n; i++)
-        M[(gsize) i * n + i] -= sigma;
-      lu_solve (M, n, u, tiny);
+      shifted_tridiagonal_solve (d, e, n, sigma, u, L, D, tiny);
       for (int i = 0; i < n; i++)
         norm += u[i] * u[i];
       norm = sqrt (norm);
@@ -247,31 +255,18 @@ _mcam_leading_eigenvector (const double *A, int n, double *u)
       for (int i = 0; i < n; i++)
         u[i] /= norm;
     }
+  apply_reflectors (R, n, u);
   return lambda;
 }
 
-void
-_mcam_eigen_map (const float *x, int c, int hw, float *map)
+/* The map from Xt, the centred data stored by channel (c × hw row-major: row
+ * k is channel k over the positions, i.e. Xcᵀ for the hw samples × c
+ * variables Xc), and the mean over channels at each position (for the sign).
+ * Stored by channel so that building it is a contiguous pass. */
+static void
+eigen_map_centred (const float *Xt, const double *mean_act, int c, int hw, float *map)
 {
-  /* Xc: hw samples (positions) × c variables (channels), each channel
-   * centred. The products go through BLAS in float (the sums are short:
-   * c or hw terms), the eigenproblem in double. */
-  g_autofree float *Xc = g_new (float, (gsize) hw * c);
-  g_autofree double *mean_act = g_new0 (double, hw);
   g_autofree double *proj = g_new0 (double, hw);
-
-  for (int k = 0; k < c; k++)
-    {
-      double m = 0.0;
-      for (int j = 0; j < hw; j++)
-        m += x[(gsize) k * hw + j];
-      m /= hw;
-      for (int j = 0; j < hw; j++)
-        {
-          Xc[(gsize) j * c + k] = (float) (x[(gsize) k * hw + j] - m);
-          mean_act[j] += x[(gsize) k * hw + j] / (double) c;
-        }
-    }
 
   if (hw <= c)
     {
@@ -280,7 +275,7 @@ _mcam_eigen_map (const float *x, int c, int hw, float *map)
       g_autofree float *Gf = g_new (float, (gsize) hw * hw);
       g_autofree double *G = g_new (double, (gsize) hw * hw);
       g_autofree double *u = g_new (double, hw);
-      mcam_sgemm (FALSE, TRUE, hw, hw, c, 1.0f, Xc, c, Xc, c, 0.0f, Gf, hw);
+      mcam_sgemm (TRUE, FALSE, hw, hw, c, 1.0f, Xt, hw, Xt, hw, 0.0f, Gf, hw);
       for (int i = 0; i < hw; i++)
         for (int j = 0; j < hw; j++)
           G[(gsize) i * hw + j] = 0.5 * ((double) Gf[(gsize) i * hw + j] + Gf[(gsize) j * hw + i]);
@@ -294,7 +289,7 @@ _mcam_eigen_map (const float *x, int c, int hw, float *map)
       g_autofree float *Cf = g_new (float, (gsize) c * c);
       g_autofree double *Cv = g_new (double, (gsize) c * c);
       g_autofree double *v = g_new (double, c);
-      mcam_sgemm (TRUE, FALSE, c, c, hw, 1.0f, Xc, c, Xc, c, 0.0f, Cf, c);
+      mcam_sgemm (FALSE, TRUE, c, c, hw, 1.0f, Xt, hw, Xt, hw, 0.0f, Cf, c);
       for (int a = 0; a < c; a++)
         for (int b = 0; b < c; b++)
           Cv[(gsize) a * c + b] = 0.5 * ((double) Cf[(gsize) a * c + b] + Cf[(gsize) b * c + a]);
@@ -303,7 +298,7 @@ _mcam_eigen_map (const float *x, int c, int hw, float *map)
         {
           double s = 0.0;
           for (int k = 0; k < c; k++)
-            s += (double) Xc[(gsize) j * c + k] * v[k];
+            s += (double) Xt[(gsize) k * hw + j] * v[k];
           proj[j] = s;
         }
     }
@@ -322,4 +317,59 @@ _mcam_eigen_map (const float *x, int c, int hw, float *map)
   double sign = fabs (cov) > scale_tol ? (cov > 0.0 ? 1.0 : -1.0) : (big >= 0.0 ? 1.0 : -1.0);
   for (int j = 0; j < hw; j++)
     map[j] = (float) (sign * proj[j]);
+}
+
+void
+_mcam_eigen_map (const float *x, int c, int hw, float *map)
+{
+  /* Xc: hw samples (positions) × c variables (channels), each channel
+   * centred. The products go through BLAS in float (the sums are short:
+   * c or hw terms), the eigenproblem in double. */
+  g_autofree float *Xt = g_new (float, (gsize) c * hw);
+  g_autofree double *mean_act = g_new0 (double, hw);
+
+  for (int k = 0; k < c; k++)
+    {
+      const float *xk = x + (gsize) k * hw;
+      float *out = Xt + (gsize) k * hw;
+      double m = 0.0;
+      for (int j = 0; j < hw; j++)
+        m += xk[j];
+      m /= hw;
+      for (int j = 0; j < hw; j++)
+        {
+          out[j] = (float) (xk[j] - m);
+          mean_act[j] += xk[j];
+        }
+    }
+  for (int j = 0; j < hw; j++)
+    mean_act[j] /= c;
+  eigen_map_centred (Xt, mean_act, c, hw, map);
+}
+
+void
+_mcam_eigen_map_scaled (const float *f, const float *s, int c, int hw, float *map)
+{
+  /* Channel k of x = diag(s) f is s_k f_k: its mean is s_k times f_k's, so
+   * centring and scaling are one pass, and x is never formed. */
+  g_autofree float *Xt = g_new (float, (gsize) c * hw);
+  g_autofree double *mean_act = g_new0 (double, hw);
+
+  for (int k = 0; k < c; k++)
+    {
+      const float *fk = f + (gsize) k * hw;
+      float *out = Xt + (gsize) k * hw;
+      double m = 0.0, sk = s[k];
+      for (int j = 0; j < hw; j++)
+        m += fk[j];
+      m /= hw;
+      for (int j = 0; j < hw; j++)
+        {
+          out[j] = (float) (sk * (fk[j] - m));
+          mean_act[j] += sk * fk[j];
+        }
+    }
+  for (int j = 0; j < hw; j++)
+    mean_act[j] /= c;
+  eigen_map_centred (Xt, mean_act, c, hw, map);
 }

@@ -106,15 +106,23 @@ _mcam_read_value_backward_p (const float *V, int N, int c, const float *dv, floa
 }
 
 void
+_mcam_grad_linear_head_q (const float *W, int n_classes, int c, int class_index, float *dq)
+{
+  g_autofree float *dlogits = g_new0 (float, n_classes);
+
+  /* logits = W q + b; seed the reverse pass with e_class. */
+  dlogits[class_index] = 1.0f;
+  _mcam_linear_backward_input (W, n_classes, c, c, dlogits, dq);
+}
+
+void
 _mcam_grad_linear_head (const float *W, int n_classes, int c, int hw,
                         int class_index, float *grad)
 {
-  g_autofree float *dlogits = g_new0 (float, n_classes);
   g_autofree float *dq = g_new (float, c);
 
-  /* logits = W q + b, q = GAP(f); seed the reverse pass with e_class. */
-  dlogits[class_index] = 1.0f;
-  _mcam_linear_backward_input (W, n_classes, c, c, dlogits, dq);
+  /* q = GAP(f): the last step back to f. */
+  _mcam_grad_linear_head_q (W, n_classes, c, class_index, dq);
   _mcam_gap_backward (dq, c, hw, grad);
 }
 
@@ -133,15 +141,13 @@ _mcam_memory_head_logits (const McamMemory *mem, const float *f, float *z)
 }
 
 void
-_mcam_grad_memory_head (const McamMemory *mem, const float *f, int class_index,
-                        float *grad)
+_mcam_grad_memory_head_q (const McamMemory *mem, const float *f, int class_index, float *dq)
 {
   int c = mem->c, N = mem->n_slots, C = mem->n_classes, hw = mem->h * mem->w;
   g_autofree float *q = g_new (float, c);
   g_autofree float *p = g_new (float, N);
   g_autofree float *dz = g_new0 (float, C);
   g_autofree float *dv = g_new (float, c);
-  g_autofree float *dq = g_new (float, c);
   g_autofree float *dp = g_new (float, N);
   g_autofree float *da = g_new (float, N);
 
@@ -158,6 +164,14 @@ _mcam_grad_memory_head (const McamMemory *mem, const float *f, int class_index,
   _mcam_read_value_backward_p (mem->V, N, c, dv, dp);
   _mcam_softmax_backward (p, dp, N, da);
   _mcam_address_logits_backward_add (q, mem->K, N, c, mem->scale, da, dq);
+}
 
-  _mcam_gap_backward (dq, c, hw, grad);
+void
+_mcam_grad_memory_head (const McamMemory *mem, const float *f, int class_index,
+                        float *grad)
+{
+  g_autofree float *dq = g_new (float, mem->c);
+
+  _mcam_grad_memory_head_q (mem, f, class_index, dq);
+  _mcam_gap_backward (dq, mem->c, mem->h * mem->w, grad);
 }

@@ -45,6 +45,15 @@ void _mcam_grad_linear_head (const float *W, int n_classes, int c, int hw,
 void _mcam_grad_memory_head (const McamMemory *mem, const float *f, int class_index,
                              float *grad);
 
+/* The same two reverse passes stopped one step early, at q = GAP(f): dz_class / dq
+ * [c]. Both heads begin with GAP, so df[k, j] = dq[k] / hw at every position j
+ * (_mcam_gap_backward); the baselines use this to work on c numbers per class
+ * instead of c × hw (mcam-baselines.c). */
+void _mcam_grad_linear_head_q (const float *W, int n_classes, int c, int class_index,
+                               float *dq);
+void _mcam_grad_memory_head_q (const McamMemory *mem, const float *f, int class_index,
+                               float *dq);
+
 /* The memory classifier's logits z [C] for features f [c, hw]. */
 void _mcam_memory_head_logits (const McamMemory *mem, const float *f, float *z);
 
