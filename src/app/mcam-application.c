@@ -225,8 +225,8 @@ mcam_application_startup (GApplication *app)
     { "win.open-model", { "<Control><Shift>o", NULL } },
     { "win.export", { "<Control>e", NULL } },
     { "win.copy", { "<Control>c", NULL } },
-    { "win.next-image", { "Right", "Page_Down", NULL } },
-    { "win.previous-image", { "Left", "Page_Up", NULL } },
+    /* Left/Right and Page Up/Down: the window's own shortcut controller
+     * (mcam-window-actions.c), so that a focused slider or list keeps them. */
     { "win.zoom-fit", { "<Control>0", NULL } },
     { "win.zoom-one", { "<Control>1", NULL } },
     { "win.cancel", { "Escape", NULL } },

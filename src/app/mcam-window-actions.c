@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The window's GActions (DESIGN 6 keyboard): open images, folder, model,
- * memory, demo; next/previous image; the k-th top class; zoom; cancel. */
+ * memory, demo; next/previous image; the k-th top class; zoom; cancel. And
+ * the image keys (Left/Right, Page Up/Down), which give way to a focused
+ * control that uses them. */
 
 #define G_LOG_DOMAIN "mcam-window"
 
@@ -10,6 +12,7 @@
 
 #include "mcam-application.h"
 #include "mcam-compare-window.h"
+#include "mcam-slot-grid.h"
 #include "mcam-window-private.h"
 
 static GtkFileFilter *
@@ -207,6 +210,68 @@ static void
 cancel_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   mcam_worker_cancel_all (MCAM_WINDOW (widget)->worker);
+}
+
+/* ---------------------------------------------------------------- image keys */
+
+gboolean
+_mcam_window_focus_takes_arrows (McamWindow *self)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  /* The browser's own list moves through the images anyway. */
+  if (focus == NULL || gtk_widget_is_ancestor (focus, GTK_WIDGET (self->image_browser)))
+    return FALSE;
+  for (GtkWidget *w = focus; w != NULL && w != GTK_WIDGET (self); w = gtk_widget_get_parent (w))
+    {
+      if (GTK_IS_RANGE (w) || GTK_IS_DROP_DOWN (w) || GTK_IS_LIST_VIEW (w) ||
+          GTK_IS_GRID_VIEW (w) || GTK_IS_COLUMN_VIEW (w) || GTK_IS_LIST_BOX (w) ||
+          GTK_IS_FLOW_BOX (w) || GTK_IS_EDITABLE (w) || GTK_IS_TEXT_VIEW (w) ||
+          GTK_IS_POPOVER (w) || GTK_IS_NOTEBOOK (w) ||
+          MCAM_IS_SLOT_GRID (w))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+image_key_cb (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  McamWindow *self = MCAM_WINDOW (widget);
+
+  /* Not handled: the key goes on to the focused control. */
+  if (_mcam_window_focus_takes_arrows (self))
+    return FALSE;
+  gtk_widget_activate_action (widget, GPOINTER_TO_INT (user_data) > 0 ? "win.next-image"
+                                                                      : "win.previous-image",
+                              NULL);
+  return TRUE;
+}
+
+/* Application accelerators run in the capture phase for every window and
+ * would take the arrows from the opacity slider, the drop-downs and the
+ * lists; these keys live on the window instead, with a callback that lets
+ * the key through when the focused control uses it. */
+void
+_mcam_window_setup_image_keys (McamWindow *self)
+{
+  static const struct { guint keyval; int step; } keys[] = {
+    { GDK_KEY_Right, 1 }, { GDK_KEY_KP_Right, 1 }, { GDK_KEY_Page_Down, 1 },
+    { GDK_KEY_Left, -1 }, { GDK_KEY_KP_Left, -1 }, { GDK_KEY_Page_Up, -1 },
+  };
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+
+  gtk_event_controller_set_name (controller, "mcam-image-keys");
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (controller),
+                                     GTK_SHORTCUT_SCOPE_LOCAL);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    gtk_shortcut_controller_add_shortcut (
+        GTK_SHORTCUT_CONTROLLER (controller),
+        gtk_shortcut_new (gtk_keyval_trigger_new (keys[i].keyval, 0),
+                          gtk_callback_action_new (image_key_cb,
+                                                   GINT_TO_POINTER (keys[i].step), NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
 }
 
 void

@@ -80,6 +80,10 @@ void  _mcam_inspector_cache_free              (McamInspectorCache *cache);
 /* mcam-window-actions.c */
 void  _mcam_window_class_install_actions (GtkWidgetClass *klass);
 void  _mcam_window_update_actions  (McamWindow *self);
+/* Left/Right and Page Up/Down change the image unless the focused control
+ * uses them (the opacity slider, drop-downs, lists, text, the slot grid). */
+void     _mcam_window_setup_image_keys   (McamWindow *self);
+gboolean _mcam_window_focus_takes_arrows (McamWindow *self);
 
 /* mcam-window-export.c: export, export-to(s), export-all-classes,
  * export-batch, copy. */

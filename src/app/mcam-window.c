@@ -758,6 +758,7 @@ mcam_window_init (McamWindow *self)
   g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
+  _mcam_window_setup_image_keys (self);
   _mcam_window_setup_inspector (self);
   _mcam_window_update_actions (self);
   update_status_info (self);

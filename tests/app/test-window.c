@@ -15,7 +15,7 @@
 
 #include "mcam-test-util.h"
 #include "mcam-application.h"
-#include "mcam-window.h"
+#include "mcam-window-private.h"
 #include "mcam-overlay-view.h"
 
 #define TIMEOUT_S 60
@@ -124,6 +124,7 @@ typedef struct
   char       *model;
   char       *memory;
   char       *image;
+  char       *image2;        /* another image, not opened by the set-up */
   int         image_w, image_h;
 } Fixture;
 
@@ -155,6 +156,8 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
       g_assert_cmpuint (names->len, >, 0);
       g_ptr_array_sort (names, compare_strings);
       fx->image = g_build_filename (images_dir, g_ptr_array_index (names, 0), NULL);
+      g_assert_cmpuint (names->len, >, 1);
+      fx->image2 = g_build_filename (images_dir, g_ptr_array_index (names, 1), NULL);
     }
   else
     {
@@ -163,6 +166,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
       fx->model = mcam_test_fixture ("net-bottleneck.safetensors");
       fx->memory = mcam_test_fixture ("memory-bottleneck.safetensors");
       fx->image = mcam_test_fixture ("img-photo.png");
+      fx->image2 = mcam_test_fixture ("img-gray.png");
     }
   g_assert_nonnull (gdk_pixbuf_get_file_info (fx->image, &fx->image_w, &fx->image_h));
   g_test_message ("model %s, memory %s, image %s", fx->model, fx->memory, fx->image);
@@ -206,6 +210,7 @@ fixture_tear_down (Fixture *fx, gconstpointer unused)
   g_free (fx->model);
   g_free (fx->memory);
   g_free (fx->image);
+  g_free (fx->image2);
 }
 
 static void
@@ -579,6 +584,141 @@ test_corrupt_model (Fixture *fx, gconstpointer unused)
   show_map (fx->window, 0, MCAM_METHOD_MCAM);
 }
 
+/* The window's image keys (Left/Right, Page Up/Down), activated as a key
+ * press would: returns whether the key was taken (FALSE: it goes on to the
+ * focused control). */
+static gboolean
+press_image_key (McamWindow *window, guint keyval)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) c = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (c) ||
+          g_strcmp0 (gtk_event_controller_get_name (c), "mcam-image-keys") != 0)
+        continue;
+      g_assert_cmpint (gtk_event_controller_get_propagation_phase (c), ==, GTK_PHASE_CAPTURE);
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (c)); k++)
+        {
+          g_autoptr(GtkShortcut) sc = g_list_model_get_item (G_LIST_MODEL (c), k);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (sc);
+
+          if (GTK_IS_KEYVAL_TRIGGER (trigger) &&
+              gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) == keyval &&
+              gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) == 0)
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (sc),
+                                                 GTK_SHORTCUT_ACTION_EXCLUSIVE,
+                                                 GTK_WIDGET (window), NULL);
+        }
+    }
+  g_error ("no image key for %s", gdk_keyval_name (keyval));
+  return FALSE;
+}
+
+static GtkWidget *
+find_widget (GtkWidget *root, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  McamWindow *window;
+  const char *path;
+} ImageWait;
+
+static gboolean
+image_shown (gpointer data)
+{
+  ImageWait *w = data;
+  McamMapResult *map = mcam_window_get_map_result (w->window);
+
+  return map != NULL && g_strcmp0 (map->request->path, w->path) == 0;
+}
+
+static gboolean
+two_images_listed (gpointer data)
+{
+  McamWindow *window = data;
+
+  return g_list_model_get_n_items (mcam_image_browser_get_items (window->image_browser)) == 2;
+}
+
+static void
+focus_and_check (McamWindow *window, GtkWidget *widget, const char *what)
+{
+  GtkWidget *focus;
+
+  g_assert_nonnull (widget);
+  g_assert_true (gtk_widget_grab_focus (widget));
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_true (focus == widget || gtk_widget_is_ancestor (focus, widget));
+  g_test_message ("focus on %s (%s)", what, G_OBJECT_TYPE_NAME (focus));
+}
+
+/* Left/Right change the image, except when the focused control uses the
+ * arrows itself: the opacity slider, the colormap and method drop-downs, the
+ * class list. The application's accelerators no longer hold them (those run
+ * before any focused widget). */
+static void
+test_arrow_keys (Fixture *fx, gconstpointer unused)
+{
+  McamWindow *window = fx->window;
+  g_autoptr(GFile) second = g_file_new_for_path (fx->image2);
+  GtkWidget *class_list = find_widget (GTK_WIDGET (window), MCAM_TYPE_CLASS_LIST);
+  ImageWait first_shown = { window, fx->image }, second_shown = { window, fx->image2 };
+  struct { GtkWidget *widget; const char *what; } controls[] = {
+    { find_widget (GTK_WIDGET (window), GTK_TYPE_SCALE), "the opacity slider" },
+    { GTK_WIDGET (window->colormap_dropdown), "the colormap drop-down" },
+    { find_widget (class_list, GTK_TYPE_DROP_DOWN), "the method drop-down" },
+    { find_widget (class_list, GTK_TYPE_LIST_VIEW), "the class list" },
+  };
+  double opacity = gtk_adjustment_get_value (window->opacity_adjustment);
+
+  mcam_window_open_files (window, &second, 1);
+  wait_for (two_images_listed, window, "the second image in the browser");
+  g_assert_true (image_shown (&first_shown));
+
+  for (guint i = 0; i < G_N_ELEMENTS (controls); i++)
+    {
+      focus_and_check (window, controls[i].widget, controls[i].what);
+      g_assert_true (_mcam_window_focus_takes_arrows (window));
+      g_assert_false (press_image_key (window, GDK_KEY_Right));
+      g_assert_false (press_image_key (window, GDK_KEY_Left));
+      g_assert_false (press_image_key (window, GDK_KEY_Page_Down));
+      settle ();
+      g_assert_true (image_shown (&first_shown));
+    }
+  g_assert_cmpfloat (gtk_adjustment_get_value (window->opacity_adjustment), ==, opacity);
+
+  /* A button has no use for arrows: Right goes to the next image, Left back. */
+  focus_and_check (window, GTK_WIDGET (window->boxes_toggle), "the boxes toggle");
+  g_assert_false (_mcam_window_focus_takes_arrows (window));
+  g_assert_true (press_image_key (window, GDK_KEY_Right));
+  wait_for (image_shown, &second_shown, "the next image");
+  g_assert_true (press_image_key (window, GDK_KEY_Left));
+  wait_for (image_shown, &first_shown, "the previous image");
+
+  /* In the image browser's own list the arrows still move through images. */
+  focus_and_check (window, find_widget (GTK_WIDGET (window->image_browser), GTK_TYPE_LIST_VIEW),
+                   "the image list");
+  g_assert_false (_mcam_window_focus_takes_arrows (window));
+  g_assert_true (press_image_key (window, GDK_KEY_Page_Down));
+  wait_for (image_shown, &second_shown, "the next image (Page Down)");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -600,5 +740,7 @@ main (int argc, char **argv)
               test_cancel_long_job, fixture_tear_down);
   g_test_add ("/mcam/app/window/corrupt-model", Fixture, NULL, fixture_set_up,
               test_corrupt_model, fixture_tear_down);
+  g_test_add ("/mcam/app/window/arrow-keys", Fixture, NULL, fixture_set_up, test_arrow_keys,
+              fixture_tear_down);
   return g_test_run ();
 }
