@@ -296,8 +296,10 @@ explain_on_image (McamWorker *self, CacheEntry *e, int class_index, McamMethod m
   if (mcam_method_needs_memory (method) && self->memory == NULL)
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                   /* Translators: the menu items of the main menu, as the menu names them. */
                    _("%s needs a memory module, and this model has none: open one with "
-                     "Open Model"), mcam_method_get_label (method));
+                     "Open Memory Module… in the main menu, or make one with Train a Memory "
+                     "Module…"), mcam_method_get_label (method));
       return NULL;
     }
 

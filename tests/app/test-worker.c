@@ -298,6 +298,49 @@ test_set_memory (void)
   mcam_worker_shutdown (worker);
 }
 
+/* An M-CAM method without a memory module fails with a message that names
+ * the menu items that give the model one (the file's own translation is
+ * not loaded: the untranslated text). */
+static void
+test_method_needs_memory (void)
+{
+  McamWorker *worker = mcam_worker_new ();
+  g_autofree char *model = mcam_test_fixture ("net-bottleneck.safetensors");
+  g_autofree char *image = mcam_test_fixture ("img-photo.png");
+  McamMapRequest req;
+  Wait l = { 0 }, m = { 0 }, c = { 0 };
+
+  mcam_worker_load_model_async (worker, model, NULL, NULL, load_cb, &l);
+  wait_done (&l);
+  g_assert_no_error (l.error);
+  g_assert_cmpint (((McamModelInfo *) l.result)->n_slots, ==, 0);
+  mcam_model_info_unref (l.result);
+
+  mcam_map_request_init (&req);
+  req.path = image;
+  req.class_index = 0;
+  req.method = MCAM_METHOD_MCAM;
+  mcam_worker_compute_map_async (worker, &req, NULL, map_cb, &m);
+  wait_done (&m);
+  g_assert_null (m.result);
+  g_assert_error (m.error, MCAM_ERROR, MCAM_ERROR_USAGE);
+  g_test_message ("%s", m.error->message);
+  g_assert_nonnull (strstr (m.error->message, mcam_method_get_label (MCAM_METHOD_MCAM)));
+  g_assert_nonnull (strstr (m.error->message, "Open Memory Module…"));
+  g_assert_nonnull (strstr (m.error->message, "Train a Memory Module…"));
+  g_assert_null (strstr (m.error->message, "Open Model"));
+  g_clear_error (&m.error);
+
+  /* CAM needs no memory. */
+  req.method = MCAM_METHOD_CAM;
+  mcam_worker_compute_map_async (worker, &req, NULL, map_cb, &c);
+  wait_done (&c);
+  g_assert_no_error (c.error);
+  mcam_map_result_unref (c.result);
+  mcam_worker_shutdown (worker);
+  g_object_unref (worker);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -308,5 +351,6 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/app/worker/cache", test_cache);
   g_test_add_func ("/mcam/app/worker/map-matches-core", test_map_matches_core);
   g_test_add_func ("/mcam/app/worker/set-memory", test_set_memory);
+  g_test_add_func ("/mcam/app/worker/method-needs-memory", test_method_needs_memory);
   return g_test_run ();
 }
