@@ -18,28 +18,12 @@
 #include <string.h>
 
 #include "mcam-test-util.h"
+#define MCAM_APP_TEST_TIMEOUT_S 120
+#include "mcam-app-test-util.h"
 #include "mcam-application.h"
 #include "mcam-compare-window.h"
 #include "mcam-overlay-view.h"
 #include "mcam-window.h"
-
-#define TIMEOUT_S 120
-
-typedef gboolean (*Condition) (gpointer data);
-
-static void
-wait_for (Condition cond, gpointer data, const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 static gboolean
 any_map_shown (gpointer data)
@@ -57,16 +41,6 @@ static gboolean
 view_idle (gpointer data)
 {
   return !mcam_compare_view_is_busy (data);
-}
-
-static void
-settle (void)
-{
-  for (int i = 0; i < 30; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
 }
 
 /* Share of pixels of two same-size RGB24 surfaces differing by more than
@@ -157,7 +131,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
   mcam_window_load_model (fx->window, fx->model, fx->memory);
   file = g_file_new_for_path (fx->image);
   mcam_window_open_files (fx->window, &file, 1);
-  wait_for (any_map_shown, fx->window, "the first overlay");
+  mcam_app_test_wait_for (any_map_shown, fx->window, "the first overlay");
 
   /* The action opens the window; asking again presents the same one. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.compare", NULL));
@@ -169,8 +143,8 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
       n_compare++;
   g_assert_cmpuint (n_compare, ==, 1);
   fx->view = mcam_compare_window_get_view (fx->compare);
-  settle ();
-  wait_for (view_idle, fx->view, "the compare tiles");
+  mcam_app_test_settle ();
+  mcam_app_test_wait_for (view_idle, fx->view, "the compare tiles");
 }
 
 static void
@@ -180,7 +154,7 @@ fixture_tear_down (Fixture *fx, gconstpointer unused)
   const char *name;
 
   gtk_window_destroy (GTK_WINDOW (fx->window));
-  settle ();
+  mcam_app_test_settle ();
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *path = g_build_filename (fx->tmpdir, name, NULL);
@@ -260,8 +234,8 @@ test_follow_and_colormap (Fixture *fx, gconstpointer unused)
   McamColormap cm;
 
   mcam_window_select_class (fx->window, other);
-  settle ();
-  wait_for (view_idle, view, "the tiles of the other class");
+  mcam_app_test_settle ();
+  mcam_app_test_wait_for (view_idle, view, "the tiles of the other class");
   g_assert_cmpuint (mcam_compare_view_get_n_tiles (view), ==, MCAM_N_METHODS);
   g_assert_cmpint (mcam_compare_view_get_tile_class (view, 0), ==, other);
 
@@ -287,7 +261,7 @@ test_all_classes (Fixture *fx, gconstpointer unused)
   mcam_compare_view_set_method (view, MCAM_METHOD_GRADCAM);
   mcam_compare_view_set_mode (view, MCAM_COMPARE_ALL_CLASSES);
   g_assert_true (mcam_compare_view_is_busy (view));
-  wait_for (view_idle, view, "the all-classes tiles");
+  mcam_app_test_wait_for (view_idle, view, "the all-classes tiles");
   g_assert_cmpuint (mcam_compare_view_get_n_tiles (view), ==, info->n_classes);
   for (guint i = 0; i < mcam_compare_view_get_n_tiles (view); i++)
     {
@@ -337,16 +311,16 @@ test_tile_activated (Fixture *fx, gconstpointer unused)
 
   g_signal_emit_by_name (view, "tile-activated", main_class, (int) MCAM_METHOD_EIGENCAM);
   w = (MapWait) { fx->window, main_class, MCAM_METHOD_EIGENCAM };
-  wait_for (map_shown, &w, "the activated method in the main window");
+  mcam_app_test_wait_for (map_shown, &w, "the activated method in the main window");
 
   mcam_compare_view_set_mode (view, MCAM_COMPARE_ALL_CLASSES);
-  wait_for (view_idle, view, "the all-classes tiles");
+  mcam_app_test_wait_for (view_idle, view, "the all-classes tiles");
   g_assert_cmpint (mcam_compare_view_get_tile_method (view, 0), ==, MCAM_METHOD_EIGENCAM);
   other = mcam_compare_view_get_tile_class (view, mcam_compare_view_get_n_tiles (view) - 1);
   g_assert_cmpint (other, !=, main_class);
   g_signal_emit_by_name (view, "tile-activated", other, (int) MCAM_METHOD_EIGENCAM);
   w = (MapWait) { fx->window, other, MCAM_METHOD_EIGENCAM };
-  wait_for (map_shown, &w, "the activated class in the main window");
+  mcam_app_test_wait_for (map_shown, &w, "the activated class in the main window");
 }
 
 /* Cancel stops the job and says so; of two requests only the newer lands. */
@@ -359,13 +333,13 @@ test_cancel_and_newer (Fixture *fx, gconstpointer unused)
   mcam_compare_view_set_method (view, MCAM_METHOD_SCORECAM);
   mcam_compare_view_refresh (view);
   mcam_compare_view_cancel (view);
-  wait_for (view_idle, view, "the cancelled job");
+  mcam_app_test_wait_for (view_idle, view, "the cancelled job");
   g_assert_cmpstr (mcam_compare_view_get_message (view), ==, "Cancelled.");
 
   mcam_compare_view_refresh (view);
   mcam_compare_view_set_method (view, MCAM_METHOD_EIGENCAM);
   mcam_compare_view_refresh (view);
-  wait_for (view_idle, view, "the newer job");
+  mcam_app_test_wait_for (view_idle, view, "the newer job");
   g_assert_cmpuint (mcam_compare_view_get_n_tiles (view), ==,
                     mcam_window_get_model_info (fx->window)->n_classes);
   g_assert_cmpint (mcam_compare_view_get_tile_method (view, 0), ==, MCAM_METHOD_EIGENCAM);
@@ -433,7 +407,7 @@ test_export (Fixture *fx, gconstpointer unused)
    * as the Export Grid button does it */
   mcam_compare_view_set_tile_size (view, 320);
   mcam_compare_view_export_async (view, path, TRUE, export_done_cb, &done);
-  wait_for (flag_set, &done, "the threaded export");
+  mcam_app_test_wait_for (flag_set, &done, "the threaded export");
   g_assert_cmpint (done, ==, 1);
   g_clear_object (&png);
   png = gdk_pixbuf_new_from_file (path, &error);
@@ -458,9 +432,9 @@ test_no_memory (Fixture *fx, gconstpointer unused)
   McamModelInfo *info;
 
   mcam_window_load_model (fx->window, fx->model, NULL);
-  wait_for (model_without_memory, fx->window, "the model without its memory");
-  settle ();
-  wait_for (view_idle, view, "the tiles without memory");
+  mcam_app_test_wait_for (model_without_memory, fx->window, "the model without its memory");
+  mcam_app_test_settle ();
+  mcam_app_test_wait_for (view_idle, view, "the tiles without memory");
   info = mcam_window_get_model_info (fx->window);
   g_assert_cmpint (info->n_slots, ==, 0);
   g_assert_cmpuint (mcam_compare_view_get_n_tiles (view), ==, MCAM_N_METHODS - 2);
@@ -469,14 +443,14 @@ test_no_memory (Fixture *fx, gconstpointer unused)
 
   mcam_compare_view_set_method (view, MCAM_METHOD_MCAM);
   mcam_compare_view_set_mode (view, MCAM_COMPARE_ALL_CLASSES);
-  wait_for (view_idle, view, "the refused job");
+  mcam_app_test_wait_for (view_idle, view, "the refused job");
   g_assert_cmpuint (mcam_compare_view_get_n_tiles (view), ==, 0);
   g_assert_nonnull (strstr (mcam_compare_view_get_message (view), "needs a memory module"));
 
   /* The main window's selector offers M-CAM too; without a memory, picking
    * it says why there is no map, in the window. */
   mcam_window_set_method (fx->window, MCAM_METHOD_MCAM);
-  wait_for (error_shown, fx->window, "the message about the missing memory");
+  mcam_app_test_wait_for (error_shown, fx->window, "the message about the missing memory");
   g_test_message ("main window: %s", mcam_window_get_error_text (fx->window));
   g_assert_nonnull (strstr (mcam_window_get_error_text (fx->window), "memory module"));
 }

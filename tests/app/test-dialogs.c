@@ -13,28 +13,12 @@
 #include <string.h>
 
 #include "mcam-test-util.h"
+#define MCAM_APP_TEST_TIMEOUT_S 120
+#include "mcam-app-test-util.h"
 #include "mcam-worker.h"
 #include "mcam-loss-plot.h"
 #include "mcam-train-dialog.h"
 #include "mcam-bias-lens-dialog.h"
-
-#define TIMEOUT_S 120
-
-typedef gboolean (*Condition) (gpointer data);
-
-static void
-wait_for (Condition cond, gpointer data, const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 /* ---- a labelled folder: 6 fixture images, classes of net-basic ---------- */
 
@@ -129,7 +113,7 @@ worker_with_model (char **model_path_out)
   LoadWait w = { 0 };
 
   mcam_worker_load_model_async (worker, model, NULL, NULL, loaded_cb, &w);
-  wait_for (load_done, &w, "the model");
+  mcam_app_test_wait_for (load_done, &w, "the model");
   g_assert_no_error (w.error);
   g_assert_nonnull (w.info);
   g_assert_cmpint (w.info->n_classes, ==, 5);
@@ -195,7 +179,7 @@ test_train_dialog (void)
   mcam_train_dialog_set_inputs (dialog, model, dir, NULL, 5, 4);
   mcam_train_dialog_start (dialog);
   g_assert_true (mcam_train_dialog_is_running (dialog));
-  wait_for (dialog_idle, dialog, "training");
+  mcam_app_test_wait_for (dialog_idle, dialog, "training");
   /* One point per epoch end at least. */
   g_test_message ("loss points plotted: %d", mcam_train_dialog_get_n_points (dialog));
   g_assert_cmpint (mcam_train_dialog_get_n_points (dialog), >=, 4);
@@ -214,7 +198,7 @@ test_train_dialog (void)
     g_autoptr(GError) error = NULL;
 
     mcam_train_dialog_save (dialog, saved);
-    wait_for (saved_status, dialog, "the saved file");
+    mcam_app_test_wait_for (saved_status, dialog, "the saved file");
     net = mcam_net_load (model, &error);
     g_assert_no_error (error);
     mem = mcam_memory_load (saved, net, &error);
@@ -226,9 +210,9 @@ test_train_dialog (void)
   /* A long run, cancelled once it has started: the memory loaded stays. */
   mcam_train_dialog_set_inputs (dialog, NULL, NULL, NULL, 10, 1000);
   mcam_train_dialog_start (dialog);
-  wait_for (has_points, dialog, "the first loss point");
+  mcam_app_test_wait_for (has_points, dialog, "the first loss point");
   mcam_train_dialog_cancel (dialog);
-  wait_for (dialog_idle, dialog, "the cancellation");
+  mcam_app_test_wait_for (dialog_idle, dialog, "the cancellation");
   g_assert_true (g_str_has_prefix (mcam_train_dialog_get_status (dialog), "Training cancelled"));
   after_cancel = mcam_worker_get_model_info (worker);
   g_assert_cmpint (after_cancel->n_slots, ==, 5);
@@ -255,13 +239,13 @@ test_train_dialog_other_backbone (void)
   g_assert_null (mcam_worker_get_model_info (worker));
   mcam_train_dialog_set_inputs (dialog, model, dir, NULL, 5, 2);
   mcam_train_dialog_start (dialog);
-  wait_for (dialog_idle, dialog, "training");
+  mcam_app_test_wait_for (dialog_idle, dialog, "training");
   g_test_message ("%s", mcam_train_dialog_get_status (dialog));
   g_assert_nonnull (strstr (mcam_train_dialog_get_status (dialog), "not the loaded model"));
   g_assert_null (mcam_worker_get_model_info (worker));
 
   mcam_train_dialog_save (dialog, saved);
-  wait_for (saved_status, dialog, "the saved file");
+  mcam_app_test_wait_for (saved_status, dialog, "the saved file");
   g_assert_true (g_str_has_prefix (mcam_train_dialog_get_status (dialog), "Saved"));
   net = mcam_net_load (model, &error);
   g_assert_no_error (error);
@@ -298,7 +282,7 @@ test_bias_lens (void)
   mcam_bias_lens_dialog_set_folder (lens, dir);
   mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_MCAM);
   mcam_bias_lens_dialog_run (lens);
-  wait_for (lens_idle, lens, "the refused run");
+  mcam_app_test_wait_for (lens_idle, lens, "the refused run");
   g_test_message ("%s", mcam_bias_lens_dialog_get_status (lens));
   g_assert_nonnull (strstr (mcam_bias_lens_dialog_get_status (lens), "needs a memory module"));
   g_assert_cmpint (mcam_bias_lens_dialog_get_count (lens, 0, MCAM_BIAS_LENS_OWN), ==, -1);
@@ -307,7 +291,7 @@ test_bias_lens (void)
   mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_SCORECAM);
   mcam_bias_lens_dialog_run (lens);
   mcam_bias_lens_dialog_cancel (lens);
-  wait_for (lens_idle, lens, "the cancelled run");
+  mcam_app_test_wait_for (lens_idle, lens, "the cancelled run");
   g_assert_cmpstr (mcam_bias_lens_dialog_get_status (lens), ==, "Cancelled.");
   g_assert_cmpint (mcam_bias_lens_dialog_get_count (lens, 0, MCAM_BIAS_LENS_OWN), ==, -1);
 
@@ -319,7 +303,7 @@ test_bias_lens (void)
     mcam_bias_lens_dialog_set_folder (lens, dir);
     mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_CAM);
     mcam_bias_lens_dialog_run (lens);
-    wait_for (lens_idle, lens, "the run without boxes");
+    mcam_app_test_wait_for (lens_idle, lens, "the run without boxes");
     g_assert_nonnull (strstr (mcam_bias_lens_dialog_get_status (lens), "boxes.csv"));
     g_assert_cmpint (g_rename (moved, boxes), ==, 0);
   }
@@ -327,7 +311,7 @@ test_bias_lens (void)
   mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_CAM);
   mcam_bias_lens_dialog_run (lens);
   g_assert_true (mcam_bias_lens_dialog_is_running (lens));
-  wait_for (lens_idle, lens, "the bias lens");
+  mcam_app_test_wait_for (lens_idle, lens, "the bias lens");
 
   for (int c = 0; c < 5; c++)
     {

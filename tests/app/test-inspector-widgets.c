@@ -10,6 +10,7 @@
 #include <gtk/gtk.h>
 
 #include "mcam-test-util.h"
+#include "mcam-app-test-util.h"
 #include "mcam-bar-chart.h"
 #include "mcam-slot-grid.h"
 #include "mcam-health-badge.h"
@@ -34,31 +35,6 @@ show_in_window (GtkWidget *child, int width, int height)
     g_main_context_iteration (NULL, FALSE);
   g_assert_true (gtk_widget_get_mapped (child));
   return window;
-}
-
-/* The widget's own rendering as 32-bit pixels (ARGB32, native endian). */
-static guint32 *
-render_widget (GtkWidget *widget, int *width, int *height)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  guint32 *pixels;
-
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  w = gdk_texture_get_width (texture);
-  h = gdk_texture_get_height (texture);
-  pixels = g_new (guint32, (gsize) w * h);
-  gdk_texture_download (texture, (guchar *) pixels, (gsize) w * 4);
-  *width = w;
-  *height = h;
-  return pixels;
 }
 
 static gboolean
@@ -126,7 +102,7 @@ check_bar_chart (int n, int marked, int width)
   gtk_widget_set_valign (chart, GTK_ALIGN_START);
   window = show_in_window (chart, width, 100);
 
-  px = render_widget (chart, &w, &h);
+  px = mcam_app_test_render_widget (chart, &w, &h);
   g_assert_cmpint (w, ==, gtk_widget_get_width (chart));
   /* Two rows above the bottom padding: inside every bar. */
   runs = count_bar_runs (px, w, h - 4 - 2, &marked_run, &n_marked_runs);

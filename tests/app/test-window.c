@@ -14,28 +14,10 @@
 #include <string.h>
 
 #include "mcam-test-util.h"
+#include "mcam-app-test-util.h"
 #include "mcam-application.h"
 #include "mcam-window-private.h"
 #include "mcam-overlay-view.h"
-
-#define TIMEOUT_S 60
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Run the main loop until cond holds; fail the test after TIMEOUT_S. */
-static void
-wait_for (Condition cond, gpointer data, const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 typedef struct
 {
@@ -64,41 +46,6 @@ static gboolean
 error_shown (gpointer data)
 {
   return mcam_window_get_error_text (data) != NULL;
-}
-
-/* Frames until the widget has drawn what it holds now. */
-static void
-settle (void)
-{
-  for (int i = 0; i < 30; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-}
-
-/* The overlay widget alone, rendered as the window's renderer draws it. */
-static guint32 *
-render_widget (GtkWidget *widget, int *width, int *height)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  guint32 *pixels;
-
-  g_assert_cmpint (w, >, 0);
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  *width = gdk_texture_get_width (texture);
-  *height = gdk_texture_get_height (texture);
-  pixels = g_new (guint32, (gsize) *width * *height);
-  gdk_texture_download (texture, (guchar *) pixels, (gsize) *width * 4);
-  return pixels;
 }
 
 /* Share of pixels whose colour differs by more than 8 in some channel. */
@@ -177,8 +124,8 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
   mcam_window_load_model (fx->window, fx->model, fx->memory);
   file = g_file_new_for_path (fx->image);
   mcam_window_open_files (fx->window, &file, 1);
-  wait_for (any_map_shown, fx->window, "the first overlay");
-  settle ();
+  mcam_app_test_wait_for (any_map_shown, fx->window, "the first overlay");
+  mcam_app_test_settle ();
   g_assert_null (mcam_window_get_error_text (fx->window));
 }
 
@@ -204,7 +151,7 @@ static void
 fixture_tear_down (Fixture *fx, gconstpointer unused)
 {
   gtk_window_destroy (GTK_WINDOW (fx->window));
-  settle ();
+  mcam_app_test_settle ();
   remove_tree (fx->tmpdir);
   g_free (fx->tmpdir);
   g_free (fx->model);
@@ -220,8 +167,8 @@ show_map (McamWindow *window, int class_index, McamMethod method)
 
   mcam_window_set_method (window, method);
   mcam_window_select_class (window, class_index);
-  wait_for (map_shown, &w, "the requested map");
-  settle ();
+  mcam_app_test_wait_for (map_shown, &w, "the requested map");
+  mcam_app_test_settle ();
 }
 
 static void
@@ -264,18 +211,18 @@ test_overlay_changes (Fixture *fx, gconstpointer unused)
         if (found++ == 0)
           {
             top1 = best;
-            a = render_widget (view, &wa, &ha);
+            a = mcam_app_test_render_widget (view, &wa, &ha);
           }
         else
           {
             top2 = best;
-            b = render_widget (view, &wb, &hb);
+            b = mcam_app_test_render_widget (view, &wb, &hb);
           }
       }
     g_assert_cmpint (found, ==, 2);
   }
   show_map (fx->window, top2, MCAM_METHOD_MCAM);
-  c = render_widget (view, &wc, &hc);
+  c = mcam_app_test_render_widget (view, &wc, &hc);
   g_assert_cmpint (wa, ==, wb);
   g_assert_cmpint (ha, ==, hb);
   g_assert_cmpint (wb, ==, wc);
@@ -345,7 +292,7 @@ test_top_classes (Fixture *fx, gconstpointer unused)
       MapWait w = { fx->window, order[k - 1], MCAM_METHOD_MCAM };
 
       gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.select-top-class", "i", k);
-      wait_for (map_shown, &w, "the k-th class's map");
+      mcam_app_test_wait_for (map_shown, &w, "the k-th class's map");
     }
 }
 
@@ -404,7 +351,7 @@ test_export (Fixture *fx, gconstpointer unused)
   show_map (fx->window, 1, MCAM_METHOD_MCAM);
   id = g_signal_connect (fx->window, "export-done", G_CALLBACK (export_done_cb), &w);
   gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.export-to", "s", out);
-  wait_for (export_finished, &w, "the export");
+  mcam_app_test_wait_for (export_finished, &w, "the export");
   g_assert_true (w.ok);
 
   png = gdk_pixbuf_new_from_file (out, &error);
@@ -443,12 +390,12 @@ test_export (Fixture *fx, gconstpointer unused)
   g_assert_cmpint (g_stat (out, &before), ==, 0);
   w.done = FALSE;
   gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.export-to", "s", out);
-  settle ();
+  mcam_app_test_settle ();
   dialog = find_message_dialog ();
   g_assert_nonnull (dialog);
   g_assert_false (w.done);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
-  settle ();
+  mcam_app_test_settle ();
   g_assert_false (w.done);
   g_assert_cmpint (g_stat (out, &after), ==, 0);
   g_assert_cmpint (before.st_mtime, ==, after.st_mtime);
@@ -521,14 +468,14 @@ test_cancel_long_job (Fixture *fx, gconstpointer unused)
   /* The batch job itself, as the window's batch export posts it. */
   mcam_worker_export_async (worker, req, NULL, NULL, NULL, worker_export_cb, &w);
 
-  wait_for (cancel_button_shown, fx->window, "the status area's Cancel button");
+  mcam_app_test_wait_for (cancel_button_shown, fx->window, "the status area's Cancel button");
   g_assert_false (w.done);
   gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.cancel", NULL);
-  wait_for (export_finished, &w, "the cancelled export to return");
+  mcam_app_test_wait_for (export_finished, &w, "the cancelled export to return");
   g_test_message ("export returned: %s", w.message);
   g_assert_false (w.ok);
   g_assert_cmpint (w.done, ==, 2);   /* G_IO_ERROR_CANCELLED */
-  settle ();
+  mcam_app_test_settle ();
 
   dir = g_dir_open (outdir, 0, &error);
   g_assert_no_error (error);
@@ -547,7 +494,7 @@ test_cancel_long_job (Fixture *fx, gconstpointer unused)
   /* Once the worker is idle the status area hides its Cancel again. */
   while (mcam_worker_is_busy (worker))
     g_main_context_iteration (NULL, FALSE);
-  settle ();
+  mcam_app_test_settle ();
   g_assert_false (cancel_button_shown (fx->window));
 
   /* The worker is still there for the next job. */
@@ -571,7 +518,7 @@ test_corrupt_model (Fixture *fx, gconstpointer unused)
   g_assert_no_error (error);
   g_assert_null (mcam_window_get_error_text (fx->window));
   mcam_window_load_model (fx->window, bad, NULL);
-  wait_for (error_shown, fx->window, "the error message");
+  mcam_app_test_wait_for (error_shown, fx->window, "the error message");
   text = mcam_window_get_error_text (fx->window);
   g_test_message ("error shown: %s", text);
   /* The message names the file. */
@@ -688,7 +635,7 @@ test_arrow_keys (Fixture *fx, gconstpointer unused)
   double opacity = gtk_adjustment_get_value (window->opacity_adjustment);
 
   mcam_window_open_files (window, &second, 1);
-  wait_for (two_images_listed, window, "the second image in the browser");
+  mcam_app_test_wait_for (two_images_listed, window, "the second image in the browser");
   g_assert_true (image_shown (&first_shown));
 
   for (guint i = 0; i < G_N_ELEMENTS (controls); i++)
@@ -698,7 +645,7 @@ test_arrow_keys (Fixture *fx, gconstpointer unused)
       g_assert_false (press_image_key (window, GDK_KEY_Right));
       g_assert_false (press_image_key (window, GDK_KEY_Left));
       g_assert_false (press_image_key (window, GDK_KEY_Page_Down));
-      settle ();
+      mcam_app_test_settle ();
       g_assert_true (image_shown (&first_shown));
     }
   g_assert_cmpfloat (gtk_adjustment_get_value (window->opacity_adjustment), ==, opacity);
@@ -707,16 +654,16 @@ test_arrow_keys (Fixture *fx, gconstpointer unused)
   focus_and_check (window, GTK_WIDGET (window->boxes_toggle), "the boxes toggle");
   g_assert_false (_mcam_window_focus_takes_arrows (window));
   g_assert_true (press_image_key (window, GDK_KEY_Right));
-  wait_for (image_shown, &second_shown, "the next image");
+  mcam_app_test_wait_for (image_shown, &second_shown, "the next image");
   g_assert_true (press_image_key (window, GDK_KEY_Left));
-  wait_for (image_shown, &first_shown, "the previous image");
+  mcam_app_test_wait_for (image_shown, &first_shown, "the previous image");
 
   /* In the image browser's own list the arrows still move through images. */
   focus_and_check (window, find_widget (GTK_WIDGET (window->image_browser), GTK_TYPE_LIST_VIEW),
                    "the image list");
   g_assert_false (_mcam_window_focus_takes_arrows (window));
   g_assert_true (press_image_key (window, GDK_KEY_Page_Down));
-  wait_for (image_shown, &second_shown, "the next image (Page Down)");
+  mcam_app_test_wait_for (image_shown, &second_shown, "the next image (Page Down)");
 }
 
 int
