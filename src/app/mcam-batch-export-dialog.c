@@ -29,7 +29,8 @@ struct _McamBatchExportDialog
   GtkSpinButton  *top_spin;
   GtkWidget      *class_scroller;
   GtkBox         *class_box;
-  GtkBox         *method_box;
+  GtkWidget      *tick_box;
+  GtkGrid        *method_grid;
   GtkLabel       *folder_label;
   GtkLabel       *summary_label;
 
@@ -138,6 +139,7 @@ update_summary (McamBatchExportDialog *self)
   if (self->window == NULL || self->method_checks[MCAM_N_METHODS - 1] == NULL)
     return;
   gtk_widget_set_sensitive (self->class_scroller, mode == MCAM_BATCH_CLASSES_CHOSEN);
+  gtk_widget_set_sensitive (self->tick_box, mode == MCAM_BATCH_CLASSES_CHOSEN);
   gtk_widget_set_sensitive (GTK_WIDGET (self->top_spin), mode == MCAM_BATCH_CLASSES_TOP_K);
   if (mode == MCAM_BATCH_CLASSES_TOP_K)
     {
@@ -148,6 +150,27 @@ update_summary (McamBatchExportDialog *self)
     n = mcam_batch_export_dialog_get_n_overlays (self);
   text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d overlay will be written",
                                        "%d overlays will be written", n), n);
+  if (mode == MCAM_BATCH_CLASSES_GROUND_TRUTH)
+    {
+      GListModel *images = get_images (self);
+      guint n_unknown = 0;
+
+      for (guint i = 0; i < n_images; i++)
+        {
+          g_autoptr(McamImageItem) item = g_list_model_get_item (images, i);
+
+          n_unknown += !mcam_image_item_has_ground_truth (item);
+        }
+      if (n_unknown > 0)
+        {
+          const char *format = g_dngettext (GETTEXT_PACKAGE, "%s; %u image has no ground truth",
+                                            "%s; %u images have no ground truth", n_unknown);
+          g_autofree char *more = g_strdup_printf (format, text, n_unknown);
+
+          g_free (text);
+          text = g_steal_pointer (&more);
+        }
+    }
   gtk_label_set_label (self->summary_label, text);
   gtk_widget_set_sensitive (GTK_WIDGET (self->export_button), n > 0 && self->folder != NULL);
 }
@@ -477,7 +500,8 @@ mcam_batch_export_dialog_class_init (McamBatchExportDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamBatchExportDialog, top_spin);
   gtk_widget_class_bind_template_child (widget_class, McamBatchExportDialog, class_scroller);
   gtk_widget_class_bind_template_child (widget_class, McamBatchExportDialog, class_box);
-  gtk_widget_class_bind_template_child (widget_class, McamBatchExportDialog, method_box);
+  gtk_widget_class_bind_template_child (widget_class, McamBatchExportDialog, tick_box);
+  gtk_widget_class_bind_template_child (widget_class, McamBatchExportDialog, method_grid);
   gtk_widget_class_bind_template_child (widget_class, McamBatchExportDialog, folder_label);
   gtk_widget_class_bind_template_child (widget_class, McamBatchExportDialog, summary_label);
   gtk_widget_class_bind_template_callback (widget_class, choose_folder_cb);
@@ -503,6 +527,7 @@ mcam_batch_export_dialog_new (McamWindow *window)
   McamImageResult *image;
   guint n_images;
   g_autofree char *images_text = NULL;
+  const int rows = (MCAM_N_METHODS + 1) / 2;
 
   g_return_val_if_fail (MCAM_IS_WINDOW (window), NULL);
   self = g_object_new (MCAM_TYPE_BATCH_EXPORT_DIALOG, "transient-for", window, NULL);
@@ -538,7 +563,8 @@ mcam_batch_export_dialog_new (McamWindow *window)
         gtk_widget_set_tooltip_text (check, _("This model has no memory module"));
       gtk_check_button_set_active (GTK_CHECK_BUTTON (check), usable && m == (int) window->method);
       g_signal_connect_swapped (check, "toggled", G_CALLBACK (update_summary), self);
-      gtk_box_append (self->method_box, check);
+      /* Two columns, read down the first. */
+      gtk_grid_attach (self->method_grid, check, m / rows, m % rows, 1, 1);
       self->method_checks[m] = GTK_CHECK_BUTTON (check);
     }
 
