@@ -278,6 +278,12 @@ rank_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable, GEr
       GArray *top;
       int n_top;
 
+      /* A cached analysis returns at once: look at Cancel here too. */
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          g_ptr_array_unref (ranked);
+          return NULL;
+        }
       mcam_worker_context_progress (ctx, (double) i / n, text);
       a = mcam_worker_context_get_analysis (ctx, job->paths[i], NULL, cancellable, error);
       if (a == NULL)
