@@ -319,7 +319,7 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
 
     case MCAM_METHOD_EIGENGRADCAM:
       /* The principal component of grad ⊙ f = diag(g) f. */
-      _mcam_eigen_map_scaled (f, grad, c, hw, e->map);
+      _mcam_eigen_map_scaled (f, a->q, grad, c, hw, e->map);
       break;
 
     case MCAM_METHOD_ABLATIONCAM:

@@ -43,8 +43,10 @@ void _mcam_eigen_map         (const float *x, int c, int hw, float *map);
 
 /* The same map for x = diag(s) f, i.e. x[k, j] = s[k] f[k, j], without forming
  * x: EigenGradCAM when the gradient is the same at every position (a head
- * that begins with GAP), s = ∂y/∂q / hw. */
-void _mcam_eigen_map_scaled  (const float *f, const float *s, int c, int hw, float *map);
+ * that begins with GAP), s = ∂y/∂q / hw. mean [c] is f's channel means
+ * (GAP(f), the analysis' q), or NULL to compute them. */
+void _mcam_eigen_map_scaled  (const float *f, const float *mean, const float *s, int c,
+                              int hw, float *map);
 
 /* The symmetric eigenproblem A = U diag(λ) Uᵀ of an n × n matrix (cyclic
  * Jacobi, in double). A is destroyed; eigenvectors are the columns of U

@@ -197,22 +197,16 @@ apply_reflectors (const double *R, int n, double *u)
     }
 }
 
-/* The leading eigenvector of a symmetric n × n matrix into u (unit norm);
- * returns its eigenvalue. The eigenvalue by bisection on the Sturm sequence
- * of the Householder tridiagonal form (robust, O(n³) once), the vector by
- * three steps of inverse iteration just above it on the tridiagonal form
- * (O(n) each), taken back by the reflectors (O(n²)). A is kept. */
-double
-_mcam_leading_eigenvector (const double *A, int n, double *u)
+/* The largest eigenvalue of the symmetric tridiagonal T = (d, e) (returned)
+ * and its unit eigenvector y: bisection on the Sturm sequence to 1e-10 of
+ * the spectrum's scale, three steps of inverse iteration just above it, and
+ * the eigenvalue as y's Rayleigh quotient (accurate to the square of y's
+ * error, so the bisection need not go to round-off). */
+static double
+tridiagonal_top (const double *d, const double *e, int n, double *y, double *L, double *D)
 {
-  g_autofree double *d = g_new (double, n);
-  g_autofree double *e = g_new0 (double, MAX (n - 1, 1));
-  g_autofree double *R = g_new (double, (gsize) n * n);
-  g_autofree double *L = g_new (double, n);
-  g_autofree double *D = g_new (double, n);
-  double lo = INFINITY, hi = -INFINITY, scale = 0.0, lambda, sigma, tiny;
+  double lo = INFINITY, hi = -INFINITY, scale, lambda, sigma, tiny;
 
-  tridiagonalise (A, n, d, e, R);
   for (int i = 0; i < n; i++)
     {
       double r = (i > 0 ? fabs (e[i - 1]) : 0.0) + (i + 1 < n ? fabs (e[i]) : 0.0);
@@ -223,12 +217,15 @@ _mcam_leading_eigenvector (const double *A, int n, double *u)
   if (scale == 0.0)
     {
       for (int i = 0; i < n; i++)
-        u[i] = i == 0 ? 1.0 : 0.0;
+        y[i] = i == 0 ? 1.0 : 0.0;
       return 0.0;
     }
   tiny = 1e-300 + scale * 1e-30;
-  /* Largest eigenvalue: the smallest x with all n eigenvalues below it. */
-  for (int it = 0; it < 200 && hi - lo > 4e-16 * scale; it++)
+  /* Largest eigenvalue: the smallest x with all n eigenvalues below it. It
+   * is at least the largest diagonal entry (a Rayleigh quotient). */
+  for (int i = 0; i < n; i++)
+    lo = MAX (lo, d[i]);
+  for (int it = 0; it < 200 && hi - lo > 1e-10 * scale; it++)
     {
       double mid = 0.5 * (lo + hi);
       if (sturm_count (d, e, n, mid, tiny) == n)
@@ -236,27 +233,63 @@ _mcam_leading_eigenvector (const double *A, int n, double *u)
       else
         lo = mid;
     }
-  lambda = 0.5 * (lo + hi);
 
-  /* Inverse iteration with a shift a hair above λ: (A − σI)⁻¹ magnifies the
-   * leading eigenvector by 1/(σ − λ) against 1/(σ − λ₂) for the next. */
-  sigma = lambda + 1e-10 * scale;
+  /* Inverse iteration with a shift just above λ (hi is, by the Sturm count):
+   * (T − σI)⁻¹ magnifies the leading eigenvector by 1/(σ − λ) against
+   * 1/(σ − λ₂) for the next. */
+  sigma = hi + 1e-10 * scale;
   for (int i = 0; i < n; i++)
-    u[i] = 1.0 + 0.01 * sin (1.0 + i);
+    y[i] = 1.0 + 0.01 * sin (1.0 + i);
   for (int step = 0; step < 3; step++)
     {
       double norm = 0.0;
-      shifted_tridiagonal_solve (d, e, n, sigma, u, L, D, tiny);
+      shifted_tridiagonal_solve (d, e, n, sigma, y, L, D, tiny);
       for (int i = 0; i < n; i++)
-        norm += u[i] * u[i];
+        norm += y[i] * y[i];
       norm = sqrt (norm);
       if (!(norm > 0.0) || !isfinite (norm))
         break;
       for (int i = 0; i < n; i++)
-        u[i] /= norm;
+        y[i] /= norm;
     }
+  lambda = 0.0;
+  for (int i = 0; i < n; i++)
+    {
+      double ty = d[i] * y[i];
+      if (i > 0)
+        ty += e[i - 1] * y[i - 1];
+      if (i + 1 < n)
+        ty += e[i] * y[i + 1];
+      lambda += y[i] * ty;
+    }
+  return lambda;
+}
+
+/* Householder tridiagonal form (O(n³)), its top eigenpair, taken back by the
+ * reflectors (O(n²)). */
+static double
+leading_by_tridiagonal_form (const double *A, int n, double *u)
+{
+  g_autofree double *d = g_new (double, n);
+  g_autofree double *e = g_new0 (double, MAX (n - 1, 1));
+  g_autofree double *R = g_new (double, (gsize) n * n);
+  g_autofree double *L = g_new (double, n);
+  g_autofree double *D = g_new (double, n);
+  double lambda;
+
+  tridiagonalise (A, n, d, e, R);
+  lambda = tridiagonal_top (d, e, n, u, L, D);
   apply_reflectors (R, n, u);
   return lambda;
+}
+
+/* The leading eigenvector of a symmetric n × n matrix into u (unit norm);
+ * returns its eigenvalue. (Lanczos was tried: on a flat spectrum, such as
+ * random weights give, it needs all n steps and costs more.) A is kept. */
+double
+_mcam_leading_eigenvector (const double *A, int n, double *u)
+{
+  return leading_by_tridiagonal_form (A, n, u);
 }
 
 /* The map from Xt, the centred data stored by channel (c × hw row-major: row
@@ -348,28 +381,39 @@ _mcam_eigen_map (const float *x, int c, int hw, float *map)
 }
 
 void
-_mcam_eigen_map_scaled (const float *f, const float *s, int c, int hw, float *map)
+_mcam_eigen_map_scaled (const float *f, const float *mean, const float *s, int c, int hw,
+                        float *map)
 {
-  /* Channel k of x = diag(s) f is s_k f_k: its mean is s_k times f_k's, so
-   * centring and scaling are one pass, and x is never formed. */
+  /* Channel k of x = diag(s) f is s_k f_k, its mean s_k times f_k's: the
+   * centred data is one float multiply-add per entry and x is never formed.
+   * The mean activation Σ_k s_k f[k, j] / c is fᵀ s, one matrix-vector product. */
   g_autofree float *Xt = g_new (float, (gsize) c * hw);
-  g_autofree double *mean_act = g_new0 (double, hw);
+  g_autofree float *own_mean = NULL;
+  g_autofree float *xs = g_new (float, hw);
+  g_autofree double *mean_act = g_new (double, hw);
 
+  if (mean == NULL)
+    {
+      own_mean = g_new (float, c);
+      for (int k = 0; k < c; k++)
+        {
+          double m = 0.0;
+          for (int j = 0; j < hw; j++)
+            m += f[(gsize) k * hw + j];
+          own_mean[k] = (float) (m / hw);
+        }
+      mean = own_mean;
+    }
   for (int k = 0; k < c; k++)
     {
       const float *fk = f + (gsize) k * hw;
       float *out = Xt + (gsize) k * hw;
-      double m = 0.0, sk = s[k];
+      float sk = s[k], off = s[k] * mean[k];
       for (int j = 0; j < hw; j++)
-        m += fk[j];
-      m /= hw;
-      for (int j = 0; j < hw; j++)
-        {
-          out[j] = (float) (sk * (fk[j] - m));
-          mean_act[j] += sk * fk[j];
-        }
+        out[j] = sk * fk[j] - off;
     }
+  mcam_sgemv (TRUE, c, hw, 1.0f / c, f, hw, s, 0.0f, xs);
   for (int j = 0; j < hw; j++)
-    mean_act[j] /= c;
+    mean_act[j] = xs[j];
   eigen_map_centred (Xt, mean_act, c, hw, map);
 }
