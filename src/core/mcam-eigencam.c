@@ -77,6 +77,9 @@ _mcam_symmetric_eigen (double *A, int n, double *lambda, double *U)
 static void
 tridiagonalise (const double *A_in, int n, double *d, double *e, double *R)
 {
+  /* Only the upper triangle (j >= i) is read and kept up to date: A is
+   * symmetric, and that halves the rank-2 updates. Column k below the
+   * diagonal is row k right of it. */
   g_autofree double *A = g_memdup2 (A_in, sizeof (double) * n * n);
   g_autofree double *v = g_new (double, n);
   g_autofree double *p = g_new (double, n);
@@ -84,9 +87,10 @@ tridiagonalise (const double *A_in, int n, double *d, double *e, double *R)
   memset (R, 0, sizeof (double) * n * n);
   for (int k = 0; k + 2 < n; k++)
     {
+      const double *rk = A + (gsize) k * n;
       double alpha = 0.0, vnorm = 0.0, K = 0.0;
       for (int i = k + 1; i < n; i++)
-        alpha += A[(gsize) i * n + k] * A[(gsize) i * n + k];
+        alpha += rk[i] * rk[i];
       alpha = sqrt (alpha);
       if (alpha == 0.0)
         {
@@ -94,10 +98,10 @@ tridiagonalise (const double *A_in, int n, double *d, double *e, double *R)
           continue;
         }
       /* x → alpha e₁ with the sign that avoids cancellation in v = x − alpha e₁. */
-      if (A[(gsize) (k + 1) * n + k] > 0.0)
+      if (rk[k + 1] > 0.0)
         alpha = -alpha;
       for (int i = k + 1; i < n; i++)
-        v[i] = A[(gsize) i * n + k];
+        v[i] = rk[i];
       v[k + 1] -= alpha;
       for (int i = k + 1; i < n; i++)
         vnorm += v[i] * v[i];
@@ -110,29 +114,46 @@ tridiagonalise (const double *A_in, int n, double *d, double *e, double *R)
           v[i] /= vnorm;
           R[(gsize) k * n + i] = v[i];
         }
-      /* H A H with H = I − 2vvᵀ: A − 2(v wᵀ + w vᵀ), p = Av, w = p − (vᵀp) v. */
+      /* H A H with H = I − 2vvᵀ: A − 2(v wᵀ + w vᵀ), p = Av, w = p − (vᵀp) v.
+       * p from the upper triangle: A_ij (j > i) serves row i and row j. Two
+       * partial sums keep the additions from waiting on each other. */
+      for (int i = k + 1; i < n; i++)
+        p[i] = 0.0;
       for (int i = k + 1; i < n; i++)
         {
-          double sum = 0.0;
-          for (int j = k + 1; j < n; j++)
-            sum += A[(gsize) i * n + j] * v[j];
-          p[i] = sum;
-          K += v[i] * sum;
+          const double *row = A + (gsize) i * n;
+          double vi = v[i], s0 = row[i] * vi, s1 = 0.0;
+          int j = i + 1;
+          for (; j + 1 < n; j += 2)
+            {
+              s0 += row[j] * v[j];
+              s1 += row[j + 1] * v[j + 1];
+              p[j] += row[j] * vi;
+              p[j + 1] += row[j + 1] * vi;
+            }
+          if (j < n)
+            {
+              s0 += row[j] * v[j];
+              p[j] += row[j] * vi;
+            }
+          p[i] += s0 + s1;
         }
+      for (int i = k + 1; i < n; i++)
+        K += v[i] * p[i];
       for (int i = k + 1; i < n; i++)
         p[i] -= K * v[i];
       for (int i = k + 1; i < n; i++)
         {
           double vi = 2.0 * v[i], pi = 2.0 * p[i];
           double *row = A + (gsize) i * n;
-          for (int j = k + 1; j < n; j++)
+          for (int j = i; j < n; j++)
             row[j] -= vi * p[j] + pi * v[j];
         }
     }
   for (int i = 0; i < n; i++)
     d[i] = A[(gsize) i * n + i];
   if (n >= 2)
-    e[n - 2] = A[(gsize) (n - 1) * n + (n - 2)];
+    e[n - 2] = A[(gsize) (n - 2) * n + (n - 1)];
 }
 
 /* Sturm count: how many eigenvalues of the tridiagonal (d, e) are below x. */
