@@ -98,6 +98,15 @@ McamExplanation *mcam_explain (McamAnalysis *a, int class_index, McamMethod meth
                                GError **error);
 void             mcam_explanation_free (McamExplanation *e);
 
+/* Every class of the analysis by one method: element k is what
+ * mcam_explain (a, k, method, ...) gives (within float rounding), and the
+ * array owns them. The gradient-based baselines share their work across
+ * classes (a few matrix products for all of them) and EigenCAM's one map is
+ * computed once; other methods go class by class. */
+GPtrArray       *mcam_explain_all_classes (McamAnalysis *a, McamMethod method,
+                                           const McamExplainOptions *opts,
+                                           GCancellable *cancellable, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McamAnalysis, mcam_analysis_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McamExplanation, mcam_explanation_free)
 

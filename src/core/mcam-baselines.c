@@ -191,6 +191,110 @@ explanation_new (McamMethod method, int class_index, int c, int h, int w)
   return e;
 }
 
+/* ∂y_class/∂f of the explained head, which begins with GAP: the general
+ * reverse pass down to q, then GAP's backward in closed form — the same
+ * g_k = dq_k / hw at every position of channel k (rounded as
+ * _mcam_gap_backward rounds it). */
+static void
+head_gradient_per_channel (McamAnalysis *a, gboolean use_memory, int class_index, float *g)
+{
+  int c = a->c, hw = a->h * a->w;
+
+  if (use_memory)
+    _mcam_grad_memory_head_q (a->memory, a->features, class_index, g);
+  else
+    _mcam_grad_linear_head_q (mcam_net_get_head_weight (a->net), a->n_classes, c,
+                              class_index, g);
+  for (int k = 0; k < c; k++)
+    g[k] = g[k] / (float) hw;
+}
+
+/* The channel weights w with map = Σ_k w_k f_k of Grad-CAM, Grad-CAM++,
+ * XGrad-CAM, HiResCAM and LayerCAM, each its per-position definition
+ * (mcam-cam-methods.h, the reference in test-baselines) with the gradient g_k
+ * constant over the positions summed in closed form. q is GAP(f). */
+static void
+gap_form_weights (McamMethod method, const float *g, const float *q, int c, int hw, float *w)
+{
+  for (int k = 0; k < c; k++)
+    {
+      double gk = g[k];
+      double sum_a = (double) q[k] * hw;   /* Σ_j f[k, j] */
+      switch (method)
+        {
+        case MCAM_METHOD_GRADCAM_PP:
+          {
+            /* hw equal terms α g, α = g² / (2g² + Σ_j A_kj g³) (Eq. 19). */
+            double g2 = gk * gk, g3 = g2 * gk, denom = 2.0 * g2 + sum_a * g3;
+            w[k] = gk > 0.0 && denom != 0.0 ? (float) (hw * (g2 / denom) * gk) : 0.0f;
+          }
+          break;
+        case MCAM_METHOD_XGRADCAM:
+          /* Σ_j (A_kj / Σ A_k) g = g; 0 where Σ A_k = 0. */
+          w[k] = sum_a != 0.0 ? g[k] : 0.0f;
+          break;
+        case MCAM_METHOD_LAYERCAM:
+          /* Σ_k ReLU(g_k) f[k, j]: the map of the weights ReLU(g). */
+          w[k] = g[k] > 0.0f ? g[k] : 0.0f;
+          break;
+        default:
+          /* Grad-CAM: the mean of g over positions; HiResCAM: Σ_k g_k f[k, j],
+           * the map of the same weights. */
+          w[k] = g[k];
+          break;
+        }
+    }
+}
+
+/* The analysis' q = GAP(f), or (for an analysis put together by hand
+ * without it) computed into *own. */
+static const float *
+analysis_q (McamAnalysis *a, float **own)
+{
+  if (a->q != NULL)
+    return a->q;
+  *own = g_new (float, a->c);
+  _mcam_gap (a->features, a->c, a->h * a->w, *own);
+  return *own;
+}
+
+/* After the ReLU: a map without a positive value is all zeros, flagged, never NaN. */
+static void
+explanation_finish (McamExplanation *e)
+{
+  int hw = e->h * e->w;
+
+  e->any_positive = FALSE;
+  for (int j = 0; j < hw; j++)
+    {
+      if (!(e->map[j] > 0.0f) || !isfinite (e->map[j]))
+        e->map[j] = 0.0f;
+      else
+        e->any_positive = TRUE;
+    }
+}
+
+static gboolean
+check_request (McamAnalysis *a, int class_index, McamMethod method, gboolean use_memory,
+               GError **error)
+{
+  if (class_index < 0 || class_index >= a->n_classes)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                   "Class %d is out of range: the model has %d classes",
+                   class_index, a->n_classes);
+      return FALSE;
+    }
+  if (use_memory && a->memory == NULL)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                   "%s of the memory classifier needs a memory module, and none is loaded",
+                   mcam_method_get_label (method));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 McamExplanation *
 _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
                         const McamExplainOptions *opts, GCancellable *cancellable,
@@ -213,20 +317,8 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
     }
   use_memory = opts->use_memory_classifier;
 
-  if (class_index < 0 || class_index >= a->n_classes)
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
-                   "Class %d is out of range: the model has %d classes",
-                   class_index, a->n_classes);
-      return NULL;
-    }
-  if (use_memory && a->memory == NULL)
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
-                   "%s of the memory classifier needs a memory module, and none is loaded",
-                   mcam_method_get_label (method));
-      return NULL;
-    }
+  if (!check_request (a, class_index, method, use_memory, error))
+    return NULL;
 
   e = explanation_new (method, class_index, c, a->h, a->w);
 
@@ -240,19 +332,12 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
     case MCAM_METHOD_EIGENGRADCAM:
       /* The general reverse pass, down to q = GAP(f). Both heads begin with
        * GAP, whose backward spreads dq[k] / hw over every position of
-       * channel k: each method below is its per-position definition
-       * (mcam-cam-methods.h, the reference in test-baselines) with that
-       * constant gradient summed over the positions in closed form — c
-       * numbers per class instead of c × hw, which is what makes every
+       * channel k: each method below is its per-position definition with
+       * that constant gradient summed over the positions in closed form —
+       * c numbers per class instead of c × hw, which is what makes every
        * class of a 1000-class model cheap. */
       grad = g_new (float, c);
-      if (use_memory)
-        _mcam_grad_memory_head_q (a->memory, f, class_index, grad);
-      else
-        _mcam_grad_linear_head_q (mcam_net_get_head_weight (a->net), a->n_classes, c,
-                                  class_index, grad);
-      for (int k = 0; k < c; k++)
-        grad[k] = grad[k] / (float) hw;   /* as _mcam_gap_backward rounds it */
+      head_gradient_per_channel (a, use_memory, class_index, grad);
       break;
     default:
       break;
@@ -266,45 +351,9 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
     case MCAM_METHOD_HIRESCAM:
     case MCAM_METHOD_LAYERCAM:
       {
-        /* Σ_j f[k, j] = hw q_k, with the analysis' q = GAP(f) (computed here
-         * for an analysis put together by hand without it). */
         g_autofree float *own_q = NULL;
-        const float *q = a->q;
-        if (q == NULL)
-          {
-            own_q = g_new (float, c);
-            _mcam_gap (f, c, hw, own_q);
-            q = own_q;
-          }
         w = g_new (float, c);
-        for (int k = 0; k < c; k++)
-          {
-            double g = grad[k];
-            double sum_a = (double) q[k] * hw;
-            switch (method)
-              {
-              case MCAM_METHOD_GRADCAM_PP:
-                {
-                  /* hw equal terms α g, α = g² / (2g² + Σ_j A_kj g³) (Eq. 19). */
-                  double g2 = g * g, g3 = g2 * g, denom = 2.0 * g2 + sum_a * g3;
-                  w[k] = g > 0.0 && denom != 0.0 ? (float) (hw * (g2 / denom) * g) : 0.0f;
-                }
-                break;
-              case MCAM_METHOD_XGRADCAM:
-                /* Σ_j (A_kj / Σ A_k) g = g; 0 where Σ A_k = 0. */
-                w[k] = sum_a != 0.0 ? grad[k] : 0.0f;
-                break;
-              case MCAM_METHOD_LAYERCAM:
-                /* Σ_k ReLU(g_k) f[k, j]: the map of the weights ReLU(g). */
-                w[k] = grad[k] > 0.0f ? grad[k] : 0.0f;
-                break;
-              default:
-                /* Grad-CAM: the mean of g over positions; HiResCAM: Σ_k g_k f[k, j],
-                 * the map of the same weights. */
-                w[k] = grad[k];
-                break;
-              }
-          }
+        gap_form_weights (method, grad, analysis_q (a, &own_q), c, hw, w);
         /* map = fᵀ w, one matrix-vector product. */
         mcam_sgemv (TRUE, c, hw, 1.0f, f, hw, w, 0.0f, e->map);
         if (method == MCAM_METHOD_HIRESCAM || method == MCAM_METHOD_LAYERCAM)
@@ -374,15 +423,117 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
       return NULL;
     }
 
-  /* A map without a positive value is all zeros after the ReLU: flagged, never NaN. */
-  e->any_positive = FALSE;
-  for (int j = 0; j < hw; j++)
-    {
-      if (!(e->map[j] > 0.0f) || !isfinite (e->map[j]))
-        e->map[j] = 0.0f;
-      else
-        e->any_positive = TRUE;
-    }
+  explanation_finish (e);
   e->weights = g_steal_pointer (&w);
   return g_steal_pointer (&e);
+}
+
+gboolean
+_mcam_explain_baseline_all (McamAnalysis *a, McamMethod method, const McamExplainOptions *opts,
+                            McamExplanation **out, GError **error)
+{
+  McamExplainOptions defaults;
+  int c = a->c, hw = a->h * a->w, C = a->n_classes;
+  gboolean use_memory;
+  g_autofree float *G = NULL;
+  g_autofree float *maps = NULL;
+  g_autofree float *own_q = NULL;
+  const float *q;
+
+  switch (method)
+    {
+    case MCAM_METHOD_GRADCAM:
+    case MCAM_METHOD_GRADCAM_PP:
+    case MCAM_METHOD_HIRESCAM:
+    case MCAM_METHOD_XGRADCAM:
+    case MCAM_METHOD_LAYERCAM:
+    case MCAM_METHOD_EIGENGRADCAM:
+    case MCAM_METHOD_EIGENCAM:
+      break;
+    default:
+      return FALSE;
+    }
+  if (opts == NULL)
+    {
+      mcam_explain_options_init (&defaults);
+      opts = &defaults;
+    }
+  use_memory = opts->use_memory_classifier;
+  if (!check_request (a, 0, method, use_memory, error))
+    return FALSE;
+
+  /* Every class's per-channel gradient [C, c] (the reverse pass per class is
+   * c or N·c numbers), then the maps of all classes from shared products.
+   * EigenCAM needs no gradient: its one map serves every class. */
+  q = analysis_q (a, &own_q);
+  G = g_new (float, (gsize) C * c);
+  maps = g_new (float, (gsize) C * hw);
+  if (method != MCAM_METHOD_EIGENCAM)
+    for (int k = 0; k < C; k++)
+      head_gradient_per_channel (a, use_memory, k, G + (gsize) k * c);
+
+  if (method == MCAM_METHOD_EIGENCAM)
+    {
+      /* Class-agnostic: one map, copied. */
+      _mcam_eigen_map (a->features, c, hw, maps);
+      for (int k = 1; k < C; k++)
+        memcpy (maps + (gsize) k * hw, maps, sizeof (float) * hw);
+    }
+  else if (method == MCAM_METHOD_EIGENGRADCAM)
+    {
+      if (!_mcam_eigen_maps_scaled_all (a->features, q, G, C, c, hw, maps))
+        for (int k = 0; k < C; k++)
+          _mcam_eigen_map_scaled (a->features, q, G + (gsize) k * c, c, hw,
+                                  maps + (gsize) k * hw);
+    }
+  else
+    {
+      /* G becomes the weights in place; maps = W f, one GEMM. */
+      g_autofree float *w = g_new (float, c);
+      for (int k = 0; k < C; k++)
+        {
+          gap_form_weights (method, G + (gsize) k * c, q, c, hw, w);
+          memcpy (G + (gsize) k * c, w, sizeof (float) * c);
+        }
+      mcam_sgemm (FALSE, FALSE, C, hw, c, 1.0f, G, c, a->features, hw, 0.0f, maps, hw);
+    }
+
+  for (int k = 0; k < C; k++)
+    {
+      McamExplanation *e = explanation_new (method, k, c, a->h, a->w);
+      memcpy (e->map, maps + (gsize) k * hw, sizeof (float) * hw);
+      if (method == MCAM_METHOD_GRADCAM || method == MCAM_METHOD_GRADCAM_PP ||
+          method == MCAM_METHOD_XGRADCAM)
+        e->weights = g_memdup2 (G + (gsize) k * c, sizeof (float) * c);
+      explanation_finish (e);
+      out[k] = e;
+    }
+  return TRUE;
+}
+
+GPtrArray *
+mcam_explain_all_classes (McamAnalysis *a, McamMethod method, const McamExplainOptions *opts,
+                          GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GPtrArray) out = NULL;
+  GError *local = NULL;
+
+  g_return_val_if_fail (a != NULL, NULL);
+
+  out = g_ptr_array_new_full (a->n_classes, (GDestroyNotify) mcam_explanation_free);
+  g_ptr_array_set_size (out, a->n_classes);
+  if (_mcam_explain_baseline_all (a, method, opts, (McamExplanation **) out->pdata, &local))
+    return g_steal_pointer (&out);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  for (int k = 0; k < a->n_classes; k++)
+    {
+      out->pdata[k] = mcam_explain (a, k, method, opts, cancellable, error);
+      if (out->pdata[k] == NULL)
+        return NULL;
+    }
+  return g_steal_pointer (&out);
 }

@@ -14,4 +14,12 @@ McamExplanation *_mcam_explain_baseline (McamAnalysis *a, int class_index, McamM
                                          const McamExplainOptions *opts,
                                          GCancellable *cancellable, GError **error);
 
+/* Every class at once into out [n_classes] (as _mcam_explain_baseline per
+ * class, within float rounding), sharing the work across classes: for the
+ * gradient-based methods and EigenCAM. FALSE without error for any other method (the
+ * caller goes class by class); FALSE with error on a bad request. */
+gboolean _mcam_explain_baseline_all (McamAnalysis *a, McamMethod method,
+                                     const McamExplainOptions *opts, McamExplanation **out,
+                                     GError **error);
+
 G_END_DECLS

@@ -48,6 +48,17 @@ void _mcam_eigen_map         (const float *x, int c, int hw, float *map);
 void _mcam_eigen_map_scaled  (const float *f, const float *mean, const float *s, int c,
                               int hw, float *map);
 
+/* The EigenCAM map from the Gram matrix Xc Xcᵀ of the centred data (hw × hw,
+ * float, row stride ld, symmetric) and the mean activation at each position. */
+void _mcam_eigen_map_from_gram (const float *G, int ld, const double *mean_act, int hw,
+                                float *map);
+
+/* _mcam_eigen_map_scaled for n scale vectors at once (S [n, c], maps [n, hw]),
+ * sharing the work: every Gram matrix from one GEMM. mean as there, not NULL.
+ * FALSE (nothing written) when that does not pay: hw > c, or too large. */
+gboolean _mcam_eigen_maps_scaled_all (const float *f, const float *mean, const float *S,
+                                      int n, int c, int hw, float *maps);
+
 /* The symmetric eigenproblem A = U diag(λ) Uᵀ of an n × n matrix (cyclic
  * Jacobi, in double). A is destroyed; eigenvectors are the columns of U
  * (n × n row-major), eigenvalues unsorted in lambda. */

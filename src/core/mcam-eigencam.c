@@ -313,6 +313,45 @@ _mcam_leading_eigenvector (const double *A, int n, double *u)
   return leading_by_tridiagonal_form (A, n, u);
 }
 
+/* The sign of a principal axis is arbitrary: choose the one whose map
+ * correlates positively with the mean activation (the projection is
+ * centred, so the covariance is Σ proj · mean_act); on a tie, the largest
+ * value is made positive. */
+static void
+eigen_store_signed (const double *proj, const double *mean_act, int hw, float *map)
+{
+  double cov = 0.0, big = 0.0;
+  for (int j = 0; j < hw; j++)
+    {
+      cov += proj[j] * mean_act[j];
+      if (fabs (proj[j]) > fabs (big))
+        big = proj[j];
+    }
+  double scale_tol = 1e-9 * fabs (big) * hw;
+  double sign = fabs (cov) > scale_tol ? (cov > 0.0 ? 1.0 : -1.0) : (big >= 0.0 ? 1.0 : -1.0);
+  for (int j = 0; j < hw; j++)
+    map[j] = (float) (sign * proj[j]);
+}
+
+void
+_mcam_eigen_map_from_gram (const float *Gf, int ld, const double *mean_act, int hw, float *map)
+{
+  /* The top eigenpair (λ, u) of the Gram matrix Xc Xcᵀ gives the projection
+   * Xc v₁ = √λ u without forming the c × c covariance. */
+  g_autofree double *G = g_new (double, (gsize) hw * hw);
+  g_autofree double *u = g_new (double, hw);
+  g_autofree double *proj = g_new (double, hw);
+
+  for (int i = 0; i < hw; i++)
+    for (int j = 0; j < hw; j++)
+      G[(gsize) i * hw + j] = 0.5 * ((double) Gf[(gsize) i * ld + j] + Gf[(gsize) j * ld + i]);
+  double lam = _mcam_leading_eigenvector (G, hw, u);
+  double sigma = lam > 0.0 ? sqrt (lam) : 0.0;
+  for (int j = 0; j < hw; j++)
+    proj[j] = sigma * u[j];
+  eigen_store_signed (proj, mean_act, hw, map);
+}
+
 /* The map from Xt, the centred data stored by channel (c × hw row-major: row
  * k is channel k over the positions, i.e. Xcᵀ for the hw samples × c
  * variables Xc), and the mean over channels at each position (for the sign).
@@ -320,29 +359,18 @@ _mcam_leading_eigenvector (const double *A, int n, double *u)
 static void
 eigen_map_centred (const float *Xt, const double *mean_act, int c, int hw, float *map)
 {
-  g_autofree double *proj = g_new0 (double, hw);
-
   if (hw <= c)
     {
-      /* Gram matrix Xc Xcᵀ (hw × hw): its top eigenpair (λ, u) gives the
-       * projection Xc v₁ = √λ u without forming the c × c covariance. */
       g_autofree float *Gf = g_new (float, (gsize) hw * hw);
-      g_autofree double *G = g_new (double, (gsize) hw * hw);
-      g_autofree double *u = g_new (double, hw);
       mcam_sgemm (TRUE, FALSE, hw, hw, c, 1.0f, Xt, hw, Xt, hw, 0.0f, Gf, hw);
-      for (int i = 0; i < hw; i++)
-        for (int j = 0; j < hw; j++)
-          G[(gsize) i * hw + j] = 0.5 * ((double) Gf[(gsize) i * hw + j] + Gf[(gsize) j * hw + i]);
-      double lam = _mcam_leading_eigenvector (G, hw, u);
-      double sigma = lam > 0.0 ? sqrt (lam) : 0.0;
-      for (int j = 0; j < hw; j++)
-        proj[j] = sigma * u[j];
+      _mcam_eigen_map_from_gram (Gf, hw, mean_act, hw, map);
     }
   else
     {
       g_autofree float *Cf = g_new (float, (gsize) c * c);
       g_autofree double *Cv = g_new (double, (gsize) c * c);
       g_autofree double *v = g_new (double, c);
+      g_autofree double *proj = g_new (double, hw);
       mcam_sgemm (FALSE, TRUE, c, c, hw, 1.0f, Xt, hw, Xt, hw, 0.0f, Cf, c);
       for (int a = 0; a < c; a++)
         for (int b = 0; b < c; b++)
@@ -355,22 +383,8 @@ eigen_map_centred (const float *Xt, const double *mean_act, int c, int hw, float
             s += (double) Xt[(gsize) k * hw + j] * v[k];
           proj[j] = s;
         }
+      eigen_store_signed (proj, mean_act, hw, map);
     }
-
-  /* The axis' sign is arbitrary: choose the one that correlates positively
-   * with the mean activation (the projection is centred, so the covariance
-   * is Σ proj · mean_act); on a tie, the largest value is made positive. */
-  double cov = 0.0, big = 0.0;
-  for (int j = 0; j < hw; j++)
-    {
-      cov += proj[j] * mean_act[j];
-      if (fabs (proj[j]) > fabs (big))
-        big = proj[j];
-    }
-  double scale_tol = 1e-9 * fabs (big) * hw;
-  double sign = fabs (cov) > scale_tol ? (cov > 0.0 ? 1.0 : -1.0) : (big >= 0.0 ? 1.0 : -1.0);
-  for (int j = 0; j < hw; j++)
-    map[j] = (float) (sign * proj[j]);
 }
 
 void
@@ -437,4 +451,53 @@ _mcam_eigen_map_scaled (const float *f, const float *mean, const float *s, int c
   for (int j = 0; j < hw; j++)
     mean_act[j] = xs[j];
   eigen_map_centred (Xt, mean_act, c, hw, map);
+}
+
+gboolean
+_mcam_eigen_maps_scaled_all (const float *f, const float *mean, const float *S, int n, int c,
+                             int hw, float *maps)
+{
+  /* Every class's Gram matrix at once: G_s[i, j] = Σ_k s_k² fc[k, i] fc[k, j]
+   * with fc the centred f, i.e. the n × c squared scales times the c × P
+   * products of each position pair (i <= j, P = hw(hw+1)/2): one GEMM in
+   * place of n small ones, and half their products. */
+  int P = hw * (hw + 1) / 2;
+  if (hw > c || (gsize) P * (c + n) > ((gsize) 1 << 26))
+    return FALSE;   /* the c × c route, or more memory than it is worth */
+
+  g_autofree float *pairs = g_new (float, (gsize) c * P);
+  g_autofree float *S2 = g_new (float, (gsize) n * c);
+  g_autofree float *grams = g_new (float, (gsize) n * P);
+  g_autofree float *means = g_new (float, (gsize) n * hw);
+  g_autofree float *fc = g_new (float, hw);
+  g_autofree float *Gf = g_new (float, (gsize) hw * hw);
+  g_autofree double *mean_act = g_new (double, hw);
+
+  for (int k = 0; k < c; k++)
+    {
+      const float *fk = f + (gsize) k * hw;
+      float *row = pairs + (gsize) k * P;
+      for (int j = 0; j < hw; j++)
+        fc[j] = fk[j] - mean[k];
+      for (int i = 0, t = 0; i < hw; i++)
+        for (int j = i; j < hw; j++)
+          row[t++] = fc[i] * fc[j];
+    }
+  for (gsize i = 0; i < (gsize) n * c; i++)
+    S2[i] = S[i] * S[i];
+  mcam_sgemm (FALSE, FALSE, n, P, c, 1.0f, S2, c, pairs, P, 0.0f, grams, P);
+  /* The mean activations Σ_k s_k f[k, j] / c of every class: S f / c. */
+  mcam_sgemm (FALSE, FALSE, n, hw, c, 1.0f / c, S, c, f, hw, 0.0f, means, hw);
+
+  for (int s = 0; s < n; s++)
+    {
+      const float *g = grams + (gsize) s * P;
+      for (int i = 0, t = 0; i < hw; i++)
+        for (int j = i; j < hw; j++, t++)
+          Gf[(gsize) i * hw + j] = Gf[(gsize) j * hw + i] = g[t];
+      for (int j = 0; j < hw; j++)
+        mean_act[j] = means[(gsize) s * hw + j];
+      _mcam_eigen_map_from_gram (Gf, hw, mean_act, hw, maps + (gsize) s * hw);
+    }
+  return TRUE;
 }

@@ -898,6 +898,73 @@ check_fast_path (McamAnalysis *a, McamMemory *mem)
                   worst, worst_w);
 }
 
+/* mcam_explain_all_classes: every method, class and head equal to
+ * mcam_explain one class at a time within 1e-5 of the map's scale (weights
+ * too), including a bad request's error. */
+static void
+check_all_classes (McamAnalysis *a)
+{
+  int hw = a->h * a->w;
+  McamExplainOptions opts;
+  g_autoptr(GError) error = NULL;
+  double worst = 0.0;
+
+  mcam_explain_options_init (&opts);
+  for (int head = 0; head < 2; head++)
+    for (McamMethod m = MCAM_METHOD_CAM; m <= MCAM_METHOD_EIGENGRADCAM; m++)
+      {
+        g_autoptr(GPtrArray) all = NULL;
+        opts.use_memory_classifier = head == 1;
+        all = mcam_explain_all_classes (a, m, &opts, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_cmpuint (all->len, ==, a->n_classes);
+        for (int k = 0; k < a->n_classes; k++)
+          {
+            g_autoptr(McamExplanation) one = mcam_explain (a, k, m, &opts, NULL, &error);
+            McamExplanation *e = g_ptr_array_index (all, k);
+            float scale = 0.0f, wscale = 0.0f;
+            double err = 0.0, werr = 0.0;
+            g_assert_no_error (error);
+            g_assert_cmpint (e->class_index, ==, k);
+            g_assert_cmpint (e->method, ==, m);
+            g_assert_cmpint (e->any_positive, ==, one->any_positive);
+            for (int j = 0; j < hw; j++)
+              scale = MAX (scale, fabsf (one->map[j]));
+            for (int j = 0; j < hw; j++)
+              err = MAX (err, fabs ((double) e->map[j] - one->map[j]));
+            err /= MAX (scale, 1e-30f);
+            worst = MAX (worst, err);
+            if (err >= 1e-5)
+              g_test_message ("%s, class %d, head %d: %g", mcam_method_get_name (m), k, head,
+                              err);
+            g_assert_cmpfloat (err, <, 1e-5);
+            g_assert_true ((e->weights == NULL) == (one->weights == NULL));
+            if (one->weights)
+              {
+                for (int i = 0; i < a->c; i++)
+                  wscale = MAX (wscale, fabsf (one->weights[i]));
+                for (int i = 0; i < a->c; i++)
+                  werr = MAX (werr, fabs ((double) e->weights[i] - one->weights[i]));
+                g_assert_cmpfloat (werr / MAX (wscale, 1e-30f), <, 1e-5);
+              }
+          }
+      }
+  g_test_message ("all classes at once vs one by one: maps %.2g of their scale", worst);
+
+  /* The memory classifier without a memory: the same error as per class. */
+  {
+    McamMemory *keep = a->memory;
+    g_autoptr(GPtrArray) none = NULL;
+    a->memory = NULL;
+    opts.use_memory_classifier = TRUE;
+    none = mcam_explain_all_classes (a, MCAM_METHOD_GRADCAM, &opts, NULL, &error);
+    g_assert_null (none);
+    g_assert_error (error, MCAM_ERROR, MCAM_ERROR_USAGE);
+    g_clear_error (&error);
+    a->memory = keep;
+  }
+}
+
 static void
 test_fast_path (void)
 {
@@ -920,6 +987,7 @@ test_fast_path (void)
   int hw = a->h * a->w;
 
   check_fast_path (a, mem);
+  check_all_classes (a);
 
   g_autofree float *f2 = g_memdup2 (a->features, sizeof (float) * a->c * hw);
   for (int j = 0; j < hw; j++)
@@ -929,6 +997,7 @@ test_fast_path (void)
     }
   g_autoptr(McamAnalysis) b = mcam_analysis_new_from_features (net, mem, f2);
   check_fast_path (b, mem);
+  check_all_classes (b);
 }
 
 int
