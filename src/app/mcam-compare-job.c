@@ -15,22 +15,6 @@
 
 #include "mcam-compare-job.h"
 
-/* The order of the tiles in "all methods": the class list's menu order. */
-const McamMethod mcam_compare_methods[MCAM_N_METHODS] = {
-  MCAM_METHOD_MCAM,
-  MCAM_METHOD_MCAM_PROFILE,
-  MCAM_METHOD_CAM,
-  MCAM_METHOD_GRADCAM,
-  MCAM_METHOD_GRADCAM_PP,
-  MCAM_METHOD_HIRESCAM,
-  MCAM_METHOD_XGRADCAM,
-  MCAM_METHOD_LAYERCAM,
-  MCAM_METHOD_EIGENCAM,
-  MCAM_METHOD_EIGENGRADCAM,
-  MCAM_METHOD_ABLATIONCAM,
-  MCAM_METHOD_SCORECAM,
-};
-
 /* Maps are computed on a copy of the image this large (longer side), so that
  * the largest tiles are sharp and a 12-tile job stays light. */
 #define COMPUTE_SIDE 320
@@ -254,16 +238,18 @@ mcam_compare_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cance
                        job->class_index);
           return NULL;
         }
-      for (guint i = 0; i < G_N_ELEMENTS (mcam_compare_methods); i++)
+      /* The tiles follow the enum's order, which is also the class list's
+       * method menu (and compare mode's own). */
+      for (int m = 0; m < MCAM_N_METHODS; m++)
         {
-          int pair[2] = { job->class_index, mcam_compare_methods[i] };
+          int pair[2] = { job->class_index, m };
 
           /* Without a memory the M-CAM methods have nothing to read. */
-          if (memory == NULL && mcam_method_needs_memory (mcam_compare_methods[i]))
+          if (memory == NULL && mcam_method_needs_memory (m))
             {
               if (skipped->len > 0)
                 g_string_append (skipped, ", ");
-              g_string_append (skipped, mcam_method_get_label (mcam_compare_methods[i]));
+              g_string_append (skipped, mcam_method_get_label (m));
               continue;
             }
           g_array_append_val (pairs, pair);

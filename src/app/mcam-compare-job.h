@@ -8,9 +8,6 @@
 
 G_BEGIN_DECLS
 
-/* The order of the tiles in "all methods": the class list's menu order. */
-extern const McamMethod mcam_compare_methods[MCAM_N_METHODS];
-
 /* One tile's map, made on the worker. */
 typedef struct
 {

@@ -381,9 +381,8 @@ sync_widgets (McamCompareView *self)
   gtk_widget_set_visible (GTK_WIDGET (self->method_dropdown), !methods);
   if (self->class_index >= 0)
     gtk_drop_down_set_selected (self->class_dropdown, self->class_index);
-  for (guint i = 0; i < MCAM_N_METHODS; i++)
-    if (mcam_compare_methods[i] == self->method)
-      gtk_drop_down_set_selected (self->method_dropdown, i);
+  if (self->method < MCAM_N_METHODS)
+    gtk_drop_down_set_selected (self->method_dropdown, self->method);
   self->updating = FALSE;
 }
 
@@ -614,7 +613,7 @@ method_selected_cb (McamCompareView *self)
 
   if (self->updating || pos >= MCAM_N_METHODS)
     return;
-  mcam_compare_view_set_method (self, mcam_compare_methods[pos]);
+  mcam_compare_view_set_method (self, (McamMethod) pos);
 }
 
 static void
@@ -723,8 +722,9 @@ mcam_compare_view_init (McamCompareView *self)
   self->draws = defaults.draws;
   self->temperature = defaults.temperature;
 
-  for (guint i = 0; i < MCAM_N_METHODS; i++)
-    gtk_string_list_append (methods, mcam_method_get_label (mcam_compare_methods[i]));
+  /* The menu lists the methods in the enum's order, like the class list's. */
+  for (int m = 0; m < MCAM_N_METHODS; m++)
+    gtk_string_list_append (methods, mcam_method_get_label (m));
   gtk_drop_down_set_model (self->method_dropdown, G_LIST_MODEL (methods));
   gtk_drop_down_set_selected (self->size_dropdown, 1);
   sync_widgets (self);
