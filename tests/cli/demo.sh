@@ -27,13 +27,9 @@ files=$(tail -n +2 "$D/images/labels.csv" | cut -d, -f1 | sed "s|^|$D/images/|")
 "$MCAM" classify --model "$NET" --memory "$MEM" --json $files > "$T/out.json" 2> "$T/err"
 check $? "mcam classify --json on the shipped images exits 0"
 
-/usr/bin/python3 - "$T/out.json" "$D/images/labels.csv" "$D/README.md" > "$T/maps" <<'PY'
-import csv, json, os, re, sys
-doc = json.load(open(sys.argv[1]))
-classes = doc["classes"]
-rows = list(csv.DictReader(open(sys.argv[2], newline="")))
-truth = {r["file"]: set(r["labels"].split(";")) for r in rows}
-readme = open(sys.argv[3]).read()
+# mAP from `mcam classify --json`, written once for both Python checks below.
+cat > "$T/demo_map.py" <<'PY'
+import os
 
 def ap(scores, labels):
     order = sorted(range(len(scores)), key=lambda i: -scores[i])
@@ -44,20 +40,31 @@ def ap(scores, labels):
             total += hits / rank
     return total / hits
 
-def mean_ap(key):
+def mean_ap(doc, truth, key):
+    """doc: classify's JSON; truth: file name -> its class names."""
     aps = []
-    for c, name in enumerate(classes):
+    for c, name in enumerate(doc["classes"]):
         labels = [name in truth[os.path.basename(im["file"])] for im in doc["images"]]
         if any(labels):
             aps.append(ap([im[key][c] for im in doc["images"]], labels))
     return sum(aps) / len(aps)
+PY
+
+/usr/bin/python3 - "$T/out.json" "$D/images/labels.csv" "$D/README.md" > "$T/maps" <<'PY'
+import csv, json, os, re, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+from demo_map import mean_ap
+doc = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2], newline="")))
+truth = {r["file"]: set(r["labels"].split(";")) for r in rows}
+readme = open(sys.argv[3]).read()
 
 for key, what in (("scores", "backbone"), ("memory_scores", "memory classifier")):
     m = re.search(r"%s mAP on the shipped images[^:]*: *\**([0-9.]+)" % what, readme)
     if not m:
         sys.exit("README.md states no %s mAP on the shipped images" % what)
     stated = float(m.group(1))
-    print("%s %.4f %.4f" % (key, mean_ap(key), stated))
+    print("%s %.4f %.4f" % (key, mean_ap(doc, truth, key), stated))
 PY
 check $? "mAP computed from the JSON"
 
@@ -88,30 +95,14 @@ done 2> "$T/explain.err"
 import csv, glob, json, math, os, sys
 import numpy as np
 tmp, images = sys.argv[1], sys.argv[2]
+sys.path.insert(0, tmp)
+from demo_map import mean_ap
 ev = json.load(open(os.path.join(tmp, "eval.json")))
 cl = json.load(open(os.path.join(tmp, "out.json")))
-classes = cl["classes"]
 boxes = {}
 for r in csv.DictReader(open(os.path.join(images, "boxes.csv"), newline="")):
     boxes.setdefault(r["file"], []).append((r["class"], *(float(r[k]) for k in ("x0", "y0", "x1", "y1"))))
 truth = {r["file"]: r["labels"].split(";") for r in csv.DictReader(open(os.path.join(images, "labels.csv"), newline=""))}
-
-def ap(scores, labels):
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    hits, total = 0, 0.0
-    for rank, i in enumerate(order, 1):
-        if labels[i]:
-            hits += 1
-            total += hits / rank
-    return total / hits
-
-def mean_ap(key):
-    aps = []
-    for c, name in enumerate(classes):
-        lab = [name in truth[os.path.basename(im["file"])] for im in cl["images"]]
-        if any(lab):
-            aps.append(ap([im[key][c] for im in cl["images"]], lab))
-    return sum(aps) / len(aps)
 
 def upsample(m, size):
     # bilinear, align_corners = false (source coordinates clamped at 0)
@@ -134,7 +125,7 @@ def dist(b, x, y):
 
 bad = 0
 for key, what in (("scores", "target"), ("memory_scores", "memory")):
-    mine, theirs = mean_ap(key), ev["mAP"][what]
+    mine, theirs = mean_ap(cl, truth, key), ev["mAP"][what]
     print("# mAP %s: from classify %.5f, eval %.5f" % (what, mine, theirs))
     bad |= abs(mine - theirs) > 1e-4
 tol = ev["pointing_tolerance_px"]
