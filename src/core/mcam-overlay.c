@@ -31,13 +31,23 @@ extern const guint8 _mcam_colormap_data[MCAM_N_COLORMAPS][256][3];
     (c) = (table)[i_];                                                   \
   } while (0)
 
+/* An RGB24 surface of the image's size, flushed and ready for the pixel
+ * loop (*data, *stride); the caller marks it dirty. On failure Cairo returns
+ * an error surface, never NULL: then *data is NULL and the caller returns the
+ * surface as it is (its callers check cairo_surface_status()). */
 static cairo_surface_t *
-new_rgb24 (int width, int height)
+begin_rgb24 (const McamImage *img, guint8 **data, int *stride)
 {
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24,
+                                                         img->width, img->height);
 
-  /* On failure Cairo returns an error surface, never NULL; callers check
-   * cairo_surface_status(), and writes into it are skipped below. */
+  *data = NULL;
+  *stride = 0;
+  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+    return surface;
+  cairo_surface_flush (surface);
+  *data = cairo_image_surface_get_data (surface);
+  *stride = cairo_image_surface_get_stride (surface);
   return surface;
 }
 
@@ -50,13 +60,9 @@ mcam_image_to_surface (const McamImage *img)
 
   g_return_val_if_fail (img != NULL, NULL);
 
-  surface = new_rgb24 (img->width, img->height);
-  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+  surface = begin_rgb24 (img, &data, &stride);
+  if (data == NULL)
     return surface;
-
-  cairo_surface_flush (surface);
-  data = cairo_image_surface_get_data (surface);
-  stride = cairo_image_surface_get_stride (surface);
   for (int y = 0; y < img->height; y++)
     {
       const guint8 *src = img->rgb + (gsize) y * img->width * 3;
@@ -93,13 +99,9 @@ mcam_overlay_render (const McamImage *img, const float *map,
 
   table = _mcam_colormap_data[cm];
 
-  surface = new_rgb24 (img->width, img->height);
-  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+  surface = begin_rgb24 (img, &data, &stride);
+  if (data == NULL)
     return surface;
-
-  cairo_surface_flush (surface);
-  data = cairo_image_surface_get_data (surface);
-  stride = cairo_image_surface_get_stride (surface);
   for (int y = 0; y < img->height; y++)
     {
       const guint8 *src = img->rgb + (gsize) y * img->width * 3;
