@@ -104,7 +104,32 @@ typedef struct
   float          *m;         /* [16][O][t1-t0] */
 } WinoJob;
 
+/* Where tile t of the batch lies: image *b, tile row *ty, tile column *tx
+ * (tiles run in raster order, image after image). */
+static inline void
+tile_locate (const WinoJob *j, gsize t, gsize *b, int *ty, int *tx)
+{
+  *b = t / ((gsize) j->th * j->tw);
+  *ty = (int) ((t / j->tw) % j->th);
+  *tx = (int) (t % j->tw);
+}
+
 #ifndef WINO_VECTOR
+/* Steps (b, ty, tx) to the next tile in that order. */
+static inline void
+tile_advance (const WinoJob *j, gsize *b, int *ty, int *tx)
+{
+  if (++*tx == j->tw)
+    {
+      *tx = 0;
+      if (++*ty == j->th)
+        {
+          *ty = 0;
+          (*b)++;
+        }
+    }
+}
+
 /* V[xi][c][t] = (B^T d B)[xi], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] */
 static void
 input_piece (gpointer data, int piece)
@@ -117,11 +142,11 @@ input_piece (gpointer data, int piece)
 
   for (int c = c0; c < c1; c++)
     {
-      gsize t = j->t0;
-      gsize b = t / ((gsize) j->th * j->tw);
-      int ty = (int) ((t / j->tw) % j->th), tx = (int) (t % j->tw);
+      gsize b;
+      int ty, tx;
       float *v = j->v + (gsize) c * nt;
 
+      tile_locate (j, j->t0, &b, &ty, &tx);
       for (gsize k = 0; k < nt; k++)
         {
           const float *src = j->in + b * j->in_l.img_stride + (gsize) c * j->in_l.chan_stride;
@@ -157,15 +182,7 @@ input_piece (gpointer data, int piece)
           for (int xi = 0; xi < 16; xi++)
             v[xi * plane + k] = r[xi / 4][xi % 4];
 
-          if (++tx == j->tw)
-            {
-              tx = 0;
-              if (++ty == j->th)
-                {
-                  ty = 0;
-                  b++;
-                }
-            }
+          tile_advance (j, &b, &ty, &tx);
         }
     }
 }
@@ -183,12 +200,12 @@ output_piece (gpointer data, int piece)
 
   for (int o = o0; o < o1; o++)
     {
-      gsize t = j->t0;
-      gsize b = t / ((gsize) j->th * j->tw);
-      int ty = (int) ((t / j->tw) % j->th), tx = (int) (t % j->tw);
+      gsize b;
+      int ty, tx;
       const float *m = j->m + (gsize) o * nt;
       float bias = j->conv->bias[o];
 
+      tile_locate (j, j->t0, &b, &ty, &tx);
       for (gsize k = 0; k < nt; k++)
         {
           gsize base = b * j->out_l.img_stride + (gsize) o * j->out_l.chan_stride;
@@ -227,15 +244,7 @@ output_piece (gpointer data, int piece)
                 }
             }
 
-          if (++tx == j->tw)
-            {
-              tx = 0;
-              if (++ty == j->th)
-                {
-                  ty = 0;
-                  b++;
-                }
-            }
+          tile_advance (j, &b, &ty, &tx);
         }
     }
 }
@@ -436,10 +445,10 @@ output_row_vec (WinoJob *j, int o, gsize b, int ty, int tx0, int tx1, gsize k)
     gsize t_ = (j)->t0;                                                     \
     while (t_ < (j)->t1)                                                    \
       {                                                                     \
-        gsize b = t_ / ((gsize) (j)->th * (j)->tw);                         \
-        int ty = (int) ((t_ / (j)->tw) % (j)->th);                          \
-        int tx0 = (int) (t_ % (j)->tw);                                     \
-        int tx1 = (int) MIN ((gsize) (j)->tw, tx0 + ((j)->t1 - t_));        \
+        gsize b;                                                            \
+        int ty, tx0, tx1;                                                   \
+        tile_locate ((j), t_, &b, &ty, &tx0);                               \
+        tx1 = (int) MIN ((gsize) (j)->tw, tx0 + ((j)->t1 - t_));            \
         gsize k = t_ - (j)->t0;                                             \
         body;                                                               \
         t_ += tx1 - tx0;                                                    \
