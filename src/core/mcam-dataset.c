@@ -350,15 +350,6 @@ bad:
   return -1;
 }
 
-static int
-find_class (McamDataset *ds, const char *name)
-{
-  for (int c = 0; c < ds->n_classes; c++)
-    if (strcmp (ds->classes[c], name) == 0)
-      return c;
-  return -1;
-}
-
 /* "a, b, c" — the first 20 class names, for error messages. */
 static char *
 classes_summary (McamDataset *ds)
@@ -370,6 +361,24 @@ classes_summary (McamDataset *ds)
   if (ds->n_classes > 20)
     g_string_append_printf (s, ", … (%d in all)", ds->n_classes);
   return g_string_free (s, FALSE);
+}
+
+/* The index of a class named on line `lineno` of csv (labels or boxes), or
+ * -1 with an error that lists the model's classes. */
+static int
+find_class (McamDataset *ds, const char *name, const char *csv, int lineno, GError **error)
+{
+  for (int c = 0; c < ds->n_classes; c++)
+    if (strcmp (ds->classes[c], name) == 0)
+      return c;
+  {
+    g_autofree char *known = classes_summary (ds);
+
+    g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
+                 "%s:%d: unknown class '%s' (the model's classes: %s)", csv, lineno, name,
+                 known);
+  }
+  return -1;
 }
 
 gboolean
@@ -442,15 +451,9 @@ mcam_dataset_load_labels (McamDataset *ds, const char *csv, GError **error)
             g_strstrip (*l);
             if (**l == '\0')
               continue;
-            c = find_class (ds, *l);
+            c = find_class (ds, *l, csv, lineno, error);
             if (c < 0)
-              {
-                g_autofree char *known = classes_summary (ds);
-                g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
-                             "%s:%d: unknown class '%s' (the model's classes: %s)", csv,
-                             lineno, *l, known);
-                return FALSE;
-              }
+              return FALSE;
             row[c] = 1.0f;
           }
       }
@@ -515,15 +518,9 @@ mcam_dataset_load_boxes (McamDataset *ds, const char *csv, GError **error)
                        lineno, f->len);
           return FALSE;
         }
-      box.class_index = find_class (ds, g_ptr_array_index (f, 1));
+      box.class_index = find_class (ds, g_ptr_array_index (f, 1), csv, lineno, error);
       if (box.class_index < 0)
-        {
-          g_autofree char *known = classes_summary (ds);
-          g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
-                       "%s:%d: unknown class '%s' (the model's classes: %s)", csv, lineno,
-                       (char *) g_ptr_array_index (f, 1), known);
-          return FALSE;
-        }
+        return FALSE;
       for (int k = 0; k < 4; k++)
         if (!parse_coord (g_ptr_array_index (f, 2 + k), &xy[k]))
           {
