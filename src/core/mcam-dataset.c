@@ -163,16 +163,24 @@ builder_commit (Builder *b, McamDataset *ds)
   }
 }
 
-/* Add (or find) an image; checks the file exists. Returns its index or -1. */
+/* Add (or find) an image named on line `line` of csv; checks the name is
+ * not empty and the file exists. Returns its index or -1. */
 static int
 builder_add_image (Builder *b, McamDataset *ds, const char *name, gboolean *added,
                    const char *csv, int line, GError **error)
 {
-  gpointer found = g_hash_table_lookup (b->index, name);
+  gpointer found;
   g_autofree char *path = NULL;
   int i;
 
   *added = FALSE;
+  if (*name == '\0')
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT, "%s:%d: empty file name",
+                   csv, line);
+      return -1;
+    }
+  found = g_hash_table_lookup (b->index, name);
   if (found != NULL)
     return GPOINTER_TO_INT (found) - 1;
 
@@ -423,12 +431,6 @@ mcam_dataset_load_labels (McamDataset *ds, const char *csv, GError **error)
           return FALSE;
         }
       name = g_ptr_array_index (f, 0);
-      if (*name == '\0')
-        {
-          g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT, "%s:%d: empty file name",
-                       csv, lineno);
-          return FALSE;
-        }
       if (g_hash_table_contains (seen, name))
         {
           g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
@@ -540,12 +542,6 @@ mcam_dataset_load_boxes (McamDataset *ds, const char *csv, GError **error)
       box.x1 = xy[2];
       box.y1 = xy[3];
 
-      if (*(char *) g_ptr_array_index (f, 0) == '\0')
-        {
-          g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT, "%s:%d: empty file name",
-                       csv, lineno);
-          return FALSE;
-        }
       img = builder_add_image (b, ds, g_ptr_array_index (f, 0), &added, csv, lineno, error);
       if (img < 0)
         return FALSE;
