@@ -2,11 +2,12 @@
 #pragma once
 
 /* Helpers shared by the GTK tests of suite `app` (under Xvfb): run the main
- * loop until something holds, let a few frames pass, and render a widget the
- * way its window's renderer draws it. Include after <gtk/gtk.h>. A test file
+ * loop until something holds, let a few frames pass, render a widget the
+ * way its window's renderer draws it, and delete a temporary folder. Include after <gtk/gtk.h>. A test file
  * may #define MCAM_APP_TEST_TIMEOUT_S before including this header. */
 
 #include <gtk/gtk.h>
+#include <glib/gstdio.h>
 
 #ifndef MCAM_APP_TEST_TIMEOUT_S
 #define MCAM_APP_TEST_TIMEOUT_S 60
@@ -64,4 +65,25 @@ mcam_app_test_render_widget (GtkWidget *widget, int *width, int *height)
   pixels = g_new (guint32, (gsize) *width * *height);
   gdk_texture_download (texture, (guchar *) pixels, (gsize) *width * 4);
   return pixels;
+}
+
+/* Deletes a folder and everything in it (a test's temporary folder; the GL
+ * driver may also leave a shader cache in XDG_CACHE_HOME). A link to a
+ * folder is removed, not followed. */
+static inline void
+mcam_app_test_remove_tree (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        mcam_app_test_remove_tree (path);
+      else
+        g_unlink (path);
+    }
+  g_rmdir (dir);
 }

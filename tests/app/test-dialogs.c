@@ -63,24 +63,6 @@ make_folder (void)
   return dir;
 }
 
-static void
-remove_folder (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  /* Recursive: the GL driver may leave a shader cache in XDG_CACHE_HOME. */
-  while (d && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-        remove_folder (path);
-      else
-        g_unlink (path);
-    }
-  g_rmdir (dir);
-}
-
 /* ---- the worker with the fixture backbone ------------------------------- */
 
 typedef struct
@@ -219,7 +201,7 @@ test_train_dialog (void)
 
   gtk_window_destroy (GTK_WINDOW (dialog));
   mcam_worker_shutdown (worker);
-  remove_folder (dir);
+  mcam_app_test_remove_tree (dir);
 }
 
 /* No model loaded in the worker: the backbone is loaded for the job only,
@@ -255,7 +237,7 @@ test_train_dialog_other_backbone (void)
 
   gtk_window_destroy (GTK_WINDOW (dialog));
   mcam_worker_shutdown (worker);
-  remove_folder (dir);
+  mcam_app_test_remove_tree (dir);
 }
 
 static gboolean
@@ -344,7 +326,7 @@ test_bias_lens (void)
 
   gtk_window_destroy (GTK_WINDOW (lens));
   mcam_worker_shutdown (worker);
-  remove_folder (dir);
+  mcam_app_test_remove_tree (dir);
 }
 
 int
@@ -367,6 +349,6 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/app/train-dialog/other-backbone", test_train_dialog_other_backbone);
   g_test_add_func ("/mcam/app/bias-lens/table", test_bias_lens);
   status = g_test_run ();
-  remove_folder (cache);
+  mcam_app_test_remove_tree (cache);
   return status;
 }

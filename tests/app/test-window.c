@@ -130,29 +130,11 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
 }
 
 static void
-remove_tree (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        remove_tree (path);
-      else
-        g_remove (path);
-    }
-  g_rmdir (dir);
-}
-
-static void
 fixture_tear_down (Fixture *fx, gconstpointer unused)
 {
   gtk_window_destroy (GTK_WINDOW (fx->window));
   mcam_app_test_settle ();
-  remove_tree (fx->tmpdir);
+  mcam_app_test_remove_tree (fx->tmpdir);
   g_free (fx->tmpdir);
   g_free (fx->model);
   g_free (fx->memory);
