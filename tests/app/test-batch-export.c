@@ -14,6 +14,7 @@
 
 #include "mcam-test-util.h"
 #include "mcam-app-test-util.h"
+#include "mcam-window-test-util.h"
 #include "mcam-application.h"
 #include "mcam-batch-export-dialog.h"
 #include "mcam-image-browser.h"
@@ -53,12 +54,6 @@ static gboolean
 export_finished (gpointer data)
 {
   return ((ExportWait *) data)->done;
-}
-
-static gboolean
-any_map_shown (gpointer data)
-{
-  return mcam_window_get_map_result (data) != NULL;
 }
 
 static gboolean
@@ -149,7 +144,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
   mcam_window_load_model (fx->window, model, memory);
   dir = g_file_new_for_path (images_dir);
   mcam_window_open_files (fx->window, &dir, 1);
-  mcam_app_test_wait_for (any_map_shown, fx->window, "the first overlay");
+  mcam_app_test_wait_for (mcam_app_test_any_map_shown, fx->window, "the first overlay");
   mcam_app_test_wait_for (ground_truth_known, fx, "both images with their ground truth");
   mcam_app_test_settle ();
   g_assert_null (mcam_window_get_error_text (fx->window));

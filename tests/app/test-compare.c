@@ -20,16 +20,11 @@
 #include "mcam-test-util.h"
 #define MCAM_APP_TEST_TIMEOUT_S 120
 #include "mcam-app-test-util.h"
+#include "mcam-window-test-util.h"
 #include "mcam-application.h"
 #include "mcam-compare-window.h"
 #include "mcam-overlay-view.h"
 #include "mcam-window.h"
-
-static gboolean
-any_map_shown (gpointer data)
-{
-  return mcam_window_get_map_result (data) != NULL;
-}
 
 static gboolean
 error_shown (gpointer data)
@@ -131,7 +126,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
   mcam_window_load_model (fx->window, fx->model, fx->memory);
   file = g_file_new_for_path (fx->image);
   mcam_window_open_files (fx->window, &file, 1);
-  mcam_app_test_wait_for (any_map_shown, fx->window, "the first overlay");
+  mcam_app_test_wait_for (mcam_app_test_any_map_shown, fx->window, "the first overlay");
 
   /* The action opens the window; asking again presents the same one. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.compare", NULL));
@@ -281,23 +276,6 @@ test_all_classes (Fixture *fx, gconstpointer unused)
     }
 }
 
-typedef struct
-{
-  McamWindow *window;
-  int         class_index;
-  McamMethod  method;
-} MapWait;
-
-static gboolean
-map_shown (gpointer data)
-{
-  MapWait *w = data;
-  McamMapResult *map = mcam_window_get_map_result (w->window);
-
-  return map != NULL && map->request->class_index == w->class_index &&
-         map->request->method == w->method;
-}
-
 /* Activating a tile shows it in the main window: a class in "all classes",
  * a method in "all methods". */
 static void
@@ -307,11 +285,11 @@ test_tile_activated (Fixture *fx, gconstpointer unused)
   McamMapResult *map = mcam_window_get_map_result (fx->window);
   int main_class = map->request->class_index;
   int other;
-  MapWait w;
+  McamAppTestMapWait w;
 
   g_signal_emit_by_name (view, "tile-activated", main_class, (int) MCAM_METHOD_EIGENCAM);
-  w = (MapWait) { fx->window, main_class, MCAM_METHOD_EIGENCAM };
-  mcam_app_test_wait_for (map_shown, &w, "the activated method in the main window");
+  w = (McamAppTestMapWait) { fx->window, main_class, MCAM_METHOD_EIGENCAM };
+  mcam_app_test_wait_for (mcam_app_test_map_shown, &w, "the activated method in the main window");
 
   mcam_compare_view_set_mode (view, MCAM_COMPARE_ALL_CLASSES);
   mcam_app_test_wait_for (view_idle, view, "the all-classes tiles");
@@ -319,8 +297,8 @@ test_tile_activated (Fixture *fx, gconstpointer unused)
   other = mcam_compare_view_get_tile_class (view, mcam_compare_view_get_n_tiles (view) - 1);
   g_assert_cmpint (other, !=, main_class);
   g_signal_emit_by_name (view, "tile-activated", other, (int) MCAM_METHOD_EIGENCAM);
-  w = (MapWait) { fx->window, other, MCAM_METHOD_EIGENCAM };
-  mcam_app_test_wait_for (map_shown, &w, "the activated class in the main window");
+  w = (McamAppTestMapWait) { fx->window, other, MCAM_METHOD_EIGENCAM };
+  mcam_app_test_wait_for (mcam_app_test_map_shown, &w, "the activated class in the main window");
 }
 
 /* Cancel stops the job and says so; of two requests only the newer lands. */

@@ -15,32 +15,10 @@
 
 #include "mcam-test-util.h"
 #include "mcam-app-test-util.h"
+#include "mcam-window-test-util.h"
 #include "mcam-application.h"
 #include "mcam-window-private.h"
 #include "mcam-overlay-view.h"
-
-typedef struct
-{
-  McamWindow *window;
-  int         class_index;
-  McamMethod  method;
-} MapWait;
-
-static gboolean
-map_shown (gpointer data)
-{
-  MapWait *w = data;
-  McamMapResult *map = mcam_window_get_map_result (w->window);
-
-  return map != NULL && map->request->class_index == w->class_index &&
-         map->request->method == w->method;
-}
-
-static gboolean
-any_map_shown (gpointer data)
-{
-  return mcam_window_get_map_result (data) != NULL;
-}
 
 static gboolean
 error_shown (gpointer data)
@@ -124,7 +102,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
   mcam_window_load_model (fx->window, fx->model, fx->memory);
   file = g_file_new_for_path (fx->image);
   mcam_window_open_files (fx->window, &file, 1);
-  mcam_app_test_wait_for (any_map_shown, fx->window, "the first overlay");
+  mcam_app_test_wait_for (mcam_app_test_any_map_shown, fx->window, "the first overlay");
   mcam_app_test_settle ();
   g_assert_null (mcam_window_get_error_text (fx->window));
 }
@@ -145,11 +123,11 @@ fixture_tear_down (Fixture *fx, gconstpointer unused)
 static void
 show_map (McamWindow *window, int class_index, McamMethod method)
 {
-  MapWait w = { window, class_index, method };
+  McamAppTestMapWait w = { window, class_index, method };
 
   mcam_window_set_method (window, method);
   mcam_window_select_class (window, class_index);
-  mcam_app_test_wait_for (map_shown, &w, "the requested map");
+  mcam_app_test_wait_for (mcam_app_test_map_shown, &w, "the requested map");
   mcam_app_test_settle ();
 }
 
@@ -271,10 +249,10 @@ test_top_classes (Fixture *fx, gconstpointer unused)
                    order[0]);
   for (int k = MIN (n, 9); k >= 1; k--)
     {
-      MapWait w = { fx->window, order[k - 1], MCAM_METHOD_MCAM };
+      McamAppTestMapWait w = { fx->window, order[k - 1], MCAM_METHOD_MCAM };
 
       gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.select-top-class", "i", k);
-      mcam_app_test_wait_for (map_shown, &w, "the k-th class's map");
+      mcam_app_test_wait_for (mcam_app_test_map_shown, &w, "the k-th class's map");
     }
 }
 

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* Conditions on the main window for mcam_app_test_wait_for(), shared by the
+ * app tests that drive a McamWindow. Include after mcam-app-test-util.h. */
+
+#include "mcam-window.h"
+
+/* What mcam_app_test_map_shown() waits for. */
+typedef struct
+{
+  McamWindow *window;
+  int         class_index;
+  McamMethod  method;
+} McamAppTestMapWait;
+
+/* The window shows the map of this class and method (data: McamAppTestMapWait). */
+static inline gboolean
+mcam_app_test_map_shown (gpointer data)
+{
+  McamAppTestMapWait *w = data;
+  McamMapResult *map = mcam_window_get_map_result (w->window);
+
+  return map != NULL && map->request->class_index == w->class_index &&
+         map->request->method == w->method;
+}
+
+/* The window shows some map (data: the McamWindow). */
+static inline gboolean
+mcam_app_test_any_map_shown (gpointer data)
+{
+  return mcam_window_get_map_result (data) != NULL;
+}
