@@ -54,6 +54,23 @@ bias_result_free (gpointer data)
   g_free (r);
 }
 
+/* An image that would not load or a map that failed: counted (the first
+ * message kept), unless the job was cancelled, which goes to the caller.
+ * Returns TRUE when the job must stop. */
+static gboolean
+note_failure (BiasResult *r, GError **local, GError **error)
+{
+  if (g_error_matches (*local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (local));
+      return TRUE;
+    }
+  if (r->n_failed++ == 0)
+    r->first_failure = g_strdup ((*local)->message);
+  g_clear_error (local);
+  return FALSE;
+}
+
 static gpointer
 bias_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
               GError **error)
@@ -131,14 +148,11 @@ bias_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
         a = mcam_analysis_new (net, memory, image, cancellable, &local);
       if (a == NULL)
         {
-          if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+          if (note_failure (r, &local, error))
             {
-              g_propagate_error (error, g_steal_pointer (&local));
               bias_result_free (r);
               return NULL;
             }
-          if (r->n_failed++ == 0)
-            r->first_failure = g_strdup (local->message);
           continue;
         }
       r->n_images++;
@@ -157,15 +171,11 @@ bias_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
           e = mcam_explain (a, c, job->method, &opts, cancellable, &local);
           if (e == NULL)
             {
-              if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+              if (note_failure (r, &local, error))
                 {
-                  g_propagate_error (error, g_steal_pointer (&local));
                   bias_result_free (r);
                   return NULL;
                 }
-              if (r->n_failed++ == 0)
-                r->first_failure = g_strdup (local->message);
-              g_clear_error (&local);
               continue;
             }
           map = mcam_map_to_image (e->map, e->h, e->w, image, &info->preprocess);
