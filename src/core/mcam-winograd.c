@@ -114,6 +114,47 @@ tile_locate (const WinoJob *j, gsize t, gsize *b, int *ty, int *tx)
   *tx = (int) (t % j->tw);
 }
 
+/* The F(2x2, 3x3) transforms, written once for the scalar path (T = float,
+ * one tile) and the vector path (T = V16, 16 tiles side by side). Macros,
+ * not functions: see the note on the vector helpers below. */
+
+/* r = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; d (T[4][4])
+ * is overwritten. */
+#define WINO_INPUT_TRANSFORM(T, d, r)                                       \
+  do {                                                                      \
+    for (int x_ = 0; x_ < 4; x_++)                                          \
+      {                                                                     \
+        T a_ = (d)[0][x_], e_ = (d)[1][x_], f_ = (d)[2][x_], h_ = (d)[3][x_]; \
+        (d)[0][x_] = a_ - f_;                                               \
+        (d)[1][x_] = e_ + f_;                                               \
+        (d)[2][x_] = f_ - e_;                                               \
+        (d)[3][x_] = e_ - h_;                                               \
+      }                                                                     \
+    for (int y_ = 0; y_ < 4; y_++)                                          \
+      {                                                                     \
+        (r)[y_][0] = (d)[y_][0] - (d)[y_][2];                               \
+        (r)[y_][1] = (d)[y_][1] + (d)[y_][2];                               \
+        (r)[y_][2] = (d)[y_][2] - (d)[y_][1];                               \
+        (r)[y_][3] = (d)[y_][1] - (d)[y_][3];                               \
+      }                                                                     \
+  } while (0)
+
+/* y = A^T s A + bias, A^T = [1 1 1 0; 0 1 -1 -1]; s T[4][4], q T[2][4]
+ * scratch, y T[2][2]. */
+#define WINO_OUTPUT_TRANSFORM(s, q, y, bias)                                \
+  do {                                                                      \
+    for (int x_ = 0; x_ < 4; x_++)                                          \
+      {                                                                     \
+        (q)[0][x_] = (s)[0][x_] + (s)[1][x_] + (s)[2][x_];                  \
+        (q)[1][x_] = (s)[1][x_] - (s)[2][x_] - (s)[3][x_];                  \
+      }                                                                     \
+    for (int r_ = 0; r_ < 2; r_++)                                          \
+      {                                                                     \
+        (y)[r_][0] = (q)[r_][0] + (q)[r_][1] + (q)[r_][2] + (bias);         \
+        (y)[r_][1] = (q)[r_][1] - (q)[r_][2] - (q)[r_][3] + (bias);         \
+      }                                                                     \
+  } while (0)
+
 #ifndef WINO_VECTOR
 /* Steps (b, ty, tx) to the next tile in that order. */
 static inline void
@@ -164,21 +205,7 @@ input_piece (gpointer data, int piece)
                   d[y][x] = (iy >= 0 && iy < H && ix >= 0 && ix < W)
                             ? src[(gsize) iy * W + ix] : 0.0f;
                 }
-          for (int x = 0; x < 4; x++)
-            {
-              float a = d[0][x], e = d[1][x], f = d[2][x], h = d[3][x];
-              d[0][x] = a - f;
-              d[1][x] = e + f;
-              d[2][x] = f - e;
-              d[3][x] = e - h;
-            }
-          for (int y = 0; y < 4; y++)
-            {
-              r[y][0] = d[y][0] - d[y][2];
-              r[y][1] = d[y][1] + d[y][2];
-              r[y][2] = d[y][2] - d[y][1];
-              r[y][3] = d[y][1] - d[y][3];
-            }
+          WINO_INPUT_TRANSFORM (float, d, r);
           for (int xi = 0; xi < 16; xi++)
             v[xi * plane + k] = r[xi / 4][xi % 4];
 
@@ -213,16 +240,7 @@ output_piece (gpointer data, int piece)
 
           for (int xi = 0; xi < 16; xi++)
             s[xi / 4][xi % 4] = m[xi * plane + k];
-          for (int x = 0; x < 4; x++)
-            {
-              q[0][x] = s[0][x] + s[1][x] + s[2][x];
-              q[1][x] = s[1][x] - s[2][x] - s[3][x];
-            }
-          for (int r = 0; r < 2; r++)
-            {
-              y[r][0] = q[r][0] + q[r][1] + q[r][2] + bias;
-              y[r][1] = q[r][1] - q[r][2] - q[r][3] + bias;
-            }
+          WINO_OUTPUT_TRANSFORM (s, q, y, bias);
           for (int r = 0; r < 2; r++)
             {
               int oy = 2 * ty + r;
@@ -325,21 +343,7 @@ input_row_vec (WinoJob *j, int c, gsize b, int ty, int tx0, int tx1, gsize k, fl
           d[y][2] = __builtin_shuffle (lo2, hi2, even);
           d[y][3] = __builtin_shuffle (lo2, hi2, odd);
         }
-      for (int x = 0; x < 4; x++)
-        {
-          V16 a = d[0][x], e = d[1][x], f = d[2][x], h = d[3][x];
-          d[0][x] = a - f;
-          d[1][x] = e + f;
-          d[2][x] = f - e;
-          d[3][x] = e - h;
-        }
-      for (int y = 0; y < 4; y++)
-        {
-          r[y][0] = d[y][0] - d[y][2];
-          r[y][1] = d[y][1] + d[y][2];
-          r[y][2] = d[y][2] - d[y][1];
-          r[y][3] = d[y][1] - d[y][3];
-        }
+      WINO_INPUT_TRANSFORM (V16, d, r);
       /* Lanes past the tile row hold the next row's tiles' slots: storing
        * them whole is harmless (that row is written after this one, by this
        * same call sequence), only the chunk's very end needs a short store. */
@@ -404,29 +408,20 @@ output_row_vec (WinoJob *j, int o, gsize b, int ty, int tx0, int tx1, gsize k)
     {
       int n = MIN (16, tx1 - tx);
       int count = MIN (2 * n, W - 2 * tx);
-      V16 sv[16], q[2][4], y[2][2];
+      V16 sv[4][4], q[2][4], y[2][2];
 
       for (int xi = 0; xi < 16; xi++)
         {
           if (k + 16 <= nt)   /* lanes past the row: read, never stored */
-            LOAD16 (sv[xi], m + xi * plane + k);
+            LOAD16 (sv[xi / 4][xi % 4], m + xi * plane + k);
           else
             {
               float tmp[16] = { 0 };
               memcpy (tmp, m + xi * plane + k, sizeof (float) * n);
-              memcpy (&sv[xi], tmp, sizeof tmp);
+              memcpy (&sv[xi / 4][xi % 4], tmp, sizeof tmp);
             }
         }
-      for (int x = 0; x < 4; x++)
-        {
-          q[0][x] = sv[x] + sv[4 + x] + sv[8 + x];
-          q[1][x] = sv[4 + x] - sv[8 + x] - sv[12 + x];
-        }
-      for (int r = 0; r < 2; r++)
-        {
-          y[r][0] = q[r][0] + q[r][1] + q[r][2] + vb;
-          y[r][1] = q[r][1] - q[r][2] - q[r][3] + vb;
-        }
+      WINO_OUTPUT_TRANSFORM (sv, q, y, vb);
       for (int r = 0; r < 2; r++)
         {
           int oy = 2 * ty + r;
