@@ -358,6 +358,43 @@ bad:
   return -1;
 }
 
+/* A CSV file read whole, with its header checked: its lines, and in *first
+ * the index of the first data line; NULL on error. */
+static char **
+csv_read_table (const char *csv, const char *const *header, int *first, GError **error)
+{
+  g_auto(GStrv) lines = csv_read_lines (csv, error);
+
+  if (lines == NULL)
+    return NULL;
+  *first = csv_check_header (lines, header, csv, error);
+  if (*first < 0)
+    return NULL;
+  return g_steal_pointer (&lines);
+}
+
+/* The fields of data line `lineno`, as many as the header has; NULL on
+ * error. */
+static GPtrArray *
+csv_row (const char *line, const char *const *header, const char *csv, int lineno,
+         GError **error)
+{
+  GPtrArray *f = csv_split (line, csv, lineno, error);
+  guint n = g_strv_length ((char **) header);
+
+  if (f != NULL && f->len != n)
+    {
+      g_autofree char *names = g_strjoinv (",", (char **) header);
+
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
+                   "%s:%d: expected %u fields (%s), found %u", csv, lineno, n, names,
+                   f->len);
+      g_ptr_array_unref (f);
+      return NULL;
+    }
+  return f;
+}
+
 /* "a, b, c" — the first 20 class names, for error messages. */
 static char *
 classes_summary (McamDataset *ds)
@@ -400,11 +437,8 @@ mcam_dataset_load_labels (McamDataset *ds, const char *csv, GError **error)
 
   g_return_val_if_fail (ds != NULL && csv != NULL, FALSE);
 
-  lines = csv_read_lines (csv, error);
+  lines = csv_read_table (csv, header, &first, error);
   if (lines == NULL)
-    return FALSE;
-  first = csv_check_header (lines, header, csv, error);
-  if (first < 0)
     return FALSE;
 
   b = builder_new (ds);
@@ -420,16 +454,9 @@ mcam_dataset_load_labels (McamDataset *ds, const char *csv, GError **error)
 
       if (line_is_blank (lines[i]))
         continue;
-      f = csv_split (lines[i], csv, lineno, error);
+      f = csv_row (lines[i], header, csv, lineno, error);
       if (f == NULL)
         return FALSE;
-      if (f->len != 2)
-        {
-          g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
-                       "%s:%d: expected 2 fields (file,labels), found %u", csv, lineno,
-                       f->len);
-          return FALSE;
-        }
       name = g_ptr_array_index (f, 0);
       if (g_hash_table_contains (seen, name))
         {
@@ -491,11 +518,8 @@ mcam_dataset_load_boxes (McamDataset *ds, const char *csv, GError **error)
 
   g_return_val_if_fail (ds != NULL && csv != NULL, FALSE);
 
-  lines = csv_read_lines (csv, error);
+  lines = csv_read_table (csv, header, &first, error);
   if (lines == NULL)
-    return FALSE;
-  first = csv_check_header (lines, header, csv, error);
-  if (first < 0)
     return FALSE;
 
   b = builder_new (ds);
@@ -510,16 +534,9 @@ mcam_dataset_load_boxes (McamDataset *ds, const char *csv, GError **error)
 
       if (line_is_blank (lines[i]))
         continue;
-      f = csv_split (lines[i], csv, lineno, error);
+      f = csv_row (lines[i], header, csv, lineno, error);
       if (f == NULL)
         return FALSE;
-      if (f->len != 6)
-        {
-          g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
-                       "%s:%d: expected 6 fields (file,class,x0,y0,x1,y1), found %u", csv,
-                       lineno, f->len);
-          return FALSE;
-        }
       box.class_index = find_class (ds, g_ptr_array_index (f, 1), csv, lineno, error);
       if (box.class_index < 0)
         return FALSE;
