@@ -3,7 +3,8 @@
 
 /* Helpers shared by the GTK tests of suite `app` (under Xvfb): run the main
  * loop until something holds, let a few frames pass, render a widget the
- * way its window's renderer draws it, and delete a temporary folder. Include after <gtk/gtk.h>. A test file
+ * way its window's renderer draws it, find a message dialog, and delete a
+ * temporary folder. Include after <gtk/gtk.h>. A test file
  * may #define MCAM_APP_TEST_TIMEOUT_S before including this header. */
 
 #include <gtk/gtk.h>
@@ -86,4 +87,20 @@ mcam_app_test_remove_tree (const char *dir)
         g_unlink (path);
     }
   g_rmdir (dir);
+}
+
+/* The visible message dialog among the toplevels, or NULL. */
+static inline GtkWidget *
+mcam_app_test_find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return GTK_WIDGET (w);
+    }
+  return NULL;
 }

@@ -213,21 +213,6 @@ count_files (const char *dir)
   return n;
 }
 
-static GtkWidget *
-find_message_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
-
-      if (GTK_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
-        return GTK_WIDGET (w);
-    }
-  return NULL;
-}
-
 static void
 test_modes_count (Fixture *fx, gconstpointer unused)
 {
@@ -259,7 +244,7 @@ run_export (Fixture *fx, McamBatchExportDialog *dialog, ExportWait *w)
 
   w->done = FALSE;
   mcam_batch_export_dialog_export (dialog);
-  while (!w->done && (question = find_message_dialog ()) == NULL)
+  while (!w->done && (question = mcam_app_test_find_message_dialog ()) == NULL)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (NULL, FALSE);

@@ -278,21 +278,6 @@ export_finished (gpointer data)
   return ((ExportWait *) data)->done;
 }
 
-static GtkWidget *
-find_message_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();   /* transfer none */
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
-
-      if (GTK_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
-        return GTK_WIDGET (w);
-    }
-  return NULL;
-}
-
 static void
 test_export (Fixture *fx, gconstpointer unused)
 {
@@ -351,7 +336,7 @@ test_export (Fixture *fx, gconstpointer unused)
   w.done = FALSE;
   gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.export-to", "s", out);
   mcam_app_test_settle ();
-  dialog = find_message_dialog ();
+  dialog = mcam_app_test_find_message_dialog ();
   g_assert_nonnull (dialog);
   g_assert_false (w.done);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
