@@ -145,18 +145,9 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
 static void
 fixture_tear_down (Fixture *fx, gconstpointer unused)
 {
-  g_autoptr(GDir) d = g_dir_open (fx->tmpdir, 0, NULL);
-  const char *name;
-
   gtk_window_destroy (GTK_WINDOW (fx->window));
   mcam_app_test_settle ();
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (fx->tmpdir, name, NULL);
-
-      g_remove (path);
-    }
-  g_rmdir (fx->tmpdir);
+  mcam_app_test_remove_tree (fx->tmpdir);
   g_free (fx->tmpdir);
   g_free (fx->model);
   g_free (fx->memory);
