@@ -31,3 +31,20 @@ mcam_app_test_any_map_shown (gpointer data)
 {
   return mcam_window_get_map_result (data) != NULL;
 }
+
+/* A main window (1200x800, presented) with this model and memory (memory
+ * may be NULL), opened on path (an image or a folder), once it shows the
+ * first map. */
+static inline McamWindow *
+mcam_app_test_open_window (const char *model, const char *memory, const char *path)
+{
+  McamWindow *window = mcam_window_new (NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 800);
+  gtk_window_present (GTK_WINDOW (window));
+  mcam_window_load_model (window, model, memory);
+  mcam_window_open_files (window, &file, 1);
+  mcam_app_test_wait_for (mcam_app_test_any_map_shown, window, "the first overlay");
+  return window;
+}

@@ -94,7 +94,6 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
   g_autofree char *labels_path = NULL, *labels = NULL;
   g_autoptr(GString) csv = g_string_new ("file,labels\n");
   g_autoptr(GError) error = NULL;
-  g_autoptr(GFile) dir = NULL;
   g_auto(GStrv) lines = NULL;
   g_autofree char *images_dir = NULL;
 
@@ -138,13 +137,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
   labels_path = g_build_filename (images_dir, "labels.csv", NULL);
   g_assert_true (g_file_set_contents (labels_path, csv->str, -1, &error));
 
-  fx->window = mcam_window_new (NULL);
-  gtk_window_set_default_size (GTK_WINDOW (fx->window), 1200, 800);
-  gtk_window_present (GTK_WINDOW (fx->window));
-  mcam_window_load_model (fx->window, model, memory);
-  dir = g_file_new_for_path (images_dir);
-  mcam_window_open_files (fx->window, &dir, 1);
-  mcam_app_test_wait_for (mcam_app_test_any_map_shown, fx->window, "the first overlay");
+  fx->window = mcam_app_test_open_window (model, memory, images_dir);
   mcam_app_test_wait_for (ground_truth_known, fx, "both images with their ground truth");
   mcam_app_test_settle ();
   g_assert_null (mcam_window_get_error_text (fx->window));

@@ -105,7 +105,6 @@ typedef struct
 static void
 fixture_set_up (Fixture *fx, gconstpointer unused)
 {
-  g_autoptr(GFile) file = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GList) toplevels = NULL;
   guint n_compare = 0;
@@ -120,13 +119,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
   g_assert_nonnull (gdk_pixbuf_get_file_info (fx->image, &fx->image_w, &fx->image_h));
   g_test_message ("model %s, memory %s, image %s", fx->model, fx->memory, fx->image);
 
-  fx->window = mcam_window_new (NULL);
-  gtk_window_set_default_size (GTK_WINDOW (fx->window), 1200, 800);
-  gtk_window_present (GTK_WINDOW (fx->window));
-  mcam_window_load_model (fx->window, fx->model, fx->memory);
-  file = g_file_new_for_path (fx->image);
-  mcam_window_open_files (fx->window, &file, 1);
-  mcam_app_test_wait_for (mcam_app_test_any_map_shown, fx->window, "the first overlay");
+  fx->window = mcam_app_test_open_window (fx->model, fx->memory, fx->image);
 
   /* The action opens the window; asking again presents the same one. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.compare", NULL));

@@ -63,7 +63,6 @@ static void
 fixture_set_up (Fixture *fx, gconstpointer unused)
 {
   g_autofree char *images_dir = NULL;
-  g_autoptr(GFile) file = NULL;
   g_autoptr(GError) error = NULL;
 
   fx->tmpdir = g_dir_make_tmp ("mcam-app-XXXXXX", &error);
@@ -96,13 +95,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
   g_assert_nonnull (gdk_pixbuf_get_file_info (fx->image, &fx->image_w, &fx->image_h));
   g_test_message ("model %s, memory %s, image %s", fx->model, fx->memory, fx->image);
 
-  fx->window = mcam_window_new (NULL);
-  gtk_window_set_default_size (GTK_WINDOW (fx->window), 1200, 800);
-  gtk_window_present (GTK_WINDOW (fx->window));
-  mcam_window_load_model (fx->window, fx->model, fx->memory);
-  file = g_file_new_for_path (fx->image);
-  mcam_window_open_files (fx->window, &file, 1);
-  mcam_app_test_wait_for (mcam_app_test_any_map_shown, fx->window, "the first overlay");
+  fx->window = mcam_app_test_open_window (fx->model, fx->memory, fx->image);
   mcam_app_test_settle ();
   g_assert_null (mcam_window_get_error_text (fx->window));
 }
