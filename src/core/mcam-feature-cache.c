@@ -117,6 +117,23 @@ put_u32 (guint8 *p, guint32 v)
   memcpy (p, &v, 4);
 }
 
+/* A cache over data laid out as the file's body: n×(c·h·w) features, then
+ * n×C logits. The caller says who owns the data. */
+static McamFeatureCache *
+cache_new (int n, int c, int h, int w, int C, const float *data)
+{
+  McamFeatureCache *cache = g_new0 (McamFeatureCache, 1);
+
+  cache->n = n;
+  cache->c = c;
+  cache->h = h;
+  cache->w = w;
+  cache->C = C;
+  cache->features = data;
+  cache->logits = data + (gsize) n * c * h * w;
+  return cache;
+}
+
 static guint32
 get_u32 (const guint8 *p)
 {
@@ -153,14 +170,7 @@ try_reuse (const char *path, const char *key, int n, int c, int h, int w, int C)
   if (len != HEADER_SIZE + sizeof (float) * ((gsize) n * D + (gsize) n * C))
     return NULL;
 
-  cache = g_new0 (McamFeatureCache, 1);
-  cache->n = n;
-  cache->c = c;
-  cache->h = h;
-  cache->w = w;
-  cache->C = C;
-  cache->features = (const float *) (d + HEADER_SIZE);
-  cache->logits = cache->features + (gsize) n * D;
+  cache = cache_new (n, c, h, w, C, (const float *) (d + HEADER_SIZE));
   cache->mapped = g_steal_pointer (&mf);
   cache->reused = TRUE;
   return cache;
@@ -306,15 +316,8 @@ mcam_feature_cache_open (const char *cache_path, McamNet *net, const char *const
 
   if (cache_path == NULL)
     {
-      cache = g_new0 (McamFeatureCache, 1);
-      cache->n = n;
-      cache->c = c;
-      cache->h = h;
-      cache->w = w;
-      cache->C = C;
+      cache = cache_new (n, c, h, w, C, all);
       cache->owned = g_steal_pointer (&all);
-      cache->features = cache->owned;
-      cache->logits = cache->owned + (gsize) n * D;
       return cache;
     }
 
