@@ -147,6 +147,22 @@ address_forward (const float *X, const double *nx, const float *M, const double 
 /* Backward of the cosines. gl [B, N] holds dL/dlogits and is overwritten.
  * gM [N, dim] receives (beta 0) or accumulates (beta 1) dL/dM; gx [B, dim]
  * (nullable) receives dL/dX. */
+/* G −= diag(corr) A, for `rows` rows of dim floats (the cosine's second
+ * term, for the memory and for the addressing vectors alike). */
+static void
+subtract_diag_rows (float *G, const double *corr, const float *A, int rows, gsize dim)
+{
+  for (int i = 0; i < rows; i++)
+    {
+      float c = (float) corr[i];
+      float *g = G + (gsize) i * dim;
+      const float *a = A + (gsize) i * dim;
+      if (c != 0.0f)
+        for (gsize j = 0; j < dim; j++)
+          g[j] -= c * a[j];
+    }
+}
+
 static void
 address_backward (McamTrainer *tr, float *gl, const float *X, const double *nx,
                   const float *M, const double *nm, const float *cos_v, int B, int N,
@@ -177,30 +193,14 @@ address_backward (McamTrainer *tr, float *gl, const float *X, const double *nx,
 
   /* dL/dM = W^T X − diag(corr_m) M */
   mcam_sgemm (TRUE, FALSE, N, (int) dim, B, 1.0f, gl, N, X, (int) dim, beta, gM, (int) dim);
-  for (int i = 0; i < N; i++)
-    {
-      float cm = (float) tr->corr_m[i];
-      float *g = gM + (gsize) i * dim;
-      const float *m = M + (gsize) i * dim;
-      if (cm != 0.0f)
-        for (gsize j = 0; j < dim; j++)
-          g[j] -= cm * m[j];
-    }
+  subtract_diag_rows (gM, tr->corr_m, M, N, dim);
 
   if (gx != NULL)
     {
       /* dL/dX = W M − diag(corr_x) X */
       mcam_sgemm (FALSE, FALSE, B, (int) dim, N, 1.0f, gl, N, M, (int) dim, 0.0f, gx,
                   (int) dim);
-      for (int b = 0; b < B; b++)
-        {
-          float cx = (float) tr->corr_x[b];
-          float *g = gx + (gsize) b * dim;
-          const float *x = X + (gsize) b * dim;
-          if (cx != 0.0f)
-            for (gsize j = 0; j < dim; j++)
-              g[j] -= cx * x[j];
-        }
+      subtract_diag_rows (gx, tr->corr_x, X, B, dim);
     }
 }
 
