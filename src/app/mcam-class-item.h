@@ -13,9 +13,9 @@ McamClassItem *mcam_class_item_new          (int index, const char *name);
 int            mcam_class_item_get_index    (McamClassItem *self);
 const char    *mcam_class_item_get_name     (McamClassItem *self);
 double         mcam_class_item_get_score    (McamClassItem *self);
-/* score, memory_score < 0: unknown (no image yet / no memory module). */
-void           mcam_class_item_set_scores   (McamClassItem *self, double score,
-                                             double memory_score);
-void           mcam_class_item_set_ground_truth (McamClassItem *self, gboolean ground_truth);
+/* score, memory_score < 0: unknown (no image yet / no memory module).
+ * Notifies only if something watches the item (a row bound to it). */
+void           mcam_class_item_update       (McamClassItem *self, double score,
+                                             double memory_score, gboolean ground_truth);
 
 G_END_DECLS
