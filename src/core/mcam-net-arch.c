@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-glib/json-glib.h>
@@ -245,8 +246,16 @@ parse_preprocess (Loader *ld, McamPreprocess *pp, GError **error)
     {
       if (!parse_number_array (ld, "mcam.mean", 3, FALSE, arr, error))
         return FALSE;
+      /* Checked as float32, the type they are used in: 1e300 is a double
+       * but an infinite float. */
       for (int i = 0; i < 3; i++)
-        pp->mean[i] = (float) arr[i];
+        {
+          if (!isfinite ((float) arr[i]))
+            return meta_error (ld, error, "mcam.mean",
+                               mcam_safetensors_get_metadata (ld->st, "mcam.mean"),
+                               "a JSON array of 3 numbers within the range of float32");
+          pp->mean[i] = (float) arr[i];
+        }
     }
   if (mcam_safetensors_get_metadata (ld->st, "mcam.std") != NULL)
     {
@@ -254,10 +263,13 @@ parse_preprocess (Loader *ld, McamPreprocess *pp, GError **error)
         return FALSE;
       for (int i = 0; i < 3; i++)
         {
-          if (!(arr[i] > 0.0))
+          /* 1e-300 is positive as a double but 0 as a float: the
+           * normalisation would divide by zero (inputs ±inf/NaN, and
+           * finite-looking garbage logits after the ReLUs). */
+          if (!((float) arr[i] > 0.0f) || !isfinite ((float) arr[i]))
             return meta_error (ld, error, "mcam.std",
                                mcam_safetensors_get_metadata (ld->st, "mcam.std"),
-                               "a JSON array of 3 positive numbers");
+                               "a JSON array of 3 positive numbers within the range of float32");
           pp->std[i] = (float) arr[i];
         }
     }

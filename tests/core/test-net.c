@@ -345,6 +345,9 @@ test_net_malformed (void)
     { "basic", NULL, EDIT_NONE, "mcam.input", "0x40", MCAM_ERROR_FORMAT, "mcam.input" },
     { "basic", NULL, EDIT_NONE, "mcam.mean", "[0.5,0.5]", MCAM_ERROR_FORMAT, "mcam.mean" },
     { "basic", NULL, EDIT_NONE, "mcam.std", "[0.5,0,0.5]", MCAM_ERROR_FORMAT, "mcam.std" },
+    /* positive or finite as doubles, not as the float32 they are used in */
+    { "basic", NULL, EDIT_NONE, "mcam.std", "[0.5,1e-300,0.5]", MCAM_ERROR_FORMAT, "mcam.std" },
+    { "basic", NULL, EDIT_NONE, "mcam.mean", "[0.5,1e300,0.5]", MCAM_ERROR_FORMAT, "mcam.mean" },
     { "basic", NULL, EDIT_NONE, "mcam.classes", "[\"a\",\"b\"]", MCAM_ERROR_SHAPE, "mcam.classes" },
     { "basic", NULL, EDIT_NONE, "mcam.classes", "{\"a\":1}", MCAM_ERROR_FORMAT, "mcam.classes" },
     { "basic", NULL, EDIT_NONE, "mcam.multilabel", "yes", MCAM_ERROR_FORMAT, "mcam.multilabel" },
