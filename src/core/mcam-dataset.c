@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 
 #include "mcam/mcam-dataset.h"
@@ -278,20 +279,36 @@ csv_read_lines (const char *csv, GError **error)
   g_autofree char *contents = NULL;
   gsize len = 0;
   GStatBuf st;
+  g_autoptr(GError) read_error = NULL;
   char *text;
 
-  if (g_stat (csv, &st) == 0 && (guint64) st.st_size > MCAM_CSV_MAX_BYTES)
+  /* errno is read right after stat: g_file_get_contents (…, NULL) does not
+   * leave it set (a folder used to be reported as "No such file or
+   * directory"). */
+  if (g_stat (csv, &st) != 0)
+    {
+      int err = errno;
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot read the file (%s)", csv,
+                   g_strerror (err));
+      return NULL;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
+                   "%s: cannot read the file (it is a folder)", csv);
+      return NULL;
+    }
+  if ((guint64) st.st_size > MCAM_CSV_MAX_BYTES)
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE,
                    "%s: file too large for a CSV (%" G_GUINT64_FORMAT " bytes)", csv,
                    (guint64) st.st_size);
       return NULL;
     }
-  if (!g_file_get_contents (csv, &contents, &len, NULL))
+  if (!g_file_get_contents (csv, &contents, &len, &read_error))
     {
-      int err = errno;
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot read the file (%s)", csv,
-                   g_strerror (err ? err : ENOENT));
+                   read_error->message);
       return NULL;
     }
   if (memchr (contents, '\0', len) != NULL || !g_utf8_validate (contents, len, NULL))

@@ -129,6 +129,16 @@ test_label_errors (Fixture *fx, gconstpointer data)
     g_assert_null (mcam_dataset_load (missing, NULL, fx->dir, classes, 3, &error));
     g_assert_error (error, MCAM_ERROR, MCAM_ERROR_IO);
     g_assert_nonnull (strstr (error->message, missing));
+    g_assert_nonnull (strstr (error->message, "No such file"));
+  }
+  /* a folder given as the CSV says so (it was "No such file or directory") */
+  {
+    g_autoptr(GError) error = NULL;
+    g_assert_null (mcam_dataset_load (fx->dir, NULL, fx->dir, classes, 3, &error));
+    g_assert_error (error, MCAM_ERROR, MCAM_ERROR_IO);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, fx->dir));
+    g_assert_nonnull (strstr (error->message, "folder"));
   }
 }
 
