@@ -5,17 +5,25 @@
 
 G_BEGIN_DECLS
 
-/* One row of the class list: a class of the model with its two scores. */
+/* One class of the model in the class list, with its two scores on the
+ * image shown. */
 #define MCAM_TYPE_CLASS_ITEM (mcam_class_item_get_type ())
 G_DECLARE_FINAL_TYPE (McamClassItem, mcam_class_item, MCAM, CLASS_ITEM, GObject)
 
-McamClassItem *mcam_class_item_new          (int index, const char *name);
-int            mcam_class_item_get_index    (McamClassItem *self);
-const char    *mcam_class_item_get_name     (McamClassItem *self);
-double         mcam_class_item_get_score    (McamClassItem *self);
+McamClassItem *mcam_class_item_new             (int index, const char *name);
+int            mcam_class_item_get_index       (McamClassItem *self);
+const char    *mcam_class_item_get_name        (McamClassItem *self);
+/* The score as given (for sorting); < 0: unknown. */
+double         mcam_class_item_get_score       (McamClassItem *self);
+/* What a row shows: the target network's score (memory = FALSE) or the
+ * memory classifier's, quantised to thousandths (-1: unknown), and as text
+ * ("0.91", or "–" when unknown). */
+double         mcam_class_item_get_shown_score (McamClassItem *self, gboolean memory);
+const char    *mcam_class_item_get_score_text  (McamClassItem *self, gboolean memory);
+gboolean       mcam_class_item_get_ground_truth (McamClassItem *self);
 /* score, memory_score < 0: unknown (no image yet / no memory module).
- * Notifies only if something watches the item (a row bound to it). */
-void           mcam_class_item_update       (McamClassItem *self, double score,
-                                             double memory_score, gboolean ground_truth);
+ * Emits "changed" when what a row shows changes, and only if a row watches. */
+void           mcam_class_item_update          (McamClassItem *self, double score,
+                                                double memory_score, gboolean ground_truth);
 
 G_END_DECLS

@@ -9,119 +9,13 @@
 
 #include "mcam-class-item.h"
 #include "mcam-class-list.h"
+#include "mcam-class-row.h"
 #include "mcam-profile.h"
 
 /* Every method is offered, in the core's enum order: the M-CAM entries come
  * first and carry the core's labels ("M-CAM (paper)", "M-CAM slot profile
  * (our variant)"), so a user always knows which one is the paper's; the
  * dropdown's position is the McamMethod. */
-
-/* The score bar of a row: one widget that fills a rectangle. GtkLevelBar
- * is a trough and block widgets styled by CSS; with ~200 rows bound (GTK
- * 4.8's GtkListView keeps that many) its two bars a row made the first
- * frame after a 1000-class model load stall 55-75 ms and each new image's
- * row updates cost ~3 ms more. */
-#define MCAM_TYPE_SCORE_BAR (mcam_score_bar_get_type ())
-G_DECLARE_FINAL_TYPE (McamScoreBar, mcam_score_bar, MCAM, SCORE_BAR, GtkWidget)
-
-struct _McamScoreBar
-{
-  GtkWidget parent_instance;
-  double    value;              /* 0..1 */
-  GdkRGBA   color;
-};
-
-G_DEFINE_FINAL_TYPE (McamScoreBar, mcam_score_bar, GTK_TYPE_WIDGET)
-
-enum { BAR_PROP_0, BAR_PROP_VALUE, BAR_PROP_COLOR, BAR_N_PROPS };
-static GParamSpec *bar_properties[BAR_N_PROPS];
-
-static void
-mcam_score_bar_set_property (GObject *object, guint prop_id, const GValue *value,
-                             GParamSpec *pspec)
-{
-  McamScoreBar *self = MCAM_SCORE_BAR (object);
-
-  switch (prop_id)
-    {
-    case BAR_PROP_VALUE:
-      if (self->value == g_value_get_double (value))
-        return;
-      self->value = g_value_get_double (value);
-      gtk_widget_queue_draw (GTK_WIDGET (self));
-      break;
-    case BAR_PROP_COLOR:
-      if (g_value_get_boxed (value) != NULL)
-        self->color = *(GdkRGBA *) g_value_get_boxed (value);
-      gtk_widget_queue_draw (GTK_WIDGET (self));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-mcam_score_bar_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  McamScoreBar *self = MCAM_SCORE_BAR (object);
-
-  switch (prop_id)
-    {
-    case BAR_PROP_VALUE:
-      g_value_set_double (value, self->value);
-      break;
-    case BAR_PROP_COLOR:
-      g_value_set_boxed (value, &self->color);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-mcam_score_bar_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
-                        int *minimum, int *natural, int *minimum_baseline,
-                        int *natural_baseline)
-{
-  *minimum = *natural = orientation == GTK_ORIENTATION_VERTICAL ? 6 : 24;
-}
-
-static void
-mcam_score_bar_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
-{
-  McamScoreBar *self = MCAM_SCORE_BAR (widget);
-  float w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  GdkRGBA trough = self->color;
-
-  trough.alpha *= 0.2f;
-  gtk_snapshot_append_color (snapshot, &trough, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  gtk_snapshot_append_color (snapshot, &self->color,
-                             &GRAPHENE_RECT_INIT (0, 0, w * CLAMP (self->value, 0.0, 1.0), h));
-}
-
-static void
-mcam_score_bar_class_init (McamScoreBarClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
-  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
-
-  object_class->set_property = mcam_score_bar_set_property;
-  object_class->get_property = mcam_score_bar_get_property;
-  widget_class->measure = mcam_score_bar_measure;
-  widget_class->snapshot = mcam_score_bar_snapshot;
-  bar_properties[BAR_PROP_VALUE] = g_param_spec_double ("value", NULL, NULL, 0, 1, 0, flags);
-  bar_properties[BAR_PROP_COLOR] = g_param_spec_boxed ("color", NULL, NULL, GDK_TYPE_RGBA,
-                                                       flags);
-  g_object_class_install_properties (object_class, BAR_N_PROPS, bar_properties);
-  gtk_widget_class_set_css_name (widget_class, "scorebar");
-}
-
-static void
-mcam_score_bar_init (McamScoreBar *self)
-{
-  self->color = (GdkRGBA) { 0.21f, 0.52f, 0.89f, 1.0f };
-}
 
 struct _McamClassList
 {
@@ -170,6 +64,7 @@ void
 mcam_class_list_set_classes (McamClassList *self, const char *const *classes, int n_classes)
 {
   g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64 t0 = g_get_monotonic_time ();
 
   for (int i = 0; i < n_classes; i++)
     g_ptr_array_add (items, mcam_class_item_new (i, classes[i]));
@@ -179,6 +74,7 @@ mcam_class_list_set_classes (McamClassList *self, const char *const *classes, in
                        items->pdata, items->len);
   gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
   self->updating = FALSE;
+  mcam_profile_report ("main:class-list-set-classes", (g_get_monotonic_time () - t0) / 1000.0);
 }
 
 /* Highest target-network score first; ties keep the model's class order. */
@@ -287,6 +183,29 @@ method_changed (McamClassList *self)
   g_signal_emit (self, signals[METHOD_CHANGED], 0, (int) mcam_class_list_get_method (self));
 }
 
+/* Rows are McamClassRow widgets made in code: a GtkBuilder template per row
+ * (labels, boxes, bindings) made the ~200 rows GtkListView keeps bound cost
+ * 106-182 ms to build after a 1000-class model load, and their first layout
+ * stalled the window (docs/BENCHMARKS.md). */
+static void
+setup_row (GtkSignalListItemFactory *factory, GtkListItem *list_item)
+{
+  gtk_list_item_set_child (list_item, mcam_class_row_new ());
+}
+
+static void
+bind_row (GtkSignalListItemFactory *factory, GtkListItem *list_item)
+{
+  mcam_class_row_set_item (MCAM_CLASS_ROW (gtk_list_item_get_child (list_item)),
+                           gtk_list_item_get_item (list_item));
+}
+
+static void
+unbind_row (GtkSignalListItemFactory *factory, GtkListItem *list_item)
+{
+  mcam_class_row_set_item (MCAM_CLASS_ROW (gtk_list_item_get_child (list_item)), NULL);
+}
+
 static void
 mcam_class_list_dispose (GObject *object)
 {
@@ -321,7 +240,6 @@ mcam_class_list_class_init (McamClassListClass *klass)
                                           G_TYPE_NONE, 1, G_TYPE_INT);
 
   g_type_ensure (MCAM_TYPE_CLASS_ITEM);
-  g_type_ensure (MCAM_TYPE_SCORE_BAR);
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/mcam_explorer/MCamExplorer/ui/mcam-class-list.ui");
   gtk_widget_class_bind_template_child (widget_class, McamClassList, method_dropdown);
@@ -332,6 +250,7 @@ static void
 mcam_class_list_init (McamClassList *self)
 {
   g_autoptr(GtkStringList) methods = gtk_string_list_new (NULL);
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->selected_class = -1;
@@ -349,6 +268,10 @@ mcam_class_list_init (McamClassList *self)
   g_signal_connect_swapped (self->selection, "notify::selected-item",
                             G_CALLBACK (selection_changed), self);
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_row), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row), NULL);
+  gtk_list_view_set_factory (self->list_view, factory);
 }
 
 GtkWidget *

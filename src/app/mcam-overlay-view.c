@@ -25,6 +25,8 @@ struct _McamOverlayView
   GdkTexture      *image_texture;
   McamMapResult   *map;
   GdkTexture      *map_texture;
+  GdkTexture      *map_baked;          /* the image with the map blended in */
+  gsize            max_baked_pixels;
   GdkTexture      *legend_texture;
 
   McamBox         *boxes;
@@ -60,6 +62,57 @@ static GdkTexture *
 texture_from_rgb (GBytes *rgb, int width, int height)
 {
   return gdk_memory_texture_new (width, height, GDK_MEMORY_R8G8B8, rgb, (gsize) width * 3);
+}
+
+/* Drawing the map over the image through an opacity node cost ~7 ms of a
+ * 1400x900 window's frame with the cairo renderer (the scaled map blended
+ * with alpha, in an offscreen group): class switch 12-17 ms on resnet18,
+ * against 8-11 without the map. The view draws instead one opaque texture,
+ * the image with the map already blended in at the current opacity, made
+ * again when the opacity changes. Up to a million pixels that takes about a
+ * millisecond; larger images keep the opacity node rather than stall the
+ * main loop. */
+#define MAX_BAKED_PIXELS ((gsize) 1 << 20)
+
+static void
+update_baked_map (McamOverlayView *self)
+{
+  gsize n;
+  const guint8 *image, *map;
+  guint8 *out;
+  guint a;
+
+  g_clear_object (&self->map_baked);
+  if (self->map == NULL || self->image == NULL || self->opacity <= 0 ||
+      self->map->width != self->image->width || self->map->height != self->image->height)
+    return;
+  n = (gsize) self->map->width * self->map->height;
+  if (n > self->max_baked_pixels)
+    return;
+  image = g_bytes_get_data (self->image->rgb, NULL);
+  map = g_bytes_get_data (self->map->map_rgb, NULL);
+  out = g_malloc (n * 3);
+  a = (guint) (self->opacity * 255 + 0.5);
+  for (gsize i = 0; i < 3 * n; i++)
+    {
+      /* (image·(255 − a) + map·a) / 255, rounded, without a division. */
+      guint t = image[i] * (255 - a) + map[i] * a + 128;
+
+      out[i] = (guint8) ((t + (t >> 8)) >> 8);
+    }
+  {
+    g_autoptr(GBytes) bytes = g_bytes_new_take (out, n * 3);
+
+    self->map_baked = texture_from_rgb (bytes, self->map->width, self->map->height);
+  }
+}
+
+void
+_mcam_overlay_view_set_max_baked_pixels (McamOverlayView *self, gsize max_pixels)
+{
+  self->max_baked_pixels = max_pixels;
+  update_baked_map (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static void
@@ -206,8 +259,11 @@ mcam_overlay_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  gtk_snapshot_append_texture (snapshot, self->image_texture, &r);
-  if (self->map_texture != NULL && self->opacity > 0)
+  if (self->map_baked != NULL)
+    gtk_snapshot_append_texture (snapshot, self->map_baked, &r);
+  else
+    gtk_snapshot_append_texture (snapshot, self->image_texture, &r);
+  if (self->map_baked == NULL && self->map_texture != NULL && self->opacity > 0)
     {
       gtk_snapshot_push_opacity (snapshot, self->opacity);
       gtk_snapshot_append_texture (snapshot, self->map_texture, &r);
@@ -337,6 +393,7 @@ mcam_overlay_view_set_image (McamOverlayView *self, McamImageResult *image)
     {
       g_clear_pointer (&self->map, mcam_map_result_unref);
       g_clear_object (&self->map_texture);
+      g_clear_object (&self->map_baked);
       mcam_overlay_view_set_boxes (self, NULL, 0, NULL);
     }
   if (image != NULL)
@@ -344,6 +401,7 @@ mcam_overlay_view_set_image (McamOverlayView *self, McamImageResult *image)
       self->image = mcam_image_result_ref (image);
       self->image_texture = texture_from_rgb (image->rgb, image->width, image->height);
     }
+  update_baked_map (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -352,10 +410,12 @@ mcam_overlay_view_set_map (McamOverlayView *self, McamMapResult *map)
 {
   g_clear_pointer (&self->map, mcam_map_result_unref);
   g_clear_object (&self->map_texture);
+  g_clear_object (&self->map_baked);
   if (map != NULL)
     {
       self->map = mcam_map_result_ref (map);
       self->map_texture = texture_from_rgb (map->map_rgb, map->width, map->height);
+      update_baked_map (self);
       if (self->image == NULL || self->image != map->image)
         mcam_overlay_view_set_image (self, map->image);
       self->map_unpainted = TRUE;
@@ -422,6 +482,7 @@ mcam_overlay_view_set_opacity (McamOverlayView *self, double opacity)
   if (opacity == self->opacity)
     return;
   self->opacity = opacity;
+  update_baked_map (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OPACITY]);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -508,6 +569,7 @@ mcam_overlay_view_dispose (GObject *object)
   g_clear_pointer (&self->map, mcam_map_result_unref);
   g_clear_object (&self->image_texture);
   g_clear_object (&self->map_texture);
+  g_clear_object (&self->map_baked);
   g_clear_object (&self->legend_texture);
   g_clear_pointer (&self->boxes, g_free);
   g_clear_pointer (&self->box_names, g_strfreev);
@@ -575,6 +637,7 @@ mcam_overlay_view_init (McamOverlayView *self)
   GtkGesture *drag = gtk_gesture_drag_new ();
 
   self->opacity = 0.5;
+  self->max_baked_pixels = MAX_BAKED_PIXELS;
   self->colormap = MCAM_COLORMAP_TURBO;
   self->show_boxes = TRUE;
   self->fit = TRUE;

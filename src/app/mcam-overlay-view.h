@@ -35,4 +35,9 @@ void           mcam_overlay_view_set_colormap   (McamOverlayView *self, McamColo
 gboolean       mcam_overlay_view_get_value_at   (McamOverlayView *self, int x, int y,
                                                  float *value);
 
+/* Tests: maps larger than this many pixels are blended through an opacity
+ * node instead of a premultiplied copy (0: always). */
+void           _mcam_overlay_view_set_max_baked_pixels (McamOverlayView *self,
+                                                        gsize            max_pixels);
+
 G_END_DECLS

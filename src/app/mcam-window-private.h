@@ -61,6 +61,7 @@ struct _McamWindow
   gboolean           first_overlay_done;
   gint64             analysis_start_us;
   gboolean           measuring_stall;
+  gboolean            measuring_load;  /* the stall measure began at a model load */
   gint64             image_start_us;   /* image picked; 0 once its overlay is painted */
   gboolean           opening_image;    /* the list's selection follows a new image */  /* MCAM_PROFILE: from analysis request to paint */
 };

@@ -32,10 +32,12 @@ struct _McamWorker
   GThread       *thread;
   GAsyncQueue   *queue;
 
-  GMutex         lock;        /* guards the fields up to `current` */
+  GMutex         lock;        /* guards the fields up to `n_unreturned` */
   GPtrArray     *pending;     /* Job*, queued and not yet started */
   GHashTable    *channels;    /* channel -> Job* (borrowed; removed when done) */
   struct _McamJob *current;
+  guint          n_unreturned; /* posted jobs whose GTask has not returned yet */
+  GCond          returned;    /* signalled whenever a job's GTask returns */
 
   /* main thread */
   McamModelInfo *info;

@@ -447,6 +447,11 @@ worker_thread (gpointer user_data)
        * source object) must not be dropped on this thread. */
       release_on_main (self, task);
 
+      g_mutex_lock (&self->lock);
+      self->n_unreturned--;
+      g_cond_broadcast (&self->returned);
+      g_mutex_unlock (&self->lock);
+
       /* Free the job's data here, on the thread that used it. */
       job_unref (job);
     }
@@ -506,6 +511,7 @@ mcam_worker_run_async (McamWorker            *self,
       g_hash_table_insert (self->channels, g_strdup (channel), job);
     }
   g_ptr_array_add (self->pending, job);
+  self->n_unreturned++;
   g_mutex_unlock (&self->lock);
 
   g_async_queue_push (self->queue, job);
@@ -547,6 +553,23 @@ mcam_worker_is_busy (McamWorker *self)
   busy = self->current != NULL || self->pending->len > 0;
   g_mutex_unlock (&self->lock);
   return busy;
+}
+
+gboolean
+mcam_worker_wait_returned (McamWorker *self, gint64 timeout_us)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_us;
+  gboolean all_returned;
+
+  g_return_val_if_fail (MCAM_IS_WORKER (self), FALSE);
+
+  g_mutex_lock (&self->lock);
+  while (self->n_unreturned > 0 &&
+         g_cond_wait_until (&self->returned, &self->lock, deadline))
+    ;
+  all_returned = self->n_unreturned == 0;
+  g_mutex_unlock (&self->lock);
+  return all_returned;
 }
 
 /* Refreshed by the worker thread whenever the cache changes. */
@@ -597,6 +620,7 @@ mcam_worker_finalize (GObject *object)
   g_ptr_array_unref (self->pending);
   g_hash_table_unref (self->channels);
   g_main_context_unref (self->main_context);
+  g_cond_clear (&self->returned);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcam_worker_parent_class)->finalize (object);
 }
@@ -628,6 +652,7 @@ static void
 mcam_worker_init (McamWorker *self)
 {
   g_mutex_init (&self->lock);
+  g_cond_init (&self->returned);
   self->main_context = g_main_context_ref_thread_default ();
   self->queue = g_async_queue_new ();
   self->pending = g_ptr_array_new ();

@@ -156,6 +156,12 @@ McamModelInfo *mcam_worker_get_model_info (McamWorker *self);
 /* Cancel the job running now and every queued job (the status area's Cancel). */
 void        mcam_worker_cancel_all  (McamWorker *self);
 gboolean    mcam_worker_is_busy     (McamWorker *self);
+/* Blocks the caller until every posted job has returned (its callback is
+ * then queued on the main context, at a higher priority than the next
+ * frame's paint) or until timeout_us has passed; TRUE when all returned.
+ * For a few milliseconds at most: see request_map_for_switch() in
+ * mcam-window.c. */
+gboolean    mcam_worker_wait_returned (McamWorker *self, gint64 timeout_us);
 guint       mcam_worker_get_n_cached (McamWorker *self);
 
 void      mcam_worker_run_async  (McamWorker            *self,

@@ -11,6 +11,7 @@
 
 #include <gtk/gtk.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#include <math.h>
 #include <string.h>
 
 #include "mcam-test-util.h"
@@ -19,6 +20,8 @@
 #include "mcam-application.h"
 #include "mcam-window-private.h"
 #include "mcam-overlay-view.h"
+#include "mcam-class-list.h"
+#include "mcam-class-row.h"
 
 static gboolean
 error_shown (gpointer data)
@@ -518,6 +521,148 @@ find_widget (GtkWidget *root, GType type)
   return NULL;
 }
 
+/* Largest difference of a colour channel between two renderings. */
+static int
+max_channel_difference (const guint32 *a, const guint32 *b, gsize n)
+{
+  int worst = 0;
+
+  for (gsize i = 0; i < n; i++)
+    for (int s = 0; s < 24; s += 8)
+      worst = MAX (worst, ABS ((int) ((a[i] >> s) & 0xff) - (int) ((b[i] >> s) & 0xff)));
+  return worst;
+}
+
+/* The overlay blends the map from a copy with the opacity in its alpha;
+ * it must look like the opacity node it replaces, at any opacity. */
+static void
+test_overlay_blend (Fixture *fx, gconstpointer unused)
+{
+  McamOverlayView *view = MCAM_OVERLAY_VIEW (fx->window->overlay_view);
+  const double opacities[] = { 0.5, 0.8, 0.15 };
+
+  for (gsize k = 0; k < G_N_ELEMENTS (opacities); k++)
+    {
+      g_autofree guint32 *baked = NULL;
+      g_autofree guint32 *node = NULL;
+      g_autofree guint32 *none = NULL;
+      int w1, h1, w2, h2, w3, h3;
+
+      mcam_overlay_view_set_opacity (view, opacities[k]);
+      _mcam_overlay_view_set_max_baked_pixels (view, (gsize) 1 << 20);
+      mcam_app_test_settle ();
+      baked = mcam_app_test_render_widget (GTK_WIDGET (view), &w1, &h1);
+      _mcam_overlay_view_set_max_baked_pixels (view, 0);
+      mcam_app_test_settle ();
+      node = mcam_app_test_render_widget (GTK_WIDGET (view), &w2, &h2);
+      mcam_overlay_view_set_opacity (view, 0.0);
+      mcam_app_test_settle ();
+      none = mcam_app_test_render_widget (GTK_WIDGET (view), &w3, &h3);
+      g_assert_cmpint (w1, ==, w2);
+      g_assert_cmpint (h1, ==, h2);
+      g_assert_cmpint (max_channel_difference (baked, node, (gsize) w1 * h1), <=, 2);
+      /* ... and the map is there at all. */
+      g_assert_cmpfloat (differing_share (baked, none, (gsize) w1 * h1), >, 0.05);
+    }
+}
+
+static void
+collect_class_rows (GtkWidget *root, GPtrArray *rows)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (MCAM_IS_CLASS_ROW (child))
+      g_ptr_array_add (rows, child);
+    else
+      collect_class_rows (child, rows);
+}
+
+/* Pixels along a bar's middle line that have the colour c (within 8). */
+static int
+count_colour (const guint32 *pixels, int stride, int x0, int x1, int y, guint32 c)
+{
+  int n = 0;
+
+  for (int x = x0; x < x1; x++)
+    {
+      guint32 p = pixels[y * stride + x];
+      gboolean same = TRUE;
+
+      for (int s = 0; s < 24; s += 8)
+        same &= ABS ((int) ((p >> s) & 0xff) - (int) ((c >> s) & 0xff)) <= 8;
+      n += same;
+    }
+  return n;
+}
+
+/* Each class row shows its class's scores as the worker computed them: the
+ * texts to two decimals, the target bar filled to score × its width. */
+static void
+test_class_rows (Fixture *fx, gconstpointer unused)
+{
+  McamImageResult *image = mcam_window_get_image_result (fx->window);
+  GtkWidget *list = find_widget (GTK_WIDGET (fx->window), MCAM_TYPE_CLASS_LIST);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+  guint n_shown = 0, n_bars = 0;
+
+  collect_class_rows (list, rows);
+  g_assert_cmpuint (rows->len, >=, (guint) MIN (image->n_classes, 5));
+  for (guint i = 0; i < rows->len; i++)
+    {
+      McamClassRow *row = g_ptr_array_index (rows, i);
+      McamClassItem *item = mcam_class_row_get_item (row);
+      GtkWidget *parent = gtk_widget_get_parent (GTK_WIDGET (row));
+      int c, w, h;
+      double score;
+      g_autofree char *text = NULL;
+      g_autofree char *memory_text = NULL;
+      g_autofree guint32 *pixels = NULL;
+      graphene_rect_t bar;
+
+      if (item == NULL || !gtk_widget_get_mapped (GTK_WIDGET (row)))
+        continue;
+      n_shown++;
+      c = mcam_class_item_get_index (item);
+      g_assert_cmpint (c, <, image->n_classes);
+      score = CLAMP (image->scores[c], 0.0, 1.0);
+      text = g_strdup_printf ("%d.%02d", (int) floor (score * 100 + 0.5) / 100,
+                              (int) floor (score * 100 + 0.5) % 100);
+      g_assert_cmpstr (mcam_class_row_get_score_text (row, FALSE), ==, text);
+      if (image->memory_scores != NULL)
+        {
+          double m = CLAMP (image->memory_scores[c], 0.0, 1.0);
+
+          memory_text = g_strdup_printf ("%d.%02d", (int) floor (m * 100 + 0.5) / 100,
+                                         (int) floor (m * 100 + 0.5) % 100);
+        }
+      else
+        memory_text = g_strdup ("–");
+      g_assert_cmpstr (mcam_class_row_get_score_text (row, TRUE), ==, memory_text);
+
+      /* The selected row draws its bar in the text colour: skip it. */
+      if (parent != NULL && (gtk_widget_get_state_flags (parent) & GTK_STATE_FLAG_SELECTED))
+        continue;
+      pixels = mcam_app_test_render_widget (GTK_WIDGET (row), &w, &h);
+      g_assert_true (mcam_class_row_get_bar_rect (row, FALSE, &bar));
+      g_assert_cmpint ((int) (bar.origin.x + bar.size.width), <=, w);
+      {
+        int filled = count_colour (pixels, w, (int) bar.origin.x,
+                                   (int) (bar.origin.x + bar.size.width),
+                                   (int) (bar.origin.y + bar.size.height / 2),
+                                   0x3584e4);      /* the target bar's blue */
+        int expected = (int) floor (floor (score * 1000 + 0.5) / 1000 * bar.size.width);
+
+        g_assert_cmpint (ABS (filled - expected), <=, 1);
+        n_bars += expected >= 2;
+      }
+      g_assert_cmpint (mcam_class_row_get_part_at (row, bar.origin.x + 1, h / 2.0), ==,
+                       MCAM_CLASS_ROW_SCORE);
+    }
+  g_assert_cmpuint (n_shown, >=, (guint) MIN (image->n_classes, 5));
+  /* Some bar besides the selected row's is long enough to tell. */
+  g_assert_cmpuint (n_bars, >=, 1);
+}
+
 typedef struct
 {
   McamWindow *window;
@@ -625,6 +770,10 @@ main (int argc, char **argv)
               test_cancel_long_job, fixture_tear_down);
   g_test_add ("/mcam/app/window/corrupt-model", Fixture, NULL, fixture_set_up,
               test_corrupt_model, fixture_tear_down);
+  g_test_add ("/mcam/app/window/overlay-blend", Fixture, NULL, fixture_set_up,
+              test_overlay_blend, fixture_tear_down);
+  g_test_add ("/mcam/app/window/class-rows", Fixture, NULL, fixture_set_up, test_class_rows,
+              fixture_tear_down);
   g_test_add ("/mcam/app/window/arrow-keys", Fixture, NULL, fixture_set_up, test_arrow_keys,
               fixture_tear_down);
   return g_test_run ();
