@@ -84,72 +84,13 @@ mcam_inspector_data_slot_classes (const McamInspectorData *d, int *slot_class,
   return TRUE;
 }
 
-/* cos(a, b) = a·b / max(‖a‖‖b‖, 1e-8) with strides, in double as the core does. */
-static double
-cosine_strided (const float *a, gsize sa, const float *b, gsize sb, gsize n)
-{
-  double dot = 0.0, na = 0.0, nb = 0.0;
-
-  for (gsize k = 0; k < n; k++)
-    {
-      double x = a[k * sa], y = b[k * sb];
-      dot += x * y;
-      na += x * x;
-      nb += y * y;
-    }
-  return dot / MAX (sqrt (na) * sqrt (nb), 1e-8);
-}
-
 void
 mcam_inspector_slot_maps (const McamMemory *mem, const float *features, float *maps)
 {
   gsize hw = (gsize) mem->h * mem->w;
-  gsize chw = (gsize) mem->c * hw;
 
   for (int i = 0; i < mem->n_slots; i++)
-    for (gsize pos = 0; pos < hw; pos++)
-      /* channel vectors at one position: stride h·w */
-      maps[i * hw + pos] = (float) cosine_strided (features + pos, hw,
-                                                   mem->S + i * chw + pos, hw, mem->c);
-}
-
-void
-mcam_inspector_value_addresses (const McamMemory *mem, float *out)
-{
-  int c = mem->c, C = mem->n_classes, N = mem->n_slots;
-  g_autofree float *hidden = g_new (float, c);
-  g_autofree float *g = g_new (float, c);
-  g_autofree double *logit = g_new (double, N);
-
-  for (int cls = 0; cls < C; cls++)
-    {
-      double max_logit = -INFINITY, sum = 0.0;
-
-      /* G(e_cls) = G2 · ReLU(G0 · e_cls + b0) + b2: G0 · e_cls is column cls of G0 [c, C]. */
-      for (int k = 0; k < c; k++)
-        hidden[k] = MAX (0.0f, mem->G0_w[(gsize) k * C + cls] + mem->G0_b[k]);
-      for (int k = 0; k < c; k++)
-        {
-          double acc = mem->G2_b[k];
-          const float *row = mem->G2_w + (gsize) k * c;
-          for (int j = 0; j < c; j++)
-            acc += (double) row[j] * hidden[j];
-          g[k] = (float) acc;
-        }
-      /* Eq. (1): softmax_i (s · cos (G(e_cls), V_i)). */
-      for (int i = 0; i < N; i++)
-        {
-          logit[i] = mem->scale * cosine_strided (g, 1, mem->V + (gsize) i * c, 1, c);
-          max_logit = MAX (max_logit, logit[i]);
-        }
-      for (int i = 0; i < N; i++)
-        {
-          logit[i] = exp (logit[i] - max_logit);
-          sum += logit[i];
-        }
-      for (int i = 0; i < N; i++)
-        out[(gsize) cls * N + i] = (float) (logit[i] / sum);
-    }
+    mcam_memory_slot_similarity (mem, features, i, maps + i * hw);
 }
 
 static float *
@@ -191,8 +132,7 @@ mcam_inspector_data_new_from_analysis (const McamAnalysis *a, const McamExplanat
       d->slot_maps = g_new (float, (gsize) d->n_slots * d->h * d->w);
       mcam_inspector_slot_maps (mem, a->features, d->slot_maps);
     }
-  d->value_addresses = g_new (float, (gsize) d->n_classes * d->n_slots);
-  mcam_inspector_value_addresses (mem, d->value_addresses);
+  d->value_addresses = mcam_memory_class_slot_matrix (mem);
   /* Without an M-CAM explanation, p' of the class still comes from the matrix. */
   if (d->p_value == NULL && d->class_index >= 0 && d->class_index < d->n_classes)
     d->p_value = dup_floats (d->value_addresses + (gsize) d->class_index * d->n_slots,

@@ -62,8 +62,6 @@ gboolean           mcam_inspector_data_slot_classes (const McamInspectorData *da
 /* Per position, cos(f[:,y,x], S_i[:,y,x]) for every slot: maps [N, h, w]. */
 void               mcam_inspector_slot_maps (const McamMemory *mem, const float *features,
                                              float *maps);
-/* p'(G(e_c)) for every class: out [C, N]. */
-void               mcam_inspector_value_addresses (const McamMemory *mem, float *out);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McamInspectorData, mcam_inspector_data_unref)
 

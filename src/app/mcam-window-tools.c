@@ -77,8 +77,7 @@ inspector_job_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancell
       cache->generation != mcam_worker_context_get_info (ctx)->generation)
     {
       g_free (cache->value_addresses);
-      cache->value_addresses = g_new (float, n_va);
-      mcam_inspector_value_addresses (memory, cache->value_addresses);
+      cache->value_addresses = mcam_memory_class_slot_matrix (memory);
       cache->generation = mcam_worker_context_get_info (ctx)->generation;
     }
 

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "mcam/mcam-blas.h"
 #include "mcam/mcam-error.h"
 #include "mcam/mcam-safetensors.h"
 #include "mcam-memory-private.h"
@@ -386,12 +387,48 @@ mcam_memory_value_address (const McamMemory *mem, int class_index, float *p)
   _mcam_value_address_of_class (mem, class_index, p);
 }
 
+/* Every class at once. e_c is one-hot, so G0·e_c is column c of G0 and
+ * H = ReLU(G0ᵀ + b0) [C, c] needs no product; then G = H·G2ᵀ + b2 [C, c] and
+ * the dot products D = G·Vᵀ [C, N] are two GEMMs, and cos(G_c, V_i) divides
+ * D by the row norms. Class by class (two GEMVs each, the first over the
+ * whole of G0) a 1000-class resnet18 memory took 0.2-0.9 s; this ~10 ms. */
 float *
 mcam_memory_class_slot_matrix (const McamMemory *mem)
 {
-  float *m = g_new (float, (gsize) mem->n_classes * mem->n_slots);
-  for (int c = 0; c < mem->n_classes; c++)
-    _mcam_value_address_of_class (mem, c, m + (gsize) c * mem->n_slots);
+  int c = mem->c, C = mem->n_classes, N = mem->n_slots;
+  float *m = g_new (float, (gsize) C * N);
+  g_autofree float *H = g_new (float, (gsize) C * c);
+  g_autofree float *G = g_new (float, (gsize) C * c);
+  g_autofree double *v_norm = g_new (double, N);
+
+  for (int cls = 0; cls < C; cls++)
+    {
+      for (int k = 0; k < c; k++)
+        H[(gsize) cls * c + k] = MAX (0.0f, mem->G0_w[(gsize) k * C + cls] + mem->G0_b[k]);
+      memcpy (G + (gsize) cls * c, mem->G2_b, sizeof (float) * c);
+    }
+  mcam_sgemm (FALSE, TRUE, C, c, c, 1.0f, H, c, mem->G2_w, c, 1.0f, G, c);
+  mcam_sgemm (FALSE, TRUE, C, N, c, 1.0f, G, c, mem->V, c, 0.0f, m, N);
+
+  for (int i = 0; i < N; i++)
+    {
+      double sq = 0.0;
+      for (int k = 0; k < c; k++)
+        sq += (double) mem->V[(gsize) i * c + k] * mem->V[(gsize) i * c + k];
+      v_norm[i] = sqrt (sq);
+    }
+  for (int cls = 0; cls < C; cls++)
+    {
+      const float *g = G + (gsize) cls * c;
+      float *row = m + (gsize) cls * N;
+      double sq = 0.0;
+
+      for (int k = 0; k < c; k++)
+        sq += (double) g[k] * g[k];
+      for (int i = 0; i < N; i++)
+        row[i] = mem->scale * (float) (row[i] / MAX (sqrt (sq) * v_norm[i], MCAM_COSINE_EPS));
+      _mcam_softmax (row, N);
+    }
   return m;
 }
 

@@ -565,7 +565,11 @@ test_inspector_data_math (void)
   }
 
   /* p'(G(e_c)): a distribution per class, and against a naive Eq. (1). */
-  mcam_inspector_value_addresses (m, va);
+  {
+    g_autofree float *matrix = mcam_memory_class_slot_matrix (m);
+
+    memcpy (va, matrix, sizeof (float) * C * N);
+  }
   for (int cls = 0; cls < C; cls++)
     {
       double sum = 0, hidden[4], g[4], logits[5], mx = -INFINITY, z = 0;
