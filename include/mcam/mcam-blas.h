@@ -26,8 +26,10 @@ const char *mcam_blas_get_config  (void);   /* openblas_get_config () */
  * before the process starts, so every program calls this first thing in
  * main(): when OpenBLAS runs a generic core while the CPU has AVX-512 or AVX2,
  * and the user has not set OPENBLAS_CORETYPE, it re-executes the program once
- * with the variable set (SkylakeX or Haswell). Returns only when no re-exec
- * happens (or the re-exec failed, in which case we simply go on slower). */
+ * with the variable set (SkylakeX or Haswell). The same re-exec sets
+ * OPENBLAS_THREAD_TIMEOUT=20 when unset, so idle BLAS threads sleep after
+ * ~0.4 ms instead of spinning ~0.1 s. Returns only when no re-exec happens
+ * (or the re-exec failed, in which case we simply go on as we are). */
 void mcam_blas_ensure_fast_core (int argc, char **argv);
 
 /* What mcam_blas_ensure_fast_core() decided, for `mcam info --system`. */

@@ -36,6 +36,9 @@ print_system (void)
   printf ("BLAS threads:    %d\n", mcam_blas_get_threads ());
   printf ("Kernel choice:   %s\n", mcam_blas_get_core_note ());
   printf ("OPENBLAS_CORETYPE=%s\n", g_getenv ("OPENBLAS_CORETYPE") ? g_getenv ("OPENBLAS_CORETYPE") : "(unset)");
+  /* Idle BLAS threads spin 2^n cycles before they sleep (mcam-blas.c). */
+  printf ("OPENBLAS_THREAD_TIMEOUT=%s\n",
+          g_getenv ("OPENBLAS_THREAD_TIMEOUT") ? g_getenv ("OPENBLAS_THREAD_TIMEOUT") : "(unset)");
 }
 
 static void

@@ -3,7 +3,7 @@
 # The OpenBLAS kernel fix: without OPENBLAS_CORETYPE, mcam re-executes itself
 # with the best kernel for this CPU; a value the user set is never overridden.
 set -u
-echo "1..3"
+echo "1..5"
 
 out=$(env -u OPENBLAS_CORETYPE -u MCAM_BLAS_REEXEC "$MCAM" info --system) || { echo "not ok 1 info --system failed"; exit 0; }
 best=$(printf '%s\n' "$out" | sed -n 's/^Best kernel: *//p')
@@ -31,4 +31,20 @@ if printf '%s\n' "$out" | grep -q -- "--system"; then
   echo "ok 3 arguments survive the re-exec"
 else
   echo "not ok 3 arguments lost"
+fi
+
+# Idle BLAS threads must not spin for 0.1 s after each call: mcam sets a short
+# OPENBLAS_THREAD_TIMEOUT before OpenBLAS starts, unless the user set one.
+out=$(env -u OPENBLAS_THREAD_TIMEOUT -u MCAM_BLAS_REEXEC "$MCAM" info --system)
+if printf '%s\n' "$out" | grep -q "^OPENBLAS_THREAD_TIMEOUT=20$"; then
+  echo "ok 4 OPENBLAS_THREAD_TIMEOUT set at start-up"
+else
+  echo "not ok 4 thread timeout not set:"; printf '%s\n' "$out" | sed 's/^/# /'
+fi
+out=$(OPENBLAS_THREAD_TIMEOUT=25 OPENBLAS_CORETYPE=Haswell "$MCAM" info --system)
+if printf '%s\n' "$out" | grep -q "^OPENBLAS_THREAD_TIMEOUT=25$" &&
+   printf '%s\n' "$out" | grep -q "set by the user"; then
+  echo "ok 5 a user-set OPENBLAS_THREAD_TIMEOUT is kept"
+else
+  echo "not ok 5 user thread timeout not kept:"; printf '%s\n' "$out" | sed 's/^/# /'
 fi
