@@ -3,8 +3,9 @@
  * cancels the stale one; a failed model load keeps the model before it; the
  * LRU cache serves a second request without another forward pass and is
  * emptied by a new model; a map from the worker equals the core's own
- * mcam_explain + mcam_map_to_image on the same image. Fixture backbone and
- * memory (tests/fixtures). */
+ * mcam_explain + mcam_map_to_image on the same image; waiting for posted jobs
+ * to return keeps to its timeout and leaves their callbacks queued. Fixture
+ * backbone and memory (tests/fixtures). */
 
 #include "config.h"
 
@@ -94,6 +95,34 @@ hold_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   w->result = mcam_worker_run_finish (MCAM_WORKER (source), result, &w->error);
   w->done = TRUE;
+}
+
+/* mcam_worker_wait_returned: a job the test holds is not waited for past the
+ * timeout; once it has run, the wait returns and the job's callback is
+ * already queued on the main context, so iterations that never block run it
+ * (the window relies on this to show a small map in the current frame). */
+static void
+test_wait_returned (void)
+{
+  g_autoptr(McamWorker) worker = mcam_worker_new ();
+  Wait hold = { 0 };
+  int release = 0;
+
+  g_assert_true (mcam_worker_wait_returned (worker, 0));   /* nothing posted */
+  mcam_worker_run_async (worker, "hold", NULL, hold_func, &release, NULL, NULL, NULL, NULL,
+                         NULL, hold_cb, &hold);
+  g_assert_false (mcam_worker_wait_returned (worker, 20 * 1000));
+  g_assert_false (hold.done);
+
+  g_atomic_int_set (&release, 1);
+  g_assert_true (mcam_worker_wait_returned (worker, 60 * G_USEC_PER_SEC));
+  g_assert_false (hold.done);   /* the callback runs on the main loop, not in the wait */
+  for (int i = 0; i < 10 && !hold.done; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_true (hold.done);
+  g_assert_no_error (hold.error);
+  g_assert_cmpint (GPOINTER_TO_INT (hold.result), ==, 1);
+  mcam_worker_shutdown (worker);
 }
 
 static void
@@ -347,6 +376,7 @@ main (int argc, char **argv)
   mcam_test_init (&argc, &argv);
 
   g_test_add_func ("/mcam/app/worker/stale-request-cancelled", test_stale_request);
+  g_test_add_func ("/mcam/app/worker/wait-returned", test_wait_returned);
   g_test_add_func ("/mcam/app/worker/failed-load-keeps-model", test_failed_load_keeps_model);
   g_test_add_func ("/mcam/app/worker/cache", test_cache);
   g_test_add_func ("/mcam/app/worker/map-matches-core", test_map_matches_core);
