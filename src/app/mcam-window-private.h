@@ -2,7 +2,8 @@
 #pragma once
 
 /* The window's state, shared by mcam-window.c (views and jobs),
- * mcam-window-actions.c (GActions) and mcam-window-export.c (export). */
+ * mcam-window-actions.c (GActions), mcam-window-export.c (export),
+ * mcam-window-status.c (messages) and mcam-window-tools.c (tools). */
 
 #include "mcam-class-list.h"
 #include "mcam-image-browser.h"
@@ -61,9 +62,9 @@ struct _McamWindow
   gboolean           first_overlay_done;
   gint64             analysis_start_us;
   gboolean           measuring_stall;
-  gboolean            measuring_load;  /* the stall measure began at a model load */
+  gboolean           measuring_load;   /* the stall measure began at a model load */
   gint64             image_start_us;   /* image picked; 0 once its overlay is painted */
-  gboolean           opening_image;    /* the list's selection follows a new image */  /* MCAM_PROFILE: from analysis request to paint */
+  gboolean           opening_image;    /* the list's selection follows a new image */
 };
 
 /* mcam-window.c */
@@ -71,6 +72,11 @@ void  _mcam_window_request_map   (McamWindow *self);
 void  _mcam_window_fill_request  (McamWindow *self, McamMapRequest *req);
 char *_mcam_window_export_name   (McamWindow *self, const char *image_path, int class_index,
                                   McamMethod method);
+
+/* mcam-window-status.c: the error bar and the status area */
+void  _mcam_window_class_setup_status  (GtkWidgetClass *klass);
+void  _mcam_window_setup_status        (McamWindow *self);
+void  _mcam_window_update_status_info  (McamWindow *self);
 
 /* mcam-window-tools.c: the memory inspector, train dialog, bias lens */
 void  _mcam_window_setup_inspector            (McamWindow *self);

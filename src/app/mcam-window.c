@@ -2,7 +2,8 @@
 /* The main window (DESIGN 6): it wires the image browser, the overlay view,
  * the class list and the bottom pane to the worker. It never computes: it
  * posts jobs and shows their results. Actions live in mcam-window-actions.c,
- * export in mcam-window-export.c. */
+ * export in mcam-window-export.c, the error bar and the status area in
+ * mcam-window-status.c. */
 
 #define G_LOG_DOMAIN "mcam-window"
 
@@ -14,108 +15,10 @@
 #include "mcam-profile.h"
 #include "mcam-window-private.h"
 
-/* A job shows the status area only when it runs longer than this. */
-#define STATUS_DELAY_MS 200
-
 G_DEFINE_FINAL_TYPE (McamWindow, mcam_window, GTK_TYPE_APPLICATION_WINDOW)
 
 enum { MODEL_CHANGED, IMAGE_CHANGED, MAP_CHANGED, EXPORT_DONE, N_SIGNALS };
 static guint signals[N_SIGNALS];
-
-/* ---------------------------------------------------------------- errors */
-
-void
-mcam_window_show_error (McamWindow *self, const char *title, const char *message)
-{
-  g_return_if_fail (MCAM_IS_WINDOW (self));
-
-  g_message ("%s: %s", title, message);
-  gtk_label_set_label (self->error_title, title);
-  gtk_label_set_label (self->error_label, message);
-  gtk_info_bar_set_revealed (self->error_bar, TRUE);
-  self->have_error = TRUE;
-}
-
-void
-mcam_window_clear_error (McamWindow *self)
-{
-  gtk_info_bar_set_revealed (self->error_bar, FALSE);
-  self->have_error = FALSE;
-}
-
-const char *
-mcam_window_get_error_text (McamWindow *self)
-{
-  return self->have_error ? gtk_label_get_label (self->error_label) : NULL;
-}
-
-static void
-error_bar_response_cb (McamWindow *self, int response)
-{
-  mcam_window_clear_error (self);
-}
-
-/* ---------------------------------------------------------------- status area */
-
-static void
-update_status_info (McamWindow *self)
-{
-  g_autoptr(GString) text = g_string_new (NULL);
-  guint n = mcam_worker_get_n_cached (self->worker);
-
-  g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "features cached: %u image",
-                                             "features cached: %u images", n), n);
-  if (self->last_switch_ms > 0)
-    g_string_append_printf (text, _(" · class switch %.0f ms"), self->last_switch_ms);
-  gtk_label_set_label (self->status_info, text->str);
-}
-
-static gboolean
-status_reveal_cb (gpointer user_data)
-{
-  McamWindow *self = user_data;
-
-  self->status_timeout_id = 0;
-  gtk_widget_set_visible (GTK_WIDGET (self->status_progress), TRUE);
-  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), TRUE);
-  gtk_progress_bar_pulse (self->status_progress);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-job_started_cb (McamWindow *self, const char *label)
-{
-  self->n_running++;
-  if (label == NULL)
-    return;
-  gtk_label_set_label (self->status_label, label);
-  gtk_progress_bar_set_fraction (self->status_progress, 0.0);
-  if (self->status_timeout_id == 0 &&
-      !gtk_widget_get_visible (GTK_WIDGET (self->status_progress)))
-    self->status_timeout_id = g_timeout_add (STATUS_DELAY_MS, status_reveal_cb, self);
-}
-
-static void
-job_progress_cb (McamWindow *self, double fraction, const char *text)
-{
-  gtk_progress_bar_set_fraction (self->status_progress, fraction);
-  if (text != NULL)
-    gtk_label_set_label (self->status_label, text);
-}
-
-static void
-job_finished_cb (McamWindow *self, const char *label)
-{
-  if (self->n_running > 0)
-    self->n_running--;
-  if (self->n_running > 0)
-    return;
-  g_clear_handle_id (&self->status_timeout_id, g_source_remove);
-  gtk_widget_set_visible (GTK_WIDGET (self->status_progress), FALSE);
-  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
-  gtk_label_set_label (self->status_label, "");
-  update_status_info (self);
-}
 
 /* ---------------------------------------------------------------- maps */
 
@@ -247,7 +150,7 @@ map_painted_cb (McamWindow *self, gint64 frame_us)
       self->last_switch_ms = (frame_us - self->click_us) / 1000.0;
       self->click_us = 0;
       mcam_profile_report ("class-switch", self->last_switch_ms);
-      update_status_info (self);
+      _mcam_window_update_status_info (self);
     }
   if (self->image_start_us != 0)
     {
@@ -713,7 +616,7 @@ mcam_window_class_init (McamWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamWindow, status_progress);
   gtk_widget_class_bind_template_child (widget_class, McamWindow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, McamWindow, status_info);
-  gtk_widget_class_bind_template_callback (widget_class, error_bar_response_cb);
+  _mcam_window_class_setup_status (widget_class);
 
   _mcam_window_class_install_actions (widget_class);
   _mcam_window_class_install_export_actions (widget_class);
@@ -753,9 +656,6 @@ mcam_window_init (McamWindow *self)
   self->settings = mcam_settings_new ();
 
   g_signal_connect_swapped (self->worker, "model-changed", G_CALLBACK (model_changed_cb), self);
-  g_signal_connect_swapped (self->worker, "job-started", G_CALLBACK (job_started_cb), self);
-  g_signal_connect_swapped (self->worker, "job-progress", G_CALLBACK (job_progress_cb), self);
-  g_signal_connect_swapped (self->worker, "job-finished", G_CALLBACK (job_finished_cb), self);
 
   g_signal_connect_swapped (self->image_browser, "image-selected",
                             G_CALLBACK (image_selected_cb), self);
@@ -793,7 +693,7 @@ mcam_window_init (McamWindow *self)
   _mcam_window_setup_image_keys (self);
   _mcam_window_setup_inspector (self);
   _mcam_window_update_actions (self);
-  update_status_info (self);
+  _mcam_window_setup_status (self);
 }
 
 McamWindow *
