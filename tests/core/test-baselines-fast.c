@@ -13,14 +13,7 @@
 #include "../../src/core/mcam-cam-methods.h"
 #include "../../src/core/mcam-grad.h"
 #include "../../src/core/mcam-baselines.h"
-
-static void
-relu (float *v, gsize n)
-{
-  for (gsize i = 0; i < n; i++)
-    v[i] = MAX (v[i], 0.0f);
-}
-
+#include "baselines-test-util.h"
 
 /* The dispatcher works on dq = ∂y/∂q (c numbers per class: the GAP backward
  * spreads dq / hw over every position, mcam-baselines.c). Here every
@@ -193,23 +186,19 @@ check_all_classes (McamAnalysis *a)
 static void
 test_fast_path (void)
 {
-  g_autofree char *net_path = mcam_test_fixture ("net-bottleneck.safetensors");
-  g_autofree char *mem_path = mcam_test_fixture ("memory-bottleneck.safetensors");
-  g_autofree char *exp_path = mcam_test_fixture ("net-bottleneck-expected.safetensors");
+  BaselinesFixtureNet fx;
   g_autoptr(GError) error = NULL;
-  g_autoptr(McamNet) net = mcam_net_load (net_path, &error);
+  g_autoptr(McamTensor) in = NULL;
+  g_autoptr(McamAnalysis) a = NULL;
+  McamMemory *mem;
+  int hw;
+
+  baselines_fixture_net_open (&fx);
+  mem = fx.memory;
+  in = baselines_fixture_net_input (&fx, 0);
+  a = mcam_analysis_new_from_input (fx.net, mem, in, NULL, &error);
   g_assert_no_error (error);
-  g_autoptr(McamMemory) mem = mcam_memory_load (mem_path, net, &error);
-  g_assert_no_error (error);
-  g_autoptr(McamSafetensors) exp = mcam_safetensors_open (exp_path, &error);
-  g_assert_no_error (error);
-  g_autoptr(McamTensor) inputs = mcam_safetensors_read (exp, "input", 0, NULL, &error);
-  g_assert_no_error (error);
-  gint64 shape[4] = { 1, inputs->shape[1], inputs->shape[2], inputs->shape[3] };
-  g_autoptr(McamTensor) in = mcam_tensor_new_view (inputs->data, 4, shape);
-  g_autoptr(McamAnalysis) a = mcam_analysis_new_from_input (net, mem, in, NULL, &error);
-  g_assert_no_error (error);
-  int hw = a->h * a->w;
+  hw = a->h * a->w;
 
   check_fast_path (a, mem);
   check_all_classes (a);
@@ -220,11 +209,16 @@ test_fast_path (void)
       f2[j] = 0.0f;                       /* channel 0: Σ A = 0 */
       f2[hw + j] = -f2[hw + j] - 0.1f;    /* channel 1: negative */
     }
-  g_autoptr(McamAnalysis) b = mcam_analysis_new_from_features (net, mem, f2);
-  check_fast_path (b, mem);
-  check_all_classes (b);
-}
+  {
+    g_autoptr(McamAnalysis) b = mcam_analysis_new_from_features (fx.net, mem, f2);
 
+    check_fast_path (b, mem);
+    check_all_classes (b);
+  }
+  g_clear_pointer (&a, mcam_analysis_free);
+  g_clear_pointer (&in, mcam_tensor_free);
+  baselines_fixture_net_close (&fx);
+}
 
 int
 main (int argc, char **argv)
