@@ -67,6 +67,15 @@ bars_block_height (McamClassRow *self)
   return BAR_HEIGHT + BAR_GAP + self->caption_height;
 }
 
+/* The name is ellipsized to the room between the mark and the bars. */
+static void
+apply_name_width (McamClassRow *self)
+{
+  int room = column_x (self, FALSE) - SPACING - name_x (self);
+
+  pango_layout_set_width (self->name, MAX (room, 1) * PANGO_SCALE);
+}
+
 gboolean
 mcam_class_row_get_bar_rect (McamClassRow *self, gboolean memory, graphene_rect_t *rect)
 {
@@ -184,7 +193,6 @@ mcam_class_row_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   McamClassRow *self = MCAM_CLASS_ROW (widget);
   int h = gtk_widget_get_height (widget);
-  int name_width = column_x (self, FALSE) - SPACING - name_x (self);
   gboolean selected = row_is_selected (self);
   GdkRGBA fg;
 
@@ -197,7 +205,6 @@ mcam_class_row_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     append_layout (snapshot, self->mark, PAD_X, (h - self->line_height) / 2.f,
                    selected ? &fg : &mark_color);
 
-  pango_layout_set_width (self->name, MAX (name_width, 1) * PANGO_SCALE);
   append_layout (snapshot, self->name, name_x (self), (h - self->line_height) / 2.f, &fg);
 
   for (int k = 0; k < 2; k++)
@@ -223,6 +230,12 @@ mcam_class_row_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 }
 
 static void
+mcam_class_row_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  apply_name_width (MCAM_CLASS_ROW (widget));
+}
+
+static void
 mcam_class_row_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
                         int *minimum, int *natural, int *minimum_baseline,
                         int *natural_baseline)
@@ -238,12 +251,12 @@ mcam_class_row_measure (GtkWidget *widget, GtkOrientation orientation, int for_s
   *natural = *minimum;
   if (self->item != NULL)
     {
+      /* The whole name's width; then back to the allocated one. */
       int name_w;
-      int old_width = pango_layout_get_width (self->name);
 
       pango_layout_set_width (self->name, -1);
       pango_layout_get_pixel_size (self->name, &name_w, NULL);
-      pango_layout_set_width (self->name, old_width);
+      apply_name_width (self);
       *natural += MAX (name_w - NAME_MIN, 0);
     }
 }
@@ -356,6 +369,7 @@ mcam_class_row_class_init (McamClassRowClass *klass)
   object_class->dispose = mcam_class_row_dispose;
   object_class->finalize = mcam_class_row_finalize;
   widget_class->measure = mcam_class_row_measure;
+  widget_class->size_allocate = mcam_class_row_size_allocate;
   widget_class->snapshot = mcam_class_row_snapshot;
   widget_class->css_changed = mcam_class_row_css_changed;
   widget_class->query_tooltip = query_tooltip;

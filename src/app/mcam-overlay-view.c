@@ -408,6 +408,9 @@ mcam_overlay_view_set_image (McamOverlayView *self, McamImageResult *image)
 void
 mcam_overlay_view_set_map (McamOverlayView *self, McamMapResult *map)
 {
+  /* The map's image first: another image drops the map shown before. */
+  if (map != NULL && self->image != map->image)
+    mcam_overlay_view_set_image (self, map->image);
   g_clear_pointer (&self->map, mcam_map_result_unref);
   g_clear_object (&self->map_texture);
   g_clear_object (&self->map_baked);
@@ -416,8 +419,6 @@ mcam_overlay_view_set_map (McamOverlayView *self, McamMapResult *map)
       self->map = mcam_map_result_ref (map);
       self->map_texture = texture_from_rgb (map->map_rgb, map->width, map->height);
       update_baked_map (self);
-      if (self->image == NULL || self->image != map->image)
-        mcam_overlay_view_set_image (self, map->image);
       self->map_unpainted = TRUE;
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));

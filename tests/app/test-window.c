@@ -595,6 +595,15 @@ count_colour (const guint32 *pixels, int stride, int x0, int x1, int y, guint32 
   return n;
 }
 
+/* A score in [0, 1] as the class list writes it, rounded half up. */
+static char *
+two_decimals (double v)
+{
+  int centi = (int) floor (v * 100 + 0.5);
+
+  return g_strdup_printf ("%d.%02d", centi / 100, centi % 100);
+}
+
 /* Each class row shows its class's scores as the worker computed them: the
  * texts to two decimals, the target bar filled to score × its width. */
 static void
@@ -625,18 +634,11 @@ test_class_rows (Fixture *fx, gconstpointer unused)
       c = mcam_class_item_get_index (item);
       g_assert_cmpint (c, <, image->n_classes);
       score = CLAMP (image->scores[c], 0.0, 1.0);
-      text = g_strdup_printf ("%d.%02d", (int) floor (score * 100 + 0.5) / 100,
-                              (int) floor (score * 100 + 0.5) % 100);
+      text = two_decimals (score);
       g_assert_cmpstr (mcam_class_row_get_score_text (row, FALSE), ==, text);
-      if (image->memory_scores != NULL)
-        {
-          double m = CLAMP (image->memory_scores[c], 0.0, 1.0);
-
-          memory_text = g_strdup_printf ("%d.%02d", (int) floor (m * 100 + 0.5) / 100,
-                                         (int) floor (m * 100 + 0.5) % 100);
-        }
-      else
-        memory_text = g_strdup ("–");
+      memory_text = image->memory_scores != NULL
+                    ? two_decimals (CLAMP (image->memory_scores[c], 0.0, 1.0))
+                    : g_strdup ("–");
       g_assert_cmpstr (mcam_class_row_get_score_text (row, TRUE), ==, memory_text);
 
       /* The selected row draws its bar in the text colour: skip it. */
