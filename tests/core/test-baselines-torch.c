@@ -11,9 +11,9 @@
 
 #include "mcam/mcam.h"
 /* private core headers, by path: the tests link the static core */
-#include "../../src/core/mcam-cam-methods.h"
-#include "../../src/core/mcam-grad.h"
-#include "../../src/core/mcam-baselines.h"
+#include "mcam-cam-methods.h"
+#include "mcam-grad.h"
+#include "mcam-baselines.h"
 #include "baselines-test-util.h"
 
 /* Float32 C against a float64 reference, normalised by the reference's scale. */

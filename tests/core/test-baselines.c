@@ -10,9 +10,9 @@
 
 #include "mcam/mcam.h"
 /* private core headers, by path: the tests link the static core */
-#include "../../src/core/mcam-cam-methods.h"
-#include "../../src/core/mcam-grad.h"
-#include "../../src/core/mcam-baselines.h"
+#include "mcam-cam-methods.h"
+#include "mcam-grad.h"
+#include "mcam-baselines.h"
 #include "baselines-test-util.h"
 
 /* For a GAP + linear head, dy_c/df = W_c / hw everywhere: CAM, Grad-CAM and

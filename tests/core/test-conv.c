@@ -6,8 +6,8 @@
 #include "mcam-test-util.h"
 
 /* private core headers, by path: the tests link the static core */
-#include "../../src/core/mcam-conv.h"
-#include "../../src/core/mcam-pool.h"
+#include "mcam-conv.h"
+#include "mcam-pool.h"
 
 /* The GEMM sums in a different order than the double-precision loops. */
 #define CONV_TOL 1e-5

@@ -16,7 +16,7 @@
 
 /* Compile the parser into this target so that libFuzzer's coverage
  * instrumentation sees it (libmcam itself is built without it). */
-#include "../../src/core/mcam-dataset.c"
+#include "mcam-dataset.c"
 
 static const char *const classes[] = { "cat", "dog", "hot dog", NULL };
 
