@@ -532,7 +532,12 @@ test_net_torchvision (gconstpointer data)
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS) || !g_file_test (epath, G_FILE_TEST_EXISTS))
     {
-      g_test_skip ("run tools/bench_torch.py to export the torchvision models");
+      /* 45-100 MB each: not committed. These figures (torchvision's own
+       * resnet18/50 logits and features) are checked only by the dev-time
+       * tool; docs/ROBUSTNESS.md counts these two skips as expected. */
+      g_test_skip ("torchvision resnet18/50 logits and features vs PyTorch are checked only "
+                   "at dev time (tools/bench_torch.py writes tools/out/); the ResNet "
+                   "blocks themselves are checked above against the committed fixtures");
       return;
     }
   net = mcam_net_load (path, &error);
