@@ -34,9 +34,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (McamImage, mcam_image_free)
 typedef enum
 {
   MCAM_RESIZE_STRETCH,      /* resize to the input size */
-  MCAM_RESIZE_CENTER_CROP,  /* resize the shorter side to the input size, crop the centre */
+  MCAM_RESIZE_CENTER_CROP,  /* resize the shorter side, crop the centre at the input size */
 } McamResizeMode;
 
+/* The resampling filter, each exactly as PIL computes it (torchvision's
+ * Resize on a PIL image): bilinear and bicubic (a = -0.5) antialias when
+ * shrinking; nearest picks the pixel under each output centre. */
+typedef enum
+{
+  MCAM_INTERP_BILINEAR,
+  MCAM_INTERP_BICUBIC,
+  MCAM_INTERP_NEAREST,
+} McamInterpolation;
+
+/* New fields go at the end: code that fills this struct positionally keeps
+ * the old meaning (0 = no separate resize size, bilinear). */
 typedef struct
 {
   int            width;     /* network input size */
@@ -44,20 +56,37 @@ typedef struct
   McamResizeMode resize;
   float          mean[3];   /* on pixel values scaled to [0,1] */
   float          std[3];
+  /* center-crop: the shorter side after resizing, before the centre crop to
+   * width x height (torchvision's Resize(resize_size) + CenterCrop); at
+   * least MAX (width, height). 0: the image is scaled so that it just covers
+   * the input (Resize(size) + CenterCrop(size) for a square input). */
+  int            resize_size;
+  McamInterpolation interpolation;
 } McamPreprocess;
 
-/* Resize like torchvision's Resize on a PIL image (bilinear with antialiasing:
- * PIL's triangle filter scaled by the downscale factor), then scale to [0,1]
+/* Memory: preprocessing streams the source rows, so that beside the image
+ * itself it needs O(output + a few rows at output width) whatever the image's
+ * size or aspect; images are capped at MCAM_IMAGE_MAX_PIXELS_DEFAULT pixels
+ * when decoded (mcam_image_load). */
+
+/* Resize like torchvision's Resize on a PIL image (PIL's fixed-point
+ * separable filters, antialiased when shrinking), crop, then scale to [0,1]
  * and normalise. Writes 3*H*W floats (CHW) into `out`. */
 void mcam_image_preprocess_into (const McamImage *img, const McamPreprocess *pp, float *out);
 
 /* The same, returning a new [1,3,H,W] tensor. */
 McamTensor *mcam_image_preprocess (const McamImage *img, const McamPreprocess *pp);
 
+/* The same up to the 8-bit pixels: the W*H*3 bytes (RGB, packed) the
+ * network sees before ToTensor and Normalize (tests compare them with
+ * PIL's bytes). */
+void mcam_image_preprocess_pixels (const McamImage *img, const McamPreprocess *pp, guint8 *out);
+
 /* For center-crop: the rectangle of the original image the network sees, so
  * that maps can be placed back on the original (x0,y0,w,h in source pixels;
- * the whole image for stretch). For a square input, centre crop is exactly
- * torchvision's Resize(size) + CenterCrop(size); for a non-square input the
+ * the whole image for stretch). With resize_size, torchvision's
+ * Resize(resize_size) + CenterCrop(height, width); without, for a square
+ * input, Resize(size) + CenterCrop(size), and for a non-square input the
  * image is scaled so that it just covers the input, then centre-cropped. */
 void mcam_image_preprocess_source_rect (const McamImage *img, const McamPreprocess *pp,
                                         double *x0, double *y0, double *w, double *h);

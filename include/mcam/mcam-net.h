@@ -36,6 +36,8 @@ typedef struct
                                  * SHA-256 over every tensor the network reads
                                  * (name, shape, float32 values; not memory.*),
                                  * so metadata edits keep it, weight edits not */
+  guint          meta_assumed;  /* McamMetaField bits (mcam-model-meta.h): keys absent, defaults used */
+  char         **unknown_keys;  /* mcam.* keys nobody reads (typos?), sorted; never NULL */
 } McamNetInfo;
 
 /* Without mcam.arch the architecture is inferred from the tensor names and

@@ -5,6 +5,19 @@
 
 #include "mcam-cli.h"
 
+/* Once per command, on stderr: a mcam.* key the program does not read is
+ * probably a typo of one it does, and the user believes it is used. */
+void
+mcam_cli_warn_metadata (const char *model_path, McamNet *net)
+{
+  const McamNetInfo *info = mcam_net_get_info (net);
+
+  for (gsize i = 0; info->unknown_keys != NULL && info->unknown_keys[i] != NULL; i++)
+    g_printerr ("mcam: warning: %s: unknown metadata key '%s' is ignored "
+                "(see docs/MODEL-FORMAT.md for the keys that are read)\n",
+                model_path, info->unknown_keys[i]);
+}
+
 gboolean
 mcam_cli_load_model (const char *model_path, const char *memory_path, McamNet **net,
                      McamMemory **memory, GError **error)
@@ -15,6 +28,7 @@ mcam_cli_load_model (const char *model_path, const char *memory_path, McamNet **
   n = mcam_net_load (model_path, error);
   if (n == NULL)
     return FALSE;
+  mcam_cli_warn_metadata (model_path, n);
 
   /* The memory module lives in its own file or beside the backbone's tensors. */
   if (memory_path != NULL)

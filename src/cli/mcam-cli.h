@@ -35,8 +35,11 @@ int      mcam_cli_fail  (const char *cmd, GError *error);
 void     mcam_cli_print_json (JsonNode *root);
 /* Append a float array to a JSON builder as an array of numbers. */
 void     mcam_cli_json_add_floats (JsonBuilder *b, const float *v, gsize n);
+/* Warn on stderr about each mcam.* key of the model nobody reads. */
+void     mcam_cli_warn_metadata (const char *model_path, McamNet *net);
 /* Load a backbone, and a memory module from `memory_path` or, when NULL and
- * the model file holds memory.* tensors, from the model file. */
+ * the model file holds memory.* tensors, from the model file; warns about
+ * unknown metadata keys (mcam_cli_warn_metadata). */
 gboolean mcam_cli_load_model (const char *model_path, const char *memory_path,
                               McamNet **net, McamMemory **memory, GError **error);
 /* Progress on stderr, only when stderr is a terminal (a bar with ETA). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mcam/mcam-health.h"
+#include "mcam/mcam-model-meta.h"
 
 #include "mcam-cli.h"
 
@@ -67,6 +68,39 @@ print_health (McamMemory *mem)
           h->mcam_sum_r, h->mcam_between_r, h->profile_sum_r, h->profile_between_r);
 }
 
+/* " (assumed)" beside a value the file does not give. */
+static const char *
+assumed (const McamNetInfo *info, McamMetaField field)
+{
+  return (info->meta_assumed & field) ? " (assumed)" : "";
+}
+
+/* What the network sees: each value, and which ones are defaults. */
+static void
+print_preprocess (const McamNetInfo *info)
+{
+  const McamPreprocess *pp = &info->preprocess;
+
+  printf ("Input:           %dx%d%s\n", pp->width, pp->height, assumed (info, MCAM_META_INPUT));
+  printf ("Resize:          %s%s", mcam_resize_mode_get_name (pp->resize),
+          assumed (info, MCAM_META_RESIZE));
+  if (pp->resize == MCAM_RESIZE_CENTER_CROP && pp->resize_size > 0)
+    printf (", shorter side to %d%s, then the centre %dx%d", pp->resize_size,
+            assumed (info, MCAM_META_RESIZE_SIZE), pp->width, pp->height);
+  printf ("\n");
+  printf ("Interpolation:   %s%s\n", mcam_interpolation_get_name (pp->interpolation),
+          assumed (info, MCAM_META_INTERPOLATION));
+  printf ("Normalisation:   mean [%.3f,%.3f,%.3f]%s, std [%.3f,%.3f,%.3f]%s\n",
+          pp->mean[0], pp->mean[1], pp->mean[2], assumed (info, MCAM_META_MEAN),
+          pp->std[0], pp->std[1], pp->std[2], assumed (info, MCAM_META_STD));
+  if (info->unknown_keys != NULL && info->unknown_keys[0] != NULL)
+    {
+      g_autofree char *keys = g_strjoinv (", ", info->unknown_keys);
+
+      printf ("Unknown keys:    %s (ignored: not read by this program)\n", keys);
+    }
+}
+
 static int
 describe_model (const char *path, const char *memory_path)
 {
@@ -87,14 +121,11 @@ describe_model (const char *path, const char *memory_path)
           info->layers[0], info->layers[1], info->layers[2], info->layers[3],
           info->widths[0], info->widths[1], info->widths[2], info->widths[3],
           info->stem == MCAM_STEM_IMAGENET ? "imagenet" : "small");
-  printf ("Input:           %dx%d, %s, mean [%.3f,%.3f,%.3f], std [%.3f,%.3f,%.3f]\n",
-          info->preprocess.width, info->preprocess.height,
-          info->preprocess.resize == MCAM_RESIZE_STRETCH ? "stretch" : "center-crop",
-          info->preprocess.mean[0], info->preprocess.mean[1], info->preprocess.mean[2],
-          info->preprocess.std[0], info->preprocess.std[1], info->preprocess.std[2]);
+  print_preprocess (info);
   printf ("Features f:      %d x %d x %d (c x h x w)\n", info->feat_c, info->feat_h, info->feat_w);
-  printf ("Classes:         %d (%s): %s\n", info->n_classes,
-          info->multilabel ? "multi-label, sigmoid" : "single-label, softmax", classes);
+  printf ("Classes:         %d (%s%s): %s%s\n", info->n_classes,
+          info->multilabel ? "multi-label, sigmoid" : "single-label, softmax",
+          assumed (info, MCAM_META_MULTILABEL), classes, assumed (info, MCAM_META_CLASSES));
   printf ("Tensors:         %u\n", info->n_tensors);
   printf ("Parameters:      %" G_GINT64_FORMAT "\n", info->n_params);
   printf ("Forward:         %.2f GFLOP per image\n", mcam_net_flops (net) / 1e9);

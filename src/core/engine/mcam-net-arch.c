@@ -13,13 +13,13 @@
 #include <json-glib/json-glib.h>
 
 #include "mcam/mcam-error.h"
+#include "mcam-model-meta.h"
 #include "mcam-net-private.h"
 
 #define BN_EPS 1e-5
 /* Bounds that keep a hostile header from asking for absurd allocations. */
 #define MAX_WIDTH 16384
 #define MAX_BLOCKS_PER_STAGE 1024
-#define MAX_INPUT_SIDE 8192
 #define MAX_CLASSES 1000000
 
 static const int standard_widths[4] = { 64, 128, 256, 512 };
@@ -44,46 +44,19 @@ typedef struct
   GChecksum       *sum;      /* fingerprint: names, shapes and values read */
   gint64           n_params;
   GHashTable      *used;     /* names of the tensors read */
+  McamModelMeta    meta;     /* the mcam.* keys that are not the architecture's */
 } Loader;
+
+/* The metadata keys the architecture reads; the others are
+ * mcam-model-meta.c's, which reports any key neither knows. */
+static const char *const arch_keys[] = {
+  "mcam.arch", "mcam.block", "mcam.layers", "mcam.widths", "mcam.stem", NULL
+};
 
 static gboolean
 meta_error (Loader *ld, GError **error, const char *key, const char *value, const char *want)
 {
-  g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
-               "%s: metadata %s is '%s', expected %s", ld->path, key, value, want);
-  return FALSE;
-}
-
-/* A JSON array of exactly n numbers (integers when ints is set). */
-static gboolean
-parse_number_array (Loader *ld, const char *key, int n, gboolean ints, double *out,
-                    GError **error)
-{
-  const char *value = mcam_safetensors_get_metadata (ld->st, key);
-  g_autoptr (JsonNode) node = NULL;
-  JsonArray *arr;
-  const char *want = ints ? (n == 4 ? "a JSON array of 4 positive integers"
-                                    : "a JSON array of integers")
-                          : "a JSON array of 3 numbers";
-
-  node = json_from_string (value, NULL);
-  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
-    return meta_error (ld, error, key, value, want);
-  arr = json_node_get_array (node);
-  if ((int) json_array_get_length (arr) != n)
-    return meta_error (ld, error, key, value, want);
-  for (int i = 0; i < n; i++)
-    {
-      JsonNode *e = json_array_get_element (arr, i);
-      GType t = JSON_NODE_HOLDS_VALUE (e) ? json_node_get_value_type (e) : G_TYPE_INVALID;
-
-      if (t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
-        return meta_error (ld, error, key, value, want);
-      out[i] = json_node_get_double (e);
-      if (ints && (t != G_TYPE_INT64 || out[i] < 1))
-        return meta_error (ld, error, key, value, want);
-    }
-  return TRUE;
+  return _mcam_model_meta_error (error, ld->path, key, value, want);
 }
 
 static gboolean
@@ -91,7 +64,8 @@ parse_int4 (Loader *ld, const char *key, int max, int out[4], GError **error)
 {
   double v[4];
 
-  if (!parse_number_array (ld, key, 4, TRUE, v, error))
+  if (!_mcam_model_meta_number_array (ld->path, key, mcam_safetensors_get_metadata (ld->st, key),
+                                      4, TRUE, v, error))
     return FALSE;
   for (int i = 0; i < 4; i++)
     {
@@ -203,123 +177,12 @@ parse_arch (Loader *ld, McamNetInfo *info, GError **error)
 }
 
 static gboolean
-parse_preprocess (Loader *ld, McamPreprocess *pp, GError **error)
-{
-  static const float imagenet_mean[3] = { 0.485f, 0.456f, 0.406f };
-  static const float imagenet_std[3] = { 0.229f, 0.224f, 0.225f };
-  const char *v;
-  double arr[3];
-
-  pp->width = pp->height = 224;
-  v = mcam_safetensors_get_metadata (ld->st, "mcam.input");
-  if (v != NULL)
-    {
-      char *end = NULL;
-      gint64 w, h;
-
-      errno = 0;
-      w = g_ascii_strtoll (v, &end, 10);
-      if (end == v || *end != 'x' || errno != 0)
-        return meta_error (ld, error, "mcam.input", v, "WIDTHxHEIGHT, e.g. 224x224");
-      v = end + 1;
-      h = g_ascii_strtoll (v, &end, 10);
-      if (end == v || *end != '\0' || errno != 0 || w < 1 || h < 1 ||
-          w > MAX_INPUT_SIDE || h > MAX_INPUT_SIDE)
-        return meta_error (ld, error, "mcam.input",
-                           mcam_safetensors_get_metadata (ld->st, "mcam.input"),
-                           "WIDTHxHEIGHT, e.g. 224x224, sides 1 to 8192");
-      pp->width = (int) w;
-      pp->height = (int) h;
-    }
-
-  v = mcam_safetensors_get_metadata (ld->st, "mcam.resize");
-  if (v == NULL || strcmp (v, "center-crop") == 0)
-    pp->resize = MCAM_RESIZE_CENTER_CROP;
-  else if (strcmp (v, "stretch") == 0)
-    pp->resize = MCAM_RESIZE_STRETCH;
-  else
-    return meta_error (ld, error, "mcam.resize", v, "stretch or center-crop");
-
-  memcpy (pp->mean, imagenet_mean, sizeof pp->mean);
-  memcpy (pp->std, imagenet_std, sizeof pp->std);
-  if (mcam_safetensors_get_metadata (ld->st, "mcam.mean") != NULL)
-    {
-      if (!parse_number_array (ld, "mcam.mean", 3, FALSE, arr, error))
-        return FALSE;
-      /* Checked as float32, the type they are used in: 1e300 is a double
-       * but an infinite float. */
-      for (int i = 0; i < 3; i++)
-        {
-          if (!isfinite ((float) arr[i]))
-            return meta_error (ld, error, "mcam.mean",
-                               mcam_safetensors_get_metadata (ld->st, "mcam.mean"),
-                               "a JSON array of 3 numbers within the range of float32");
-          pp->mean[i] = (float) arr[i];
-        }
-    }
-  if (mcam_safetensors_get_metadata (ld->st, "mcam.std") != NULL)
-    {
-      if (!parse_number_array (ld, "mcam.std", 3, FALSE, arr, error))
-        return FALSE;
-      for (int i = 0; i < 3; i++)
-        {
-          /* 1e-300 is positive as a double but 0 as a float: the
-           * normalisation would divide by zero (inputs ±inf/NaN, and
-           * finite-looking garbage logits after the ReLUs). */
-          if (!((float) arr[i] > 0.0f) || !isfinite ((float) arr[i]))
-            return meta_error (ld, error, "mcam.std",
-                               mcam_safetensors_get_metadata (ld->st, "mcam.std"),
-                               "a JSON array of 3 positive numbers within the range of float32");
-          pp->std[i] = (float) arr[i];
-        }
-    }
-  return TRUE;
-}
-
-static gboolean
 parse_classes (Loader *ld, McamNetInfo *info, int n_classes, GError **error)
 {
-  const char *v = mcam_safetensors_get_metadata (ld->st, "mcam.classes");
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-
-  if (v == NULL)
-    for (int i = 0; i < n_classes; i++)
-      g_ptr_array_add (names, g_strdup_printf ("%d", i));
-  else
-    {
-      g_autoptr (JsonNode) node = json_from_string (v, NULL);
-      JsonArray *arr;
-
-      if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
-        return meta_error (ld, error, "mcam.classes", v, "a JSON array of class names");
-      arr = json_node_get_array (node);
-      for (guint i = 0; i < json_array_get_length (arr); i++)
-        {
-          JsonNode *e = json_array_get_element (arr, i);
-
-          if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
-            return meta_error (ld, error, "mcam.classes", v, "a JSON array of class names");
-          g_ptr_array_add (names, g_strdup (json_node_get_string (e)));
-        }
-      if ((int) names->len != n_classes)
-        {
-          g_set_error (error, MCAM_ERROR, MCAM_ERROR_SHAPE,
-                       "%s: metadata mcam.classes names %u classes but tensor 'fc.weight' "
-                       "has %d rows", ld->path, names->len, n_classes);
-          return FALSE;
-        }
-    }
-  g_ptr_array_add (names, NULL);
-  info->classes = (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+  if (!_mcam_model_meta_take_classes (&ld->meta, n_classes, ld->path, "fc.weight",
+                                      &info->classes, error))
+    return FALSE;
   info->n_classes = n_classes;
-
-  v = mcam_safetensors_get_metadata (ld->st, "mcam.multilabel");
-  if (v == NULL || strcmp (v, "false") == 0)
-    info->multilabel = FALSE;
-  else if (strcmp (v, "true") == 0)
-    info->multilabel = TRUE;
-  else
-    return meta_error (ld, error, "mcam.multilabel", v, "true or false");
   return TRUE;
 }
 
@@ -542,17 +405,23 @@ count_flops (McamNet *net)
 gboolean
 _mcam_net_build (McamNet *net, McamSafetensors *st, GError **error)
 {
-  Loader ld = { st, mcam_safetensors_get_path (st), NULL, 0, NULL };
+  Loader ld = { st, mcam_safetensors_get_path (st), NULL, 0, NULL, { { 0 } } };
   McamNetInfo *info = &net->info;
-  const char *fmt = mcam_safetensors_get_metadata (st, "mcam.format");
   const char *const *names;
   gboolean ok;
   int fh, fw;
 
-  if (fmt != NULL && strcmp (fmt, "1") != 0)
-    return meta_error (&ld, error, "mcam.format", fmt, "1 (a newer program wrote this file?)");
-  if (!parse_arch (&ld, info, error) || !parse_preprocess (&ld, &info->preprocess, error))
+  if (!_mcam_model_meta_read_safetensors (&ld.meta, st, arch_keys, error))
     return FALSE;
+  info->preprocess = ld.meta.preprocess;
+  info->multilabel = ld.meta.multilabel;
+  info->meta_assumed = ld.meta.assumed;
+  info->unknown_keys = g_steal_pointer (&ld.meta.unknown_keys);
+  if (!parse_arch (&ld, info, error))
+    {
+      mcam_model_meta_clear (&ld.meta);
+      return FALSE;
+    }
 
   ld.sum = g_checksum_new (G_CHECKSUM_SHA256);
   ld.used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -560,6 +429,7 @@ _mcam_net_build (McamNet *net, McamSafetensors *st, GError **error)
   if (ok)
     info->fingerprint = g_strdup (g_checksum_get_string (ld.sum));
   g_checksum_free (ld.sum);
+  mcam_model_meta_clear (&ld.meta);
 
   /* A backbone tensor the architecture does not use means the metadata
    * describes another network (resnet34 weights labelled resnet18 would

@@ -56,6 +56,7 @@ mcam_net_free (McamNet *net)
   g_free (net->fc_bias);
   g_free (net->info.arch);
   g_strfreev (net->info.classes);
+  g_strfreev (net->info.unknown_keys);
   g_free (net->info.fingerprint);
   g_free (net->path);
   g_free (net->ws);
