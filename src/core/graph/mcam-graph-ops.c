@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The graph's kernels besides the GEMM convolutions: broadcasting binary
+ * ops and strided copies (transpose, concat, pad, flatten), activations,
+ * pooling with any pads, a direct depthwise convolution, LayerNorm and the
+ * per-channel scale/shift of a standalone BatchNorm. */
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "mcam-graph-ops.h"
+#include "mcam-parallel.h"
+
+void
+_mcam_view_init (McamView *v, float *data, const McamShape *s, gboolean batched)
+{
+  gint64 st = 1;
+
+  v->data = data;
+  v->shape = *s;
+  for (int k = s->ndim - 1; k >= 0; k--)
+    {
+      v->stride[k] = st;
+      st *= s->d[k];
+    }
+  if (batched && s->ndim >= 2)
+    {
+      gint64 inner = v->stride[1];   /* product of axes 2.. */
+
+      v->stride[0] = inner;
+      v->stride[1] = inner * s->d[0];
+    }
+}
+
+void
+_mcam_view_broadcast (McamView *v, const McamShape *to)
+{
+  McamView r = { v->data, *to, { 0 } };
+  int off = to->ndim - v->shape.ndim;
+
+  for (int k = 0; k < to->ndim; k++)
+    {
+      int src = k - off;
+
+      if (src < 0 || (v->shape.d[src] == 1 && to->d[k] != 1))
+        r.stride[k] = 0;
+      else
+        r.stride[k] = v->stride[src];
+    }
+  *v = r;
+}
+
+/* A walk over the output in its physical order: axes sorted by the
+ * output's stride (largest first), axes of size 1 dropped. */
+typedef struct
+{
+  int    nd;
+  gint64 n[MCAM_GRAPH_MAX_DIMS];
+  gint64 s[3][MCAM_GRAPH_MAX_DIMS];   /* out, a, b */
+} Walk;
+
+static void
+walk_setup (Walk *w, const McamView *out, const McamView *a, const McamView *b)
+{
+  int order[MCAM_GRAPH_MAX_DIMS], n = 0;
+
+  for (int k = 0; k < out->shape.ndim; k++)
+    if (out->shape.d[k] != 1)
+      order[n++] = k;
+  /* insertion sort by decreasing output stride */
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && out->stride[order[j]] > out->stride[order[j - 1]]; j--)
+      {
+        int t = order[j];
+        order[j] = order[j - 1];
+        order[j - 1] = t;
+      }
+  w->nd = n;
+  for (int i = 0; i < n; i++)
+    {
+      w->n[i] = out->shape.d[order[i]];
+      w->s[0][i] = out->stride[order[i]];
+      w->s[1][i] = a ? a->stride[order[i]] : 0;
+      w->s[2][i] = b ? b->stride[order[i]] : 0;
+    }
+  if (n == 0)
+    {
+      w->nd = 1;
+      w->n[0] = 1;
+      w->s[0][0] = w->s[1][0] = w->s[2][0] = 1;
+    }
+}
+
+typedef void (*RowFunc) (gpointer data, gint64 n, float *o, gint64 so, const float *a,
+                         gint64 sa, const float *b, gint64 sb);
+
+/* Calls row() for every innermost row of the walk. */
+static void
+walk_rows (const Walk *w, float *o, const float *a, const float *b, RowFunc row, gpointer data)
+{
+  gint64 idx[MCAM_GRAPH_MAX_DIMS] = { 0 };
+  int last = w->nd - 1;
+
+  for (;;)
+    {
+      gint64 oo = 0, oa = 0, ob = 0;
+      int k;
+
+      for (k = 0; k < last; k++)
+        {
+          oo += idx[k] * w->s[0][k];
+          oa += idx[k] * w->s[1][k];
+          ob += idx[k] * w->s[2][k];
+        }
+      row (data, w->n[last], o + oo, w->s[0][last], a ? a + oa : NULL, w->s[1][last],
+           b ? b + ob : NULL, w->s[2][last]);
+      for (k = last - 1; k >= 0; k--)
+        {
+          if (++idx[k] < w->n[k])
+            break;
+          idx[k] = 0;
+        }
+      if (k < 0)
+        return;
+    }
+}
+
+static void
+binary_row (gpointer data, gint64 n, float *o, gint64 so, const float *a, gint64 sa,
+            const float *b, gint64 sb)
+{
+  McamOpType op = GPOINTER_TO_INT (data);
+
+#define ROW(expr) \
+  if (so == 1 && sa == 1 && sb == 1) \
+    for (gint64 i = 0; i < n; i++) { float x = a[i], y = b[i]; o[i] = (expr); } \
+  else if (so == 1 && sa == 1 && sb == 0) \
+    { float y = b[0]; for (gint64 i = 0; i < n; i++) { float x = a[i]; o[i] = (expr); } } \
+  else \
+    for (gint64 i = 0; i < n; i++) { float x = a[i * sa], y = b[i * sb]; o[i * so] = (expr); }
+
+  switch (op)
+    {
+    case MCAM_OP_ADD: ROW (x + y); break;
+    case MCAM_OP_SUB: ROW (x - y); break;
+    case MCAM_OP_MUL: ROW (x * y); break;
+    case MCAM_OP_DIV: ROW (x / y); break;
+    case MCAM_OP_POW: ROW (y == 2.0f ? x * x : powf (x, y)); break;
+    default: g_assert_not_reached ();
+    }
+#undef ROW
+}
+
+void
+_mcam_op_binary (McamOpType op, const McamView *out, const McamView *a, const McamView *b)
+{
+  Walk w;
+
+  walk_setup (&w, out, a, b);
+  walk_rows (&w, out->data, a->data, b->data, binary_row, GINT_TO_POINTER (op));
+}
+
+static void
+copy_row (gpointer data, gint64 n, float *o, gint64 so, const float *a, gint64 sa,
+          const float *b, gint64 sb)
+{
+  if (so == 1 && sa == 1)
+    memcpy (o, a, sizeof (float) * n);
+  else
+    for (gint64 i = 0; i < n; i++)
+      o[i * so] = a[i * sa];
+}
+
+void
+_mcam_op_copy (const McamView *out, const McamView *in)
+{
+  Walk w;
+
+  walk_setup (&w, out, in, NULL);
+  walk_rows (&w, out->data, in->data, NULL, copy_row, NULL);
+}
+
+static void
+accumulate_row (gpointer data, gint64 n, float *o, gint64 so, const float *a, gint64 sa,
+                const float *b, gint64 sb)
+{
+  for (gint64 i = 0; i < n; i++)
+    o[i * so] += a[i * sa];
+}
+
+void
+_mcam_op_accumulate (const McamView *out, const McamView *in)
+{
+  Walk w;
+
+  /* walk the input (every element once); out has stride 0 on summed axes */
+  McamView o = *out;
+
+  o.shape = in->shape;
+  walk_setup (&w, in, &o, NULL);
+  /* walk_setup ordered by the input's strides: swap roles of s[0] and s[1] */
+  for (int k = 0; k < w.nd; k++)
+    {
+      gint64 t = w.s[0][k];
+      w.s[0][k] = w.s[1][k];
+      w.s[1][k] = t;
+    }
+  walk_rows (&w, out->data, in->data, NULL, accumulate_row, NULL);
+}
+
+float
+_mcam_act_scalar (McamAct act, float x)
+{
+  switch (act.kind)
+    {
+    case MCAM_ACT_NONE:
+      return x;
+    case MCAM_ACT_RELU:
+      return x > 0.0f ? x : 0.0f;
+    case MCAM_ACT_CLIP:
+      return x < act.a ? act.a : (x > act.b ? act.b : x);
+    case MCAM_ACT_SIGMOID:
+      return 1.0f / (1.0f + expf (-x));
+    case MCAM_ACT_HARD_SIGMOID:
+      return fmaxf (0.0f, fminf (1.0f, act.a * x + act.b));
+    case MCAM_ACT_HARD_SWISH:
+      return x * fmaxf (0.0f, fminf (1.0f, x / 6.0f + 0.5f));
+    case MCAM_ACT_SILU:
+      return x / (1.0f + expf (-x));
+    case MCAM_ACT_GELU:
+      return 0.5f * x * (1.0f + erff (x * (float) M_SQRT1_2));
+    case MCAM_ACT_SQRT:
+      return sqrtf (x);
+    case MCAM_ACT_ERF:
+      return erff (x);
+    }
+  return x;
+}
+
+void
+_mcam_op_act (McamAct act, float *x, gsize n)
+{
+  switch (act.kind)
+    {
+    case MCAM_ACT_NONE:
+      return;
+    case MCAM_ACT_RELU:
+      for (gsize i = 0; i < n; i++)
+        x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      return;
+    case MCAM_ACT_CLIP:
+      for (gsize i = 0; i < n; i++)
+        x[i] = fminf (fmaxf (x[i], act.a), act.b);
+      return;
+    default:
+      for (gsize i = 0; i < n; i++)
+        x[i] = _mcam_act_scalar (act, x[i]);
+    }
+}
+
+/* ---- pooling ------------------------------------------------------------ */
+
+void
+_mcam_op_pool (gboolean is_max, const McamNodeAttrs *at, const float *in, gsize n_planes,
+               int H, int W, float *out, int OH, int OW)
+{
+  const int kh = at->kernel[0], kw = at->kernel[1], sh = at->stride[0], sw = at->stride[1];
+  const int pt = at->pads[0], pl = at->pads[1], pb = at->pads[2], pr = at->pads[3];
+
+  for (gsize p = 0; p < n_planes; p++)
+    {
+      const float *x = in + p * H * W;
+      float *y = out + p * OH * OW;
+
+      for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++)
+          {
+            int y0 = oy * sh - pt, x0 = ox * sw - pl;
+            int y1 = MIN (y0 + kh, H + pb), x1 = MIN (x0 + kw, W + pr);
+            int area = (y1 - y0) * (x1 - x0);   /* window within the padded map */
+            int ya = MAX (y0, 0), xa = MAX (x0, 0), yb = MIN (y1, H), xb = MIN (x1, W);
+            double acc = 0.0;
+            float m = -INFINITY;
+
+            for (int iy = ya; iy < yb; iy++)
+              for (int ix = xa; ix < xb; ix++)
+                {
+                  float v = x[iy * W + ix];
+                  acc += v;
+                  m = v > m ? v : m;
+                }
+            if (is_max)
+              y[oy * OW + ox] = m;
+            else
+              {
+                int n = at->count_include_pad ? area : (yb - ya) * (xb - xa);
+                y[oy * OW + ox] = n > 0 ? (float) (acc / n) : 0.0f;
+              }
+          }
+    }
+}
+
+/* ---- depthwise convolution ---------------------------------------------- */
+
+typedef struct
+{
+  const float *in, *weight, *bias;
+  int C, B, H, W, kh, kw, stride, pt, pl, OH, OW;
+  float *out;
+  McamAct act;
+} Depthwise;
+
+static void
+depthwise_plane (const Depthwise *d, int c, int b)
+{
+  gsize hw = (gsize) d->H * d->W, ohw = (gsize) d->OH * d->OW;
+  const float *x = d->in + ((gsize) c * d->B + b) * hw;
+  float *y = d->out + ((gsize) c * d->B + b) * ohw;
+  const float *w = d->weight + (gsize) c * d->kh * d->kw;
+  const int s = d->stride;
+
+  for (int oy = 0; oy < d->OH; oy++)
+    {
+      float *row = y + (gsize) oy * d->OW;
+
+      for (int ox = 0; ox < d->OW; ox++)
+        row[ox] = d->bias[c];
+      for (int ky = 0; ky < d->kh; ky++)
+        {
+          int iy = oy * s - d->pt + ky;
+          const float *src;
+
+          if (iy < 0 || iy >= d->H)
+            continue;
+          src = x + (gsize) iy * d->W;
+          for (int kx = 0; kx < d->kw; kx++)
+            {
+              float wv = w[ky * d->kw + kx];
+              /* ox with ix = ox*s - pl + kx in [0, W) */
+              int lo = d->pl - kx > 0 ? (d->pl - kx + s - 1) / s : 0;
+              int hi = d->W - 1 + d->pl - kx >= 0 ? (d->W - 1 + d->pl - kx) / s + 1 : 0;
+
+              hi = MIN (hi, d->OW);
+              if (s == 1)
+                {
+                  const float *sp = src - d->pl + kx;
+                  for (int ox = lo; ox < hi; ox++)
+                    row[ox] += wv * sp[ox];
+                }
+              else
+                for (int ox = lo; ox < hi; ox++)
+                  row[ox] += wv * src[ox * s - d->pl + kx];
+            }
+        }
+    }
+  _mcam_op_act (d->act, y, ohw);
+}
+
+#define DW_PIECES 8
+
+static void
+depthwise_piece (gpointer data, int i)
+{
+  const Depthwise *d = data;
+  int n = d->C * d->B, p0 = (int) ((gint64) n * i / DW_PIECES),
+      p1 = (int) ((gint64) n * (i + 1) / DW_PIECES);
+
+  for (int p = p0; p < p1; p++)
+    depthwise_plane (d, p / d->B, p % d->B);
+}
+
+void
+_mcam_op_depthwise (const float *in, int C, int B, int H, int W, const float *weight,
+                    const float *bias, int kh, int kw, int stride, int pad_t, int pad_l,
+                    float *out, int OH, int OW, McamAct act)
+{
+  Depthwise d = { in, weight, bias, C, B, H, W, kh, kw, stride, pad_t, pad_l, OH, OW, out, act };
+
+  if ((gsize) C * B * OH * OW * kh * kw < 65536)
+    for (int i = 0; i < DW_PIECES; i++)
+      depthwise_piece (&d, i);
+  else
+    mcam_parallel_for (DW_PIECES, depthwise_piece, &d);
+}
+
+/* ---- normalisation -------------------------------------------------------- */
+
+void
+_mcam_op_layernorm (const float *in, float *out, gsize rows, int n, const float *gamma,
+                    const float *beta, float eps)
+{
+  for (gsize r = 0; r < rows; r++)
+    {
+      const float *x = in + r * n;
+      float *y = out + r * n;
+      double mean = 0.0, var = 0.0, inv;
+
+      for (int i = 0; i < n; i++)
+        mean += x[i];
+      mean /= n;
+      for (int i = 0; i < n; i++)
+        var += (x[i] - mean) * (x[i] - mean);
+      var /= n;
+      inv = 1.0 / sqrt (var + eps);
+      for (int i = 0; i < n; i++)
+        y[i] = (float) ((x[i] - mean) * inv) * gamma[i] + beta[i];
+    }
+}
+
+void
+_mcam_op_scale_shift (const float *in, float *out, int C, gsize inner, const float *s,
+                      const float *t, McamAct act)
+{
+  for (int c = 0; c < C; c++)
+    {
+      const float *x = in + (gsize) c * inner;
+      float *y = out + (gsize) c * inner;
+
+      for (gsize i = 0; i < inner; i++)
+        y[i] = x[i] * s[c] + t[c];
+      _mcam_op_act (act, y, inner);
+    }
+}

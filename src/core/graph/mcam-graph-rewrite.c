@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Load-time rewrites of a built graph (mcam_graph_finish): every conv,
+ * linear layer and normalisation gets its own copy of its parameters; an
+ * eval-mode BatchNorm is folded into the conv before it (a standalone one,
+ * DenseNet's, becomes a per-channel scale and shift); a residual Add and
+ * the activation after it go into the conv's epilogue; the convolutions'
+ * kernels are made (one McamConv per group, or the direct depthwise kernel). */
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "mcam/mcam-error.h"
+#include "mcam-graph-private.h"
+
+void
+_mcam_node_clear_prepared (McamNode *node)
+{
+  for (int i = 0; i < node->n_convs; i++)
+    mcam_conv_free (node->convs[i]);
+  g_clear_pointer (&node->convs, g_free);
+  node->n_convs = 0;
+  g_clear_pointer (&node->weight, g_free);
+  g_clear_pointer (&node->bias, g_free);
+}
+
+static gboolean
+need_constant (McamGraph *g, McamNode *n, int k, GError **error)
+{
+  if (k < n->n_inputs && _mcam_graph_value (g, n->inputs[k])->batched)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED,
+                   "%s: node '%s' (%s): input %d ('%s') must be a constant (weights computed "
+                   "from the image are not supported)", g->source, n->name,
+                   mcam_op_type_to_string (n->op), k, _mcam_graph_value (g, n->inputs[k])->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static float *
+const_copy (McamGraph *g, int v)
+{
+  const McamValue *val = _mcam_graph_value (g, v);
+  return g_memdup2 (val->data, sizeof (float) * mcam_shape_numel (val->ndim, val->shape));
+}
+
+/* Each node's parameters in the form its kernel wants. */
+static gboolean
+prepare_params (McamGraph *g, McamNode *n, GError **error)
+{
+  switch (n->op)
+    {
+    case MCAM_OP_CONV:
+      {
+        const McamValue *w = _mcam_graph_value (g, n->inputs[1]);
+
+        if (!need_constant (g, n, 1, error) || !need_constant (g, n, 2, error))
+          return FALSE;
+        n->out_c = (int) w->shape[0];
+        n->in_c = (int) w->shape[1] * n->attrs.group;
+        n->kh = (int) w->shape[2];
+        n->kw = (int) w->shape[3];
+        n->weight = const_copy (g, n->inputs[1]);
+        n->bias = n->n_inputs > 2 ? const_copy (g, n->inputs[2]) : g_new0 (float, n->out_c);
+        return TRUE;
+      }
+    case MCAM_OP_GEMM:
+      {
+        const McamValue *w = _mcam_graph_value (g, n->inputs[1]);
+        gsize nw;
+
+        if (!need_constant (g, n, 1, error) || !need_constant (g, n, 2, error))
+          return FALSE;
+        n->out_c = (int) w->shape[n->attrs.trans_b ? 0 : 1];
+        n->in_c = (int) w->shape[n->attrs.trans_b ? 1 : 0];
+        nw = (gsize) n->out_c * n->in_c;
+        n->weight = g_new (float, nw);
+        /* kept as [O, K] */
+        for (int o = 0; o < n->out_c; o++)
+          for (int k = 0; k < n->in_c; k++)
+            n->weight[(gsize) o * n->in_c + k] =
+              n->attrs.alpha * w->data[n->attrs.trans_b ? (gsize) o * n->in_c + k
+                                                         : (gsize) k * n->out_c + o];
+        n->bias = g_new0 (float, n->out_c);
+        if (n->n_inputs > 2)
+          {
+            const McamValue *b = _mcam_graph_value (g, n->inputs[2]);
+            gboolean scalar = mcam_shape_numel (b->ndim, b->shape) == 1;
+
+            for (int o = 0; o < n->out_c; o++)
+              n->bias[o] = n->attrs.beta * b->data[scalar ? 0 : o];
+          }
+        (void) nw;
+        return TRUE;
+      }
+    case MCAM_OP_MATMUL:
+      {
+        const McamValue *w = _mcam_graph_value (g, n->inputs[1]);
+
+        if (!need_constant (g, n, 1, error))
+          return FALSE;
+        n->in_c = (int) w->shape[0];
+        n->out_c = (int) w->shape[1];
+        n->weight = const_copy (g, n->inputs[1]);   /* [K, O] */
+        return TRUE;
+      }
+    case MCAM_OP_BATCHNORM:
+    case MCAM_OP_SCALE_SHIFT:
+      {
+        int C = (int) _mcam_graph_value (g, n->inputs[1])->shape[0];
+
+        for (int k = 1; k < n->n_inputs; k++)
+          if (!need_constant (g, n, k, error))
+            return FALSE;
+        if (n->op == MCAM_OP_BATCHNORM && n->n_inputs != 5)
+          {
+            g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
+                         "%s: node '%s' (BatchNormalization) has %d inputs, expected 5",
+                         g->source, n->name, n->n_inputs);
+            return FALSE;
+          }
+        n->out_c = n->in_c = C;
+        n->weight = g_new (float, C);
+        n->bias = g_new (float, C);
+        for (int c = 0; c < C; c++)
+          {
+            if (n->op == MCAM_OP_SCALE_SHIFT)
+              {
+                n->weight[c] = _mcam_graph_value (g, n->inputs[1])->data[c];
+                n->bias[c] = n->n_inputs > 2 ? _mcam_graph_value (g, n->inputs[2])->data[c] : 0.0f;
+                continue;
+              }
+            double gamma = _mcam_graph_value (g, n->inputs[1])->data[c];
+            double beta = _mcam_graph_value (g, n->inputs[2])->data[c];
+            double mean = _mcam_graph_value (g, n->inputs[3])->data[c];
+            double var = _mcam_graph_value (g, n->inputs[4])->data[c];
+            double s;
+
+            if (!(var >= 0.0))
+              {
+                g_set_error (error, MCAM_ERROR, MCAM_ERROR_VALUE,
+                             "%s: node '%s' (BatchNormalization): tensor '%s' holds a negative "
+                             "variance (%g) at element %d", g->source, n->name,
+                             _mcam_graph_value (g, n->inputs[4])->name, var, c);
+                return FALSE;
+              }
+            s = gamma / sqrt (var + n->attrs.eps);
+            n->weight[c] = (float) s;
+            n->bias[c] = (float) (beta - mean * s);
+          }
+        return TRUE;
+      }
+    case MCAM_OP_LAYERNORM:
+      if (!need_constant (g, n, 1, error) || !need_constant (g, n, 2, error))
+        return FALSE;
+      n->weight = const_copy (g, n->inputs[1]);
+      n->bias = const_copy (g, n->inputs[2]);
+      return TRUE;
+    default:
+      return TRUE;
+    }
+}
+
+/* Readers of every value among live nodes (the output counts as one). */
+static int *
+count_uses (McamGraph *g)
+{
+  int *uses = g_new0 (int, g->values->len);
+
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+
+      if (n->dead)
+        continue;
+      for (int k = 0; k < n->n_inputs; k++)
+        uses[n->inputs[k]]++;
+      if (n->residual >= 0)
+        uses[n->residual]++;
+    }
+  uses[g->output]++;
+  return uses;
+}
+
+static int
+node_index (McamGraph *g, McamNode *n)
+{
+  guint i = 0;
+
+  g_ptr_array_find (g->nodes, n, &i);
+  return (int) i;
+}
+
+/* `into` writes `gone`'s output from now on; `gone` disappears, and so does
+ * the value between them. */
+static void
+absorb (McamGraph *g, McamNode *into, McamNode *gone)
+{
+  _mcam_graph_value (g, into->output)->producer = -2;
+  into->output = gone->output;
+  _mcam_graph_value (g, gone->output)->producer = node_index (g, into);
+  gone->dead = TRUE;
+}
+
+static McamNode *
+producer (McamGraph *g, int v)
+{
+  int p = _mcam_graph_value (g, v)->producer;
+  return p >= 0 ? _mcam_graph_node (g, p) : NULL;
+}
+
+static gboolean
+fusable_act (McamActKind k)
+{
+  return k != MCAM_ACT_SQRT && k != MCAM_ACT_ERF && k != MCAM_ACT_NONE;
+}
+
+static void
+fuse (McamGraph *g)
+{
+  g_autofree int *uses = count_uses (g);
+
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i), *p;
+
+      if (n->dead)
+        continue;
+      p = producer (g, n->inputs[0]);
+
+      /* conv -> BatchNorm: folded into the conv's weights and bias */
+      if (n->op == MCAM_OP_BATCHNORM && p != NULL && p->op == MCAM_OP_CONV && !p->dead &&
+          p->residual < 0 && p->attrs.act.kind == MCAM_ACT_NONE && uses[p->output] == 1)
+        {
+          gsize k = (gsize) (p->in_c / p->attrs.group) * p->kh * p->kw;
+
+          for (int o = 0; o < p->out_c; o++)
+            {
+              double s = n->weight[o];
+
+              for (gsize j = 0; j < k; j++)
+                p->weight[o * k + j] = (float) (p->weight[o * k + j] * s);
+              p->bias[o] = (float) (p->bias[o] * s + n->bias[o]);
+            }
+          absorb (g, p, n);
+          continue;
+        }
+      if (n->op == MCAM_OP_BATCHNORM)
+        n->op = MCAM_OP_SCALE_SHIFT;
+
+      /* conv + x (same shape) -> the conv's residual input */
+      if (n->op == MCAM_OP_ADD && n->attrs.act.kind == MCAM_ACT_NONE)
+        for (int side = 0; side < 2; side++)
+          {
+            const McamValue *a = _mcam_graph_value (g, n->inputs[side]);
+            const McamValue *b = _mcam_graph_value (g, n->inputs[1 - side]);
+
+            p = producer (g, n->inputs[side]);
+            if (p != NULL && p->op == MCAM_OP_CONV && p->residual < 0 &&
+                p->attrs.act.kind == MCAM_ACT_NONE && uses[p->output] == 1 && b->batched &&
+                a->ndim == b->ndim && memcmp (a->shape, b->shape, sizeof a->shape) == 0 &&
+                n->inputs[0] != n->inputs[1] &&
+                /* the conv runs where it is: the residual must exist by then */
+                b->producer < node_index (g, p))
+              {
+                p->residual = n->inputs[1 - side];
+                absorb (g, p, n);
+                break;
+              }
+          }
+      if (n->dead)
+        continue;
+
+      /* conv/linear/scale-shift -> activation: the kernel's epilogue */
+      if (n->op == MCAM_OP_UNARY && fusable_act (n->attrs.act.kind) && p != NULL &&
+          (p->op == MCAM_OP_CONV || p->op == MCAM_OP_GEMM || p->op == MCAM_OP_SCALE_SHIFT ||
+           (p->op == MCAM_OP_MATMUL && _mcam_graph_value (g, p->inputs[0])->ndim >= 3)) &&
+          p->attrs.act.kind == MCAM_ACT_NONE && uses[p->output] == 1)
+        {
+          p->attrs.act = n->attrs.act;
+          absorb (g, p, n);
+        }
+    }
+}
+
+static gboolean
+prepare_conv (McamGraph *g, McamNode *n, GError **error)
+{
+  const McamNodeAttrs *a = &n->attrs;
+  int G = a->group, cin = n->in_c / G, cout = n->out_c / G;
+  gsize kw = (gsize) cin * n->kh * n->kw;
+
+  if (a->dilation[0] != 1 || a->dilation[1] != 1 || a->stride[0] != a->stride[1])
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED,
+                   "%s: node '%s' (Conv): dilation %dx%d, stride %dx%d (only undilated "
+                   "convolutions with equal strides are supported)", g->source, n->name,
+                   a->dilation[0], a->dilation[1], a->stride[0], a->stride[1]);
+      return FALSE;
+    }
+  if (G == n->in_c && cout == 1)
+    return TRUE;   /* depthwise: the direct kernel reads n->weight */
+  if (a->pads[0] != a->pads[1] || a->pads[0] != a->pads[2] || a->pads[0] != a->pads[3])
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED,
+                   "%s: node '%s' (Conv): pads %d,%d,%d,%d (only equal pads on every side "
+                   "are supported)", g->source, n->name, a->pads[0], a->pads[1], a->pads[2],
+                   a->pads[3]);
+      return FALSE;
+    }
+  n->n_convs = G;
+  n->convs = g_new0 (McamConv *, G);
+  for (int gi = 0; gi < G; gi++)
+    {
+      McamConv *c = mcam_conv_new (cin, cout, n->kh, n->kw, a->stride[0], a->pads[0]);
+
+      memcpy (c->weight, n->weight + gi * cout * kw, sizeof (float) * cout * kw);
+      memcpy (c->bias, n->bias + gi * cout, sizeof (float) * cout);
+      n->convs[gi] = c;
+    }
+  return TRUE;
+}
+
+gboolean
+_mcam_graph_rewrite (McamGraph *g, GError **error)
+{
+  for (guint i = 0; i < g->nodes->len; i++)
+    if (!prepare_params (g, _mcam_graph_node (g, i), error))
+      return FALSE;
+  fuse (g);
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+
+      if (n->dead)
+        {
+          _mcam_node_clear_prepared (n);
+          continue;
+        }
+      if (n->op == MCAM_OP_CONV && !prepare_conv (g, n, error))
+        return FALSE;
+      if (n->op == MCAM_OP_SOFTMAX)
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED,
+                       "%s: node '%s' (Softmax) inside the network is not supported",
+                       g->source, n->name);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}

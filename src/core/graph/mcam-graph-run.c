@@ -1,0 +1,556 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The graph executor: which nodes a run needs, their shapes at this batch
+ * and image size, a buffer plan that reuses dead values' memory, and one
+ * kernel call per node. Maps stay in the CNHW layout from the first node to
+ * the last, so every convolution and linear layer of the batch is one GEMM. */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "mcam/mcam-blas.h"
+#include "mcam/mcam-error.h"
+#include "mcam-graph-run.h"
+#include "mcam-pool.h"
+
+/* ---- the simple ops ------------------------------------------------------- */
+
+static void
+reshape_copy (const McamView *in, const McamView *out)
+{
+  /* element order of one image's row-major tensor is what Flatten and
+   * Reshape keep: go through a row-major copy of the input */
+  gint64 n = _mcam_shape_numel (&in->shape);
+  g_autofree float *tmp = g_new (float, n);
+  McamView t, t2;
+
+  _mcam_view_init (&t, tmp, &in->shape, FALSE);
+  _mcam_op_copy (&t, in);
+  _mcam_view_init (&t2, tmp, &out->shape, FALSE);
+  _mcam_op_copy (out, &t2);
+}
+
+void
+_mcam_graph_eval_simple (const McamNode *node, const McamView *in, const McamView *out)
+{
+  const McamNodeAttrs *at = &node->attrs;
+
+  switch (node->op)
+    {
+    case MCAM_OP_ADD:
+    case MCAM_OP_SUB:
+    case MCAM_OP_MUL:
+    case MCAM_OP_DIV:
+    case MCAM_OP_POW:
+      {
+        McamView a = in[0], b = in[1];
+
+        _mcam_view_broadcast (&a, &out->shape);
+        _mcam_view_broadcast (&b, &out->shape);
+        _mcam_op_binary (node->op, out, &a, &b);
+        if (at->act.kind != MCAM_ACT_NONE)
+          _mcam_op_act (at->act, out->data, _mcam_shape_numel (&out->shape));
+        return;
+      }
+    case MCAM_OP_UNARY:
+      _mcam_op_copy (out, &in[0]);
+      _mcam_op_act (at->act, out->data, _mcam_shape_numel (&out->shape));
+      return;
+    case MCAM_OP_CONCAT:
+      {
+        int axis = at->axis < 0 ? at->axis + out->shape.ndim : at->axis;
+        gint64 off = 0;
+
+        for (int i = 0; i < node->n_inputs; i++)
+          {
+            McamView sub = *out;
+
+            sub.shape = in[i].shape;
+            sub.data = out->data + off * out->stride[axis];
+            _mcam_op_copy (&sub, &in[i]);
+            off += in[i].shape.d[axis];
+          }
+        return;
+      }
+    case MCAM_OP_PAD:
+      {
+        McamView sub = *out;
+        gint64 n = _mcam_shape_numel (&out->shape);
+
+        for (gint64 i = 0; i < n; i++)
+          out->data[i] = at->value;
+        sub.shape = in[0].shape;
+        sub.data = out->data + at->pads[0] * out->stride[2] + at->pads[1] * out->stride[3];
+        _mcam_op_copy (&sub, &in[0]);
+        return;
+      }
+    case MCAM_OP_TRANSPOSE:
+      {
+        McamView p = in[0];
+
+        for (int k = 0; k < out->shape.ndim; k++)
+          {
+            p.shape.d[k] = in[0].shape.d[at->perm[k]];
+            p.stride[k] = in[0].stride[at->perm[k]];
+          }
+        _mcam_op_copy (out, &p);
+        return;
+      }
+    case MCAM_OP_FLATTEN:
+    case MCAM_OP_RESHAPE:
+      reshape_copy (&in[0], out);
+      return;
+    case MCAM_OP_REDUCE_MEAN:
+      {
+        McamView o = { out->data, in[0].shape, { 0 } };
+        gint64 n = _mcam_shape_numel (&out->shape), count = 1;
+        int k2 = 0;
+
+        /* out seen with the input's shape, stride 0 on the reduced axes */
+        for (int k = 0; k < in[0].shape.ndim; k++)
+          if (at->axes_mask & (1u << k))
+            {
+              o.stride[k] = 0;
+              count *= in[0].shape.d[k];
+              k2 += at->keepdims;
+            }
+          else
+            o.stride[k] = out->stride[k2++];
+        memset (out->data, 0, sizeof (float) * n);
+        _mcam_op_accumulate (&o, &in[0]);
+        for (gint64 i = 0; i < n; i++)
+          out->data[i] /= (float) count;
+        return;
+      }
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* ---- the prepared ops --------------------------------------------------- */
+
+static void
+run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamView *out,
+          float *col)
+{
+  int B = (int) x->shape.d[0], H = (int) x->shape.d[2], W = (int) x->shape.d[3];
+  int OH = (int) out->shape.d[2], OW = (int) out->shape.d[3];
+  McamActLayout in_l = mcam_layout_cnhw (B, H, W), out_l = mcam_layout_cnhw (B, OH, OW);
+  gboolean relu = n->attrs.act.kind == MCAM_ACT_RELU;
+
+  if (n->convs == NULL)
+    {
+      if (res != NULL)
+        {
+          /* rare: depthwise + residual; add before the activation */
+          McamAct none = { MCAM_ACT_NONE, 0, 0 };
+          gsize total = (gsize) _mcam_shape_numel (&out->shape);
+
+          _mcam_op_depthwise (x->data, n->in_c, B, H, W, n->weight, n->bias, n->kh, n->kw,
+                              n->attrs.stride[0], n->attrs.pads[0], n->attrs.pads[1],
+                              out->data, OH, OW, none);
+          if (res->data != out->data)
+            for (gsize i = 0; i < total; i++)
+              out->data[i] += res->data[i];
+          _mcam_op_act (n->attrs.act, out->data, total);
+          return;
+        }
+      _mcam_op_depthwise (x->data, n->in_c, B, H, W, n->weight, n->bias, n->kh, n->kw,
+                          n->attrs.stride[0], n->attrs.pads[0], n->attrs.pads[1], out->data,
+                          OH, OW, n->attrs.act);
+      return;
+    }
+  for (int gi = 0; gi < n->n_convs; gi++)
+    {
+      const McamConv *c = n->convs[gi];
+      gsize in_off = (gsize) gi * c->in_c * in_l.chan_stride;
+      gsize out_off = (gsize) gi * c->out_c * out_l.chan_stride;
+      const float *r = NULL;
+
+      if (res != NULL)
+        r = res->data == out->data ? out->data + out_off : res->data + out_off;
+      mcam_conv_forward (c, B, H, W, x->data + in_off, in_l, out->data + out_off, out_l, r,
+                         relu, col);
+    }
+  if (!relu && n->attrs.act.kind != MCAM_ACT_NONE)
+    _mcam_op_act (n->attrs.act, out->data, (gsize) _mcam_shape_numel (&out->shape));
+}
+
+static void
+run_linear (const McamNode *n, const McamView *x, const McamView *out)
+{
+  int B = (int) x->shape.d[0], K = n->in_c, O = n->out_c;
+
+  if (x->shape.ndim == 2)
+    {
+      /* batched [B,K] is stored [K][B]: out [O][B] = W [O,K] X [K,B] */
+      if (n->op == MCAM_OP_GEMM)
+        mcam_sgemm (FALSE, FALSE, O, B, K, 1.0f, n->weight, K, x->data, B, 0.0f, out->data, B);
+      else
+        mcam_sgemm (TRUE, FALSE, O, B, K, 1.0f, n->weight, O, x->data, B, 0.0f, out->data, B);
+      for (int o = 0; o < O; o++)
+        {
+          float *row = out->data + (gsize) o * B;
+          for (int b = 0; b < B; b++)
+            row[b] += n->bias ? n->bias[o] : 0.0f;
+          _mcam_op_act (n->attrs.act, row, B);
+        }
+      return;
+    }
+  /* 3-D and more: the last axis is contiguous, rows of K */
+  {
+    gint64 M = _mcam_shape_numel (&x->shape) / K;
+
+    mcam_sgemm (FALSE, FALSE, (int) M, O, K, 1.0f, x->data, K, n->weight, O, 0.0f, out->data, O);
+    if (n->bias != NULL)
+      for (gint64 m = 0; m < M; m++)
+        for (int o = 0; o < O; o++)
+          out->data[m * O + o] += n->bias[o];
+    _mcam_op_act (n->attrs.act, out->data, (gsize) M * O);
+  }
+}
+
+static void
+run_node (McamGraph *g, const McamNode *n, McamView *views, float *col)
+{
+  const McamView *x = &views[n->inputs[0]], *out = &views[n->output];
+  gsize total = (gsize) _mcam_shape_numel (&out->shape);
+
+  switch (n->op)
+    {
+    case MCAM_OP_CONV:
+      run_conv (n, x, n->residual >= 0 ? &views[n->residual] : NULL, out, col);
+      return;
+    case MCAM_OP_GEMM:
+    case MCAM_OP_MATMUL:
+      run_linear (n, x, out);
+      return;
+    case MCAM_OP_SCALE_SHIFT:
+      _mcam_op_scale_shift (x->data, out->data, n->out_c, total / n->out_c, n->weight, n->bias,
+                            n->attrs.act);
+      return;
+    case MCAM_OP_LAYERNORM:
+      {
+        int D = (int) x->shape.d[x->shape.ndim - 1];
+        _mcam_op_layernorm (x->data, out->data, total / D, D, n->weight, n->bias, n->attrs.eps);
+        return;
+      }
+    case MCAM_OP_GLOBAL_AVGPOOL:
+      mcam_global_avgpool (x->data, (gsize) x->shape.d[0] * x->shape.d[1], (int) x->shape.d[2],
+                           (int) x->shape.d[3], out->data);
+      return;
+    case MCAM_OP_MAXPOOL:
+    case MCAM_OP_AVGPOOL:
+      {
+        const McamNodeAttrs *a = &n->attrs;
+        gsize planes = (gsize) x->shape.d[0] * x->shape.d[1];
+        int H = (int) x->shape.d[2], W = (int) x->shape.d[3];
+
+        if (n->op == MCAM_OP_MAXPOOL && !a->ceil_mode && a->kernel[0] == a->kernel[1] &&
+            a->stride[0] == a->stride[1] && a->pads[0] == a->pads[1] &&
+            a->pads[0] == a->pads[2] && a->pads[0] == a->pads[3])
+          mcam_maxpool2d (x->data, planes, H, W, a->kernel[0], a->stride[0], a->pads[0],
+                          out->data);
+        else
+          _mcam_op_pool (n->op == MCAM_OP_MAXPOOL, a, x->data, planes, H, W, out->data,
+                         (int) out->shape.d[2], (int) out->shape.d[3]);
+        return;
+      }
+    default:
+      {
+        g_autofree McamView *in = g_new (McamView, n->n_inputs);
+
+        for (int i = 0; i < n->n_inputs; i++)
+          in[i] = views[n->inputs[i]];
+        _mcam_graph_eval_simple (n, in, out);
+      }
+    }
+}
+
+/* ---- planning ------------------------------------------------------------ */
+
+typedef struct
+{
+  gsize cap;
+  gboolean busy;
+} Slot;
+
+/* The scratch buffer of the last run, or a private one when another thread
+ * holds it (page faults on ~100 MB of fresh buffers would otherwise cost
+ * tens of ms per call). */
+static float *
+workspace_acquire (McamGraph *g, gsize size, gboolean *cached)
+{
+  *cached = g_mutex_trylock (&g->ws_lock);
+  if (!*cached)
+    return g_try_new (float, size);
+  if (g->ws_size < size)
+    {
+      g_free (g->ws);
+      g->ws_size = 0;
+      g->ws = g_try_new (float, size);
+      if (g->ws == NULL)
+        {
+          g_mutex_unlock (&g->ws_lock);
+          *cached = FALSE;
+          return NULL;
+        }
+      g->ws_size = size;
+    }
+  return g->ws;
+}
+
+static void
+workspace_release (McamGraph *g, float *ws, gboolean cached)
+{
+  if (cached)
+    g_mutex_unlock (&g->ws_lock);
+  else
+    g_free (ws);
+}
+
+static gboolean
+check_from (McamGraph *g, int from, const McamTensor *t, McamShape *s, GError **error)
+{
+  const McamValue *v = _mcam_graph_value (g, from);
+  gboolean ok = t->ndim == v->ndim && t->shape[0] >= 1 && t->shape[0] <= G_MAXINT / 4;
+
+  for (int k = 1; ok && k < v->ndim; k++)
+    {
+      /* the image input may have another H x W; a target may not */
+      if (from == g->input && k >= 2)
+        ok = t->shape[k] >= 1 && t->shape[k] <= 65536;
+      else
+        ok = t->shape[k] == v->shape[k];
+    }
+  if (!ok)
+    {
+      g_autofree char *got = mcam_tensor_shape_to_string (t->ndim, t->shape);
+      g_autofree char *want = mcam_tensor_shape_to_string (v->ndim, v->shape);
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_SHAPE,
+                   "%s: '%s' given with shape %s, expected %s (batch free%s)", g->source,
+                   v->name, got, want, from == g->input ? ", any H x W" : "");
+      return FALSE;
+    }
+  s->ndim = t->ndim;
+  memcpy (s->d, t->shape, sizeof (gint64) * t->ndim);
+  return TRUE;
+}
+
+gboolean
+mcam_graph_run (McamGraph *g, int from, const McamTensor *from_data, int keep,
+                McamTensor **kept, McamTensor **output, GCancellable *cancellable,
+                GError **error)
+{
+  int nv = (int) g->values->len, nn = (int) g->nodes->len;
+  g_autofree McamShape *shapes = g_new0 (McamShape, nv);
+  g_autofree gboolean *needed = g_new0 (gboolean, nv);
+  g_autofree int *last = g_new (int, nv);
+  g_autofree int *slot_of = g_new (int, nv);
+  g_autofree McamView *views = g_new0 (McamView, nv);
+  g_autoptr (GArray) slots = g_array_new (FALSE, TRUE, sizeof (Slot));
+  gsize col = 0, total = 0;
+  g_autofree gsize *offsets = NULL;
+  gboolean cached;
+  float *ws;
+  int B;
+
+  g_return_val_if_fail (g->finished && from >= 0 && from < nv, FALSE);
+  if (kept)
+    *kept = NULL;
+  if (output)
+    *output = NULL;
+  if (!check_from (g, from, from_data, &shapes[from], error))
+    return FALSE;
+  B = (int) from_data->shape[0];
+
+  /* What this run needs: the ancestors of the output (and of `keep`) down to `from`. */
+  needed[g->output] = TRUE;
+  if (keep >= 0)
+    needed[keep] = TRUE;
+  for (int i = nn - 1; i >= 0; i--)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+
+      if (n->dead || !needed[n->output] || n->output == from)
+        continue;
+      for (int k = 0; k < n->n_inputs; k++)
+        needed[n->inputs[k]] = TRUE;
+      if (n->residual >= 0)
+        needed[n->residual] = TRUE;
+    }
+  for (int v = 0; v < nv; v++)
+    {
+      const McamValue *val = _mcam_graph_value (g, v);
+
+      if (needed[v] && val->batched && v != from && val->producer < 0)
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED,
+                       "%s: the output needs '%s', which is not computed from '%s' "
+                       "(a connection bypasses it)", g->source, val->name,
+                       _mcam_graph_value (g, from)->name);
+          return FALSE;
+        }
+      if (!val->batched)
+        {
+          shapes[v].ndim = val->ndim;
+          memcpy (shapes[v].d, val->shape, sizeof shapes[v].d);
+        }
+      last[v] = -1;
+      slot_of[v] = -1;
+    }
+
+  /* Shapes at this batch and image size, and the last reader of every value. */
+  for (int i = 0; i < nn; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+      g_autofree McamShape *in = NULL;
+
+      if (n->dead || !needed[n->output] || n->output == from)
+        continue;
+      in = g_new (McamShape, n->n_inputs);
+      for (int k = 0; k < n->n_inputs; k++)
+        {
+          in[k] = shapes[n->inputs[k]];
+          last[n->inputs[k]] = i;
+        }
+      if (n->residual >= 0)
+        last[n->residual] = i;
+      if (!_mcam_graph_infer (g, n, in, &shapes[n->output], error))
+        return FALSE;
+      if (_mcam_shape_numel (&shapes[n->output]) > ((gint64) 1 << 34))
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE,
+                       "%s: a batch of %d images of this size needs too much memory",
+                       g->source, B);
+          return FALSE;
+        }
+      if (n->op == MCAM_OP_CONV && n->convs != NULL)
+        col = MAX (col, mcam_conv_workspace_size (n->convs[0], B, (int) in[0].d[2],
+                                                  (int) in[0].d[3]));
+    }
+  last[g->output] = G_MAXINT;
+  if (keep >= 0)
+    last[keep] = G_MAXINT;
+
+  /* Buffers: a value takes a free slot (grown when needed) and frees its
+   * inputs' slots after its node; a conv adding a residual that dies there
+   * writes over it (the GEMM accumulates into it). */
+  {
+    Slot s = { (gsize) _mcam_shape_numel (&shapes[from]), TRUE };
+
+    g_array_append_val (slots, s);
+    slot_of[from] = 0;
+  }
+  for (int i = 0; i < nn; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+      gsize need;
+      int best = -1;
+
+      if (n->dead || !needed[n->output] || n->output == from)
+        continue;
+      need = (gsize) _mcam_shape_numel (&shapes[n->output]);
+      if (n->op == MCAM_OP_CONV && n->residual >= 0 && last[n->residual] == i &&
+          slot_of[n->residual] >= 0)
+        {
+          slot_of[n->output] = slot_of[n->residual];
+          last[n->residual] = -2;   /* handed over, not freed */
+        }
+      else
+        {
+          for (guint k = 0; k < slots->len; k++)
+            {
+              Slot *sl = &g_array_index (slots, Slot, k);
+              if (sl->busy)
+                continue;
+              if (best < 0 || (sl->cap >= need && (g_array_index (slots, Slot, best).cap < need ||
+                                                  sl->cap < g_array_index (slots, Slot, best).cap)) ||
+                  (sl->cap < need && g_array_index (slots, Slot, best).cap < sl->cap))
+                best = (int) k;
+            }
+          if (best < 0)
+            {
+              Slot s = { 0, FALSE };
+              g_array_append_val (slots, s);
+              best = (int) slots->len - 1;
+            }
+          g_array_index (slots, Slot, best).busy = TRUE;
+          g_array_index (slots, Slot, best).cap = MAX (g_array_index (slots, Slot, best).cap, need);
+          slot_of[n->output] = best;
+        }
+      for (int k = 0; k <= n->n_inputs; k++)
+        {
+          int v = k < n->n_inputs ? n->inputs[k] : n->residual;
+          if (v >= 0 && last[v] == i && slot_of[v] >= 0 && v != n->output)
+            {
+              g_array_index (slots, Slot, slot_of[v]).busy = FALSE;
+              last[v] = -2;   /* freed once even when read twice */
+            }
+        }
+    }
+  offsets = g_new (gsize, slots->len + 1);
+  for (guint k = 0; k < slots->len; k++)
+    {
+      offsets[k] = total;
+      /* 16-float alignment: the kernels' vector loads stay on cache lines */
+      total += (g_array_index (slots, Slot, k).cap + 15) & ~(gsize) 15;
+    }
+  ws = workspace_acquire (g, total + col, &cached);
+  if (ws == NULL)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE,
+                   "%s: not enough memory for a batch of %d images", g->source, B);
+      return FALSE;
+    }
+  for (int v = 0; v < nv; v++)
+    {
+      const McamValue *val = _mcam_graph_value (g, v);
+
+      if (!val->batched)
+        _mcam_view_init (&views[v], val->data, &shapes[v], FALSE);
+    }
+  /* slots were reassigned over time; each value's view is made when its
+   * node runs (below), the `from` value's here */
+  {
+    McamView src;
+
+    _mcam_view_init (&views[from], ws + offsets[slot_of[from]], &shapes[from], TRUE);
+    _mcam_view_init (&src, from_data->data, &shapes[from], FALSE);
+    _mcam_op_copy (&views[from], &src);
+  }
+  for (int i = 0; i < nn; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+
+      if (n->dead || !needed[n->output] || n->output == from)
+        continue;
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          workspace_release (g, ws, cached);
+          return FALSE;
+        }
+      _mcam_view_init (&views[n->output], ws + offsets[slot_of[n->output]], &shapes[n->output],
+                       TRUE);
+      run_node (g, n, views, ws + total);
+    }
+
+  if (output != NULL)
+    {
+      McamView dst;
+
+      *output = mcam_tensor_new (shapes[g->output].ndim, shapes[g->output].d);
+      _mcam_view_init (&dst, (*output)->data, &shapes[g->output], FALSE);
+      _mcam_op_copy (&dst, &views[g->output]);
+    }
+  if (kept != NULL && keep >= 0)
+    {
+      McamView dst;
+
+      *kept = mcam_tensor_new (shapes[keep].ndim, shapes[keep].d);
+      _mcam_view_init (&dst, (*kept)->data, &shapes[keep], FALSE);
+      _mcam_op_copy (&dst, &views[keep]);
+    }
+  workspace_release (g, ws, cached);
+  return TRUE;
+}
