@@ -98,7 +98,7 @@ test_special_files (void)
   g_assert_cmpint (symlink (loop_a, loop_b), ==, 0);
   assert_refused (loop_a, 1000, MCAM_ERROR_IO, "symbolic link loop");
 
-  assert_refused (missing, 1000, MCAM_ERROR_IO, "not found");
+  assert_refused (missing, 1000, MCAM_ERROR_IO, "No such file");
   assert_refused ("/dev/null", 1000, MCAM_ERROR_IO, "character device");
 
   sock = socket (AF_UNIX, SOCK_STREAM, 0);
@@ -261,6 +261,162 @@ test_display_name (void)
   g_string_free (accents, TRUE);
 }
 
+/* ---- the core's loaders go through mcam-file ---------------------------- */
+
+static const char *const classes[] = { "cat", "dog", NULL };
+
+/* An image, a model and a CSV that are FIFOs are refused at once, by name
+ * (each used to block in open () for ever). */
+static void
+test_loaders_refuse_fifo (void)
+{
+  g_autofree char *fifo = tmp_path ("loader-pipe");
+  g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL;
+  g_autoptr(McamImage) img = NULL;
+  g_autoptr(McamSafetensors) st = NULL;
+  g_autoptr(McamDataset) ds = NULL;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  alarm (20);
+  img = mcam_image_load (fifo, 0, &e1);
+  st = mcam_safetensors_open (fifo, &e2);
+  ds = mcam_dataset_load (fifo, NULL, tmpdir, classes, 2, &e3);
+  alarm (0);
+  g_assert_null (img);
+  g_assert_null (st);
+  g_assert_null (ds);
+  g_assert_error (e1, MCAM_ERROR, MCAM_ERROR_IO);
+  g_assert_error (e2, MCAM_ERROR, MCAM_ERROR_IO);
+  g_assert_error (e3, MCAM_ERROR, MCAM_ERROR_IO);
+  g_assert_nonnull (strstr (e1->message, "image"));
+  g_assert_nonnull (strstr (e2->message, "safetensors"));
+  g_assert_nonnull (strstr (e3->message, "CSV"));
+  for (GError *e = e1; e != NULL; e = e == e1 ? e2 : e == e2 ? e3 : NULL)
+    {
+      g_test_message ("%s", e->message);
+      g_assert_nonnull (strstr (e->message, fifo));
+      g_assert_nonnull (strstr (e->message, "FIFO"));
+    }
+  g_remove (fifo);
+}
+
+/* The image is cut to half its size after fstat and before it is read (an
+ * editor rewriting it in place): a clean "truncated" error, not SIGBUS —
+ * the mapping the loader used made every access past the new end fault. */
+static void
+test_image_truncated_while_read (void)
+{
+  g_autofree char *fixture = mcam_test_fixture ("img-photo.png");
+  g_autofree char *path = tmp_path ("shrinking.png");
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamImage) whole = NULL, cut = NULL, after = NULL;
+  ChangeHook hook = { .truncate_to = -1 };
+  gsize len;
+
+  g_assert_true (g_file_get_contents (fixture, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (path, contents, len, NULL));
+  whole = mcam_image_load (path, 0, &error);
+  g_assert_no_error (error);
+
+  hook.truncate_to = (gssize) len / 2;
+  mcam_file_set_read_hook (change_file, &hook);
+  cut = mcam_image_load (path, 0, &error);
+  mcam_file_set_read_hook (NULL, NULL);
+  g_assert_cmpint (hook.calls, ==, 1);
+  g_assert_null (cut);
+  g_assert_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, path));
+  g_clear_error (&error);
+
+  /* Restored, it loads to the same pixels as before. */
+  g_assert_true (g_file_set_contents (path, contents, len, NULL));
+  after = mcam_image_load (path, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (after->width, ==, whole->width);
+  g_assert_cmpmem (after->rgb, (gsize) after->width * after->height * 3,
+                   whole->rgb, (gsize) whole->width * whole->height * 3);
+}
+
+/* A model file truncated while it is read: a clean error naming it. */
+static void
+test_safetensors_truncated_while_read (void)
+{
+  g_autofree char *fixture = mcam_test_fixture ("memory-tiny.safetensors");
+  g_autofree char *path = tmp_path ("shrinking.safetensors");
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamSafetensors) st = NULL;
+  ChangeHook hook = { .truncate_to = -1 };
+  gsize len;
+
+  g_assert_true (g_file_get_contents (fixture, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (path, contents, len, NULL));
+  hook.truncate_to = (gssize) len - 100;
+  mcam_file_set_read_hook (change_file, &hook);
+  st = mcam_safetensors_open (path, &error);
+  mcam_file_set_read_hook (NULL, NULL);
+  g_assert_cmpint (hook.calls, ==, 1);
+  g_assert_null (st);
+  g_assert_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, path));
+}
+
+/* Files a CSV names: a FIFO and a symbolic link loop are named as such (they
+ * were "not found"); a 10 MB name gives a message of a few hundred bytes. */
+static void
+test_csv_named_files (void)
+{
+  g_autofree char *csv = tmp_path ("labels.csv");
+  g_autofree char *fifo = tmp_path ("named-pipe.png");
+  g_autofree char *loop_a = tmp_path ("loop1.png");
+  g_autofree char *loop_b = tmp_path ("loop2.png");
+  GString *huge = g_string_new ("file,labels\n");
+  struct { const char *text, *needle; } cases[] = {
+    { "file,labels\nnamed-pipe.png,cat\n", "FIFO" },
+    { "file,labels\nloop1.png,cat\n", "symbolic link loop" },
+    { "file,labels\nabsent.png,cat\n", "not found" },
+  };
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_cmpint (symlink (loop_b, loop_a), ==, 0);
+  g_assert_cmpint (symlink (loop_a, loop_b), ==, 0);
+  for (gsize k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(McamDataset) ds = NULL;
+
+      g_assert_true (g_file_set_contents (csv, cases[k].text, -1, NULL));
+      alarm (20);
+      ds = mcam_dataset_load (csv, NULL, tmpdir, classes, 2, &error);
+      alarm (0);
+      g_assert_null (ds);
+      g_assert_error (error, MCAM_ERROR, MCAM_ERROR_IO);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "labels.csv:2"));
+      g_assert_nonnull (strstr (error->message, cases[k].needle));
+    }
+
+  for (int i = 0; i < 10 * 1024 * 1024; i++)
+    g_string_append_c (huge, 'n');
+  g_string_append (huge, ".png,cat\n");
+  g_assert_true (g_file_set_contents (csv, huge->str, (gssize) huge->len, NULL));
+  g_string_free (huge, TRUE);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(McamDataset) ds = mcam_dataset_load (csv, NULL, tmpdir, classes, 2, &error);
+
+    g_assert_null (ds);
+    g_assert_nonnull (error);
+    g_test_message ("%zu bytes: %.80s…", strlen (error->message), error->message);
+    g_assert_cmpuint (strlen (error->message), <, 1000);
+    g_assert_nonnull (strstr (error->message, "nnnn…"));
+  }
+  g_remove (fifo);
+  g_remove (loop_a);
+  g_remove (loop_b);
+}
+
 /* Names in tmpdir that start with `prefix`. */
 static int
 count_entries (const char *prefix)
@@ -370,6 +526,11 @@ main (int argc, char *argv[])
   g_test_add_func ("/mcam/file/changed-while-read", test_changed_while_read);
   g_test_add_func ("/mcam/file/pread-exact", test_pread_exact);
   g_test_add_func ("/mcam/file/display-name", test_display_name);
+  g_test_add_func ("/mcam/file/loaders-refuse-fifo", test_loaders_refuse_fifo);
+  g_test_add_func ("/mcam/file/image-truncated-while-read", test_image_truncated_while_read);
+  g_test_add_func ("/mcam/file/safetensors-truncated-while-read",
+                   test_safetensors_truncated_while_read);
+  g_test_add_func ("/mcam/file/csv-named-files", test_csv_named_files);
   g_test_add_func ("/mcam/file/temp", test_temp);
   g_test_add_func ("/mcam/file/stale-temps", test_stale_temps);
   ret = g_test_run ();

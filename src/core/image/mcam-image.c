@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Decoding images into packed 8-bit RGB (McamImage).
  *
- * Every format goes through a GdkPixbufLoader fed in chunks from a mapping
- * of the file, so that the image's size is known from its header before any
- * pixel buffer exists: an image over the pixel limit is refused at that
- * point, without decoding it. gdk-pixbuf accepts some truncated files (JPEG,
- * BMP, WebP, PNG read incrementally) as complete; those are caught here. */
+ * Every format goes through a GdkPixbufLoader fed in chunks from the file
+ * read into memory, so that the image's size is known from its header before
+ * any pixel buffer exists: an image over the pixel limit is refused at that
+ * point, without decoding it. The file is read, not mapped: a mapped file
+ * rewritten in place while it is decoded (`cat a.png > x.png`, as editors and
+ * sync tools do) made the next access SIGBUS. gdk-pixbuf accepts some
+ * truncated files (JPEG, BMP, WebP, PNG read incrementally) as complete;
+ * those are caught here. */
 
 #include "config.h"
 
@@ -19,6 +22,13 @@
 
 #include "mcam/mcam-error.h"
 #include "mcam/mcam-image.h"
+#include "mcam-file.h"
+
+/* The largest image file read: 8 bytes a pixel (16-bit RGBA, uncompressed)
+ * of the largest image allowed, plus room for metadata (EXIF, ICC, XMP).
+ * Anything bigger cannot be a valid image within the pixel limit. */
+#define MAX_FILE_BYTES_PER_PIXEL 8u
+#define MAX_FILE_BYTES_EXTRA     (64u << 20)
 
 McamImage *
 mcam_image_new (int width, int height)
@@ -281,15 +291,14 @@ set_too_large_error (GError **error, const char *path, const LoadState *state)
 McamImage *
 mcam_image_load (const char *path, guint64 max_pixels, GError **error)
 {
-  g_autoptr(GMappedFile) mapped = NULL;
+  g_autoptr(GBytes) contents = NULL;
   g_autoptr(GdkPixbufLoader) loader = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GdkPixbuf) oriented = NULL;
   LoadState state = { 0 };
-  struct stat st;
-  int fd;
   const guint8 *data;
   gsize length, offset = 0;
+  guint64 max_bytes;
   GdkPixbuf *pixbuf;
   gboolean ok = TRUE;
   McamImage *img = NULL;
@@ -297,34 +306,16 @@ mcam_image_load (const char *path, guint64 max_pixels, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
 
   state.max_pixels = max_pixels ? max_pixels : MCAM_IMAGE_MAX_PIXELS_DEFAULT;
+  max_bytes = MIN (state.max_pixels, G_MAXUINT64 / 16) * MAX_FILE_BYTES_PER_PIXEL
+              + MAX_FILE_BYTES_EXTRA;
 
-  /* Mapped, not read: the header is all that is touched when the image is
-   * refused, and a huge file costs no memory. */
-  fd = g_open (path, O_RDONLY, 0);
-  if (fd < 0)
-    {
-      int saved = errno;
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
-                   "Cannot open image “%s”: %s", path, g_strerror (saved));
-      return NULL;
-    }
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
-    {
-      close (fd);
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
-                   "Cannot open image “%s”: not a regular file", path);
-      return NULL;
-    }
-  mapped = g_mapped_file_new_from_fd (fd, FALSE, &local_error);
-  close (fd);   /* the mapping keeps its own reference to the file */
-  if (mapped == NULL)
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
-                   "Cannot read image “%s”: %s", path, local_error->message);
-      return NULL;
-    }
-  data = (const guint8 *) g_mapped_file_get_contents (mapped);
-  length = g_mapped_file_get_length (mapped);
+  /* Opened without blocking and checked before reading (a FIFO or a device
+   * is refused at once), then read whole under the byte cap. */
+  contents = mcam_file_read (path, (gsize) MIN (max_bytes, (guint64) G_MAXSIZE), "image",
+                             error);
+  if (contents == NULL)
+    return NULL;
+  data = g_bytes_get_data (contents, &length);
   if (length == 0)
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "mcam/mcam-dataset.h"
+#include "mcam-file.h"
 #include "mcam/mcam-error.h"
 
 /* Upper bound on a CSV we read whole into memory. */
@@ -164,6 +165,14 @@ builder_commit (Builder *b, McamDataset *ds)
   }
 }
 
+/* Text from a CSV (a name, a field, a line) as a message shows it: cut to
+ * MCAM_FILE_NAME_SHOWN_MAX bytes, so a 10 MB name makes no 20 MB message. */
+static char *
+shown (const char *text)
+{
+  return mcam_file_display_name (text);
+}
+
 /* Add (or find) an image named on line `line` of csv; checks the name is
  * not empty and the file exists. Returns its index or -1. */
 static int
@@ -172,13 +181,16 @@ builder_add_image (Builder *b, McamDataset *ds, const char *name, gboolean *adde
 {
   gpointer found;
   g_autofree char *path = NULL;
+  const char *problem;
   int i;
 
   *added = FALSE;
   if (*name == '\0')
     {
+      g_autofree char *c = shown (csv);
+
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT, "%s:%d: empty file name",
-                   csv, line);
+                   c, line);
       return -1;
     }
   found = g_hash_table_lookup (b->index, name);
@@ -187,10 +199,20 @@ builder_add_image (Builder *b, McamDataset *ds, const char *name, gboolean *adde
 
   path = g_path_is_absolute (name) ? g_strdup (name)
                                    : g_build_filename (b->images_dir, name, NULL);
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+  /* stat only: a FIFO is named as one without being opened (and never
+   * blocks), a symbolic link loop as a loop, not as "not found". */
+  problem = mcam_file_check_regular (path);
+  if (problem != NULL)
     {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
-                   "%s:%d: image '%s' not found (looked for %s)", csv, line, name, path);
+      g_autofree char *c = shown (csv), *n = shown (name), *p = shown (path);
+
+      if (g_str_equal (problem, mcam_file_errno_problem (ENOENT)))
+        g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
+                     "%s:%d: image '%s' not found (looked for %s)", c, line, n, p);
+      else
+        g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
+                     "%s:%d: image '%s' cannot be read: %s (looked for %s)", c, line, n,
+                     problem, p);
       return -1;
     }
   i = (int) b->names->len;
@@ -277,40 +299,19 @@ static char **
 csv_read_lines (const char *csv, GError **error)
 {
   g_autofree char *contents = NULL;
+  g_autoptr(GBytes) bytes = NULL;
   gsize len = 0;
-  GStatBuf st;
-  g_autoptr(GError) read_error = NULL;
   char *text;
 
-  /* errno is read right after stat: g_file_get_contents (…, NULL) does not
-   * leave it set (a folder used to be reported as "No such file or
-   * directory"). */
-  if (g_stat (csv, &st) != 0)
-    {
-      int err = errno;
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot read the file (%s)", csv,
-                   g_strerror (err));
-      return NULL;
-    }
-  if (S_ISDIR (st.st_mode))
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
-                   "%s: cannot read the file (it is a folder)", csv);
-      return NULL;
-    }
-  if ((guint64) st.st_size > MCAM_CSV_MAX_BYTES)
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE,
-                   "%s: file too large for a CSV (%" G_GUINT64_FORMAT " bytes)", csv,
-                   (guint64) st.st_size);
-      return NULL;
-    }
-  if (!g_file_get_contents (csv, &contents, &len, &read_error))
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot read the file (%s)", csv,
-                   read_error->message);
-      return NULL;
-    }
+  /* Opened without blocking and checked before reading: a FIFO, a device
+   * or a folder is refused at once, naming what it is. */
+  bytes = mcam_file_read (csv, MCAM_CSV_MAX_BYTES, "CSV file", error);
+  if (bytes == NULL)
+    return NULL;
+  len = g_bytes_get_size (bytes);
+  contents = g_malloc (len + 1);
+  memcpy (contents, g_bytes_get_data (bytes, NULL), len);
+  contents[len] = '\0';
   if (memchr (contents, '\0', len) != NULL || !g_utf8_validate (contents, len, NULL))
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
@@ -370,8 +371,12 @@ csv_check_header (char **lines, const char *const *expected, const char *csv,
   return i + 1;
 
 bad:
-  g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
-               "%s:%d: expected the header '%s', found '%s'", csv, i + 1, want, lines[i]);
+  {
+    g_autofree char *found = shown (lines[i]);
+
+    g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
+                 "%s:%d: expected the header '%s', found '%s'", csv, i + 1, want, found);
+  }
   return -1;
 }
 
@@ -435,9 +440,10 @@ find_class (McamDataset *ds, const char *name, const char *csv, int lineno, GErr
       return c;
   {
     g_autofree char *known = classes_summary (ds);
+    g_autofree char *n = shown (name);
 
     g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
-                 "%s:%d: unknown class '%s' (the model's classes: %s)", csv, lineno, name,
+                 "%s:%d: unknown class '%s' (the model's classes: %s)", csv, lineno, n,
                  known);
   }
   return -1;
@@ -477,9 +483,11 @@ mcam_dataset_load_labels (McamDataset *ds, const char *csv, GError **error)
       name = g_ptr_array_index (f, 0);
       if (g_hash_table_contains (seen, name))
         {
+          g_autofree char *n = shown (name);
+
           g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
                        "%s:%d: image '%s' is listed twice (first on line %d)", csv, lineno,
-                       name, GPOINTER_TO_INT (g_hash_table_lookup (seen, name)));
+                       n, GPOINTER_TO_INT (g_hash_table_lookup (seen, name)));
           return FALSE;
         }
       g_hash_table_insert (seen, g_strdup (name), GINT_TO_POINTER (lineno));
@@ -560,9 +568,10 @@ mcam_dataset_load_boxes (McamDataset *ds, const char *csv, GError **error)
       for (int k = 0; k < 4; k++)
         if (!parse_coord (g_ptr_array_index (f, 2 + k), &xy[k]))
           {
+            g_autofree char *v = shown (g_ptr_array_index (f, 2 + k));
+
             g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT,
-                         "%s:%d: %s is not a number ('%s')", csv, lineno, coord_names[k],
-                         (char *) g_ptr_array_index (f, 2 + k));
+                         "%s:%d: %s is not a number ('%s')", csv, lineno, coord_names[k], v);
             return FALSE;
           }
       if (!(xy[0] < xy[2] && xy[1] < xy[3]))

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Backbone features of an image list, computed once and kept in a
- * memory-mapped file (see mcam-feature-cache.h).
+/* Backbone features of an image list, computed once and kept in a file
+ * (see mcam-feature-cache.h).
+ *
+ * A reused file is read whole into memory, not mapped: training touches every
+ * row every epoch, so a mapping saved no memory, and a mapped file truncated
+ * or rewritten meanwhile (another run writing the same OUT.features) made the
+ * next access SIGBUS. The read is capped by the size the header's shape must
+ * have, which comes from the backbone, not from the file.
  *
  * File layout (little-endian, this machine's float32):
  *   0     "MCAMFEAT"                      8 bytes
@@ -17,12 +23,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "mcam/mcam-error.h"
 #include "mcam/mcam-feature-cache.h"
 #include "mcam/mcam-image.h"
+#include "mcam-file.h"
 
 #define MAGIC       "MCAMFEAT"
 #define VERSION     1u
@@ -33,8 +41,7 @@
 struct _McamFeatureCache
 {
   int          n, c, h, w, C;
-  GMappedFile *mapped;      /* when read from a file */
-  float       *owned;       /* when computed without a file */
+  float       *owned;       /* features then logits, read or computed */
   const float *features;
   const float *logits;
   gboolean     reused;
@@ -45,7 +52,6 @@ mcam_feature_cache_free (McamFeatureCache *cache)
 {
   if (cache == NULL)
     return;
-  g_clear_pointer (&cache->mapped, g_mapped_file_unref);
   g_free (cache->owned);
   g_free (cache);
 }
@@ -142,38 +148,65 @@ get_u32 (const guint8 *p)
   return GUINT32_FROM_LE (v);
 }
 
-/* Try the existing file: NULL (no error) when absent, stale or malformed. */
+/* Try the existing file: NULL without error when absent, stale or malformed
+ * (it is then recomputed); NULL with error when the path is not a regular file
+ * (a FIFO or a folder must not be replaced) or the data cannot be read. */
 static McamFeatureCache *
-try_reuse (const char *path, const char *key, int n, int c, int h, int w, int C)
+try_reuse (const char *path, const char *key, int n, int c, int h, int w, int C,
+           GError **error)
 {
-  g_autoptr(GMappedFile) mf = NULL;
-  const guint8 *d;
-  gsize len, D = (gsize) c * h * w;
+  guint8 d[HEADER_SIZE];
+  gsize D = (gsize) c * h * w, body;
   char stored[KEY_SIZE + 1];
+  g_autofree float *data = NULL;
   McamFeatureCache *cache;
+  struct stat st;
+  int fd;
 
-  mf = g_mapped_file_new (path, FALSE, NULL);
-  if (mf == NULL)
+  if (stat (path, &st) != 0 && errno == ENOENT)
     return NULL;
-  d = (const guint8 *) g_mapped_file_get_contents (mf);
-  len = g_mapped_file_get_length (mf);
-  if (len < HEADER_SIZE || memcmp (d, MAGIC, 8) != 0 || get_u32 (d + 8) != VERSION)
+  fd = mcam_file_open_regular (path, "feature cache", &st, error);
+  if (fd < 0)
     return NULL;
+  body = sizeof (float) * ((gsize) n * D + (gsize) n * C);
+  if ((guint64) st.st_size != HEADER_SIZE + body
+      || !mcam_file_pread_exact (fd, d, HEADER_SIZE, 0, path, "feature cache", NULL))
+    goto stale;
+  if (memcmp (d, MAGIC, 8) != 0 || get_u32 (d + 8) != VERSION)
+    goto stale;
   if (get_u32 (d + 12) != (guint32) n || get_u32 (d + 16) != (guint32) c ||
       get_u32 (d + 20) != (guint32) h || get_u32 (d + 24) != (guint32) w ||
       get_u32 (d + 28) != (guint32) C)
-    return NULL;
+    goto stale;
   memcpy (stored, d + KEY_OFFSET, KEY_SIZE);
   stored[KEY_SIZE] = '\0';
   if (strcmp (stored, key) != 0)
-    return NULL;
-  if (len != HEADER_SIZE + sizeof (float) * ((gsize) n * D + (gsize) n * C))
-    return NULL;
+    goto stale;
 
-  cache = cache_new (n, c, h, w, C, (const float *) (d + HEADER_SIZE));
-  cache->mapped = g_steal_pointer (&mf);
+  data = g_try_malloc (MAX (body, 1));
+  if (data == NULL)
+    {
+      g_autofree char *shown = mcam_file_display_name (path);
+      g_autofree char *size = g_format_size_full (body, G_FORMAT_SIZE_IEC_UNITS);
+
+      close (fd);
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE,
+                   "Cannot read feature cache “%s”: its %s do not fit in memory", shown, size);
+      return NULL;
+    }
+  /* A file cut short since fstat is stale: recomputed, never a crash. */
+  if (!mcam_file_pread_exact (fd, data, body, HEADER_SIZE, path, "feature cache", NULL))
+    goto stale;
+  close (fd);
+
+  cache = cache_new (n, c, h, w, C, data);
+  cache->owned = g_steal_pointer (&data);
   cache->reused = TRUE;
   return cache;
+
+stale:
+  close (fd);
+  return NULL;
 }
 
 /* Compute features and logits of images [start, start + B) into f, z. */
@@ -203,29 +236,6 @@ compute_batch (McamNet *net, const char *const *paths, int start, int B, float *
   return TRUE;
 }
 
-static gboolean
-write_all (int fd, const void *buf, gsize len, const char *path, GError **error)
-{
-  const guint8 *p = buf;
-
-  while (len > 0)
-    {
-      gssize w = write (fd, p, len);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        {
-          int err = errno;
-          g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot write (%s)", path,
-                       g_strerror (err ? err : ENOSPC));
-          return FALSE;
-        }
-      p += w;
-      len -= (gsize) w;
-    }
-  return TRUE;
-}
-
 McamFeatureCache *
 mcam_feature_cache_open (const char *cache_path, McamNet *net, const char *const *paths,
                          int n, int batch, McamFeatureCacheProgress progress,
@@ -235,7 +245,7 @@ mcam_feature_cache_open (const char *cache_path, McamNet *net, const char *const
   int c = info->feat_c, h = info->feat_h, w = info->feat_w, C = info->n_classes;
   gsize D = (gsize) c * h * w;
   g_autofree char *key = NULL;
-  g_autofree char *tmp_path = NULL;
+  g_autoptr(McamFileTemp) temp = NULL;
   g_autofree float *fbuf = NULL, *zbuf = NULL;
   g_autofree float *all = NULL;
   McamFeatureCache *cache;
@@ -251,7 +261,14 @@ mcam_feature_cache_open (const char *cache_path, McamNet *net, const char *const
     return NULL;
   if (cache_path != NULL)
     {
-      cache = try_reuse (cache_path, key, n, c, h, w, C);
+      g_autoptr(GError) reuse_error = NULL;
+
+      cache = try_reuse (cache_path, key, n, c, h, w, C, &reuse_error);
+      if (reuse_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&reuse_error));
+          return NULL;
+        }
       if (cache != NULL)
         {
           if (progress != NULL)
@@ -267,22 +284,14 @@ mcam_feature_cache_open (const char *cache_path, McamNet *net, const char *const
   else
     {
       /* The logits go after every feature row: keep them in memory and write
-       * them at the end; the features stream to a temp file beside the target. */
+       * them at the end; the features stream to a temp file beside the target
+       * (nameless where the file system allows: a kill leaves nothing). */
       guint8 header[HEADER_SIZE] = { 0 };
-      g_autofree char *base = g_path_get_basename (cache_path);
-      g_autofree char *dir = g_path_get_dirname (cache_path);
-      g_autofree char *tmpl = g_strdup_printf (".%s.XXXXXX", base);
 
-      tmp_path = g_build_filename (dir, tmpl, NULL);
-      fd = g_mkstemp_full (tmp_path, O_RDWR, 0644);
-      if (fd < 0)
-        {
-          int err = errno;
-          g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
-                       "%s: cannot create the feature cache (%s)", cache_path,
-                       g_strerror (err));
-          return NULL;
-        }
+      temp = mcam_file_temp_new (cache_path, error);
+      if (temp == NULL)
+        return NULL;
+      fd = mcam_file_temp_get_fd (temp);
       all = g_new (float, MAX (1, (gsize) n * C));
       memcpy (header, MAGIC, 8);
       put_u32 (header + 8, VERSION);
@@ -292,7 +301,7 @@ mcam_feature_cache_open (const char *cache_path, McamNet *net, const char *const
       put_u32 (header + 24, (guint32) w);
       put_u32 (header + 28, (guint32) C);
       memcpy (header + KEY_OFFSET, key, MIN (strlen (key), (gsize) KEY_SIZE));
-      if (!write_all (fd, header, HEADER_SIZE, tmp_path, error))
+      if (!mcam_file_write_all (fd, header, HEADER_SIZE, cache_path, error))
         goto out;
     }
 
@@ -308,7 +317,7 @@ mcam_feature_cache_open (const char *cache_path, McamNet *net, const char *const
       if (!compute_batch (net, paths, start, B, fdst, zbuf, cancellable, error))
         goto out;
       memcpy (zdst, zbuf, sizeof (float) * B * C);
-      if (cache_path != NULL && !write_all (fd, fbuf, sizeof (float) * B * D, tmp_path, error))
+      if (cache_path != NULL && !mcam_file_write_all (fd, fbuf, sizeof (float) * B * D, cache_path, error))
         goto out;
       if (progress != NULL)
         progress (start + B, n, user_data);
@@ -321,36 +330,20 @@ mcam_feature_cache_open (const char *cache_path, McamNet *net, const char *const
       return cache;
     }
 
-  if (!write_all (fd, all, sizeof (float) * (gsize) n * C, tmp_path, error))
+  if (!mcam_file_write_all (fd, all, sizeof (float) * (gsize) n * C, cache_path, error))
     goto out;
-  if (fsync (fd) != 0 || close (fd) != 0)
-    {
-      int err = errno;
-      fd = -1;
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot write (%s)", tmp_path,
-                   g_strerror (err));
-      goto out;
-    }
-  fd = -1;
-  if (g_rename (tmp_path, cache_path) != 0)
-    {
-      int err = errno;
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot replace the file (%s)",
-                   cache_path, g_strerror (err));
-      goto out;
-    }
-  g_clear_pointer (&tmp_path, g_free);
+  if (!mcam_file_temp_commit (temp, error))
+    goto out;
   ok = TRUE;
 
 out:
-  if (fd >= 0)
-    close (fd);
-  if (tmp_path != NULL)
-    g_unlink (tmp_path);
+  g_clear_pointer (&temp, mcam_file_temp_free);   /* an uncommitted temp is removed */
   if (!ok)
     return NULL;
 
-  cache = try_reuse (cache_path, key, n, c, h, w, C);
+  cache = try_reuse (cache_path, key, n, c, h, w, C, error);
+  if (cache == NULL && error != NULL && *error != NULL)
+    return NULL;
   if (cache == NULL)
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,

@@ -51,8 +51,6 @@ mcam_file_errno_problem (int errsv)
 {
   switch (errsv)
     {
-    case ENOENT:
-      return "not found";
     case ELOOP:
       return "a symbolic link loop (too many levels of links)";
     case EACCES:

@@ -22,8 +22,8 @@ G_BEGIN_DECLS
  * bytes (cut on a character boundary) followed by "…" when cut. */
 char    *mcam_file_display_name (const char *path);
 
-/* What is wrong with an open () or stat () failure, in words: "not found",
- * "a symbolic link loop", "permission denied", … */
+/* What is wrong with an open () or stat () failure, in words: "a symbolic
+ * link loop", "permission denied", … (strerror () for the rest). */
 const char *mcam_file_errno_problem (int errsv);
 
 /* What a non-regular file is, in words ("a FIFO (named pipe)", "a folder",

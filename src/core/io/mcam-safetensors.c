@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* safetensors: reading (memory-mapped, validated before use) and writing
- * (atomic). Format: u64 little-endian header length n, n bytes of JSON
+/* safetensors: reading (read into memory, validated before use) and writing
+ * (atomic). Read, not mapped: a mapped model or memory module truncated or
+ * rewritten while in use made the next access SIGBUS; reading costs one copy
+ * of the file while a net is built (the net copies the weights it keeps and
+ * the file's bytes are freed with the McamSafetensors), i.e. a peak of about
+ * twice the weights, as the mapping's touched pages cost before.
+ * Format: u64 little-endian header length n, n bytes of JSON
  * {name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {}},
  * then the data area; offsets are relative to the start of the data area. */
 
@@ -17,8 +22,13 @@
 
 #include "mcam/mcam-error.h"
 #include "mcam/mcam-safetensors.h"
+#include "mcam-file.h"
 
 #define MAX_DIMS 8
+
+/* The largest model or memory module read: far above any backbone this
+ * engine runs (ResNet-152 is 0.24 GB), below what would take the machine. */
+#define MCAM_SAFETENSORS_MAX_FILE ((gsize) 8 << 30)
 
 typedef struct
 {
@@ -28,14 +38,14 @@ typedef struct
   int       elem_size;
   int       ndim;
   gint64    shape[MAX_DIMS];
-  guint64   begin;          /* absolute offsets into the mapped file */
+  guint64   begin;          /* absolute offsets into the file */
   guint64   end;
 } Entry;
 
 struct _McamSafetensors
 {
   char        *path;
-  GMappedFile *mapped;
+  GBytes      *contents;
   const guint8 *bytes;
   guint64      size;
   GHashTable  *entries;      /* name -> Entry* */
@@ -237,20 +247,17 @@ mcam_safetensors_open (const char *path, GError **error)
   st->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, entry_free);
   st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: is a folder, not a model file", path);
-      return NULL;
-    }
-  st->mapped = g_mapped_file_new (path, FALSE, &local);
-  if (st->mapped == NULL)
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s: cannot open: %s", path,
-                   local->message);
-      return NULL;
-    }
-  st->bytes = (const guint8 *) g_mapped_file_get_contents (st->mapped);
-  st->size = g_mapped_file_get_length (st->mapped);
+  /* Opened without blocking and checked before reading: a FIFO, a device
+   * or a folder is refused at once, naming what it is. */
+  st->contents = mcam_file_read (path, MCAM_SAFETENSORS_MAX_FILE, "safetensors file", error);
+  if (st->contents == NULL)
+    return NULL;
+  {
+    gsize size;
+
+    st->bytes = g_bytes_get_data (st->contents, &size);
+    st->size = size;
+  }
 
   if (st->size < 8)
     {
@@ -352,7 +359,7 @@ mcam_safetensors_free (McamSafetensors *st)
     return;
   g_clear_pointer (&st->entries, g_hash_table_unref);
   g_clear_pointer (&st->metadata, g_hash_table_unref);
-  g_clear_pointer (&st->mapped, g_mapped_file_unref);
+  g_clear_pointer (&st->contents, g_bytes_unref);
   g_strfreev (st->names);
   g_free (st->path);
   g_free (st);
