@@ -317,8 +317,8 @@ check_from (McamGraph *g, int from, const McamTensor *t, McamShape *s, GError **
 
   for (int k = 1; ok && k < v->ndim; k++)
     {
-      /* the image input may have another H x W; a target may not */
-      if (from == g->input && k >= 2)
+      /* another H x W than the graph was built for: shapes are re-inferred */
+      if (k >= 2 && v->ndim == 4)
         ok = t->shape[k] >= 1 && t->shape[k] <= 65536;
       else
         ok = t->shape[k] == v->shape[k];
@@ -328,8 +328,8 @@ check_from (McamGraph *g, int from, const McamTensor *t, McamShape *s, GError **
       g_autofree char *got = mcam_tensor_shape_to_string (t->ndim, t->shape);
       g_autofree char *want = mcam_tensor_shape_to_string (v->ndim, v->shape);
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_SHAPE,
-                   "%s: '%s' given with shape %s, expected %s (batch free%s)", g->source,
-                   v->name, got, want, from == g->input ? ", any H x W" : "");
+                   "%s: '%s' given with shape %s, expected %s (batch%s free)", g->source,
+                   v->name, got, want, v->ndim == 4 ? ", H and W" : "");
       return FALSE;
     }
   s->ndim = t->ndim;

@@ -665,7 +665,7 @@ reduces_space (McamGraph *g, const McamNode *n)
   const McamValue *x = _mcam_graph_value (g, n->inputs[0]);
   const McamValue *o = _mcam_graph_value (g, n->output);
 
-  if (x->ndim != 4 || !x->batched)
+  if (x->ndim != 4 || !x->batched || x->shape[2] * x->shape[3] == 1)
     return FALSE;
   if (o->ndim != 4)
     return n->op == MCAM_OP_FLATTEN || n->op == MCAM_OP_RESHAPE || n->op == MCAM_OP_REDUCE_MEAN;
@@ -677,8 +677,10 @@ reduces_space (McamGraph *g, const McamNode *n)
 int
 mcam_graph_default_target (McamGraph *g)
 {
-  g_autofree gboolean *needed = g_new0 (gboolean, g->values->len);
+  g_autofree gboolean *needed = NULL;
 
+  g_return_val_if_fail (g->output >= 0, -1);
+  needed = g_new0 (gboolean, g->values->len);
   needed[g->output] = TRUE;
   for (int i = (int) g->nodes->len - 1; i >= 0; i--)
     {
