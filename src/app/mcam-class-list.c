@@ -279,3 +279,18 @@ mcam_class_list_new (void)
 {
   return g_object_new (MCAM_TYPE_CLASS_LIST, NULL);
 }
+
+double
+mcam_class_list_get_score (McamClassList *self, int class_index)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(McamClassItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+
+      if (mcam_class_item_get_index (item) == class_index)
+        return mcam_class_item_get_score (item);
+    }
+  return -1.0;
+}

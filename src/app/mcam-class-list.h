@@ -26,6 +26,8 @@ int        mcam_class_list_get_selected_class (McamClassList *self);  /* -1: non
 /* The class at rank k (1 = highest score) of the sorted list, -1 if none. */
 int        mcam_class_list_get_class_at_rank (McamClassList *self, guint rank);
 McamMethod mcam_class_list_get_method     (McamClassList *self);
+/* The target network's score the list shows for a class; < 0: none. */
+double     mcam_class_list_get_score      (McamClassList *self, int class_index);
 void       mcam_class_list_set_method     (McamClassList *self, McamMethod method);
 
 G_END_DECLS

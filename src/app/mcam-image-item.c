@@ -22,6 +22,7 @@ struct _McamImageItem
   McamBox      *boxes;
   int           n_boxes;
   char         *labels_text;
+  char         *error;        /* why the image could not be analysed, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (McamImageItem, mcam_image_item, G_TYPE_OBJECT)
@@ -33,6 +34,8 @@ enum
   PROP_THUMBNAIL,
   PROP_LABELS_TEXT,
   PROP_HAS_GROUND_TRUTH,
+  PROP_ERROR,
+  PROP_FAILED,
   N_PROPS
 };
 
@@ -58,6 +61,12 @@ mcam_image_item_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_HAS_GROUND_TRUTH:
       g_value_set_boolean (value, self->labels != NULL);
       break;
+    case PROP_ERROR:
+      g_value_set_string (value, self->error);
+      break;
+    case PROP_FAILED:
+      g_value_set_boolean (value, self->error != NULL);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -75,6 +84,7 @@ mcam_image_item_finalize (GObject *object)
   g_free (self->labels);
   g_free (self->boxes);
   g_free (self->labels_text);
+  g_free (self->error);
   G_OBJECT_CLASS (mcam_image_item_parent_class)->finalize (object);
 }
 
@@ -93,6 +103,9 @@ mcam_image_item_class_init (McamImageItemClass *klass)
   properties[PROP_LABELS_TEXT] = g_param_spec_string ("labels-text", NULL, NULL, NULL, flags);
   properties[PROP_HAS_GROUND_TRUTH] = g_param_spec_boolean ("has-ground-truth", NULL, NULL,
                                                             FALSE, flags);
+  /* The row marks an image that could not be analysed, with the reason. */
+  properties[PROP_ERROR] = g_param_spec_string ("error", NULL, NULL, NULL, flags);
+  properties[PROP_FAILED] = g_param_spec_boolean ("failed", NULL, NULL, FALSE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -197,4 +210,24 @@ mcam_image_item_get_boxes (McamImageItem *self, int *n_boxes)
   if (n_boxes != NULL)
     *n_boxes = self->n_boxes;
   return self->boxes;
+}
+
+void
+mcam_image_item_set_error (McamImageItem *self, const char *error)
+{
+  gboolean was_failed = self->error != NULL;
+
+  if (g_strcmp0 (error, self->error) == 0)
+    return;
+  g_free (self->error);
+  self->error = g_strdup (error);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+  if (was_failed != (error != NULL))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FAILED]);
+}
+
+const char *
+mcam_image_item_get_error (McamImageItem *self)
+{
+  return self->error;
 }

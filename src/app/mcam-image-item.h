@@ -28,5 +28,9 @@ gboolean       mcam_image_item_has_ground_truth (McamImageItem *self);
 /* NULL when unknown; else n_classes floats (0 or 1). */
 const float   *mcam_image_item_get_labels     (McamImageItem *self, int *n_classes);
 const McamBox *mcam_image_item_get_boxes      (McamImageItem *self, int *n_boxes);
+/* Why the image could not be analysed (NULL: it could, or was not tried);
+ * properties "error" and "failed" follow it. */
+void           mcam_image_item_set_error      (McamImageItem *self, const char *error);
+const char    *mcam_image_item_get_error      (McamImageItem *self);
 
 G_END_DECLS

@@ -37,6 +37,7 @@ mcam_inspector_data_new (int n_slots, int n_classes, int h, int w)
   d->w = MAX (0, w);
   d->class_index = -1;
   d->chosen_slot = -1;
+  d->user_slot = -1;
   d->map_sum_r = NAN;
   return d;
 }

@@ -22,6 +22,7 @@ typedef struct
   int    h, w;             /* feature resolution of the slot maps */
   int    class_index;      /* ĉ, the class explained, or -1 */
   int    chosen_slot;      /* n_ĉ of Algorithm 1, or -1 */
+  int    user_slot;        /* the slot the user picked for the map, or -1 */
   char **class_names;      /* C names, NULL-terminated */
 
   float *p;                /* [N] key address of this image */

@@ -187,9 +187,15 @@ mcam_memory_inspector_set_data (McamMemoryInspector *self, McamInspectorData *da
 
   n = data->n_slots;
   cls = class_name (data, data->class_index);
-  if (data->chosen_slot >= 0 && cls != NULL)
+  if (data->chosen_slot >= 0 && cls != NULL && data->user_slot >= 0 &&
+      data->user_slot != data->chosen_slot)
+    /* TRANSLATORS: slot numbers (1-based), class name */
+    title = g_strdup_printf (_("Memory inspector — showing slot %d (your choice); "
+                               "Algorithm 1 chose slot %d ★ for %s"),
+                             data->user_slot + 1, data->chosen_slot + 1, cls);
+  else if (data->chosen_slot >= 0 && cls != NULL)
     /* TRANSLATORS: slot number (1-based), class name */
-    title = g_strdup_printf (_("Memory inspector — slot %d chosen by Algorithm 1 for %s"),
+    title = g_strdup_printf (_("Memory inspector — slot %d ★ chosen by Algorithm 1 for %s"),
                              data->chosen_slot + 1, cls);
   else
     title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Memory inspector — %d slot",

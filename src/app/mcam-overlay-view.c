@@ -46,6 +46,9 @@ struct _McamOverlayView
   gboolean         hovering;
   double           hover_x, hover_y;   /* widget coordinates */
 
+  char            *failure_title;      /* shown in place of an image that failed */
+  char            *failure_text;
+
   gboolean         map_unpainted;      /* a new map waits for its first frame */
   gulong           after_paint_id;
 };
@@ -227,6 +230,34 @@ draw_legend (McamOverlayView *self, GtkSnapshot *snapshot)
                lr.origin.y + LEGEND_HEIGHT - 10, TRUE);
 }
 
+/* An image that could not be analysed: its name and the reason, in place of
+ * the picture, on a panel of the view's own grey (nothing of another image
+ * stays on screen). */
+static void
+draw_failure (McamOverlayView *self, GtkSnapshot *snapshot, int w, int h)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  g_autofree char *escaped_title = g_markup_escape_text (self->failure_title, -1);
+  g_autofree char *escaped_text = g_markup_escape_text (self->failure_text ? self->failure_text
+                                                                          : "", -1);
+  g_autofree char *markup = g_strdup_printf ("<b>⚠ %s</b>\n\n%s", escaped_title, escaped_text);
+  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, NULL);
+  int max_w = MAX (80, MIN (w - 48, 560));
+  int lw, lh;
+
+  pango_layout_set_markup (layout, markup, -1);
+  pango_layout_set_width (layout, max_w * PANGO_SCALE);
+  pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+  pango_layout_get_pixel_size (layout, &lw, &lh);
+  gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0.16f, 0.16f, 0.16f, 1 },
+                             &GRAPHENE_RECT_INIT ((w - lw) / 2.f - 16, (h - lh) / 2.f - 12,
+                                                  lw + 32, lh + 24));
+  gtk_snapshot_save (snapshot);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((w - lw) / 2.f, (h - lh) / 2.f));
+  gtk_snapshot_append_layout (snapshot, layout, &(GdkRGBA) { 1, 1, 1, 1 });
+  gtk_snapshot_restore (snapshot);
+}
+
 static void
 after_paint (GdkFrameClock *clock, McamOverlayView *self)
 {
@@ -248,10 +279,15 @@ mcam_overlay_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   if (!get_image_rect (self, &r, &scale))
     {
-      g_autoptr(PangoLayout) layout =
-        gtk_widget_create_pango_layout (widget, _("Open images to see their explanations"));
+      g_autoptr(PangoLayout) layout = NULL;
       int lw, lh;
 
+      if (self->failure_title != NULL)
+        {
+          draw_failure (self, snapshot, w, h);
+          return;
+        }
+      layout = gtk_widget_create_pango_layout (widget, _("Open images to see their explanations"));
       pango_layout_get_pixel_size (layout, &lw, &lh);
       append_text (snapshot, widget, pango_layout_get_text (layout), (w - lw) / 2.f,
                    (h - lh) / 2.f, FALSE);
@@ -385,6 +421,11 @@ mcam_overlay_view_set_image (McamOverlayView *self, McamImageResult *image)
   gboolean same = image != NULL && self->image != NULL &&
                   g_strcmp0 (image->path, self->image->path) == 0;
 
+  if (image != NULL)
+    {
+      g_clear_pointer (&self->failure_title, g_free);
+      g_clear_pointer (&self->failure_text, g_free);
+    }
   if (image == self->image)
     return;
   g_clear_pointer (&self->image, mcam_image_result_unref);
@@ -422,6 +463,31 @@ mcam_overlay_view_set_map (McamOverlayView *self, McamMapResult *map)
       self->map_unpainted = TRUE;
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+mcam_overlay_view_show_failure (McamOverlayView *self, const char *title, const char *text)
+{
+  g_return_if_fail (MCAM_IS_OVERLAY_VIEW (self));
+  mcam_overlay_view_set_map (self, NULL);
+  mcam_overlay_view_set_image (self, NULL);
+  g_free (self->failure_title);
+  g_free (self->failure_text);
+  self->failure_title = g_strdup (title);
+  self->failure_text = g_strdup (text);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+const char *
+mcam_overlay_view_get_failure (McamOverlayView *self)
+{
+  return self->failure_text != NULL ? self->failure_text : self->failure_title;
+}
+
+McamImageResult *
+mcam_overlay_view_get_image (McamOverlayView *self)
+{
+  return self->image;
 }
 
 McamMapResult *
@@ -574,6 +640,8 @@ mcam_overlay_view_dispose (GObject *object)
   g_clear_object (&self->legend_texture);
   g_clear_pointer (&self->boxes, g_free);
   g_clear_pointer (&self->box_names, g_strfreev);
+  g_clear_pointer (&self->failure_title, g_free);
+  g_clear_pointer (&self->failure_text, g_free);
   G_OBJECT_CLASS (mcam_overlay_view_parent_class)->dispose (object);
 }
 

@@ -21,6 +21,13 @@ GtkWidget     *mcam_overlay_view_new            (void);
 void           mcam_overlay_view_set_image      (McamOverlayView *self, McamImageResult *image);
 void           mcam_overlay_view_set_map        (McamOverlayView *self, McamMapResult *map);
 McamMapResult *mcam_overlay_view_get_map        (McamOverlayView *self);
+McamImageResult *mcam_overlay_view_get_image    (McamOverlayView *self);
+/* Drops the image and the map and shows, in their place, why the image
+ * could not be shown; the next image clears it. */
+void           mcam_overlay_view_show_failure   (McamOverlayView *self, const char *title,
+                                                 const char *text);
+/* The failure's text while one is shown, else NULL. */
+const char    *mcam_overlay_view_get_failure    (McamOverlayView *self);
 /* Boxes in the image's pixels; names indexed by McamBox.class_index. */
 void           mcam_overlay_view_set_boxes      (McamOverlayView *self, const McamBox *boxes,
                                                  int n_boxes, const char *const *names);

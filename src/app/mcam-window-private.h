@@ -14,6 +14,18 @@ G_BEGIN_DECLS
 
 typedef struct _McamInspectorCache McamInspectorCache;
 
+/* What a message in the error bar is about: it goes when that state is gone
+ * (a map error with the next map, image or model; a model error with the
+ * next model), and the same failure again is counted, not shown anew. */
+typedef enum
+{
+  MCAM_MESSAGE_OTHER,     /* stays until closed */
+  MCAM_MESSAGE_MODEL,
+  MCAM_MESSAGE_MEMORY,
+  MCAM_MESSAGE_MAP,
+  MCAM_MESSAGE_EXPORT,
+} McamMessageKind;
+
 struct _McamWindow
 {
   GtkApplicationWindow parent_instance;
@@ -37,6 +49,9 @@ struct _McamWindow
   GtkProgressBar    *status_progress;
   GtkButton         *cancel_button;
   GtkLabel          *status_info;
+  GtkInfoBar        *slot_bar;
+  GtkLabel          *slot_bar_label;
+  GtkButton         *slot_reset_button;
   GtkWidget         *inspector;     /* McamMemoryInspector, in memory_inspector_box */
   McamInspectorCache *inspector_cache;  /* worker thread only; freed after shutdown */
 
@@ -48,8 +63,16 @@ struct _McamWindow
   char              *pending_path;  /* being analysed */
   int                class_index;
   McamMethod         method;
-  int                slot;          /* -1: Algorithm 1 */
+  int                slot;          /* -1: Algorithm 1; else the user's choice */
+  int                method_before_slot;  /* McamMethod a slot map replaced, or -1 */
+  gboolean           restoring_method;
+  guint              maps_requested;  /* map jobs posted and returned: a failure */
+  guint              maps_returned;   /* counts only when it is the newest */
   gboolean           have_error;
+  McamMessageKind    message_kind;
+  char              *message_title;   /* as given, without the repeat count */
+  char              *message_text;
+  guint              message_repeats;
 
   /* status area */
   guint              status_timeout_id;
@@ -77,6 +100,11 @@ char *_mcam_window_export_name   (McamWindow *self, const char *image_path, int 
 void  _mcam_window_class_setup_status  (GtkWidgetClass *klass);
 void  _mcam_window_setup_status        (McamWindow *self);
 void  _mcam_window_update_status_info  (McamWindow *self);
+void  _mcam_window_show_message        (McamWindow *self, McamMessageKind kind,
+                                        const char *title, const char *message);
+/* Hides the bar when it shows a message of this kind. */
+void  _mcam_window_clear_message       (McamWindow *self, McamMessageKind kind);
+void  _mcam_window_free_messages       (McamWindow *self);
 
 /* mcam-window-tools.c: the memory inspector, train dialog, bias lens */
 void  _mcam_window_setup_inspector            (McamWindow *self);

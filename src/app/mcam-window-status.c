@@ -18,15 +18,55 @@
 /* ---------------------------------------------------------------- errors */
 
 void
-mcam_window_show_error (McamWindow *self, const char *title, const char *message)
+_mcam_window_show_message (McamWindow *self, McamMessageKind kind, const char *title,
+                           const char *message)
 {
+  g_autofree char *shown = NULL;
+
   g_return_if_fail (MCAM_IS_WINDOW (self));
 
-  g_message ("%s: %s", title, message);
-  gtk_label_set_label (self->error_title, title);
+  /* The same failure again (a broken map at every switch) is one message
+   * with a count, not a new one. */
+  if (self->have_error && kind == self->message_kind &&
+      g_strcmp0 (title, self->message_title) == 0 && g_strcmp0 (message, self->message_text) == 0)
+    self->message_repeats++;
+  else
+    {
+      g_message ("%s: %s", title, message);
+      self->message_repeats = 1;
+      g_free (self->message_title);
+      g_free (self->message_text);
+      self->message_title = g_strdup (title);
+      self->message_text = g_strdup (message);
+    }
+  self->message_kind = kind;
+  if (self->message_repeats > 1)
+    /* Translators: an error's title and how often it happened in a row. */
+    shown = g_strdup_printf (_("%s (%u times)"), title, self->message_repeats);
+  gtk_label_set_label (self->error_title, shown ? shown : title);
   gtk_label_set_label (self->error_label, message);
   gtk_info_bar_set_revealed (self->error_bar, TRUE);
   self->have_error = TRUE;
+}
+
+void
+_mcam_window_clear_message (McamWindow *self, McamMessageKind kind)
+{
+  if (self->have_error && self->message_kind == kind)
+    mcam_window_clear_error (self);
+}
+
+void
+_mcam_window_free_messages (McamWindow *self)
+{
+  g_clear_pointer (&self->message_title, g_free);
+  g_clear_pointer (&self->message_text, g_free);
+}
+
+void
+mcam_window_show_error (McamWindow *self, const char *title, const char *message)
+{
+  _mcam_window_show_message (self, MCAM_MESSAGE_OTHER, title, message);
 }
 
 void
@@ -34,6 +74,7 @@ mcam_window_clear_error (McamWindow *self)
 {
   gtk_info_bar_set_revealed (self->error_bar, FALSE);
   self->have_error = FALSE;
+  self->message_repeats = 0;
 }
 
 const char *

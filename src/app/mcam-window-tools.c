@@ -88,9 +88,15 @@ inspector_job_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancell
   out->p = g_memdup2 (a->p, sizeof (float) * N);
   out->p_s = g_memdup2 (a->p_s, sizeof (float) * N);
   out->value_addresses = g_memdup2 (cache->value_addresses, sizeof (float) * n_va);
-  if (e->slot >= 0 && e->n_slots == N)
+  if (e->slot >= 0 && e->n_slots == N && e->delta != NULL)
     {
-      out->chosen_slot = e->slot;
+      /* The ★ stays on Algorithm 1's n_ĉ (the first largest Δ_i, as
+       * mcam_memory_search_slot picks it), whatever slot the user shows. */
+      out->chosen_slot = 0;
+      for (int i = 1; i < N; i++)
+        if (e->delta[i] > e->delta[out->chosen_slot])
+          out->chosen_slot = i;
+      out->user_slot = job->map->request->slot >= 0 ? e->slot : -1;
       out->p_value = g_memdup2 (e->p_value, sizeof (float) * N);
       out->delta = g_memdup2 (e->delta, sizeof (float) * N);
     }
@@ -163,9 +169,7 @@ _mcam_window_update_inspector (McamWindow *self, McamMapResult *map)
 static void
 slot_activated_cb (McamWindow *self, int slot)
 {
-  /* Showing a slot's map needs an M-CAM method. */
-  if (!mcam_method_needs_memory (self->method))
-    mcam_class_list_set_method (self->class_list, MCAM_METHOD_MCAM);
+  /* The window switches to an M-CAM method if needed, and says so. */
   mcam_window_set_slot (self, slot);
 }
 

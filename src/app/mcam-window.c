@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "mcam-application.h"
+#include "mcam-memory-inspector.h"
 #include "mcam-profile.h"
 #include "mcam-window-private.h"
 
@@ -39,34 +40,81 @@ _mcam_window_fill_request (McamWindow *self, McamMapRequest *req)
     }
 }
 
+/* Algorithm 1's slot n_ĉ of an explanation: the first slot with the largest
+ * Δ_i, as mcam_memory_search_slot picks it (the explanation keeps every Δ_i
+ * even when the user imposed another slot). -1 for methods without one. */
+static int
+algorithm1_slot (const McamExplanation *e)
+{
+  int best = 0;
+
+  if (e->delta == NULL || e->n_slots <= 0)
+    return -1;
+  for (int i = 1; i < e->n_slots; i++)
+    if (e->delta[i] > e->delta[best])
+      best = i;
+  return best;
+}
+
+/* The slot bar (DESIGN 6): a map of a slot the user picked is its own mode,
+ * said above the overlay with the way back; Algorithm 1's choice keeps its ★. */
+static void
+update_slot_bar (McamWindow *self, McamMapResult *map)
+{
+  g_autofree char *text = NULL;
+  int chosen;
+
+  if (map == NULL || map->request->slot < 0 || map->explanation->slot < 0)
+    {
+      gtk_info_bar_set_revealed (self->slot_bar, FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->slot_bar), FALSE);
+      return;
+    }
+  chosen = algorithm1_slot (map->explanation);
+  if (self->method_before_slot >= 0 && (McamMethod) self->method_before_slot != self->method)
+    /* Translators: slot numbers from 1; the methods' names. */
+    text = g_strdup_printf (_("Showing slot %d, your choice (Algorithm 1 chose slot %d). "
+                              "A slot map needs %s: the method was %s and comes back with "
+                              "Algorithm 1's slot."),
+                            map->explanation->slot + 1, chosen + 1,
+                            mcam_method_get_label (self->method),
+                            mcam_method_get_label (self->method_before_slot));
+  else
+    text = g_strdup_printf (_("Showing slot %d, your choice (Algorithm 1 chose slot %d)."),
+                            map->explanation->slot + 1, chosen + 1);
+  gtk_label_set_label (self->slot_bar_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->slot_bar), TRUE);
+  gtk_info_bar_set_revealed (self->slot_bar, TRUE);
+}
+
 static void
 update_caption (McamWindow *self, McamMapResult *map)
 {
-  g_autofree char *text = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *image_name = NULL;
   const char *class_name;
 
+  update_slot_bar (self, map);
   if (map == NULL || self->model == NULL)
     {
       gtk_label_set_label (self->caption_label, "");
       return;
     }
+  /* The image's name first: what is on screen always says whose it is. */
+  image_name = g_path_get_basename (map->request->path);
   class_name = self->model->classes[map->request->class_index];
-  if (map->explanation->slot >= 0)
-    /* Translators: "M-CAM (paper) · Sneaker · slot #17"; slots are numbered
-     * from 1 as in the memory inspector. */
-    text = g_strdup_printf (_("%s · %s · slot #%d"), mcam_method_get_label (map->request->method),
-                            class_name, map->explanation->slot + 1);
-  else
-    text = g_strdup_printf ("%s · %s", mcam_method_get_label (map->request->method),
-                            class_name);
+  g_string_append_printf (text, "%s · %s · %s", image_name,
+                          mcam_method_get_label (map->request->method), class_name);
+  if (map->explanation->slot >= 0 && map->request->slot >= 0)
+    /* Translators: slots are numbered from 1 as in the memory inspector. */
+    g_string_append_printf (text, _(" · slot %d (your choice)"), map->explanation->slot + 1);
+  else if (map->explanation->slot >= 0)
+    /* Translators: slots are numbered from 1 as in the memory inspector. */
+    g_string_append_printf (text, _(" · slot %d chosen by Algorithm 1"),
+                            map->explanation->slot + 1);
   if (!map->explanation->any_positive)
-    {
-      g_autofree char *more = g_strdup_printf (_("%s — no positive evidence (empty map)"), text);
-
-      g_free (text);
-      text = g_steal_pointer (&more);
-    }
-  gtk_label_set_label (self->caption_label, text);
+    g_string_append (text, _(" — no positive evidence (empty map)"));
+  gtk_label_set_label (self->caption_label, text->str);
 }
 
 static void
@@ -75,18 +123,26 @@ map_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(McamWindow) self = user_data;
   g_autoptr(McamMapResult) map = NULL;
   g_autoptr(GError) error = NULL;
+  gboolean newest;
   gint64 t0;
 
   map = mcam_worker_compute_map_finish (MCAM_WORKER (source), result, &error);
-  if (self->worker == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (self->worker == NULL)
+    return;
+  newest = ++self->maps_returned == self->maps_requested;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (map == NULL)
     {
-      g_autofree char *title = NULL;
+      g_autofree char *what = NULL;
 
-      title = g_strdup_printf (_("The map of %s could not be computed"),
-                               self->image ? self->image->path : "");
-      mcam_window_show_error (self, title, error->message);
+      /* A failure of a map the view has moved on from says nothing of what
+       * is on screen now. */
+      if (!newest)
+        return;
+      what = g_strdup_printf ("%s — %s", self->image ? self->image->path : "", error->message);
+      _mcam_window_show_message (self, MCAM_MESSAGE_MAP, _("The map could not be computed"),
+                                 what);
       mcam_overlay_view_set_map (self->overlay_view, NULL);
       update_caption (self, NULL);
       return;
@@ -94,10 +150,13 @@ map_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   /* A map for a view that has moved on is dropped. */
   if (self->image == NULL || g_strcmp0 (map->request->path, self->image->path) != 0 ||
       map->request->class_index != self->class_index || map->request->method != self->method ||
+      map->request->slot != self->slot ||
       self->model == NULL || map->generation != self->model->generation)
     return;
 
   t0 = g_get_monotonic_time ();
+  /* The map this message was about has been replaced by one that works. */
+  _mcam_window_clear_message (self, MCAM_MESSAGE_MAP);
   mcam_overlay_view_set_map (self->overlay_view, map);
   mcam_overlay_view_set_highlight_class (self->overlay_view, map->request->class_index);
   update_caption (self, map);
@@ -116,6 +175,7 @@ _mcam_window_request_map (McamWindow *self)
       self->class_index >= self->model->n_classes)
     return;
   _mcam_window_fill_request (self, &req);
+  self->maps_requested++;
   mcam_worker_compute_map_async (self->worker, &req, NULL, map_done_cb, g_object_ref (self));
 }
 
@@ -189,6 +249,7 @@ mcam_window_select_class (McamWindow *self, int class_index)
     return;
   self->class_index = class_index;
   self->slot = -1;
+  self->method_before_slot = -1;
   request_map_for_switch (self);
 }
 
@@ -208,6 +269,9 @@ mcam_window_set_method (McamWindow *self, McamMethod method)
     }
   self->method = method;
   self->slot = -1;
+  /* A method picked while a slot was shown is the user's new choice. */
+  if (!self->restoring_method)
+    self->method_before_slot = -1;
   request_map_for_switch (self);
 }
 
@@ -220,8 +284,49 @@ method_changed_cb (McamWindow *self, int method)
 void
 mcam_window_set_slot (McamWindow *self, int slot)
 {
+  g_return_if_fail (MCAM_IS_WINDOW (self));
+
+  if (slot < 0)
+    {
+      /* Back to Algorithm 1's slot, with the method the user had before the
+       * slot map needed an M-CAM one. */
+      int before = self->method_before_slot;
+
+      self->method_before_slot = -1;
+      if (before >= 0 && (McamMethod) before != self->method)
+        {
+          self->restoring_method = TRUE;
+          mcam_window_set_method (self, (McamMethod) before);
+          self->restoring_method = FALSE;
+          return;
+        }
+      self->slot = -1;
+      request_map_for_switch (self);
+      return;
+    }
+  /* A slot's map needs an M-CAM method; the one shown before comes back
+   * with Algorithm 1's slot, and the slot bar says so meanwhile. */
+  if (!mcam_method_needs_memory (self->method))
+    {
+      self->method_before_slot = self->method;
+      self->restoring_method = TRUE;
+      mcam_window_set_method (self, MCAM_METHOD_MCAM);
+      self->restoring_method = FALSE;
+    }
   self->slot = slot;
   request_map_for_switch (self);
+}
+
+int
+mcam_window_get_slot (McamWindow *self)
+{
+  return self->slot;
+}
+
+static void
+slot_reset_cb (McamWindow *self)
+{
+  mcam_window_set_slot (self, -1);
 }
 
 static void
@@ -260,10 +365,53 @@ show_ground_truth (McamWindow *self)
                               n_labels == self->model->n_classes ? labels : NULL);
 }
 
+/* The image being analysed could not be: nothing of the image shown before
+ * stays on screen under its name (overlay, map, scores, inspector); the
+ * reason is shown in place and its row is marked. */
+static void
+show_image_failure (McamWindow *self, const char *path, const GError *error)
+{
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *title = g_strdup_printf (_("%s could not be analysed"), name);
+
+  g_clear_pointer (&self->image, mcam_image_result_unref);
+  self->class_index = -1;
+  self->slot = -1;
+  mcam_overlay_view_show_failure (self->overlay_view, title, error->message);
+  mcam_class_list_set_scores (self->class_list, NULL, NULL, NULL);
+  update_caption (self, NULL);
+  if (MCAM_IS_MEMORY_INSPECTOR (self->inspector) && self->model != NULL &&
+      self->model->n_slots > 0)
+    mcam_memory_inspector_set_message (MCAM_MEMORY_INSPECTOR (self->inspector), title);
+  if (self->item != NULL && g_strcmp0 (mcam_image_item_get_path (self->item), path) == 0)
+    mcam_image_item_set_error (self->item, error->message);
+  /* The map message was about the image that is gone. */
+  _mcam_window_clear_message (self, MCAM_MESSAGE_MAP);
+  g_signal_emit (self, signals[IMAGE_CHANGED], 0);
+  g_signal_emit (self, signals[MAP_CHANGED], 0);
+}
+
+typedef struct
+{
+  McamWindow *self;
+  char       *path;
+} AnalyseData;
+
+static void
+analyse_data_free (AnalyseData *d)
+{
+  g_object_unref (d->self);
+  g_free (d->path);
+  g_free (d);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AnalyseData, analyse_data_free)
+
 static void
 analysed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(McamWindow) self = user_data;
+  g_autoptr(AnalyseData) d = user_data;
+  McamWindow *self = d->self;
   g_autoptr(McamImageResult) image = NULL;
   g_autoptr(GError) error = NULL;
   gint64 t0;
@@ -272,21 +420,23 @@ analysed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   image = mcam_worker_analyse_finish (MCAM_WORKER (source), result, &error);
   if (self->worker == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  /* A result for an image the user has left is not shown. */
+  if (g_strcmp0 (d->path, self->pending_path) != 0)
+    return;
   if (image == NULL)
     {
-      g_autofree char *title = g_strdup_printf (_("%s could not be analysed"),
-                                                self->pending_path);
-
-      mcam_window_show_error (self, title, error->message);
+      show_image_failure (self, d->path, error);
       return;
     }
-  if (g_strcmp0 (image->path, self->pending_path) != 0 || self->model == NULL ||
-      image->generation != self->model->generation)
+  if (self->model == NULL || image->generation != self->model->generation)
     return;
 
   mcam_profile_report ("analysis", (g_get_monotonic_time () - self->analysis_start_us) / 1000.0);
 
   t0 = g_get_monotonic_time ();
+  if (self->item != NULL)
+    mcam_image_item_set_error (self->item, NULL);
+  _mcam_window_clear_message (self, MCAM_MESSAGE_MAP);
   g_clear_pointer (&self->image, mcam_image_result_unref);
   self->image = mcam_image_result_ref (image);
   mcam_overlay_view_set_image (self->overlay_view, image);
@@ -303,6 +453,7 @@ analysed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       self->opening_image = FALSE;
       self->class_index = top;
       self->slot = -1;
+      self->method_before_slot = -1;
       _mcam_window_request_map (self);
     }
   mcam_profile_report ("main:new-image-handler", (g_get_monotonic_time () - t0) / 1000.0);
@@ -323,8 +474,13 @@ analyse_current (McamWindow *self)
       mcam_profile_stall_begin ();
       self->measuring_stall = TRUE;
     }
-  mcam_worker_analyse_async (self->worker, self->pending_path, NULL, analysed_cb,
-                             g_object_ref (self));
+  {
+    AnalyseData *d = g_new0 (AnalyseData, 1);
+
+    d->self = g_object_ref (self);
+    d->path = g_strdup (self->pending_path);
+    mcam_worker_analyse_async (self->worker, self->pending_path, NULL, analysed_cb, d);
+  }
 }
 
 static void
@@ -392,6 +548,10 @@ model_changed_cb (McamWindow *self)
   if (info == NULL)
     return;
   self->model = mcam_model_info_ref (info);
+  /* Messages about the model, memory or maps before are about the past. */
+  _mcam_window_clear_message (self, MCAM_MESSAGE_MODEL);
+  _mcam_window_clear_message (self, MCAM_MESSAGE_MEMORY);
+  _mcam_window_clear_message (self, MCAM_MESSAGE_MAP);
   gtk_label_set_label (self->subtitle_label, info->title);
   mcam_class_list_set_classes (self->class_list, (const char *const *) info->classes,
                                info->n_classes);
@@ -421,11 +581,16 @@ model_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (info == NULL)
     {
       const char *keep = self->model != NULL
-                         ? _("The model loaded before stays in use.")
+                         ? _("The model and memory loaded before stay in use.")
                          : _("Open another model with Open Model (Ctrl+Shift+O).");
       g_autofree char *message = g_strdup_printf ("%s\n%s", error->message, keep);
 
-      mcam_window_show_error (self, _("The model could not be opened"), message);
+      if (error->domain == MCAM_WORKER_MEMORY_ERROR)
+        _mcam_window_show_message (self, MCAM_MESSAGE_MEMORY,
+                                   _("The memory module could not be opened"), message);
+      else
+        _mcam_window_show_message (self, MCAM_MESSAGE_MODEL, _("The model could not be opened"),
+                                   message);
     }
 }
 
@@ -565,6 +730,7 @@ mcam_window_dispose (GObject *object)
   g_clear_pointer (&self->model, mcam_model_info_unref);
   g_clear_pointer (&self->image, mcam_image_result_unref);
   g_clear_pointer (&self->pending_path, g_free);
+  _mcam_window_free_messages (self);
   G_OBJECT_CLASS (mcam_window_parent_class)->dispose (object);
 }
 
@@ -616,6 +782,10 @@ mcam_window_class_init (McamWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamWindow, status_progress);
   gtk_widget_class_bind_template_child (widget_class, McamWindow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, McamWindow, status_info);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, slot_bar);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, slot_bar_label);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, slot_reset_button);
+  gtk_widget_class_bind_template_callback (widget_class, slot_reset_cb);
   _mcam_window_class_setup_status (widget_class);
 
   _mcam_window_class_install_actions (widget_class);
@@ -651,6 +821,7 @@ mcam_window_init (McamWindow *self)
 
   self->class_index = -1;
   self->slot = -1;
+  self->method_before_slot = -1;
   self->method = mcam_class_list_get_method (self->class_list);
   self->worker = mcam_worker_new ();
   self->settings = mcam_settings_new ();

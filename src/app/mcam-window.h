@@ -38,5 +38,7 @@ void        mcam_window_select_class   (McamWindow *self, int class_index);
 void        mcam_window_set_method     (McamWindow *self, McamMethod method);
 /* Show the map of one memory slot (-1: the slot Algorithm 1 chooses). */
 void        mcam_window_set_slot       (McamWindow *self, int slot);
+/* The slot the user picked, -1 when Algorithm 1 chooses. */
+int         mcam_window_get_slot       (McamWindow *self);
 
 G_END_DECLS

@@ -191,17 +191,18 @@ load_model_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellabl
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
-  if (d->memory_path != NULL)
+  if (d->memory_path != NULL || mcam_memory_has_memory (d->model_path))
     {
-      memory = mcam_memory_load (d->memory_path, net, error);
+      g_autoptr(GError) local = NULL;
+
+      memory = mcam_memory_load (d->memory_path ? d->memory_path : d->model_path, net, &local);
       if (memory == NULL)
-        return NULL;
-    }
-  else if (mcam_memory_has_memory (d->model_path))
-    {
-      memory = mcam_memory_load (d->model_path, net, error);
-      if (memory == NULL)
-        return NULL;
+        {
+          /* The backbone was fine: the window heads this "the memory module
+           * could not be opened", not "the model". */
+          g_set_error_literal (error, MCAM_WORKER_MEMORY_ERROR, local->code, local->message);
+          return NULL;
+        }
     }
   mcam_worker_context_progress (ctx, 1.0, NULL);
   /* Only now, with both files valid, does the old model go. */

@@ -661,6 +661,8 @@ mcam_worker_init (McamWorker *self)
   self->thread = g_thread_new ("mcam-worker", worker_thread, self);
 }
 
+G_DEFINE_QUARK (mcam-worker-memory-error-quark, mcam_worker_memory_error)
+
 McamWorker *
 mcam_worker_new (void)
 {

@@ -147,6 +147,10 @@ void            mcam_worker_context_progress     (McamWorkerContext *ctx, double
                                                   const char *text);
 
 McamWorker *mcam_worker_new      (void);
+/* The domain of a load error that comes from the memory module (the
+ * backbone itself loaded); the code is the MCAM_ERROR code. */
+#define MCAM_WORKER_MEMORY_ERROR (mcam_worker_memory_error_quark ())
+GQuark      mcam_worker_memory_error_quark (void);
 /* Cancels everything and joins the thread; pending callbacks still run
  * (with G_IO_ERROR_CANCELLED). Idempotent; also done at finalize. */
 void        mcam_worker_shutdown (McamWorker *self);
