@@ -73,6 +73,10 @@ typedef struct
   gboolean use_memory_classifier; /* baselines: explain z instead of the target net */
   int     top_k_channels; /* Score-CAM/Ablation-CAM: 0 = all channels */
   const McamImage *image; /* perturbation methods need the image; may be NULL */
+  /* A re-fit head (mcam-head.h) explained instead of the network's own by
+   * cam and every baseline (not with use_memory_classifier); NULL: the
+   * network's head. Borrowed. */
+  const struct _McamHead *head;
 } McamExplainOptions;
 
 void mcam_explain_options_init (McamExplainOptions *opts);   /* the defaults above */

@@ -15,3 +15,4 @@
 #include "mcam-dataset.h"
 #include "mcam-train.h"
 #include "mcam-metrics.h"
+#include "mcam-head.h"

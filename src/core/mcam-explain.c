@@ -10,6 +10,7 @@
 
 #include "mcam/mcam-cam.h"
 #include "mcam/mcam-error.h"
+#include "mcam/mcam-head.h"
 #include "mcam-baselines.h"
 #include "mcam-memory-private.h"
 
@@ -52,12 +53,13 @@ explanation_new (McamAnalysis *a, int class_index, McamMethod method)
   return e;
 }
 
-/* The target network's CAM (Zhou et al. 2016): ReLU(Σ_k W_ĉk f_k). */
+/* The target network's CAM (Zhou et al. 2016): ReLU(Σ_k W_ĉk f_k), with the
+ * re-fit head's W when one is given. */
 static McamExplanation *
-explain_cam (McamAnalysis *a, int class_index)
+explain_cam (McamAnalysis *a, int class_index, const McamExplainOptions *opts)
 {
   McamExplanation *e = explanation_new (a, class_index, MCAM_METHOD_CAM);
-  const float *W = mcam_net_get_head_weight (a->net);
+  const float *W = opts->head != NULL ? opts->head->weight : mcam_net_get_head_weight (a->net);
 
   e->weights = g_memdup2 (W + (gsize) class_index * a->c, sizeof (float) * a->c);
   e->any_positive = mcam_weighted_channel_sum (a->features, e->weights, a->c, a->h, a->w,
@@ -148,6 +150,15 @@ mcam_explain (McamAnalysis *a, int class_index, McamMethod method,
                    class_index, a->n_classes, a->n_classes - 1);
       return NULL;
     }
+  if (opts->head != NULL && !opts->use_memory_classifier &&
+      (opts->head->c != a->c || opts->head->n_classes != a->n_classes))
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH,
+                   "The re-fit head (%d classes on %d channels) does not fit the model "
+                   "(%d classes on %d channels)", opts->head->n_classes, opts->head->c,
+                   a->n_classes, a->c);
+      return NULL;
+    }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
@@ -165,7 +176,7 @@ mcam_explain (McamAnalysis *a, int class_index, McamMethod method,
         }
       return explain_mcam (a, class_index, method, opts, error);
     case MCAM_METHOD_CAM:
-      return explain_cam (a, class_index);
+      return explain_cam (a, class_index, opts);
     default:
       return _mcam_explain_baseline (a, class_index, method, opts, cancellable, error);
     }

@@ -11,6 +11,7 @@
 
 #include "mcam/mcam-blas.h"
 #include "mcam/mcam-error.h"
+#include "mcam/mcam-head.h"
 #include "mcam/mcam-metrics.h"
 #include "mcam-baselines.h"
 #include "mcam-cam-methods.h"
@@ -129,6 +130,26 @@ target_head_func (gpointer user_data, const float *features, int batch, float *l
   return TRUE;
 }
 
+/* A re-fit head (mcam-head.h) as a feature → logits function. */
+typedef struct
+{
+  const McamHead *head;
+  int             hw;
+} RefitHead;
+
+static gboolean
+refit_head_func (gpointer user_data, const float *features, int batch, float *logits,
+                 GError **error)
+{
+  const RefitHead *rh = user_data;
+  gsize fsize = (gsize) rh->head->c * rh->hw;
+
+  for (int b = 0; b < batch; b++)
+    mcam_head_logits_from_features (rh->head, features + b * fsize, rh->hw,
+                                    logits + (gsize) b * rh->head->n_classes);
+  return TRUE;
+}
+
 static gboolean
 memory_head_func (gpointer user_data, const float *features, int batch, float *logits,
                   GError **error)
@@ -145,10 +166,12 @@ memory_head_func (gpointer user_data, const float *features, int batch, float *l
  * the input: the head's parameters (the memory classifier's, or the network's
  * own head) and, for Score-CAM, the whole network (its fingerprint). */
 static GBytes *
-head_identity (McamAnalysis *a, gboolean use_memory, gboolean whole_network)
+head_identity (McamAnalysis *a, gboolean use_memory, const McamHead *head,
+               gboolean whole_network)
 {
   GByteArray *k = g_byte_array_new ();
-  gpointer who[2] = { a->net, use_memory ? a->memory : NULL };
+  gpointer who[3] = { a->net, use_memory ? a->memory : NULL,
+                      use_memory ? NULL : (gpointer) head };
 
   g_byte_array_append (k, (const guint8 *) who, sizeof who);
   if (whole_network || !use_memory)
@@ -157,7 +180,14 @@ head_identity (McamAnalysis *a, gboolean use_memory, gboolean whole_network)
       if (whole_network && info->fingerprint)
         g_byte_array_append (k, (const guint8 *) info->fingerprint,
                              strlen (info->fingerprint) + 1);
-      if (!use_memory)
+      if (!use_memory && head != NULL)
+        {
+          g_byte_array_append (k, (const guint8 *) head->weight,
+                               sizeof (float) * head->n_classes * head->c);
+          g_byte_array_append (k, (const guint8 *) head->bias,
+                               sizeof (float) * head->n_classes);
+        }
+      else if (!use_memory)
         {
           g_byte_array_append (k, (const guint8 *) mcam_net_get_head_weight (a->net),
                                sizeof (float) * a->n_classes * a->c);
@@ -196,15 +226,18 @@ explanation_new (McamMethod method, int class_index, int c, int h, int w)
  * g_k = dq_k / hw at every position of channel k (rounded as
  * _mcam_gap_backward rounds it). */
 static void
-head_gradient_per_channel (McamAnalysis *a, gboolean use_memory, int class_index, float *g)
+head_gradient_per_channel (McamAnalysis *a, gboolean use_memory, const McamHead *head,
+                           int class_index, float *g)
 {
   int c = a->c, hw = a->h * a->w;
 
   if (use_memory)
     _mcam_grad_memory_head_q (a->memory, a->features, class_index, g);
   else
-    _mcam_grad_linear_head_q (mcam_net_get_head_weight (a->net), a->n_classes, c,
-                              class_index, g);
+    /* A GAP + linear head: the gradient is the class's weight row (the re-fit
+     * head's when one is given) spread over the map. */
+    _mcam_grad_linear_head_q (head != NULL ? head->weight : mcam_net_get_head_weight (a->net),
+                              a->n_classes, c, class_index, g);
   for (int k = 0; k < c; k++)
     g[k] = g[k] / (float) hw;
 }
@@ -304,6 +337,7 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
   int c = a->c, hw = a->h * a->w;
   const float *f = a->features;
   gboolean use_memory;
+  const McamHead *head;
   g_autoptr(McamExplanation) e = NULL;
   g_autofree float *grad = NULL;
   g_autofree float *w = NULL;
@@ -316,6 +350,7 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
       opts = &defaults;
     }
   use_memory = opts->use_memory_classifier;
+  head = use_memory ? NULL : opts->head;
 
   if (!check_request (a, class_index, method, use_memory, error))
     return NULL;
@@ -337,7 +372,7 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
        * c numbers per class instead of c × hw, which is what makes every
        * class of a 1000-class model cheap. */
       grad = g_new (float, c);
-      head_gradient_per_channel (a, use_memory, class_index, grad);
+      head_gradient_per_channel (a, use_memory, head, class_index, grad);
       break;
     default:
       break;
@@ -373,7 +408,7 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
 
     case MCAM_METHOD_ABLATIONCAM:
       {
-        g_autoptr(GBytes) id = head_identity (a, use_memory, FALSE);
+        g_autoptr(GBytes) id = head_identity (a, use_memory, head, FALSE);
         w = g_new0 (float, c);
         channels = _mcam_top_channels (f, c, hw, opts->top_k_channels, &n_channels);
         if (use_memory)
@@ -381,6 +416,14 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
             if (!_mcam_ablation_weights (memory_head_func, a->memory, id, f, c, hw,
                                          a->n_classes, class_index, channels, n_channels, w,
                                          cancellable, error))
+              return NULL;
+          }
+        else if (head != NULL)
+          {
+            RefitHead rh = { head, hw };
+            if (!_mcam_ablation_weights (refit_head_func, &rh, id, f, c, hw, a->n_classes,
+                                         class_index, channels, n_channels, w, cancellable,
+                                         error))
               return NULL;
           }
         else if (!_mcam_ablation_weights (target_head_func, a->net, id, f, c, hw,
@@ -406,10 +449,13 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
           }
         info = mcam_net_get_info (a->net);
         input = mcam_image_preprocess (opts->image, &info->preprocess);
-        mcam_scorer_init_net (&scorer, a->net, a->memory, use_memory);
+        if (head != NULL)
+          mcam_head_scorer_init (&scorer, a->net, head);
+        else
+          mcam_scorer_init_net (&scorer, a->net, a->memory, use_memory);
         w = g_new0 (float, c);
         channels = _mcam_top_channels (f, c, hw, opts->top_k_channels, &n_channels);
-        g_autoptr(GBytes) id = head_identity (a, use_memory, TRUE);
+        g_autoptr(GBytes) id = head_identity (a, use_memory, head, TRUE);
         if (!_mcam_scorecam_weights (&scorer, id, input->data, f, c, a->h, a->w, class_index,
                                      channels, n_channels, w, cancellable, error))
           return NULL;
@@ -435,6 +481,7 @@ _mcam_explain_baseline_all (McamAnalysis *a, McamMethod method, const McamExplai
   McamExplainOptions defaults;
   int c = a->c, hw = a->h * a->w, C = a->n_classes;
   gboolean use_memory;
+  const McamHead *head;
   g_autofree float *G = NULL;
   g_autofree float *maps = NULL;
   g_autofree float *own_q = NULL;
@@ -459,8 +506,11 @@ _mcam_explain_baseline_all (McamAnalysis *a, McamMethod method, const McamExplai
       opts = &defaults;
     }
   use_memory = opts->use_memory_classifier;
+  head = use_memory ? NULL : opts->head;
   if (!check_request (a, 0, method, use_memory, error))
     return FALSE;
+  if (head != NULL && (head->c != c || head->n_classes != C))
+    return FALSE;   /* mcam_explain says what does not fit */
 
   /* Every class's per-channel gradient [C, c] (the reverse pass per class is
    * c or N·c numbers), then the maps of all classes from shared products.
@@ -470,7 +520,7 @@ _mcam_explain_baseline_all (McamAnalysis *a, McamMethod method, const McamExplai
   maps = g_new (float, (gsize) C * hw);
   if (method != MCAM_METHOD_EIGENCAM)
     for (int k = 0; k < C; k++)
-      head_gradient_per_channel (a, use_memory, k, G + (gsize) k * c);
+      head_gradient_per_channel (a, use_memory, head, k, G + (gsize) k * c);
 
   if (method == MCAM_METHOD_EIGENCAM)
     {
