@@ -102,6 +102,18 @@ McamExplanation *mcam_explain (McamAnalysis *a, int class_index, McamMethod meth
                                GError **error);
 void             mcam_explanation_free (McamExplanation *e);
 
+/* Results that must be finite (mcam-finite.c): finite weights of 1e30 can
+ * overflow float32 in use. FALSE with MCAM_ERROR_VALUE naming the file (the
+ * model's, or the memory module's for its own tensors; NULL: the net's own
+ * path, or "in the model file" for an embedded memory) and the first
+ * non-finite tensor: f, q, logits, scores, p, p_s, v, z, memory scores; then
+ * Δ, p', the weights and the map of an explanation. */
+gboolean mcam_analysis_check_finite    (const McamAnalysis *a, const char *model_path,
+                                        const char *memory_path, GError **error);
+gboolean mcam_explanation_check_finite (const McamExplanation *e, const McamAnalysis *a,
+                                        const char *model_path, const char *memory_path,
+                                        GError **error);
+
 /* Every class of the analysis by one method: element k is what
  * mcam_explain (a, k, method, ...) gives (within float rounding), and the
  * array owns them. The gradient-based baselines share their work across

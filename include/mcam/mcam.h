@@ -15,4 +15,5 @@
 #include "mcam-dataset.h"
 #include "mcam-train.h"
 #include "mcam-metrics.h"
+#include "mcam-json.h"
 #include "mcam-head.h"

@@ -32,35 +32,16 @@ mcam_cli_fail (const char *cmd, GError *error)
   return MCAM_EXIT_ERROR;
 }
 
+/* Through the core's one JSON path (mcam-json.h): no NaN or infinity token
+ * can reach stdout. */
 void
 mcam_cli_print_json (JsonNode *root)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autofree char *text = NULL;
+  g_autofree char *text = mcam_json_to_string (root, TRUE, NULL);
 
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_indent (gen, 1);
-  text = json_generator_to_data (gen, NULL);
   fputs (text, stdout);
   fputc ('\n', stdout);
   fflush (stdout);
-}
-
-/* JSON has no NaN or infinity; json-glib would write them as “nan.0” and
- * “inf.0”, which no JSON reader accepts. They become null. */
-void
-mcam_cli_json_add_floats (JsonBuilder *b, const float *v, gsize n)
-{
-  json_builder_begin_array (b);
-  for (gsize i = 0; i < n; i++)
-    {
-      if (isfinite (v[i]))
-        json_builder_add_double_value (b, (double) v[i]);
-      else
-        json_builder_add_null_value (b);
-    }
-  json_builder_end_array (b);
 }
 
 gboolean

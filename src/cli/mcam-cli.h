@@ -31,10 +31,9 @@ gboolean mcam_cli_parse (GOptionContext *ctx, int *argc, char ***argv);
 /* Print "mcam <cmd>: message" to stderr and return the exit status for it
  * (USAGE for MCAM_ERROR_USAGE and G_OPTION_ERROR, else ERROR). */
 int      mcam_cli_fail  (const char *cmd, GError *error);
-/* Print a JSON node to stdout, pretty, with a final newline. */
+/* Print a JSON node to stdout, pretty, with a final newline (mcam-json.h:
+ * every non-finite number is null). */
 void     mcam_cli_print_json (JsonNode *root);
-/* Append a float array to a JSON builder as an array of numbers. */
-void     mcam_cli_json_add_floats (JsonBuilder *b, const float *v, gsize n);
 /* Warn on stderr about each mcam.* key of the model nobody reads. */
 void     mcam_cli_warn_metadata (const char *model_path, McamNet *net);
 /* Load a backbone, and a memory module from `memory_path` or, when NULL and

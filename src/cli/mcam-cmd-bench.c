@@ -198,37 +198,29 @@ mcam_cmd_bench (int argc, char **argv)
       json_builder_add_int_value (b, mcam_blas_get_threads ());
       json_builder_set_member_name (b, "blas_core");
       json_builder_add_string_value (b, mcam_blas_get_core ());
-      json_builder_set_member_name (b, "median_ms");
-      json_builder_add_double_value (b, median);
-      json_builder_set_member_name (b, "min_ms");
-      json_builder_add_double_value (b, times[0]);
-      json_builder_set_member_name (b, "max_ms");
-      json_builder_add_double_value (b, times[runs - 1]);
-      json_builder_set_member_name (b, "cpu_ms");
-      json_builder_add_double_value (b, cpu[runs / 2]);
+      mcam_json_set_double (b, "median_ms", median);
+      mcam_json_set_double (b, "min_ms", times[0]);
+      mcam_json_set_double (b, "max_ms", times[runs - 1]);
+      mcam_json_set_double (b, "cpu_ms", cpu[runs / 2]);
       json_builder_set_member_name (b, "times_ms");
       json_builder_begin_array (b);
       for (int r = 0; r < runs; r++)
-        json_builder_add_double_value (b, times[r]);
+        mcam_json_add_double (b, times[r]);
       json_builder_end_array (b);
       json_builder_set_member_name (b, "cpu_times_ms");
       json_builder_begin_array (b);
       for (int r = 0; r < runs; r++)
-        json_builder_add_double_value (b, cpu[r]);
+        mcam_json_add_double (b, cpu[r]);
       json_builder_end_array (b);
       json_builder_set_member_name (b, "peak_shares");
       json_builder_begin_array (b);
       for (int r = 0; r < runs; r++)
-        json_builder_add_double_value (b, share[r]);
+        mcam_json_add_double (b, share[r]);
       json_builder_end_array (b);
-      json_builder_set_member_name (b, "gflop_per_forward");
-      json_builder_add_double_value (b, flops / 1e9);
-      json_builder_set_member_name (b, "gflops");
-      json_builder_add_double_value (b, gflops);
-      json_builder_set_member_name (b, "sgemm_peak_gflops");
-      json_builder_add_double_value (b, peak);
-      json_builder_set_member_name (b, "peak_share");
-      json_builder_add_double_value (b, share[runs / 2]);
+      mcam_json_set_double (b, "gflop_per_forward", flops / 1e9);
+      mcam_json_set_double (b, "gflops", gflops);
+      mcam_json_set_double (b, "sgemm_peak_gflops", peak);
+      mcam_json_set_double (b, "peak_share", share[runs / 2]);
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       mcam_cli_print_json (root);

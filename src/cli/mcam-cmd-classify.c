@@ -51,15 +51,15 @@ add_json (JsonBuilder *b, const char *file, McamAnalysis *a, int n_classes)
   json_builder_set_member_name (b, "file");
   json_builder_add_string_value (b, file);
   json_builder_set_member_name (b, "logits");
-  mcam_cli_json_add_floats (b, a->logits, n_classes);
+  mcam_json_add_floats (b, a->logits, n_classes);
   json_builder_set_member_name (b, "scores");
-  mcam_cli_json_add_floats (b, a->scores, n_classes);
+  mcam_json_add_floats (b, a->scores, n_classes);
   if (a->memory_logits != NULL)
     {
       json_builder_set_member_name (b, "memory_logits");
-      mcam_cli_json_add_floats (b, a->memory_logits, n_classes);
+      mcam_json_add_floats (b, a->memory_logits, n_classes);
       json_builder_set_member_name (b, "memory_scores");
-      mcam_cli_json_add_floats (b, a->memory_scores, n_classes);
+      mcam_json_add_floats (b, a->memory_scores, n_classes);
     }
   json_builder_end_object (b);
 }
@@ -128,6 +128,9 @@ mcam_cmd_classify (int argc, char **argv)
 
       if (image != NULL)
         a = mcam_analysis_new (net, memory, image, NULL, &local);
+      /* Overflowed logits are refused, never printed as a confident score. */
+      if (a != NULL && !mcam_analysis_check_finite (a, model, memory_path, &local))
+        g_clear_pointer (&a, mcam_analysis_free);
       if (a == NULL)
         {
           /* One bad image does not stop the others; the exit status tells. */

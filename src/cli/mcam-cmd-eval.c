@@ -261,7 +261,7 @@ evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m,
     return FALSE;
   t0 = g_get_monotonic_time ();
   a = mcam_analysis_new (run->net, run->memory, image, NULL, error);
-  if (a == NULL)
+  if (a == NULL || !mcam_analysis_check_finite (a, run->model_path, run->memory_path, error))
     return FALSE;
   t1 = g_get_monotonic_time ();
   run->forward_ms += (t1 - t0) / 1000.0;
@@ -305,7 +305,8 @@ evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m,
             continue;
           ta = g_get_monotonic_time ();
           e = mcam_explain (a, c, m->method, &opts, NULL, error);
-          if (e == NULL)
+          if (e == NULL ||
+              !mcam_explanation_check_finite (e, a, run->model_path, run->memory_path, error))
             return FALSE;
           tb = g_get_monotonic_time ();
           m->explain_ms += (tb - ta) / 1000.0;
@@ -433,6 +434,7 @@ mcam_cmd_eval (int argc, char **argv)
     }
 
   run.model_path = model;
+  run.memory_path = memory_path;
   run.net = net;
   run.memory = memory;
   run.ds = ds;

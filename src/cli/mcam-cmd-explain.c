@@ -18,7 +18,7 @@ add_floats_or_null (JsonBuilder *b, const char *name, const float *v, gsize n)
 {
   json_builder_set_member_name (b, name);
   if (v != NULL)
-    mcam_cli_json_add_floats (b, v, n);
+    mcam_json_add_floats (b, v, n);
   else
     json_builder_add_null_value (b);
 }
@@ -80,26 +80,18 @@ health_json (McamAnalysis *a, McamExplanation *e, char **verdict_out)
       for (int i = 1; i < N; i++)
         max_p = MAX (max_p, a->p[i]);
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "max_p");
-      json_builder_add_double_value (b, max_p);
-      json_builder_set_member_name (b, "entropy_p");
-      json_builder_add_double_value (b, normalised_entropy (a->p, N));
-      json_builder_set_member_name (b, "entropy_p_s");
-      json_builder_add_double_value (b, normalised_entropy (a->p_s, N));
+      mcam_json_set_double (b, "max_p", max_p);
+      mcam_json_set_double (b, "entropy_p", normalised_entropy (a->p, N));
+      mcam_json_set_double (b, "entropy_p_s", normalised_entropy (a->p_s, N));
       if (e->p_value != NULL)
         {
-          json_builder_set_member_name (b, "entropy_p_value");
-          json_builder_add_double_value (b, normalised_entropy (e->p_value, N));
+          mcam_json_set_double (b, "entropy_p_value", normalised_entropy (e->p_value, N));
         }
       json_builder_end_object (b);
     }
   else
     json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "map_sum_r");
-  if (isnan (r))
-    json_builder_add_null_value (b);
-  else
-    json_builder_add_double_value (b, r);
+  mcam_json_set_double (b, "map_sum_r", r);
   json_builder_set_member_name (b, "verdict");
   json_builder_add_string_value (b, *verdict_out);
   json_builder_end_object (b);
@@ -152,8 +144,7 @@ explanation_json (const char *model, const char *image_path, McamNet *net, McamA
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "class");
       json_builder_add_string_value (b, info->classes[sc[e->slot]]);
-      json_builder_set_member_name (b, "peak");
-      json_builder_add_double_value (b, peak[e->slot]);
+      mcam_json_set_double (b, "peak", peak[e->slot]);
       json_builder_end_object (b);
     }
   else
@@ -175,7 +166,7 @@ explanation_json (const char *model, const char *image_path, McamNet *net, McamA
   json_builder_set_member_name (b, "map");
   json_builder_begin_array (b);
   for (int y = 0; y < e->h; y++)
-    mcam_cli_json_add_floats (b, e->map + (gsize) y * e->w, e->w);
+    mcam_json_add_floats (b, e->map + (gsize) y * e->w, e->w);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "map_any_positive");
   json_builder_add_boolean_value (b, e->any_positive);
@@ -185,10 +176,8 @@ explanation_json (const char *model, const char *image_path, McamNet *net, McamA
 
   json_builder_set_member_name (b, "time_ms");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "forward");
-  json_builder_add_double_value (b, t_forward);
-  json_builder_set_member_name (b, "explain");
-  json_builder_add_double_value (b, t_explain);
+  mcam_json_set_double (b, "forward", t_forward);
+  mcam_json_set_double (b, "explain", t_explain);
   json_builder_end_object (b);
   json_builder_end_object (b);
   return json_builder_get_root (b);
@@ -314,7 +303,7 @@ mcam_cmd_explain (int argc, char **argv)
 
   gint64 t0 = g_get_monotonic_time ();
   g_autoptr(McamAnalysis) a = mcam_analysis_new (net, memory, image, NULL, &error);
-  if (a == NULL)
+  if (a == NULL || !mcam_analysis_check_finite (a, model, memory_path, &error))
     return mcam_cli_fail ("explain", error);
   gint64 t1 = g_get_monotonic_time ();
 
@@ -325,7 +314,7 @@ mcam_cmd_explain (int argc, char **argv)
   opts.temperature = (float) temperature;
   opts.image = image;
   g_autoptr(McamExplanation) e = mcam_explain (a, class_index, method, &opts, NULL, &error);
-  if (e == NULL)
+  if (e == NULL || !mcam_explanation_check_finite (e, a, model, memory_path, &error))
     return mcam_cli_fail ("explain", error);
   gint64 t2 = g_get_monotonic_time ();
 

@@ -170,14 +170,11 @@ mcam_eval_print_markdown (McamEvalRun *run, FILE *out)
     }
 }
 
+/* null: undefined (an average over no pair or image) or not measured. */
 static void
 add_double (JsonBuilder *b, const char *member, double v)
 {
-  json_builder_set_member_name (b, member);
-  if (isnan (v) || isinf (v))
-    json_builder_add_null_value (b);
-  else
-    json_builder_add_double_value (b, v);
+  mcam_json_set_double (b, member, v);
 }
 
 static void
@@ -220,8 +217,7 @@ mcam_eval_to_json (McamEvalRun *run)
   json_builder_add_int_value (b, (gint64) run->seed);
   json_builder_set_member_name (b, "top_k_channels");
   json_builder_add_int_value (b, run->top_k);
-  json_builder_set_member_name (b, "pointing_tolerance_px");
-  json_builder_add_double_value (b, MCAM_POINTING_TOLERANCE);
+  mcam_json_set_double (b, "pointing_tolerance_px", MCAM_POINTING_TOLERANCE);
   json_builder_set_member_name (b, "mAP");
   json_builder_begin_object (b);
   add_double (b, "target", run->map_target);

@@ -43,6 +43,7 @@ typedef struct
 typedef struct
 {
   const char    *model_path;
+  const char    *memory_path;   /* NULL: none, or the model file's own */
   McamNet       *net;
   McamMemory    *memory;
   McamDataset   *ds;

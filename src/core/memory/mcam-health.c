@@ -13,6 +13,7 @@
 #include "mcam/mcam-dataset.h"
 #include "mcam/mcam-error.h"
 #include "mcam/mcam-health.h"
+#include "mcam/mcam-json.h"
 #include "mcam-memory-private.h"
 
 #define HEALTH_PREFIX "mcam.memory.health."
@@ -537,16 +538,6 @@ mcam_health_verdict (const McamHealth *h, double map_sum_r)
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
-static void
-json_add_double (JsonBuilder *b, const char *name, double x)
-{
-  json_builder_set_member_name (b, name);
-  if (isnan (x))
-    json_builder_add_null_value (b);
-  else
-    json_builder_add_double_value (b, x);
-}
-
 JsonNode *
 mcam_health_to_json (const McamHealth *h)
 {
@@ -559,7 +550,7 @@ mcam_health_to_json (const McamHealth *h)
       json_builder_add_int_value (b, FIELD (h, int_fields[i].offset, int));
     }
   for (gsize i = 0; i < G_N_ELEMENTS (double_fields); i++)
-    json_add_double (b, double_fields[i].key, FIELD (h, double_fields[i].offset, double));
+    mcam_json_set_double (b, double_fields[i].key, FIELD (h, double_fields[i].offset, double));
   json_builder_set_member_name (b, "slot_of_class");
   if (h->slot_of_class && h->n_classes > 0)
     {
