@@ -25,6 +25,11 @@ typedef struct
  * MCAM_ERROR_IO (cannot open or read, not a regular file), MCAM_ERROR_FORMAT
  * (empty, truncated, damaged), MCAM_ERROR_UNSUPPORTED (unknown format). */
 McamImage *mcam_image_load      (const char *path, guint64 max_pixels, GError **error);
+/* The bytes of an image file, read as mcam_image_load () reads them (never
+ * mapped; a FIFO, device or folder refused at once; at most 8 bytes a pixel
+ * of max_pixels plus 64 MiB), for callers that decode it themselves (the
+ * app's thumbnails). */
+GBytes    *mcam_image_read_file (const char *path, guint64 max_pixels, GError **error);
 McamImage *mcam_image_new       (int width, int height);            /* zero-filled */
 McamImage *mcam_image_copy      (const McamImage *img);
 void       mcam_image_free      (McamImage *img);

@@ -97,14 +97,22 @@ thumbs_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   for (guint i = 0; i < items->len; i++)
     {
       McamImageItem *item = g_ptr_array_index (items, i);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(GInputStream) stream = NULL;
       GdkPixbuf *scaled;
       ThumbDone *d;
       GSource *source;
 
       if (g_cancellable_is_cancelled (cancellable))
         break;
-      scaled = gdk_pixbuf_new_from_file_at_scale (mcam_image_item_get_path (item),
-                                                  THUMBNAIL_SIZE, THUMBNAIL_SIZE, TRUE, NULL);
+      /* Read by the core (a FIFO named like an image is refused at once
+       * instead of blocking this thread), decoded from memory at 64 px. */
+      bytes = mcam_image_read_file (mcam_image_item_get_path (item), 0, NULL);
+      if (bytes == NULL)
+        continue;
+      stream = g_memory_input_stream_new_from_bytes (bytes);
+      scaled = gdk_pixbuf_new_from_stream_at_scale (stream, THUMBNAIL_SIZE, THUMBNAIL_SIZE,
+                                                    TRUE, cancellable, NULL);
       /* An unreadable image keeps its placeholder; opening it shows the error. */
       if (scaled == NULL)
         continue;

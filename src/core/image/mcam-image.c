@@ -288,6 +288,22 @@ set_too_large_error (GError **error, const char *path, const LoadState *state)
   return FALSE;
 }
 
+GBytes *
+mcam_image_read_file (const char *path, guint64 max_pixels, GError **error)
+{
+  guint64 max_bytes;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (max_pixels == 0)
+    max_pixels = MCAM_IMAGE_MAX_PIXELS_DEFAULT;
+  max_bytes = MIN (max_pixels, G_MAXUINT64 / 16) * MAX_FILE_BYTES_PER_PIXEL
+              + MAX_FILE_BYTES_EXTRA;
+  /* Opened without blocking and checked before reading (a FIFO or a device
+   * is refused at once), then read whole under the byte cap. */
+  return mcam_file_read (path, (gsize) MIN (max_bytes, (guint64) G_MAXSIZE), "image", error);
+}
+
 McamImage *
 mcam_image_load (const char *path, guint64 max_pixels, GError **error)
 {
@@ -298,7 +314,6 @@ mcam_image_load (const char *path, guint64 max_pixels, GError **error)
   LoadState state = { 0 };
   const guint8 *data;
   gsize length, offset = 0;
-  guint64 max_bytes;
   GdkPixbuf *pixbuf;
   gboolean ok = TRUE;
   McamImage *img = NULL;
@@ -306,13 +321,7 @@ mcam_image_load (const char *path, guint64 max_pixels, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
 
   state.max_pixels = max_pixels ? max_pixels : MCAM_IMAGE_MAX_PIXELS_DEFAULT;
-  max_bytes = MIN (state.max_pixels, G_MAXUINT64 / 16) * MAX_FILE_BYTES_PER_PIXEL
-              + MAX_FILE_BYTES_EXTRA;
-
-  /* Opened without blocking and checked before reading (a FIFO or a device
-   * is refused at once), then read whole under the byte cap. */
-  contents = mcam_file_read (path, (gsize) MIN (max_bytes, (guint64) G_MAXSIZE), "image",
-                             error);
+  contents = mcam_image_read_file (path, state.max_pixels, error);
   if (contents == NULL)
     return NULL;
   data = g_bytes_get_data (contents, &length);
