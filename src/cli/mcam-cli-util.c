@@ -5,7 +5,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <glib/gstdio.h>
 
 #include "mcam-cli.h"
 
@@ -112,4 +114,70 @@ mcam_cli_progress_free (McamCliProgress *p)
     fputc ('\n', stderr);
   g_free (p->what);
   g_free (p);
+}
+
+/* ---- outputs ------------------------------------------------------------ */
+
+/* The file a path names (links followed), or FALSE when there is none. */
+static gboolean
+file_id (const char *path, GStatBuf *st)
+{
+  return path != NULL && g_stat (path, st) == 0;
+}
+
+gboolean
+mcam_cli_check_out (const char *option, const char *out, gboolean force,
+                    const McamCliInput *inputs, gsize n_inputs, GError **error)
+{
+  GStatBuf so;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  if (!file_id (out, &so))
+    return TRUE;   /* nothing there yet (or a dangling link: the writer follows it) */
+  for (gsize i = 0; i < n_inputs; i++)
+    {
+      GStatBuf si;
+
+      if (file_id (inputs[i].path, &si) && si.st_dev == so.st_dev && si.st_ino == so.st_ino)
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                       "%s %s is the same file as the %s (%s): it is not overwritten, "
+                       "even with --force; write to a file of its own", option, out,
+                       inputs[i].what, inputs[i].path);
+          return FALSE;
+        }
+    }
+  /* A device or pipe (/dev/stdout) is written into, not replaced: no --force. */
+  if (S_ISREG (so.st_mode) && !force)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                   "%s %s exists; give --force to replace it", option, out);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+mcam_cli_check_out_not_in (const char *option, const char *out, const char *what,
+                           const char *const *paths, gsize n_paths, GError **error)
+{
+  GStatBuf so;
+
+  if (!file_id (out, &so))
+    return TRUE;
+  for (gsize i = 0; i < n_paths; i++)
+    {
+      GStatBuf si;
+
+      if (file_id (paths[i], &si) && si.st_dev == so.st_dev && si.st_ino == so.st_ino)
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                       "%s %s is the same file as the %s %s: it is not overwritten, "
+                       "even with --force; write to a file of its own", option, out, what,
+                       paths[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
 }

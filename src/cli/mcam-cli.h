@@ -49,4 +49,23 @@ void             mcam_cli_progress_free   (McamCliProgress *p);
 /* TRUE when stderr is a terminal. */
 gboolean         mcam_cli_stderr_is_tty   (void);
 
+/* An input a command reads, for mcam_cli_check_out (): what it is ("model",
+ * "labels") and its path (NULL: not given). */
+typedef struct
+{
+  const char *what;
+  const char *path;
+} McamCliInput;
+/* Before any work, for an output option (`option` is "--out"): refuses with
+ * MCAM_ERROR_USAGE (exit 2) an existing regular file unless `force`, and an
+ * output that is one of the inputs (the same file by st_dev/st_ino, so
+ * through links and other spellings too) even with `force`. */
+gboolean mcam_cli_check_out        (const char *option, const char *out, gboolean force,
+                                    const McamCliInput *inputs, gsize n_inputs,
+                                    GError **error);
+/* The second rule alone, for inputs known later (the images a CSV lists). */
+gboolean mcam_cli_check_out_not_in (const char *option, const char *out, const char *what,
+                                    const char *const *paths, gsize n_paths,
+                                    GError **error);
+
 G_END_DECLS

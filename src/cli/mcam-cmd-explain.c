@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mcam explain --model MODEL [--memory MEM] --class NAME|INDEX [--method M]
- *              [--seed S] [--draws R] [--slot N] [--out PNG] [--json] IMAGE
+ *              [--seed S] [--draws R] [--slot N] [--out PNG [--force]] [--json] IMAGE
  *
  * One image, one class, one method: the map (and, for the M-CAM methods, the
  * memory's read-out and Algorithm 1's Δ), as an overlay PNG and/or JSON. */
@@ -202,7 +202,7 @@ mcam_cmd_explain (int argc, char **argv)
 {
   g_autofree char *model = NULL, *memory_path = NULL, *class_name = NULL;
   g_autofree char *method_name = NULL, *out = NULL, *seed_s = NULL;
-  gboolean json = FALSE;
+  gboolean json = FALSE, force = FALSE;
   int draws = 1, slot = -1, threads = 0;
   double temperature = 1.0;
   GOptionEntry entries[] = {
@@ -218,7 +218,10 @@ mcam_cmd_explain (int argc, char **argv)
     { "draws", 0, 0, G_OPTION_ARG_INT, &draws, "Slot search draws averaged (1: the paper)", "R" },
     { "slot", 0, 0, G_OPTION_ARG_INT, &slot, "Use this slot instead of searching", "N" },
     { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &temperature, "T of the M-CAM weights (1)", "T" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write the overlay PNG here", "PNG" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+      "Write the overlay PNG here (an existing file is replaced only with --force; "
+      "never the model, memory or image)", "PNG" },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Let --out replace an existing file", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON document on stdout", NULL },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores)", "T" },
     { NULL }
@@ -266,6 +269,15 @@ mcam_cmd_explain (int argc, char **argv)
       fprintf (stderr, "mcam explain: --threads takes 0 (all cores) or a number ≥ 1, "
                "not %d\n", threads);
       return MCAM_EXIT_USAGE;
+    }
+  if (out != NULL)
+    {
+      const McamCliInput inputs[] = {
+        { "model", model }, { "memory module", memory_path }, { "image", argv[1] },
+      };
+
+      if (!mcam_cli_check_out ("--out", out, force, inputs, G_N_ELEMENTS (inputs), &error))
+        return mcam_cli_fail ("explain", error);
     }
   mcam_blas_set_threads (threads);
 

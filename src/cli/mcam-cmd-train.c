@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mcam train --backbone MODEL --images DIR --labels CSV --slots N [--epochs E]
  *            [--batch B] [--lr LR] [--scale s] [--init class|random] [--seed S]
- *            [--val CSV] [--val-images DIR] [--threads T] --out MEM
+ *            [--val CSV] [--val-images DIR] [--threads T] --out MEM [--force]
  *
  * Trains a memory module beside a frozen backbone (DESIGN 4.2). The backbone
  * features are computed once and cached beside the output (OUT.features,
  * OUT.val.features); every epoch prints each loss term (and, with --val, the
  * memory classifier's mAP); the output is written atomically at the end, so
- * an interrupted or failed run leaves any earlier file whole. */
+ * an interrupted or failed run leaves any earlier file whole. An existing
+ * output is replaced only with --force, and never when it is an input (the
+ * backbone, a CSV, a listed image). */
 
 #include "config.h"
 
@@ -109,14 +111,33 @@ on_train_progress (const McamTrainProgress *p, gpointer user_data)
   return !interrupted;
 }
 
-/* Both paths name one existing file (links and different spellings included). */
+/* None of the files train writes (the memory and its feature caches) may be
+ * one it reads: with `force`, only the memory may replace an existing file
+ * (the caches are replaced by design). Images are checked once listed. */
 static gboolean
-same_file (const char *a, const char *b)
+check_outputs (const char *out, gboolean force, const char *backbone, const char *labels,
+               const char *val, McamDataset *ds, McamDataset *vds, GError **error)
 {
-  GStatBuf sa, sb;
+  const McamCliInput inputs[] = {
+    { "backbone", backbone }, { "labels", labels }, { "validation labels", val },
+  };
+  g_autofree char *cache = g_strconcat (out, ".features", NULL);
+  g_autofree char *vcache = g_strconcat (out, ".val.features", NULL);
+  const char *const outputs[] = { out, cache, vcache };
 
-  return g_stat (a, &sa) == 0 && g_stat (b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-         sa.st_ino == sb.st_ino;
+  if (ds == NULL)
+    return mcam_cli_check_out ("--out", out, force, inputs, G_N_ELEMENTS (inputs), error)
+           && mcam_cli_check_out ("--out", cache, TRUE, inputs, G_N_ELEMENTS (inputs), error)
+           && mcam_cli_check_out ("--out", vcache, TRUE, inputs, G_N_ELEMENTS (inputs), error);
+  for (gsize i = 0; i < G_N_ELEMENTS (outputs); i++)
+    if (!mcam_cli_check_out_not_in ("--out", outputs[i], "image", (const char *const *) ds->paths,
+                                    (gsize) ds->n, error)
+        || (vds != NULL
+            && !mcam_cli_check_out_not_in ("--out", outputs[i], "validation image",
+                                           (const char *const *) vds->paths, (gsize) vds->n,
+                                           error)))
+      return FALSE;
+  return TRUE;
 }
 
 static int
@@ -202,6 +223,7 @@ mcam_cmd_train (int argc, char **argv)
   int slots = 0, epochs = 30, batch = 128, threads = 0;
   double lr = 1e-3, scale = 10.0;
   gint64 seed = 0;
+  gboolean force = FALSE;
   GOptionEntry entries[] = {
     { "backbone", 'm', 0, G_OPTION_ARG_FILENAME, &backbone, "Backbone model (safetensors)", "FILE" },
     { "images", 0, 0, G_OPTION_ARG_FILENAME, &images, "Folder the labels' file names are relative to", "DIR" },
@@ -216,7 +238,8 @@ mcam_cmd_train (int argc, char **argv)
     { "val", 0, 0, G_OPTION_ARG_FILENAME, &val, "Validation labels: mAP after each epoch", "CSV" },
     { "val-images", 0, 0, G_OPTION_ARG_FILENAME, &val_images, "Folder of the validation images (default: --images)", "DIR" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores; results are identical only for the same count)", "T" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output memory module (safetensors, written atomically)", "FILE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output memory module (safetensors, written atomically; an existing file only with --force, never an input)", "FILE" },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Let --out replace an existing file", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— train a memory module (DESIGN 4.2)");
@@ -261,12 +284,8 @@ mcam_cmd_train (int argc, char **argv)
                "positive, --seed not negative\n");
       return MCAM_EXIT_USAGE;
     }
-  if (same_file (out, backbone))
-    {
-      fprintf (stderr, "mcam train: --out %s is the backbone file: it would be replaced by "
-               "the memory module alone; write the memory to a file of its own\n", out);
-      return MCAM_EXIT_USAGE;
-    }
+  if (!check_outputs (out, force, backbone, labels, val, NULL, NULL, &error))
+    return mcam_cli_fail ("train", error);
   opt.epochs = epochs;
   opt.batch = batch;
   opt.lr = (float) lr;
@@ -295,6 +314,8 @@ mcam_cmd_train (int argc, char **argv)
       if (vds == NULL)
         return mcam_cli_fail ("train", error);
     }
+  if (!check_outputs (out, force, backbone, labels, val, ds, vds, &error))
+    return mcam_cli_fail ("train", error);
   if (opt.init == MCAM_TRAIN_INIT_CLASS && slots % info->n_classes != 0)
     fprintf (stderr, "mcam train: note: %d slots for %d classes: slot i belongs to class "
              "i mod %d, so %s\n", slots, info->n_classes, info->n_classes,

@@ -119,7 +119,7 @@ fi
 cp "$dir/a.safetensors" "$dir/keep.safetensors"
 # (run mcam itself in the background, not a function's subshell, so that $! is mcam)
 "$MCAM" train --backbone "$model" --images "$dir" --labels "$dir/train.csv" --slots 5 \
-  --batch 4 --threads 1 --epochs 100000 --seed 9 --out "$dir/a.safetensors" >/dev/null 2>"$dir/err" &
+  --batch 4 --threads 1 --epochs 100000 --seed 9 --out "$dir/a.safetensors" --force >/dev/null 2>"$dir/err" &
 pid=$!
 sleep 1
 kill -INT $pid 2>/dev/null
