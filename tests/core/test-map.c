@@ -212,6 +212,90 @@ test_to_image_flat (void)
     g_assert_cmpfloat (got[i], ==, 0.0f);
 }
 
+/* mcam_map_to_image against a per-pixel reference in double: the map
+ * coordinate of every pixel centre, clamped, interpolated from its four
+ * neighbours; 0 outside the rectangle the network saw; min-max over it. */
+static float *
+naive_to_image (const float *map, int h, int w, const McamImage *img, const McamPreprocess *pp)
+{
+  int W = img->width, H = img->height;
+  double x0 = 0, y0 = 0, cw = W, ch = H;
+  g_autofree double *v = g_new (double, (gsize) W * H);
+  float *out = g_new (float, (gsize) W * H);
+  double lo = INFINITY, hi = -INFINITY;
+  gboolean crop = pp != NULL && pp->resize == MCAM_RESIZE_CENTER_CROP;
+
+  if (crop)
+    mcam_image_preprocess_source_rect (img, pp, &x0, &y0, &cw, &ch);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      {
+        double mx = CLAMP ((x + 0.5 - x0) * w / cw - 0.5, 0.0, w - 1.0);
+        double my = CLAMP ((y + 0.5 - y0) * h / ch - 0.5, 0.0, h - 1.0);
+        int ix = MIN ((int) mx, w - 2 < 0 ? 0 : w - 2), iy = MIN ((int) my, h - 2 < 0 ? 0 : h - 2);
+        int jx = MIN (ix + 1, w - 1), jy = MIN (iy + 1, h - 1);
+        double tx = mx - ix, ty = my - iy;
+        double top = map[iy * w + ix] * (1 - tx) + map[iy * w + jx] * tx;
+        double bottom = map[jy * w + ix] * (1 - tx) + map[jy * w + jx] * tx;
+        gboolean inside = !crop || (x + 0.5 >= x0 && x + 0.5 < x0 + cw &&
+                                    y + 0.5 >= y0 && y + 0.5 < y0 + ch);
+        double value = top * (1 - ty) + bottom * ty;
+
+        v[(gsize) y * W + x] = inside ? value : NAN;
+        if (inside)
+          {
+            lo = MIN (lo, value);
+            hi = MAX (hi, value);
+          }
+      }
+  for (gsize i = 0; i < (gsize) W * H; i++)
+    out[i] = isnan (v[i]) || !(hi > lo) ? 0.0f : (float) ((v[i] - lo) / (hi - lo));
+  return out;
+}
+
+/* Maps larger than the network input, on ordinary and extreme images: a
+ * 2,000,000 x 8 image centre-cropped shows the network a slice 7 pixels
+ * wide, so with a map 20000 wide the map coordinate of the image's far end is
+ * 2.9e9, past INT_MAX (it was converted to int unclamped: on x86 INT_MIN, a
+ * read before the map). Every case against the naive reference to 1e-5. */
+static void
+test_to_image_large_map (void)
+{
+  const struct { int iw, ih, mh, mw; McamResizeMode mode; int resize_size; } cases[] = {
+    { 61, 47, 9, 600, MCAM_RESIZE_CENTER_CROP, 0 },
+    { 61, 47, 500, 3, MCAM_RESIZE_CENTER_CROP, 256 },
+    { 47, 61, 448, 448, MCAM_RESIZE_STRETCH, 0 },
+    { 2000000, 8, 2, 20000, MCAM_RESIZE_CENTER_CROP, 256 },
+    { 8, 2000000, 20000, 2, MCAM_RESIZE_CENTER_CROP, 0 },
+  };
+
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr (McamImage) img = mcam_image_new (cases[c].iw, cases[c].ih);
+      McamPreprocess pp = { 224, 224, cases[c].mode, { 0, 0, 0 }, { 1, 1, 1 },
+                            cases[c].resize_size, MCAM_INTERP_BILINEAR };
+      int n = cases[c].mh * cases[c].mw;
+      g_autofree float *map = g_new (float, n);
+      g_autofree float *got = NULL;
+      g_autofree float *want = NULL;
+      double diff = 0.0;
+      guint32 state = 99 + c;
+
+      for (int i = 0; i < n; i++)
+        {
+          state = state * 1664525u + 1013904223u;
+          map[i] = (float) (state >> 8) / (1 << 24) - 0.3f;
+        }
+      got = mcam_map_to_image (map, cases[c].mh, cases[c].mw, img, &pp);
+      want = naive_to_image (map, cases[c].mh, cases[c].mw, img, &pp);
+      for (gsize i = 0; i < (gsize) cases[c].iw * cases[c].ih; i++)
+        diff = MAX (diff, fabs ((double) got[i] - want[i]));
+      g_test_message ("image %dx%d, map %dx%d: max |ours - naive| = %.3g", cases[c].iw,
+                      cases[c].ih, cases[c].mw, cases[c].mh, diff);
+      g_assert_cmpfloat (diff, <=, 1e-5);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -223,6 +307,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/map/to-image-stretch", test_to_image_stretch);
   g_test_add_func ("/mcam/map/to-image-center-crop", test_to_image_center_crop);
   g_test_add_func ("/mcam/map/to-image-flat", test_to_image_flat);
+  g_test_add_func ("/mcam/map/to-image-large-map", test_to_image_large_map);
 
   return g_test_run ();
 }

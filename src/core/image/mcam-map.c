@@ -10,8 +10,12 @@
 #include "mcam/mcam-map.h"
 
 /* One axis of a bilinear resize with align_corners = false: output sample o
- * covers input coordinate (o + 0.5)·(in/out) − 0.5, clamped at 0 below and at
- * the last sample above (PyTorch's rule, F.interpolate's default). */
+ * covers input coordinate start + (o + 0.5)·step − 0.5, clamped at 0 below and
+ * at the last sample above (PyTorch's rule, F.interpolate's default). The
+ * clamp is applied in double, before the conversion to int: far outside a
+ * small crop the coordinate can pass INT_MAX (a map larger than the network
+ * input on an image of extreme aspect), and the conversion would then be
+ * undefined (on x86, INT_MIN: a read before the map). */
 typedef struct
 {
   int   i0;
@@ -19,71 +23,90 @@ typedef struct
   float t;     /* weight of i1 */
 } Lerp;
 
-static void
-lerp_axis (Lerp *l, double start, double step, int out, int in)
+static inline Lerp
+lerp_at (double start, double step, int o, int in)
 {
-  for (int o = 0; o < out; o++)
-    {
-      double s = start + (o + 0.5) * step - 0.5;
-      int i0;
+  double s = start + (o + 0.5) * step - 0.5;
+  Lerp l;
 
-      if (s < 0.0)
-        s = 0.0;
-      i0 = (int) s;
-      if (i0 > in - 1)
-        i0 = in - 1;
-      l[o].i0 = i0;
-      l[o].i1 = i0 < in - 1 ? i0 + 1 : i0;
-      l[o].t = (float) (s - i0);
-      if (l[o].i1 == i0)
-        l[o].t = 0.0f;
+  if (!(s > 0.0))          /* also NaN */
+    s = 0.0;
+  if (s >= in - 1)
+    {
+      l.i0 = l.i1 = in - 1;
+      l.t = 0.0f;
+      return l;
     }
+  l.i0 = (int) s;
+  l.i1 = l.i0 + 1;
+  l.t = (float) (s - l.i0);
+  return l;
 }
 
-/* Separable: each source row is interpolated along x once (sh × dw), then
- * every output row blends two of those rows — the same arithmetic, in the
- * same order, as interpolating the four neighbours of each pixel. */
-static void
-lerp_2d (const float *src, int sh, int sw, const Lerp *ly, int dh, const Lerp *lx, int dw,
-         float *dst)
+/* A map row interpolated along x to the output width, kept while the
+ * output rows read it. */
+typedef struct
 {
-  g_autofree float *rows = g_new (float, (gsize) sh * dw);
+  int    index;   /* map row, −1: none yet */
+  float *values;
+} Row;
 
-  for (int y = 0; y < sh; y++)
+/* Map row `row` along x, from the cache or computed into the slot that does
+ * not hold row `keep`. */
+static const float *
+row_along_x (Row cache[2], int keep, const float *src, int sw, int row,
+             double x_start, double x_step, int dw)
+{
+  const float *in = src + (gsize) row * sw;
+  Row *r;
+
+  for (int k = 0; k < 2; k++)
+    if (cache[k].index == row)
+      return cache[k].values;
+  r = cache[0].index == keep ? &cache[1] : &cache[0];
+  for (int x = 0; x < dw; x++)
     {
-      const float *in = src + (gsize) y * sw;
-      float *out = rows + (gsize) y * dw;
+      Lerp l = lerp_at (x_start, x_step, x, sw);
 
-      for (int x = 0; x < dw; x++)
-        out[x] = in[lx[x].i0] + (in[lx[x].i1] - in[lx[x].i0]) * lx[x].t;
+      r->values[x] = in[l.i0] + (in[l.i1] - in[l.i0]) * l.t;
     }
+  r->index = row;
+  return r->values;
+}
+
+/* Separable, streamed: output row y blends two map rows, each interpolated
+ * along x once and kept while the output rows need it (they are read in
+ * order), so that beyond dst only two rows at output width are held — the
+ * same arithmetic, in the same order, as interpolating the four neighbours
+ * of each pixel. */
+static void
+lerp_2d (const float *src, int sh, int sw, double y_start, double y_step, int dh,
+         double x_start, double x_step, int dw, float *dst)
+{
+  g_autofree float *buffer = g_new (float, (gsize) dw * 2);
+  Row cache[2] = { { -1, buffer }, { -1, buffer + dw } };
 
   for (int y = 0; y < dh; y++)
     {
-      const float *top = rows + (gsize) ly[y].i0 * dw;
-      const float *bottom = rows + (gsize) ly[y].i1 * dw;
-      float t = ly[y].t;
+      Lerp ly = lerp_at (y_start, y_step, y, sh);
+      /* rows only move down: the older slot goes first */
+      int newer = MAX (cache[0].index, cache[1].index);
+      const float *top = row_along_x (cache, newer, src, sw, ly.i0, x_start, x_step, dw);
+      const float *bottom = row_along_x (cache, ly.i0, src, sw, ly.i1, x_start, x_step, dw);
       float *out = dst + (gsize) y * dw;
 
       for (int x = 0; x < dw; x++)
-        out[x] = top[x] + (bottom[x] - top[x]) * t;
+        out[x] = top[x] + (bottom[x] - top[x]) * ly.t;
     }
 }
 
 void
 mcam_map_upsample (const float *src, int sh, int sw, float *dst, int dh, int dw)
 {
-  g_autofree Lerp *lx = NULL;
-  g_autofree Lerp *ly = NULL;
-
   g_return_if_fail (src != NULL && dst != NULL);
   g_return_if_fail (sh > 0 && sw > 0 && dh > 0 && dw > 0);
 
-  lx = g_new (Lerp, dw);
-  ly = g_new (Lerp, dh);
-  lerp_axis (lx, 0.0, (double) sw / dw, dw, sw);
-  lerp_axis (ly, 0.0, (double) sh / dh, dh, sh);
-  lerp_2d (src, sh, sw, ly, dh, lx, dw, dst);
+  lerp_2d (src, sh, sw, 0.0, (double) sh / dh, dh, 0.0, (double) sw / dw, dw, dst);
 }
 
 void
@@ -138,10 +161,7 @@ mcam_map_to_image (const float *map, int h, int w, const McamImage *img,
 {
   int W, H;
   double x0 = 0.0, y0 = 0.0, cw, ch;
-  g_autofree Lerp *lx = NULL;
-  g_autofree Lerp *ly = NULL;
-  g_autofree gboolean *in_x = NULL;
-  g_autofree gboolean *in_y = NULL;
+  int xa, xb, ya, yb;
   float *out;
   float lo = INFINITY, hi = -INFINITY;
 
@@ -161,28 +181,27 @@ mcam_map_to_image (const float *map, int h, int w, const McamImage *img,
 
   /* Centre crop: the network saw the rectangle (x0, y0, cw, ch) of the image.
    * Pixels whose centre lies inside it get the map upsampled onto that
-   * rectangle; the rest of the image was never seen and stays 0. */
+   * rectangle; the rest of the image was never seen and stays 0. Map
+   * coordinate of pixel centre p: (p + 0.5 − x0)·(w / cw) − 0.5. */
   mcam_image_preprocess_source_rect (img, pp, &x0, &y0, &cw, &ch);
+  lerp_2d (map, h, w, -y0 * (h / ch), h / ch, H, -x0 * (w / cw), w / cw, W, out);
 
-  lx = g_new (Lerp, W);
-  ly = g_new (Lerp, H);
-  in_x = g_new (gboolean, W);
-  in_y = g_new (gboolean, H);
-  /* Map coordinate of pixel centre p: (p + 0.5 − x0)·(w / cw) − 0.5. */
-  lerp_axis (lx, -x0 * (w / cw), w / cw, W, w);
-  lerp_axis (ly, -y0 * (h / ch), h / ch, H, h);
-  for (int x = 0; x < W; x++)
-    in_x[x] = x + 0.5 >= x0 && x + 0.5 < x0 + cw;
-  for (int y = 0; y < H; y++)
-    in_y[y] = y + 0.5 >= y0 && y + 0.5 < y0 + ch;
+  /* The pixels whose centre is inside: columns [xa, xb), rows [ya, yb). */
+  for (xa = 0; xa < W && !(xa + 0.5 >= x0); xa++)
+    ;
+  for (xb = xa; xb < W && xb + 0.5 < x0 + cw; xb++)
+    ;
+  for (ya = 0; ya < H && !(ya + 0.5 >= y0); ya++)
+    ;
+  for (yb = ya; yb < H && yb + 0.5 < y0 + ch; yb++)
+    ;
 
-  lerp_2d (map, h, w, ly, H, lx, W, out);
   for (int y = 0; y < H; y++)
     for (int x = 0; x < W; x++)
       {
         float v = out[(gsize) y * W + x];
 
-        if (in_y[y] && in_x[x])
+        if (y >= ya && y < yb && x >= xa && x < xb)
           {
             lo = MIN (lo, v);
             hi = MAX (hi, v);
@@ -193,13 +212,12 @@ mcam_map_to_image (const float *map, int h, int w, const McamImage *img,
 
   /* Normalise over the seen rectangle only, so that negative maps are not
    * distorted by the zeros outside it. */
-  for (int y = 0; y < H; y++)
-    for (int x = 0; x < W; x++)
-      if (in_y[y] && in_x[x])
-        {
-          float *v = &out[(gsize) y * W + x];
-          *v = hi > lo && isfinite (hi - lo) ? (*v - lo) / (hi - lo) : 0.0f;
-        }
+  for (int y = ya; y < yb; y++)
+    for (int x = xa; x < xb; x++)
+      {
+        float *v = &out[(gsize) y * W + x];
+        *v = hi > lo && isfinite (hi - lo) ? (*v - lo) / (hi - lo) : 0.0f;
+      }
 
   return out;
 }
