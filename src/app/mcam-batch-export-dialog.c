@@ -368,6 +368,7 @@ mcam_batch_export_dialog_export (McamBatchExportDialog *self)
   if (self->folder == NULL || window == NULL || window->model == NULL)
     return;
   dir = g_file_get_path (self->folder);
+  _mcam_window_remember_export_folder (window, dir);
   for (int m = 0; m < MCAM_N_METHODS; m++)
     methods[m] = gtk_check_button_get_active (self->method_checks[m]);
   images = get_images (self);
@@ -530,7 +531,6 @@ mcam_batch_export_dialog_new (McamWindow *window)
 {
   McamBatchExportDialog *self;
   McamModelInfo *model;
-  McamImageResult *image;
   guint n_images;
   g_autofree char *images_text = NULL;
   const int rows = (MCAM_N_METHODS + 1) / 2;
@@ -539,7 +539,6 @@ mcam_batch_export_dialog_new (McamWindow *window)
   self = g_object_new (MCAM_TYPE_BATCH_EXPORT_DIALOG, "transient-for", window, NULL);
   g_set_weak_pointer (&self->window, window);
   model = window->model;
-  image = window->image;
 
   n_images = g_list_model_get_n_items (get_images (self));
   images_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
@@ -574,14 +573,12 @@ mcam_batch_export_dialog_new (McamWindow *window)
       self->method_checks[m] = GTK_CHECK_BUTTON (check);
     }
 
-  if (image != NULL)
-    {
-      g_autofree char *dir = g_path_get_dirname (image->path);
-      g_autoptr(GFile) folder = g_file_new_for_path (dir);
+  {
+    /* Never the input images' folder (hundreds of PNGs among the inputs). */
+    g_autofree char *dir = _mcam_window_default_export_folder (window);
+    g_autoptr(GFile) folder = g_file_new_for_path (dir);
 
-      mcam_batch_export_dialog_set_folder (self, folder);
-    }
-  else
-    mcam_batch_export_dialog_set_folder (self, NULL);
+    mcam_batch_export_dialog_set_folder (self, folder);
+  }
   return self;
 }

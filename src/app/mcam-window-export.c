@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Export (DESIGN 6): the overlay as PNG at the image's own resolution
- * (rendered on the worker with mcam_overlay_render and written atomically
- * with mcam_surface_write_png), all classes of an image, every image of the
+/* Export (DESIGN 6): the overlay as PNG (rendered on the worker, at the
+ * image's own resolution or enlarged, with a caption and colour bar when
+ * chosen, and its provenance in text chunks: mcam/mcam-png.h), the raw map
+ * and the class scores as JSON (mcam-window-export-data.c), all classes of an image, every image of the
  * browser × chosen classes × chosen methods in batch (the dialog is
  * mcam-batch-export-dialog.c), and the clipboard. Existing files are never replaced
  * without asking. */
@@ -11,6 +12,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdlib.h>
 
 #include "mcam-batch-export-dialog.h"
 #include "mcam-window-private.h"
@@ -29,7 +31,63 @@ _mcam_window_new_export_request (McamWindow *self)
   req->draws = map.draws;
   req->temperature = map.temperature;
   req->opacity = mcam_overlay_view_get_opacity (self->overlay_view);
+  if (self->settings != NULL)
+    {
+      req->caption = g_settings_get_boolean (self->settings, "export-caption");
+      req->colorbar = g_settings_get_boolean (self->settings, "export-colorbar");
+      req->min_width = g_settings_get_int (self->settings, "export-min-width");
+    }
   return req;
+}
+
+/* ---------------------------------------------------------------- the folder */
+
+/* Whether dir holds an opened image: exports there would be listed as
+ * images the next time the folder is opened. */
+static gboolean
+is_input_folder (McamWindow *self, const char *dir)
+{
+  GListModel *items = mcam_image_browser_get_items (self->image_browser);
+  g_autoptr(GFile) d = g_file_new_for_path (dir);
+
+  for (guint i = 0; i < g_list_model_get_n_items (items); i++)
+    {
+      g_autoptr(McamImageItem) item = g_list_model_get_item (items, i);
+      g_autoptr(GFile) parent = g_file_get_parent (mcam_image_item_get_file (item));
+
+      if (parent != NULL && g_file_equal (parent, d))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+char *
+_mcam_window_default_export_folder (McamWindow *self)
+{
+  g_autofree char *last = self->settings ? g_settings_get_string (self->settings,
+                                                                  "export-folder") : NULL;
+  const char *pictures = g_get_user_special_dir (G_USER_DIRECTORY_PICTURES);
+  char *dir;
+
+  if (last != NULL && last[0] != '\0' && g_file_test (last, G_FILE_TEST_IS_DIR) &&
+      !is_input_folder (self, last))
+    return g_steal_pointer (&last);
+  /* Translators: a folder name, made in the Pictures folder. */
+  dir = g_build_filename (pictures ? pictures : g_get_home_dir (), _("M-CAM Exports"), NULL);
+  if (is_input_folder (self, dir))
+    {
+      g_free (dir);
+      dir = g_build_filename (g_get_home_dir (), _("M-CAM Exports"), NULL);
+    }
+  g_mkdir_with_parents (dir, 0755);
+  return dir;
+}
+
+void
+_mcam_window_remember_export_folder (McamWindow *self, const char *dir)
+{
+  if (self->settings != NULL && dir != NULL)
+    g_settings_set_string (self->settings, "export-folder", dir);
 }
 
 static void
@@ -169,6 +227,8 @@ _mcam_window_export_to (McamWindow *self, const char *path)
     return;
   req = _mcam_window_new_export_request (self);
   mcam_export_request_add (req, self->image->path, self->class_index, self->method, path);
+  /* The overlay on screen, with the user's slot when there is one. */
+  ((McamExportItem *) g_ptr_array_index (req->items, 0))->slot = self->slot;
   _mcam_window_run_export (self, req);
 }
 
@@ -209,6 +269,47 @@ fill_folder_request (McamWindow *self, ExportKind kind, const char *dir,
     }
 }
 
+/* The chooser's options for the picture: caption, colour bar, size. */
+static const char *const size_ids[] = { "0", "512", "1024", "2048", NULL };
+
+static void
+add_choices (McamWindow *self, GtkFileChooser *chooser)
+{
+  const char *size_labels[] = { _("the image's own"), _("at least 512 px wide"),
+                                _("at least 1024 px wide"), _("at least 2048 px wide"), NULL };
+  g_autofree char *width = NULL;
+
+  if (self->settings == NULL)
+    return;
+  gtk_file_chooser_add_choice (chooser, "caption", _("Caption"), NULL, NULL);
+  gtk_file_chooser_set_choice (chooser, "caption",
+                               g_settings_get_boolean (self->settings, "export-caption")
+                               ? "true" : "false");
+  gtk_file_chooser_add_choice (chooser, "colorbar", _("Colour bar"), NULL, NULL);
+  gtk_file_chooser_set_choice (chooser, "colorbar",
+                               g_settings_get_boolean (self->settings, "export-colorbar")
+                               ? "true" : "false");
+  gtk_file_chooser_add_choice (chooser, "size", _("Size"), (const char **) size_ids,
+                               size_labels);
+  width = g_strdup_printf ("%d", g_settings_get_int (self->settings, "export-min-width"));
+  gtk_file_chooser_set_choice (chooser, "size", g_strv_contains (size_ids, width) ? width : "0");
+}
+
+static void
+read_choices (McamWindow *self, GtkFileChooser *chooser)
+{
+  const char *v;
+
+  if (self->settings == NULL)
+    return;
+  if ((v = gtk_file_chooser_get_choice (chooser, "caption")) != NULL)
+    g_settings_set_boolean (self->settings, "export-caption", g_strcmp0 (v, "true") == 0);
+  if ((v = gtk_file_chooser_get_choice (chooser, "colorbar")) != NULL)
+    g_settings_set_boolean (self->settings, "export-colorbar", g_strcmp0 (v, "true") == 0);
+  if ((v = gtk_file_chooser_get_choice (chooser, "size")) != NULL)
+    g_settings_set_int (self->settings, "export-min-width", atoi (v));
+}
+
 static void
 export_chooser_cb (GtkNativeDialog *native, int response, McamWindow *self)
 {
@@ -220,6 +321,13 @@ export_chooser_cb (GtkNativeDialog *native, int response, McamWindow *self)
     {
       file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
       path = g_file_get_path (file);
+      read_choices (self, GTK_FILE_CHOOSER (native));
+    }
+  if (path != NULL)
+    {
+      g_autofree char *dir = kind == EXPORT_ONE ? g_path_get_dirname (path) : g_strdup (path);
+
+      _mcam_window_remember_export_folder (self, dir);
     }
   if (path != NULL && kind == EXPORT_ONE)
     {
@@ -227,6 +335,7 @@ export_chooser_cb (GtkNativeDialog *native, int response, McamWindow *self)
 
       /* The save dialog has already asked before replacing a file. */
       mcam_export_request_add (req, self->image->path, self->class_index, self->method, path);
+      ((McamExportItem *) g_ptr_array_index (req->items, 0))->slot = self->slot;
       start_export (self, req);
     }
   else if (path != NULL)
@@ -264,9 +373,11 @@ run_export_chooser (McamWindow *self, ExportKind kind)
                                           GTK_WINDOW (self),
                                           GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
                                           _("_Export"), _("_Cancel"));
-  dir = g_path_get_dirname (self->image->path);
+  /* Never the input images' folder: a batch would mix its PNGs with them. */
+  dir = _mcam_window_default_export_folder (self);
   folder = g_file_new_for_path (dir);
   gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), folder, NULL);
+  add_choices (self, GTK_FILE_CHOOSER (native));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
   g_object_set_data (G_OBJECT (native), "kind", GINT_TO_POINTER (kind));
   g_signal_connect (native, "response", G_CALLBACK (export_chooser_cb), self);

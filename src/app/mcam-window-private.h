@@ -124,6 +124,14 @@ gboolean _mcam_window_focus_takes_arrows (McamWindow *self);
  * export-batch, copy. */
 void  _mcam_window_class_install_export_actions (GtkWidgetClass *klass);
 void  _mcam_window_export_to (McamWindow *self, const char *path);
+/* The folder an export dialog opens in: the last export folder, else the
+ * Pictures folder's "M-CAM Exports" (made); never a folder of opened images. */
+char *_mcam_window_default_export_folder  (McamWindow *self);
+/* mcam-window-export-data.c: the raw map and the class scores as JSON. */
+void     _mcam_window_class_install_export_data_actions (GtkWidgetClass *klass);
+char    *_mcam_window_export_data_json (McamWindow *self, McamMapResult *map);
+gboolean _mcam_window_export_data_to   (McamWindow *self, const char *path, GError **error);
+void  _mcam_window_remember_export_folder (McamWindow *self, const char *dir);
 /* A request with the window's colormap, opacity and slot-search settings. */
 McamExportRequest *_mcam_window_new_export_request (McamWindow *self);
 /* Takes `req`; asks once when any output file exists, then runs it with the

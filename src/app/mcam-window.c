@@ -790,6 +790,7 @@ mcam_window_class_init (McamWindowClass *klass)
 
   _mcam_window_class_install_actions (widget_class);
   _mcam_window_class_install_export_actions (widget_class);
+  _mcam_window_class_install_export_data_actions (widget_class);
   _mcam_window_class_install_tool_actions (widget_class);
 }
 

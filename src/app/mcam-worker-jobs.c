@@ -8,7 +8,10 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
+
+#include "mcam/mcam-png.h"
 
 #include "mcam-worker-private.h"
 
@@ -26,6 +29,7 @@ model_info_clear (McamModelInfo *info)
   g_free (info->model_path);
   g_free (info->memory_path);
   g_free (info->title);
+  g_free (info->fingerprint);
   g_strfreev (info->classes);
 }
 
@@ -147,6 +151,7 @@ mcam_export_request_add (McamExportRequest *req, const char *image_path, int cla
   item->image_path = g_strdup (image_path);
   item->class_index = class_index;
   item->method = method;
+  item->slot = -1;
   item->out_path = g_strdup (out_path);
   g_ptr_array_add (req->items, item);
 }
@@ -369,9 +374,10 @@ mcam_worker_compute_map_finish (McamWorker *self, GAsyncResult *result, GError *
 }
 
 static cairo_surface_t *
-render_item (McamWorker *self, const char *path, int class_index, McamMethod method,
-             int slot, guint64 seed, int draws, float temperature, McamColormap cm,
-             double opacity, GCancellable *cancellable, GError **error)
+render_item_full (McamWorker *self, const char *path, int class_index, McamMethod method,
+                  int slot, guint64 seed, int draws, float temperature, McamColormap cm,
+                  double opacity, McamExplanation **expl_out, float *score_out,
+                  GCancellable *cancellable, GError **error)
 {
   g_autoptr(McamExplanation) expl = NULL;
   g_autofree float *map = NULL;
@@ -384,7 +390,80 @@ render_item (McamWorker *self, const char *path, int class_index, McamMethod met
                            &map, cancellable, error);
   if (expl == NULL)
     return NULL;
+  if (score_out != NULL)
+    *score_out = e->analysis->scores != NULL ? e->analysis->scores[class_index] : NAN;
+  if (expl_out != NULL)
+    *expl_out = g_steal_pointer (&expl);
   return mcam_overlay_render (e->image, map, cm, opacity);
+}
+
+static cairo_surface_t *
+render_item (McamWorker *self, const char *path, int class_index, McamMethod method,
+             int slot, guint64 seed, int draws, float temperature, McamColormap cm,
+             double opacity, GCancellable *cancellable, GError **error)
+{
+  return render_item_full (self, path, class_index, method, slot, seed, draws, temperature,
+                           cm, opacity, NULL, NULL, cancellable, error);
+}
+
+/* Worker thread: an exported overlay with its provenance and layout. */
+static gboolean
+write_export_item (McamWorker *self, McamExportRequest *req, McamExportItem *item,
+                   GCancellable *cancellable, GError **error)
+{
+  g_autoptr(McamExplanation) expl = NULL;
+  const McamNetInfo *ni = mcam_net_get_info (self->net);
+  McamProvenance prov;
+  McamExportLayout layout;
+  g_auto(GStrv) keys = NULL;
+  g_auto(GStrv) values = NULL;
+  g_autofree char *caption = NULL;
+  g_autofree char *software = g_strdup_printf ("M-CAM Explorer %s", PACKAGE_VERSION);
+  cairo_surface_t *overlay, *out;
+  float score = NAN;
+  gboolean ok;
+
+  overlay = render_item_full (self, item->image_path, item->class_index, item->method,
+                              item->slot, req->seed, req->draws, req->temperature,
+                              req->colormap, req->opacity, &expl, &score, cancellable, error);
+  if (overlay == NULL)
+    return FALSE;
+
+  mcam_provenance_init (&prov);
+  prov.image = item->image_path;
+  prov.model = self->worker_info ? self->worker_info->model_path : NULL;
+  prov.memory = self->worker_info ? self->worker_info->memory_path : NULL;
+  if (prov.memory == NULL && self->memory != NULL && mcam_method_needs_memory (item->method))
+    prov.memory = prov.model;   /* the memory lives in the model file */
+  prov.fingerprint = ni->fingerprint;
+  prov.method = item->method;
+  prov.class_index = item->class_index;
+  prov.class_name = ni->classes[item->class_index];
+  prov.slot = expl->slot;
+  prov.slot_by_user = item->slot >= 0;
+  /* The ResNet's features are read at the output of its last stage. */
+  prov.layer = "layer4";
+  prov.score = score;
+  prov.software = software;
+  mcam_provenance_to_text (&prov, &keys, &values);
+
+  mcam_export_layout_init (&layout);
+  layout.min_width = req->min_width;
+  layout.colorbar = req->colorbar;
+  layout.colormap = req->colormap;
+  if (req->caption)
+    layout.caption = caption = mcam_provenance_caption (&prov);
+  if (layout.min_width > 0 || layout.colorbar || layout.caption != NULL)
+    {
+      out = mcam_export_decorate (overlay, &layout);
+      cairo_surface_destroy (overlay);
+    }
+  else
+    out = overlay;
+  ok = mcam_png_write (out, (const char *const *) keys, (const char *const *) values,
+                       item->out_path, error);
+  cairo_surface_destroy (out);
+  return ok;
 }
 
 static gpointer
@@ -400,20 +479,11 @@ export_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
       McamExportItem *item = g_ptr_array_index (req->items, i);
       g_autofree char *base = g_path_get_basename (item->out_path);
       g_autofree char *text = g_strdup_printf (_("Exporting %s (%u of %u)"), base, i + 1, n);
-      cairo_surface_t *surface;
-      gboolean ok;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         goto fail;
       mcam_worker_context_progress (ctx, (double) i / n, text);
-      surface = render_item (ctx->worker, item->image_path, item->class_index, item->method,
-                             -1, req->seed, req->draws, req->temperature, req->colormap,
-                             req->opacity, cancellable, error);
-      if (surface == NULL)
-        goto fail;
-      ok = mcam_surface_write_png (surface, item->out_path, error);
-      cairo_surface_destroy (surface);
-      if (!ok)
+      if (!write_export_item (ctx->worker, req, item, cancellable, error))
         goto fail;
       (*n_written)++;
     }

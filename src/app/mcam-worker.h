@@ -25,6 +25,7 @@ typedef struct
   char    *model_path;
   char    *memory_path;   /* NULL when the memory lives in the model file or is absent */
   char    *title;         /* "demo-backbone.safetensors + memory (N = 40 slots)" */
+  char    *fingerprint;   /* the backbone's (McamNetInfo.fingerprint) */
   char   **classes;       /* NULL-terminated, head order */
   int      n_classes;
   int      n_slots;       /* 0 without a memory module */
@@ -96,6 +97,7 @@ typedef struct
   char       *image_path;
   int         class_index;
   McamMethod  method;
+  int         slot;          /* -1: Algorithm 1 chooses; else the user's slot */
   char       *out_path;
 } McamExportItem;
 
@@ -107,6 +109,12 @@ typedef struct
   guint64      seed;
   int          draws;
   float        temperature;
+  /* The shared picture (mcam/mcam-png.h): enlarged to at least min_width
+   * (0: the image's own size), a colour bar, a caption line; the PNG always
+   * carries its provenance as text chunks. */
+  int          min_width;
+  gboolean     colorbar;
+  gboolean     caption;
 } McamExportRequest;
 
 McamExportRequest *mcam_export_request_new      (void);

@@ -12,6 +12,7 @@
 
 #include "mcam-cli.h"
 #include "mcam/mcam-health.h"
+#include "mcam/mcam-png.h"
 
 static void
 add_floats_or_null (JsonBuilder *b, const char *name, const float *v, gsize n)
@@ -184,15 +185,36 @@ explanation_json (const char *model, const char *image_path, McamNet *net, McamA
 }
 
 static gboolean
-write_overlay (McamNet *net, const McamImage *image, McamExplanation *e, const char *out,
-               GError **error)
+write_overlay (McamNet *net, const McamImage *image, const McamAnalysis *a, McamExplanation *e,
+               const char *out, const char *image_path, const char *model,
+               const char *memory_path, int user_slot, GError **error)
 {
   const McamNetInfo *info = mcam_net_get_info (net);
   /* Upsampled (bilinear, align_corners = false) onto the image's own pixels
    * and normalised to [0, 1]; turbo at opacity 0.5. */
   g_autofree float *full = mcam_map_to_image (e->map, e->h, e->w, image, &info->preprocess);
   cairo_surface_t *surface = mcam_overlay_render (image, full, MCAM_COLORMAP_TURBO, 0.5);
-  gboolean ok = mcam_surface_write_png (surface, out, error);
+  McamProvenance prov;
+  g_auto(GStrv) keys = NULL, values = NULL;
+  gboolean ok;
+
+  /* The PNG says what it shows (text chunks, as the app's exports). */
+  mcam_provenance_init (&prov);
+  prov.image = image_path;
+  prov.model = model;
+  prov.fingerprint = info->fingerprint;
+  prov.memory = mcam_method_needs_memory (e->method) ? (memory_path ? memory_path : model) : NULL;
+  prov.method = e->method;
+  prov.class_name = info->classes[e->class_index];
+  prov.class_index = e->class_index;
+  prov.slot = e->slot;
+  prov.slot_by_user = user_slot >= 0;
+  prov.layer = "layer4";
+  prov.score = a->scores != NULL ? a->scores[e->class_index] : NAN;
+  prov.software = "mcam " PACKAGE_VERSION;
+  mcam_provenance_to_text (&prov, &keys, &values);
+  ok = mcam_png_write (surface, (const char *const *) keys, (const char *const *) values, out,
+                       error);
   cairo_surface_destroy (surface);
   return ok;
 }
@@ -224,6 +246,7 @@ mcam_cmd_explain (int argc, char **argv)
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Let --out replace an existing file", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON document on stdout", NULL },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores)", "T" },
+    MCAM_CLI_CLASSES_OPTION,
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE — explain one class of an image");
@@ -330,7 +353,8 @@ mcam_cmd_explain (int argc, char **argv)
     return mcam_cli_fail ("explain", error);
   gint64 t2 = g_get_monotonic_time ();
 
-  if (out != NULL && !write_overlay (net, image, e, out, &error))
+  if (out != NULL && !write_overlay (net, image, a, e, out, image_path, model, memory_path, slot,
+                                     &error))
     return mcam_cli_fail ("explain", error);
 
   g_autofree char *verdict = NULL;

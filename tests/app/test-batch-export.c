@@ -138,6 +138,11 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
   g_assert_true (g_file_set_contents (labels_path, csv->str, -1, &error));
 
   fx->window = mcam_app_test_open_window (model, memory, images_dir);
+  /* These tests compare the exported overlay with mcam_overlay_render's:
+   * no caption, colour bar or enlargement (test-export-share has those). */
+  g_settings_set_boolean (fx->window->settings, "export-caption", FALSE);
+  g_settings_set_boolean (fx->window->settings, "export-colorbar", FALSE);
+  g_settings_set_int (fx->window->settings, "export-min-width", 0);
   mcam_app_test_wait_for (ground_truth_known, fx, "both images with their ground truth");
   mcam_app_test_settle ();
   g_assert_null (mcam_window_get_error_text (fx->window));

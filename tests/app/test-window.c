@@ -99,6 +99,11 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
   g_test_message ("model %s, memory %s, image %s", fx->model, fx->memory, fx->image);
 
   fx->window = mcam_app_test_open_window (fx->model, fx->memory, fx->image);
+  /* These tests compare the exported overlay with mcam_overlay_render's:
+   * no caption, colour bar or enlargement (test-export-share has those). */
+  g_settings_set_boolean (fx->window->settings, "export-caption", FALSE);
+  g_settings_set_boolean (fx->window->settings, "export-colorbar", FALSE);
+  g_settings_set_int (fx->window->settings, "export-min-width", 0);
   mcam_app_test_settle ();
   g_assert_null (mcam_window_get_error_text (fx->window));
 }
