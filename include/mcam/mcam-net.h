@@ -9,25 +9,24 @@
 
 G_BEGIN_DECLS
 
-/* The target network: a torchvision-style ResNet loaded from safetensors
- * (DESIGN 3). BatchNorm is folded into the preceding convolution at load. */
+/* The target network: a graph of operations (src/core/graph/) built from a
+ * torchvision ResNet / ResNeXt / Wide ResNet in safetensors (DESIGN 3) or
+ * from an ONNX file. BatchNorm is folded into the preceding convolution at
+ * load. The feature map f that the methods explain is the graph's target
+ * layer: by default the input of the last spatial-reducing node before the
+ * logits (layer4 for ResNets). */
 typedef struct _McamNet McamNet;
-
-typedef enum { MCAM_BLOCK_BASIC, MCAM_BLOCK_BOTTLENECK } McamBlockKind;
-typedef enum { MCAM_STEM_IMAGENET, MCAM_STEM_SMALL } McamStemKind;
 
 typedef struct
 {
-  char          *arch;          /* "resnet18" ... or "resnet" */
-  McamBlockKind  block;
-  int            layers[4];
-  int            widths[4];     /* planes per stage (torchvision: 64,128,256,512) */
-  McamStemKind   stem;
+  char          *arch;          /* "resnet18", "resnext50_32x4d", ... or "resnet" */
+  char          *description;   /* the architecture in words (blocks, widths, groups) */
+  char          *target;        /* name of the target layer, e.g. "layer4.1" */
   McamPreprocess preprocess;    /* input size, resize mode, mean, std */
   char         **classes;       /* NULL-terminated, head order */
   int            n_classes;
   gboolean       multilabel;    /* sigmoid scores, else softmax */
-  int            feat_c;        /* f: the output of layer4, c x h x w */
+  int            feat_c;        /* f: the target layer's output, c x h x w */
   int            feat_h;
   int            feat_w;
   gint64         n_params;      /* as stored (before BN folding) */
@@ -46,29 +45,45 @@ typedef struct
  * against the shape the architecture expects, and a backbone tensor the
  * architecture does not use is an error (the metadata is wrong). */
 McamNet           *mcam_net_load      (const char *path, GError **error);
+/* (mcam_net_load also opens an ONNX file, recognised by its .onnx name or its
+ * first bytes; its mcam.* keys come from metadata_props.) */
 /* Load from an already opened file (the memory module may live in it too). */
 McamNet           *mcam_net_load_from (McamSafetensors *st, GError **error);
 void               mcam_net_free      (McamNet *net);
 const McamNetInfo *mcam_net_get_info  (McamNet *net);
 const char        *mcam_net_get_path  (McamNet *net);
 
-/* The head: logits = W · GAP(f) + b, W is [n_classes, feat_c]. Borrowed. */
+/* The head when it is logits = W · GAP(f) + b, W [n_classes, feat_c]
+ * (every ResNet); NULL otherwise. Borrowed. */
 const float *mcam_net_get_head_weight (McamNet *net);
 const float *mcam_net_get_head_bias   (McamNet *net);
 
 /* input: [B,3,H,W] preprocessed; H and W need not be the metadata's input
- * size (ResNets pool globally). Outputs (either may be NULL if not wanted):
- * features [B,c,h,w] (layer4 output, after ReLU) and logits [B,C].
+ * size (the shapes are re-inferred). Outputs (either may be NULL if not
+ * wanted): features [B,c,h,w] (the target layer) and logits [B,C].
  * Checks the cancellable between layers; fails with G_IO_ERROR_CANCELLED. */
 gboolean mcam_net_forward (McamNet *net, const McamTensor *input,
                            McamTensor **features, McamTensor **logits,
                            GCancellable *cancellable, GError **error);
 
-/* The head alone on given features [B,c,h,w] -> logits [B,C]. */
+/* The head alone (the graph after the target) on given features
+ * [B,c,h,w] -> logits [B,C]; NULL when the features have the wrong shape. */
 McamTensor *mcam_net_head_forward (McamNet *net, const McamTensor *features);
 
 /* Scores from logits: sigmoid (multilabel) or softmax over the classes. */
 void mcam_net_scores (McamNet *net, const float *logits, float *scores);
+
+/* The layers a method can explain: the 4-D feature maps of the graph, by
+ * name (torchvision module paths for safetensors ResNets, e.g. "layer3.5",
+ * "layer4.0.relu_1"; ONNX value names), in execution order. g_strfreev. */
+char   **mcam_net_list_layers (McamNet *net);
+
+/* Explain `layer` instead of the default target (the input of the last
+ * spatial-reducing node before the logits). The logits must depend on it
+ * alone (a layer inside a residual block, bypassed by the skip connection,
+ * is refused). Changes feat_c/h/w and target in the info; call it right
+ * after loading, before features are cached or a memory module trained. */
+gboolean mcam_net_set_target  (McamNet *net, const char *layer, GError **error);
 
 /* Multiply-accumulate count of one forward pass of one image, times 2 (FLOPs). */
 double mcam_net_flops (McamNet *net);

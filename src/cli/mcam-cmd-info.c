@@ -116,13 +116,10 @@ describe_model (const char *path, const char *memory_path)
   classes = g_strjoinv (", ", info->classes);
 
   printf ("File:            %s\n", path);
-  printf ("Architecture:    %s (%s blocks, layers [%d,%d,%d,%d], widths [%d,%d,%d,%d], %s stem)\n",
-          info->arch, info->block == MCAM_BLOCK_BASIC ? "basic" : "bottleneck",
-          info->layers[0], info->layers[1], info->layers[2], info->layers[3],
-          info->widths[0], info->widths[1], info->widths[2], info->widths[3],
-          info->stem == MCAM_STEM_IMAGENET ? "imagenet" : "small");
+  printf ("Architecture:    %s (%s)\n", info->arch, info->description);
   print_preprocess (info);
-  printf ("Features f:      %d x %d x %d (c x h x w)\n", info->feat_c, info->feat_h, info->feat_w);
+  printf ("Features f:      %d x %d x %d (c x h x w), layer %s\n", info->feat_c, info->feat_h,
+          info->feat_w, info->target);
   printf ("Classes:         %d (%s%s): %s%s\n", info->n_classes,
           info->multilabel ? "multi-label, sigmoid" : "single-label, softmax",
           assumed (info, MCAM_META_MULTILABEL), classes, assumed (info, MCAM_META_CLASSES));

@@ -110,10 +110,10 @@ test_net_basic (void)
 
   load_expected ("basic", &e);
   g_assert_cmpstr (info->arch, ==, "resnet");
-  g_assert_cmpint (info->block, ==, MCAM_BLOCK_BASIC);
-  g_assert_cmpint (info->stem, ==, MCAM_STEM_IMAGENET);
-  g_assert_cmpint (info->layers[0], ==, 2);
-  g_assert_cmpint (info->widths[3], ==, 32);
+  g_assert_nonnull (strstr (info->description, "basic blocks [2,"));
+  g_assert_nonnull (strstr (info->description, "ImageNet stem"));
+  g_assert_nonnull (strstr (info->description, ",32]"));
+  g_assert_cmpstr (info->target, ==, "layer4.0");
   g_assert_cmpint (info->preprocess.width, ==, 48);
   g_assert_cmpint (info->preprocess.height, ==, 40);
   g_assert_cmpint (info->preprocess.resize, ==, MCAM_RESIZE_STRETCH);
@@ -140,9 +140,8 @@ test_net_bottleneck (void)
   Expected e = { 0 };
 
   load_expected ("bottleneck", &e);
-  g_assert_cmpint (info->block, ==, MCAM_BLOCK_BOTTLENECK);
-  g_assert_cmpint (info->stem, ==, MCAM_STEM_SMALL);
-  g_assert_cmpint (info->layers[1], ==, 2);
+  g_assert_nonnull (strstr (info->description, "bottleneck blocks ["));
+  g_assert_nonnull (strstr (info->description, "small stem"));
   g_assert_true (info->multilabel);
   g_assert_cmpint (info->feat_c, ==, 64);
   g_assert_cmpint (info->feat_h, ==, 4);
@@ -399,10 +398,9 @@ test_net_inferred (void)
   g_assert_no_error (error);
   info = mcam_net_get_info (net);
   g_assert_cmpstr (info->arch, ==, "resnet");
-  g_assert_cmpint (info->block, ==, MCAM_BLOCK_BOTTLENECK);
-  g_assert_cmpint (info->stem, ==, MCAM_STEM_SMALL);
-  g_assert_cmpint (info->layers[1], ==, 2);
-  g_assert_cmpint (info->widths[2], ==, 16);
+  /* the same description as with the metadata: blocks, widths, stem inferred */
+  g_assert_cmpstr (info->description, ==, mcam_net_get_info (ref)->description);
+  g_assert_nonnull (strstr (info->description, "small stem"));
   g_assert_cmpint (info->preprocess.width, ==, 224);
   g_assert_cmpstr (info->classes[2], ==, "2");
   /* same tensors, same fingerprint, whatever the metadata says */

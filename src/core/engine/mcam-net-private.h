@@ -2,46 +2,29 @@
 #pragma once
 
 #include "mcam/mcam-net.h"
-#include "mcam-conv.h"
+#include "mcam-graph.h"
 
 G_BEGIN_DECLS
 
-/* One residual block. Basic: conv1 3x3/s, conv2 3x3. Bottleneck (torchvision
- * v1.5, stride on the 3x3): conv1 1x1, conv2 3x3/s, conv3 1x1. BN folded. */
-typedef struct
-{
-  McamConv *conv1;
-  McamConv *conv2;
-  McamConv *conv3;   /* NULL for basic blocks */
-  McamConv *down;    /* 1x1/s projection, NULL when the identity is used */
-} McamBlock;
-
 struct _McamNet
 {
-  McamNetInfo info;
-  char       *path;
-
-  McamConv   *stem;         /* conv1 + bn1 */
-  gboolean    stem_pool;    /* 3x3/2 max-pool after the stem (ImageNet stem) */
-  McamBlock  *blocks;
-  int         n_blocks;
-  float      *fc_weight;    /* [n_classes, feat_c] */
-  float      *fc_bias;      /* [n_classes] */
-  double      flops;        /* at the metadata input size */
-
-  /* Scratch memory of the last forward, reused by the next one (page faults
-   * on ~100 MB of fresh buffers would otherwise cost tens of ms per call). */
-  GMutex      ws_lock;
-  float      *ws;
-  gsize       ws_size;
+  McamNetInfo  info;
+  char        *path;
+  McamGraph   *graph;
+  int          target;       /* value index of f */
+  const float *head_w;      /* the linear head's [n_classes, feat_c] when there is one */
+  const float *head_b;
+  double       flops;        /* at the metadata input size */
 };
 
-/* mcam-net-arch.c: architecture from metadata (or inferred from the tensors),
- * then every tensor read, checked and folded into net. */
+/* mcam-net-arch.c: a torchvision ResNet / ResNeXt / Wide ResNet from the
+ * mcam.* metadata (or inferred from the tensors), built as a graph. */
 gboolean _mcam_net_build (McamNet *net, McamSafetensors *st, GError **error);
 
-/* Output size of the stem (after the pool) and of the network (layer4). */
-void _mcam_net_stem_size (const McamNet *net, int H, int W, int *oh, int *ow);
-void _mcam_net_feature_size (const McamNet *net, int H, int W, int *oh, int *ow);
+/* mcam-net-onnx.c: from an ONNX file. */
+gboolean _mcam_net_build_onnx (McamNet *net, const char *path, GError **error);
+
+/* Takes the finished graph: the default target, f's shape, the head. */
+gboolean _mcam_net_set_graph (McamNet *net, McamGraph *graph, GError **error);
 
 G_END_DECLS

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The ResNet forward pass (DESIGN 2): stem, residual stages, layer4 features
- * f, global average pool and the linear head. Loading lives in
- * mcam-net-arch.c. Inside the network a batch is kept in the CNHW layout (see
- * mcam-conv.h), so every convolution of the batch is one GEMM. */
+/* The target network (DESIGN 2) as the rest of the core sees it: a graph
+ * (src/core/graph/) run from the image to the logits, keeping the target
+ * layer's map f, or from f to the logits (the head). Loading a safetensors
+ * ResNet lives in mcam-net-arch.c. */
 
 #include "config.h"
 
@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "mcam/mcam-error.h"
+#include "mcam-model-file.h"
 #include "mcam-net-private.h"
-#include "mcam-pool.h"
 
 McamNet *
 mcam_net_load_from (McamSafetensors *st, GError **error)
@@ -21,7 +21,7 @@ mcam_net_load_from (McamSafetensors *st, GError **error)
   g_autoptr (McamNet) net = g_new0 (McamNet, 1);
 
   g_return_val_if_fail (st != NULL, NULL);
-  g_mutex_init (&net->ws_lock);
+  net->target = -1;
   net->path = g_strdup (mcam_safetensors_get_path (st));
   if (!_mcam_net_build (net, st, error))
     return NULL;
@@ -31,8 +31,28 @@ mcam_net_load_from (McamSafetensors *st, GError **error)
 McamNet *
 mcam_net_load (const char *path, GError **error)
 {
-  g_autoptr (McamSafetensors) st = mcam_safetensors_open (path, error);
+  g_autoptr (McamSafetensors) st = NULL;
+  McamModelFileKind kind;
 
+  g_return_val_if_fail (path != NULL, NULL);
+  /* by the first bytes (mcam-model-file.h): a PyTorch file is refused with
+   * the way in instead of being misread; a FIFO or a folder is refused by
+   * name without blocking. A .onnx that does not look like one goes to the
+   * ONNX reader, whose message says what is wrong with it. */
+  if (!mcam_model_file_probe (path, &kind, error))
+    return NULL;
+  if (kind == MCAM_MODEL_FILE_ONNX ||
+      (kind == MCAM_MODEL_FILE_UNKNOWN && g_str_has_suffix (path, ".onnx")))
+    {
+      g_autoptr (McamNet) net = g_new0 (McamNet, 1);
+
+      net->target = -1;
+      net->path = g_strdup (path);
+      if (!_mcam_net_build_onnx (net, path, error))
+        return NULL;
+      return g_steal_pointer (&net);
+    }
+  st = mcam_safetensors_open (path, error);
   if (st == NULL)
     return NULL;
   return mcam_net_load_from (st, error);
@@ -43,25 +63,100 @@ mcam_net_free (McamNet *net)
 {
   if (net == NULL)
     return;
-  mcam_conv_free (net->stem);
-  for (int b = 0; b < net->n_blocks; b++)
-    {
-      mcam_conv_free (net->blocks[b].conv1);
-      mcam_conv_free (net->blocks[b].conv2);
-      mcam_conv_free (net->blocks[b].conv3);
-      mcam_conv_free (net->blocks[b].down);
-    }
-  g_free (net->blocks);
-  g_free (net->fc_weight);
-  g_free (net->fc_bias);
+  mcam_graph_free (net->graph);
   g_free (net->info.arch);
+  g_free (net->info.description);
+  g_free (net->info.target);
   g_strfreev (net->info.classes);
   g_strfreev (net->info.unknown_keys);
   g_free (net->info.fingerprint);
   g_free (net->path);
-  g_free (net->ws);
-  g_mutex_clear (&net->ws_lock);
   g_free (net);
+}
+
+static void
+use_target (McamNet *net, int target)
+{
+  const McamValue *f = mcam_graph_get_value (net->graph, target);
+
+  net->target = target;
+  g_free (net->info.target);
+  net->info.target = g_strdup (f->name);
+  net->info.feat_c = (int) f->shape[1];
+  net->info.feat_h = (int) f->shape[2];
+  net->info.feat_w = (int) f->shape[3];
+  if (!mcam_graph_get_linear_head (net->graph, net->target, &net->head_w, &net->head_b))
+    net->head_w = net->head_b = NULL;
+}
+
+gboolean
+_mcam_net_set_graph (McamNet *net, McamGraph *graph, GError **error)
+{
+  int target;
+
+  net->graph = graph;
+  net->flops = mcam_graph_flops (graph);
+  target = mcam_graph_default_target (graph);
+  if (target < 0)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED,
+                   "%s: no spatial-reducing node (pooling, flatten of a map) on the way to "
+                   "the logits: no layer to explain; name one with --layer", net->path);
+      return FALSE;
+    }
+  use_target (net, target);
+  return TRUE;
+}
+
+char **
+mcam_net_list_layers (McamNet *net)
+{
+  g_autoptr (GArray) maps = NULL;
+  GPtrArray *names = g_ptr_array_new ();
+
+  g_return_val_if_fail (net != NULL, NULL);
+  maps = mcam_graph_list_maps (net->graph);
+  for (guint i = 0; i < maps->len; i++)
+    {
+      int v = g_array_index (maps, int, i);
+
+      if (v != mcam_graph_get_input (net->graph))
+        g_ptr_array_add (names, g_strdup (mcam_graph_get_value (net->graph, v)->name));
+    }
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+}
+
+gboolean
+mcam_net_set_target (McamNet *net, const char *layer, GError **error)
+{
+  g_autoptr (GArray) maps = NULL;
+  g_autoptr (McamTensor) zeros = NULL, logits = NULL;
+  const McamValue *f;
+  int v;
+
+  g_return_val_if_fail (net != NULL && layer != NULL, FALSE);
+  v = mcam_graph_find_value (net->graph, layer);
+  maps = mcam_graph_list_maps (net->graph);
+  for (guint i = 0; v >= 0 && i < maps->len; i++)
+    if (g_array_index (maps, int, i) == v)
+      break;
+    else if (i + 1 == maps->len)
+      v = -1;
+  if (v < 0 || v == mcam_graph_get_input (net->graph))
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                   "%s: no layer '%s' with a feature map [N,C,H,W] (mcam info --layers "
+                   "lists them)", net->path, layer);
+      return FALSE;
+    }
+  /* the logits must follow from this layer alone (no skip connection around it) */
+  f = mcam_graph_get_value (net->graph, v);
+  zeros = mcam_tensor_new (4, f->shape);
+  if (!mcam_graph_run (net->graph, v, zeros, -1, NULL, &logits, NULL, error))
+    return FALSE;
+  use_target (net, v);
+  return TRUE;
 }
 
 const McamNetInfo *
@@ -81,13 +176,13 @@ mcam_net_get_path (McamNet *net)
 const float *
 mcam_net_get_head_weight (McamNet *net)
 {
-  return net->fc_weight;
+  return net->head_w;
 }
 
 const float *
 mcam_net_get_head_bias (McamNet *net)
 {
-  return net->fc_bias;
+  return net->head_b;
 }
 
 double
@@ -98,90 +193,9 @@ mcam_net_flops (McamNet *net)
 
 /* ---- forward ----------------------------------------------------------- */
 
-/* Scratch sizes (floats) of one forward: block outputs (X, D), block inner
- * activations (T1, T2) and the im2col columns. */
-typedef struct
-{
-  gsize x, t, col;
-} Plan;
-
-static void
-plan_conv (Plan *plan, const McamConv *c, int B, int *H, int *W, gboolean is_x)
-{
-  gsize out;
-
-  plan->col = MAX (plan->col, mcam_conv_workspace_size (c, B, *H, *W));
-  *H = mcam_conv_out_size (*H, c->kh, c->stride, c->pad);
-  *W = mcam_conv_out_size (*W, c->kw, c->stride, c->pad);
-  out = (gsize) B * c->out_c * *H * *W;
-  if (is_x)
-    plan->x = MAX (plan->x, out);
-  else
-    plan->t = MAX (plan->t, out);
-}
-
-static void
-plan_forward (const McamNet *net, int B, int H, int W, Plan *plan)
-{
-  memset (plan, 0, sizeof *plan);
-  plan_conv (plan, net->stem, B, &H, &W, TRUE);
-  if (net->stem_pool)
-    {
-      /* the pooled map is smaller than the stem's output: no new maximum */
-      H = mcam_conv_out_size (H, 3, 2, 1);
-      W = mcam_conv_out_size (W, 3, 2, 1);
-    }
-  for (int b = 0; b < net->n_blocks; b++)
-    {
-      const McamBlock *blk = &net->blocks[b];
-      int h = H, w = W;
-
-      if (blk->down != NULL)
-        plan_conv (plan, blk->down, B, &h, &w, TRUE);
-      plan_conv (plan, blk->conv1, B, &H, &W, FALSE);
-      plan_conv (plan, blk->conv2, B, &H, &W, blk->conv3 == NULL);
-      if (blk->conv3 != NULL)
-        plan_conv (plan, blk->conv3, B, &H, &W, TRUE);
-    }
-}
-
-/* The cached scratch buffer, or a private one when another thread holds it. */
-static float *
-workspace_acquire (McamNet *net, gsize size, gboolean *cached)
-{
-  *cached = g_mutex_trylock (&net->ws_lock);
-  if (!*cached)
-    return g_try_new (float, size);
-  if (net->ws_size < size)
-    {
-      g_free (net->ws);
-      net->ws_size = 0;
-      net->ws = g_try_new (float, size);
-      if (net->ws == NULL)
-        {
-          g_mutex_unlock (&net->ws_lock);
-          *cached = FALSE;
-          return NULL;
-        }
-      net->ws_size = size;
-    }
-  return net->ws;
-}
-
-static void
-workspace_release (McamNet *net, float *ws, gboolean cached)
-{
-  if (cached)
-    g_mutex_unlock (&net->ws_lock);
-  else
-    g_free (ws);
-}
-
 static gboolean
 check_input (McamNet *net, const McamTensor *input, GError **error)
 {
-  int fh, fw;
-
   if (input->ndim != 4 || input->shape[1] != 3 || input->shape[0] < 1 ||
       input->shape[2] < 1 || input->shape[3] < 1 ||
       input->shape[2] > G_MAXINT / 4 || input->shape[3] > G_MAXINT / 4)
@@ -191,33 +205,7 @@ check_input (McamNet *net, const McamTensor *input, GError **error)
                    "%s: input has shape %s, expected [B,3,H,W]", net->path, s);
       return FALSE;
     }
-  _mcam_net_feature_size (net, (int) input->shape[2], (int) input->shape[3], &fh, &fw);
-  if (fh < 1 || fw < 1)
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_SHAPE,
-                   "%s: input of %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
-                   " pixels is too small for this network", net->path,
-                   input->shape[3], input->shape[2]);
-      return FALSE;
-    }
   return TRUE;
-}
-
-/* Global average pool of CNHW features [C][B][h][w] and the head. */
-static McamTensor *
-head_from_cnhw (McamNet *net, const float *x, int B, int C, int h, int w)
-{
-  g_autofree float *pooled_cb = g_new (float, (gsize) C * B);
-  g_autofree float *pooled = g_new (float, (gsize) C * B);
-  McamTensor *logits = mcam_tensor_new_2d (B, net->info.n_classes);
-
-  mcam_global_avgpool (x, (gsize) C * B, h, w, pooled_cb);
-  for (int c = 0; c < C; c++)
-    for (int b = 0; b < B; b++)
-      pooled[(gsize) b * C + c] = pooled_cb[(gsize) c * B + b];
-  mcam_linear_forward (B, C, net->info.n_classes, pooled, net->fc_weight, net->fc_bias,
-                       logits->data);
-  return logits;
 }
 
 gboolean
@@ -225,12 +213,7 @@ mcam_net_forward (McamNet *net, const McamTensor *input,
                   McamTensor **features, McamTensor **logits,
                   GCancellable *cancellable, GError **error)
 {
-  int B, H, W;
-  Plan plan;
-  gsize total;
-  gboolean cached;
-  float *ws, *X, *D, *T1, *T2, *col;
-  int C;
+  g_autoptr (McamTensor) f = NULL, l = NULL;
 
   g_return_val_if_fail (net != NULL && input != NULL, FALSE);
   if (features)
@@ -241,119 +224,29 @@ mcam_net_forward (McamNet *net, const McamTensor *input,
     return FALSE;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
-
-  B = (int) input->shape[0];
-  H = (int) input->shape[2];
-  W = (int) input->shape[3];
-  plan_forward (net, B, H, W, &plan);
-  total = 2 * plan.x + 2 * plan.t + plan.col;
-  ws = workspace_acquire (net, total, &cached);
-  if (ws == NULL)
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE,
-                   "%s: not enough memory for a batch of %d images of %dx%d pixels",
-                   net->path, B, W, H);
-      return FALSE;
-    }
-  X = ws;
-  D = X + plan.x;
-  T1 = D + plan.x;
-  T2 = T1 + plan.t;
-  col = T2 + plan.t;
-
-  /* Stem: reads the NCHW input directly, writes CNHW. */
-  {
-    const McamConv *s = net->stem;
-    int oh = mcam_conv_out_size (H, s->kh, s->stride, s->pad);
-    int ow = mcam_conv_out_size (W, s->kw, s->stride, s->pad);
-    float *dst = net->stem_pool ? D : X;
-
-    mcam_conv_forward (s, B, H, W, input->data, mcam_layout_nchw (3, H, W),
-                       dst, mcam_layout_cnhw (B, oh, ow), NULL, TRUE, col);
-    H = oh;
-    W = ow;
-    C = s->out_c;
-    if (net->stem_pool)
-      {
-        mcam_maxpool2d (D, (gsize) C * B, H, W, 3, 2, 1, X);
-        H = mcam_conv_out_size (H, 3, 2, 1);
-        W = mcam_conv_out_size (W, 3, 2, 1);
-      }
-  }
-
-  for (int b = 0; b < net->n_blocks; b++)
-    {
-      const McamBlock *blk = &net->blocks[b];
-      const McamConv *strided = blk->conv3 ? blk->conv2 : blk->conv1;
-      int oh = mcam_conv_out_size (H, strided->kh, strided->stride, strided->pad);
-      int ow = mcam_conv_out_size (W, strided->kw, strided->stride, strided->pad);
-      McamActLayout in_l = mcam_layout_cnhw (B, H, W), out_l = mcam_layout_cnhw (B, oh, ow);
-      float *identity = X;
-
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        {
-          workspace_release (net, ws, cached);
-          return FALSE;
-        }
-      if (blk->down != NULL)
-        {
-          mcam_conv_forward (blk->down, B, H, W, X, in_l, D, out_l, NULL, FALSE, col);
-          identity = D;
-        }
-      if (blk->conv3 == NULL)
-        {
-          mcam_conv_forward (blk->conv1, B, H, W, X, in_l, T1, out_l, NULL, TRUE, col);
-          mcam_conv_forward (blk->conv2, B, oh, ow, T1, out_l, identity, out_l, identity,
-                             TRUE, col);
-        }
-      else
-        {
-          mcam_conv_forward (blk->conv1, B, H, W, X, in_l, T1, in_l, NULL, TRUE, col);
-          mcam_conv_forward (blk->conv2, B, H, W, T1, in_l, T2, out_l, NULL, TRUE, col);
-          mcam_conv_forward (blk->conv3, B, oh, ow, T2, out_l, identity, out_l, identity,
-                             TRUE, col);
-        }
-      if (identity == D)
-        {
-          D = X;
-          X = identity;
-        }
-      H = oh;
-      W = ow;
-      C = blk->conv3 ? blk->conv3->out_c : blk->conv2->out_c;
-    }
-
-  if (features != NULL)
-    {
-      *features = mcam_tensor_new_4d (B, C, H, W);
-      mcam_act_copy (B, C, H, W, X, mcam_layout_cnhw (B, H, W), (*features)->data,
-                     mcam_layout_nchw (C, H, W));
-    }
-  if (logits != NULL)
-    *logits = head_from_cnhw (net, X, B, C, H, W);
-  workspace_release (net, ws, cached);
+  if (!mcam_graph_run (net->graph, mcam_graph_get_input (net->graph), input,
+                       features ? net->target : -1, &f, &l, cancellable, error))
+    return FALSE;
+  if (features)
+    *features = g_steal_pointer (&f);
+  if (logits)
+    *logits = g_steal_pointer (&l);
   return TRUE;
 }
 
 McamTensor *
 mcam_net_head_forward (McamNet *net, const McamTensor *features)
 {
-  int B, C, h, w;
-  g_autofree float *pooled = NULL;
-  McamTensor *logits;
+  g_autoptr (GError) error = NULL;
+  McamTensor *logits = NULL;
 
   g_return_val_if_fail (net != NULL && features != NULL, NULL);
   g_return_val_if_fail (features->ndim == 4 && features->shape[1] == net->info.feat_c, NULL);
-  B = (int) features->shape[0];
-  C = (int) features->shape[1];
-  h = (int) features->shape[2];
-  w = (int) features->shape[3];
-  pooled = g_new (float, (gsize) B * C);
-  /* NCHW planes are already in [B][C] order */
-  mcam_global_avgpool (features->data, (gsize) B * C, h, w, pooled);
-  logits = mcam_tensor_new_2d (B, net->info.n_classes);
-  mcam_linear_forward (B, C, net->info.n_classes, pooled, net->fc_weight, net->fc_bias,
-                       logits->data);
+  if (!mcam_graph_run (net->graph, net->target, features, -1, NULL, &logits, NULL, &error))
+    {
+      g_warning ("%s: the head failed: %s", net->path, error->message);
+      return NULL;
+    }
   return logits;
 }
 

@@ -659,28 +659,32 @@ mcam_graph_flops (McamGraph *g)
   return flops;
 }
 
+/* Pooling (or a mean over H and W) that makes a map smaller; with
+ * `flatten`, also a Flatten/Reshape of a map (a head without pooling). A
+ * ReduceMean over the last axis of a transposed map (a LayerNorm's
+ * statistics) does not count. */
 static gboolean
-reduces_space (McamGraph *g, const McamNode *n)
+reduces_space (McamGraph *g, const McamNode *n, gboolean flatten)
 {
   const McamValue *x = _mcam_graph_value (g, n->inputs[0]);
   const McamValue *o = _mcam_graph_value (g, n->output);
 
   if (x->ndim != 4 || !x->batched || x->shape[2] * x->shape[3] == 1)
     return FALSE;
+  if (n->op == MCAM_OP_REDUCE_MEAN)
+    return (n->attrs.axes_mask & 0xc) == 0xc;
   if (o->ndim != 4)
-    return n->op == MCAM_OP_FLATTEN || n->op == MCAM_OP_RESHAPE || n->op == MCAM_OP_REDUCE_MEAN;
+    return flatten && (n->op == MCAM_OP_FLATTEN || n->op == MCAM_OP_RESHAPE);
   return o->shape[2] * o->shape[3] < x->shape[2] * x->shape[3] &&
          (n->op == MCAM_OP_GLOBAL_AVGPOOL || n->op == MCAM_OP_AVGPOOL ||
-          n->op == MCAM_OP_MAXPOOL || n->op == MCAM_OP_REDUCE_MEAN);
+          n->op == MCAM_OP_MAXPOOL);
 }
 
-int
-mcam_graph_default_target (McamGraph *g)
+static int
+last_reducing (McamGraph *g, gboolean flatten)
 {
-  g_autofree gboolean *needed = NULL;
+  g_autofree gboolean *needed = g_new0 (gboolean, g->values->len);
 
-  g_return_val_if_fail (g->output >= 0, -1);
-  needed = g_new0 (gboolean, g->values->len);
   needed[g->output] = TRUE;
   for (int i = (int) g->nodes->len - 1; i >= 0; i--)
     {
@@ -688,7 +692,7 @@ mcam_graph_default_target (McamGraph *g)
 
       if (n->dead || !needed[n->output])
         continue;
-      if (reduces_space (g, n))
+      if (reduces_space (g, n, flatten))
         return n->inputs[0];
       for (int k = 0; k < n->n_inputs; k++)
         needed[n->inputs[k]] = TRUE;
@@ -696,6 +700,40 @@ mcam_graph_default_target (McamGraph *g)
         needed[n->residual] = TRUE;
     }
   return -1;
+}
+
+int
+mcam_graph_default_target (McamGraph *g)
+{
+  int t;
+
+  g_return_val_if_fail (g->output >= 0, -1);
+  t = last_reducing (g, FALSE);
+  return t >= 0 ? t : last_reducing (g, TRUE);
+}
+
+gboolean
+mcam_graph_get_linear_head (McamGraph *g, int target, const float **weight, const float **bias)
+{
+  const McamValue *o = _mcam_graph_value (g, g->output);
+  McamNode *gemm, *flat, *gap;
+
+  if (o->producer < 0)
+    return FALSE;
+  gemm = _mcam_graph_node (g, o->producer);
+  if (gemm->op != MCAM_OP_GEMM || gemm->attrs.act.kind != MCAM_ACT_NONE ||
+      _mcam_graph_value (g, gemm->inputs[0])->producer < 0)
+    return FALSE;
+  flat = _mcam_graph_node (g, _mcam_graph_value (g, gemm->inputs[0])->producer);
+  if ((flat->op != MCAM_OP_FLATTEN && flat->op != MCAM_OP_RESHAPE) ||
+      _mcam_graph_value (g, flat->inputs[0])->producer < 0)
+    return FALSE;
+  gap = _mcam_graph_node (g, _mcam_graph_value (g, flat->inputs[0])->producer);
+  if (gap->op != MCAM_OP_GLOBAL_AVGPOOL || gap->inputs[0] != target)
+    return FALSE;
+  *weight = gemm->weight;
+  *bias = gemm->bias;
+  return TRUE;
 }
 
 GArray *
@@ -707,7 +745,8 @@ mcam_graph_list_maps (McamGraph *g)
     {
       const McamValue *v = _mcam_graph_value (g, i);
 
-      if (v->batched && v->ndim == 4)
+      /* producer -2: a value a rewrite fused away */
+      if (v->batched && v->ndim == 4 && v->producer != -2)
         g_array_append_val (maps, i);
     }
   return maps;

@@ -157,6 +157,11 @@ double mcam_graph_flops (McamGraph *graph);
  * the way to the logits; -1 when there is none. */
 int mcam_graph_default_target (McamGraph *graph);
 
+/* When the graph after `target` is logits = W · GAP(target) + b (GAP,
+ * Flatten, Gemm): W [classes, C] and b, borrowed; FALSE otherwise. */
+gboolean mcam_graph_get_linear_head (McamGraph *graph, int target, const float **weight,
+                                     const float **bias);
+
 /* The 4-D batched values (candidate targets), in execution order. */
 GArray *mcam_graph_list_maps (McamGraph *graph);
 

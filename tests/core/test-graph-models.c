@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Whole models through the graph engine against PyTorch: the fixtures of
+ * tests/fixtures/onnx (tiny random torchvision-family networks; see its
+ * README) — logits, and the feature map at the default target and at an
+ * inner layer chosen by name; ResNeXt and Wide ResNet also in the
+ * safetensors dialect (the same graph, built by the ResNet loader). */
+
+#include <string.h>
+
+#include "mcam-test-util.h"
+#include "mcam/mcam-error.h"
+#include "mcam/mcam-net.h"
+#include "mcam/mcam-safetensors.h"
+
+#define LOGITS_TOL 1e-4
+#define FEATURES_TOL 1e-4
+
+static McamTensor *
+read_expected (McamSafetensors *st, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  McamTensor *t = mcam_safetensors_read (st, name, 0, NULL, &error);
+
+  g_assert_no_error (error);
+  return t;
+}
+
+static void
+check_model (const char *model_file, const char *expected_file, gboolean inner)
+{
+  g_autofree char *path = mcam_test_fixture (model_file);
+  g_autofree char *epath = mcam_test_fixture (expected_file);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McamNet) net = mcam_net_load (path, &error);
+  g_autoptr (McamSafetensors) st = NULL;
+  g_autoptr (McamTensor) input = NULL, logits_ref = NULL, f_ref = NULL, f = NULL, logits = NULL;
+  const char *want_target;
+  double le, fe;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (net);
+  st = mcam_safetensors_open (epath, &error);
+  g_assert_no_error (error);
+  input = read_expected (st, "input");
+  logits_ref = read_expected (st, mcam_safetensors_has (st, "logits") ? "logits" : "logits");
+  f_ref = read_expected (st, mcam_safetensors_has (st, "target.features") ? "target.features"
+                                                                          : "features");
+  want_target = mcam_safetensors_get_metadata (st, "onnx.target");
+  if (want_target != NULL)
+    g_assert_cmpstr (mcam_net_get_info (net)->target, ==, want_target);
+
+  g_assert_true (mcam_net_forward (net, input, &f, &logits, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mcam_tensor_has_shape (logits, 2, logits_ref->shape));
+  g_assert_true (mcam_tensor_has_shape (f, 4, f_ref->shape));
+  le = mcam_test_rel_error (logits->data, logits_ref->data, logits->n, 1e-6);
+  fe = mcam_test_rel_error (f->data, f_ref->data, f->n, 1e-6);
+  g_test_message ("%s: target %s, logits rel err %.3g, features rel err %.3g", model_file,
+                  mcam_net_get_info (net)->target, le, fe);
+  g_assert_cmpfloat (le, <=, LOGITS_TOL);
+  g_assert_cmpfloat (fe, <=, FEATURES_TOL);
+
+  /* the head alone from the target gives the same logits */
+  {
+    g_autoptr (McamTensor) head = mcam_net_head_forward (net, f);
+    g_assert_nonnull (head);
+    g_assert_cmpfloat (mcam_test_rel_error (head->data, logits->data, head->n, 1e-6), <=, 1e-5);
+  }
+
+  if (inner && mcam_safetensors_get_metadata (st, "onnx.inner") != NULL)
+    {
+      const char *layer = mcam_safetensors_get_metadata (st, "onnx.inner");
+      g_autoptr (McamTensor) fi_ref = read_expected (st, "inner.features");
+      g_autoptr (McamTensor) fi = NULL, li = NULL;
+      g_auto (GStrv) layers = mcam_net_list_layers (net);
+
+      g_assert_true (g_strv_contains ((const char *const *) layers, layer));
+      if (!mcam_net_set_target (net, layer, &error))
+        {
+          /* an inner layer bypassed by a skip connection is refused by name */
+          g_assert_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED);
+          g_test_message ("%s: inner layer %s refused: %s", model_file, layer, error->message);
+          return;
+        }
+      g_assert_cmpstr (mcam_net_get_info (net)->target, ==, layer);
+      g_assert_cmpint (mcam_net_get_info (net)->feat_c, ==, fi_ref->shape[1]);
+      g_assert_true (mcam_net_forward (net, input, &fi, &li, NULL, &error));
+      g_assert_no_error (error);
+      fe = mcam_test_rel_error (fi->data, fi_ref->data, fi->n, 1e-6);
+      g_test_message ("%s: inner %s, features rel err %.3g", model_file, layer, fe);
+      g_assert_cmpfloat (fe, <=, FEATURES_TOL);
+      g_assert_cmpfloat (mcam_test_rel_error (li->data, logits_ref->data, li->n, 1e-6), <=,
+                         LOGITS_TOL);
+    }
+}
+
+static void
+test_onnx (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *model = g_strdup_printf ("onnx/%s.onnx", name);
+  g_autofree char *expected = g_strdup_printf ("onnx/%s-expected.safetensors", name);
+
+  check_model (model, expected, TRUE);
+}
+
+static void
+test_safetensors (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *model = g_strdup_printf ("onnx/%s-st.safetensors", name);
+  g_autofree char *expected = g_strdup_printf ("onnx/%s-st-expected.safetensors", name);
+  g_autofree char *path = mcam_test_fixture (model);
+  g_autoptr (McamNet) net = mcam_net_load (path, NULL);
+
+  g_assert_nonnull (net);
+  g_assert_nonnull (strstr (mcam_net_get_info (net)->description,
+                            strcmp (name, "resnext") == 0 ? "ResNeXt" : "Wide ResNet"));
+  check_model (model, expected, FALSE);
+}
+
+static void
+test_not_a_layer (void)
+{
+  g_autofree char *path = mcam_test_fixture ("onnx/resnet.onnx");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McamNet) net = mcam_net_load (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_false (mcam_net_set_target (net, "no-such-layer", &error));
+  g_assert_error (error, MCAM_ERROR, MCAM_ERROR_USAGE);
+  g_assert_nonnull (strstr (error->message, "no-such-layer"));
+}
+
+int
+main (int argc, char **argv)
+{
+  static const char *const onnx[] = {
+    "resnet", "resnext", "wide-resnet", "densenet", "mobilenet-v2", "mobilenet-v3",
+    "mobilenet-v3-op17", "efficientnet", "convnext", "convnext-op17", "regnety", "vgg",
+  };
+
+  mcam_test_init (&argc, &argv);
+  for (gsize i = 0; i < G_N_ELEMENTS (onnx); i++)
+    {
+      g_autofree char *p = g_strdup_printf ("/mcam/graph-models/onnx/%s", onnx[i]);
+      g_test_add_data_func (p, onnx[i], test_onnx);
+    }
+  g_test_add_data_func ("/mcam/graph-models/safetensors/resnext", "resnext", test_safetensors);
+  g_test_add_data_func ("/mcam/graph-models/safetensors/wide-resnet", "wide-resnet",
+                        test_safetensors);
+  g_test_add_func ("/mcam/graph-models/not-a-layer", test_not_a_layer);
+  return g_test_run ();
+}
