@@ -132,6 +132,7 @@ mcam_cmd_bench (int argc, char **argv)
   net = mcam_net_load (model, &error);
   if (net == NULL)
     return mcam_cli_fail ("bench", error);
+  mcam_cli_warn_metadata (model, net);
   info = mcam_net_get_info (net);
 
   /* a fixed pseudo-random batch: timing must not depend on the data, but

@@ -296,6 +296,7 @@ mcam_cmd_train (int argc, char **argv)
   net = mcam_net_load (backbone, &error);
   if (net == NULL)
     return mcam_cli_fail ("train", error);
+  mcam_cli_warn_metadata (backbone, net);
   info = mcam_net_get_info (net);
 
   ds = mcam_dataset_load (labels, NULL, images, (const char *const *) info->classes,
