@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "mcam-cli.h"
+#include "mcam/mcam-class-names.h"
 
 /* Once per command, on stderr: a mcam.* key the program does not read is
  * probably a typo of one it does, and the user believes it is used. */
@@ -18,6 +19,14 @@ mcam_cli_warn_metadata (const char *model_path, McamNet *net)
                 model_path, info->unknown_keys[i]);
 }
 
+char *mcam_cli_classes;
+
+gboolean
+mcam_cli_apply_classes (McamNet *net, GError **error)
+{
+  return mcam_class_names_apply (net, mcam_cli_classes, NULL, error);
+}
+
 gboolean
 mcam_cli_load_model (const char *model_path, const char *memory_path, McamNet **net,
                      McamMemory **memory, GError **error)
@@ -27,6 +36,8 @@ mcam_cli_load_model (const char *model_path, const char *memory_path, McamNet **
 
   n = mcam_net_load (model_path, error);
   if (n == NULL)
+    return FALSE;
+  if (!mcam_cli_apply_classes (n, error))
     return FALSE;
   mcam_cli_warn_metadata (model_path, n);
 

@@ -41,6 +41,16 @@ void     mcam_cli_warn_metadata (const char *model_path, McamNet *net);
  * unknown metadata keys (mcam_cli_warn_metadata). */
 gboolean mcam_cli_load_model (const char *model_path, const char *memory_path,
                               McamNet **net, McamMemory **memory, GError **error);
+/* --classes FILE, in every command that takes a model: class names, one a
+ * line (mcam-class-names.h); NULL: a classes.txt beside the model, if any.
+ * mcam_cli_load_model () applies it; a command that loads the net itself
+ * calls mcam_cli_apply_classes (). */
+extern char *mcam_cli_classes;
+#define MCAM_CLI_CLASSES_OPTION \
+  { "classes", 0, 0, G_OPTION_ARG_FILENAME, &mcam_cli_classes, \
+    "Class names, one a line, in the order of the outputs (default: classes.txt beside the model)", \
+    "FILE" }
+gboolean mcam_cli_apply_classes (McamNet *net, GError **error);
 /* Progress on stderr, only when stderr is a terminal (a bar with ETA). */
 typedef struct _McamCliProgress McamCliProgress;
 McamCliProgress *mcam_cli_progress_new    (const char *what, gint64 total);

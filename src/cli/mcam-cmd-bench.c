@@ -102,6 +102,7 @@ mcam_cmd_bench (int argc, char **argv)
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
       "BLAS threads (default: OpenBLAS's choice)", "T" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON document", NULL },
+    MCAM_CLI_CLASSES_OPTION,
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- time the backbone forward pass");
@@ -131,6 +132,8 @@ mcam_cmd_bench (int argc, char **argv)
 
   net = mcam_net_load (model, &error);
   if (net == NULL)
+    return mcam_cli_fail ("bench", error);
+  if (!mcam_cli_apply_classes (net, &error))
     return mcam_cli_fail ("bench", error);
   mcam_cli_warn_metadata (model, net);
   info = mcam_net_get_info (net);

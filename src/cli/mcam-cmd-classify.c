@@ -76,6 +76,7 @@ mcam_cmd_classify (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON document on stdout", NULL },
     { "top", 0, 0, G_OPTION_ARG_INT, &top, "Classes to print per image (text output)", "K" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores)", "T" },
+    MCAM_CLI_CLASSES_OPTION,
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE… — score images");

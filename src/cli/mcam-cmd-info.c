@@ -149,6 +149,7 @@ mcam_cmd_info (int argc, char **argv)
   GOptionEntry entries[] = {
     { "memory", 0, 0, G_OPTION_ARG_FILENAME, &memory_path, "Memory module (safetensors)", "FILE" },
     { "system", 0, 0, G_OPTION_ARG_NONE, &system, "Print the BLAS configuration and CPU", NULL },
+    MCAM_CLI_CLASSES_OPTION,
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("MODEL — describe a model file");
