@@ -44,13 +44,22 @@ else notok "a FIFO as --labels: rc $rc"; fi
 
 explain () { "$MCAM" explain --model "$NET" --class a "$@"; }
 
+# expect_refused DESCRIPTION FILE ORIGINAL NEEDLE COMMAND...: the command
+# exits 2 naming NEEDLE, and FILE is still byte for byte ORIGINAL.
+expect_refused () {
+  desc=$1 file=$2 orig=$3 needle=$4
+  shift 4
+  "$@" >/dev/null 2>"$T/err"
+  rc=$?
+  if [ $rc = 2 ] && cmp -s "$file" "$orig" && grep -q -- "$needle" "$T/err"; then ok "$desc"
+  else notok "$desc: rc $rc"; fi
+}
+
 # 4-5: an existing --out: exit 2 and unchanged without --force, replaced with it.
 printf 'keep me' > "$T/old.png"
-explain --out "$T/old.png" "$IMG" >/dev/null 2>"$T/err"
-rc=$?
-if [ $rc = 2 ] && [ "$(cat "$T/old.png")" = "keep me" ] && grep -q -- "--force" "$T/err"; then
-  ok "explain --out onto an existing file: exit 2, file unchanged, --force named"
-else notok "explain --out onto an existing file: rc $rc"; fi
+cp "$T/old.png" "$T/old-copy.png"
+expect_refused "explain --out onto an existing file: exit 2, file unchanged, --force named" \
+  "$T/old.png" "$T/old-copy.png" "--force" explain --out "$T/old.png" "$IMG"
 
 explain --out "$T/old.png" --force "$IMG" >/dev/null 2>"$T/err"
 rc=$?
@@ -58,42 +67,32 @@ if [ $rc = 0 ] && [ "$(head -c 4 "$T/old.png" | tail -c 3)" = "PNG" ]; then
   ok "explain --out --force replaces it with the overlay"
 else notok "explain --out --force: rc $rc"; fi
 
-# 6-8: inputs are never outputs, even with --force (compared by device and
+# 6-10: inputs are never outputs, even with --force (compared by device and
 # inode: a link and another spelling are caught too).
 cp "$NET" "$T/net.safetensors"
 ln -s "$T/net.safetensors" "$T/net-link.png"
 for target in "$T/net.safetensors" "$T/net-link.png"; do
-  "$MCAM" explain --model "$T/net.safetensors" --class a --out "$target" --force "$IMG" \
-    >/dev/null 2>"$T/err"
-  rc=$?
-  if [ $rc = 2 ] && cmp -s "$NET" "$T/net.safetensors" && grep -q "same file as the model" "$T/err"; then
-    ok "explain --out onto the model ($(basename "$target")) with --force: exit 2, model unchanged"
-  else notok "explain --out onto the model ($(basename "$target")): rc $rc"; fi
+  expect_refused "explain --out onto the model ($(basename "$target")) with --force: exit 2" \
+    "$T/net.safetensors" "$NET" "same file as the model" \
+    "$MCAM" explain --model "$T/net.safetensors" --class a --out "$target" --force "$IMG"
 done
 
 cp "$T/img.png" "$T/img-copy.png"
-explain --out "$T/./img.png" --force "$T/img.png" >/dev/null 2>"$T/err"
-rc=$?
-if [ $rc = 2 ] && cmp -s "$T/img.png" "$T/img-copy.png" && grep -q "same file as the image" "$T/err"; then
-  ok "explain --out onto its own image with --force: exit 2, image unchanged"
-else notok "explain --out onto the image: rc $rc"; fi
+expect_refused "explain --out onto its own image with --force: exit 2" \
+  "$T/img.png" "$T/img-copy.png" "same file as the image" \
+  explain --out "$T/./img.png" --force "$T/img.png"
 
-# 9-10: train's --out onto the labels or a listed image, even with --force.
 cp "$T/labels.csv" "$T/labels-copy.csv"
-"$MCAM" train --backbone "$BASIC" --images "$T" --labels "$T/labels.csv" --slots 4 \
-  --epochs 1 --out "$T/labels.csv" --force >/dev/null 2>"$T/err"
-rc=$?
-if [ $rc = 2 ] && cmp -s "$T/labels.csv" "$T/labels-copy.csv" && grep -q "same file as the labels" "$T/err"; then
-  ok "train --out onto the labels with --force: exit 2, labels unchanged"
-else notok "train --out onto the labels: rc $rc"; fi
+expect_refused "train --out onto the labels with --force: exit 2" \
+  "$T/labels.csv" "$T/labels-copy.csv" "same file as the labels" \
+  "$MCAM" train --backbone "$BASIC" --images "$T" --labels "$T/labels.csv" --slots 4 \
+  --epochs 1 --out "$T/labels.csv" --force
 
 printf 'file,labels\nimg.png,cat\n' > "$T/cats.csv"
-"$MCAM" train --backbone "$BASIC" --images "$T" --labels "$T/cats.csv" --slots 4 \
-  --epochs 1 --out "$T/img.png" --force >/dev/null 2>"$T/err"
-rc=$?
-if [ $rc = 2 ] && cmp -s "$T/img.png" "$T/img-copy.png" && grep -q "same file as the image" "$T/err"; then
-  ok "train --out onto a listed image with --force: exit 2, image unchanged"
-else notok "train --out onto a listed image: rc $rc"; fi
+expect_refused "train --out onto a listed image with --force: exit 2" \
+  "$T/img.png" "$T/img-copy.png" "same file as the image" \
+  "$MCAM" train --backbone "$BASIC" --images "$T" --labels "$T/cats.csv" --slots 4 \
+  --epochs 1 --out "$T/img.png" --force
 
 # 11-13: kill -9 while train writes its feature cache, right after the
 # temporary appears: nothing is left behind. Enough images that computing
