@@ -274,7 +274,7 @@ static void
 test_loaders_refuse_fifo (void)
 {
   g_autofree char *fifo = tmp_path ("loader-pipe");
-  g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL;
+  g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
   g_autoptr(McamImage) img = NULL;
   g_autoptr(McamSafetensors) st = NULL;
   g_autoptr(McamDataset) ds = NULL;
@@ -284,7 +284,11 @@ test_loaders_refuse_fifo (void)
   img = mcam_image_load (fifo, 0, &e1);
   st = mcam_safetensors_open (fifo, &e2);
   ds = mcam_dataset_load (fifo, NULL, tmpdir, classes, 2, &e3);
+  /* The app's thumbnails read through this one. */
+  g_assert_null (mcam_image_read_file (fifo, 0, &e4));
   alarm (0);
+  g_assert_error (e4, MCAM_ERROR, MCAM_ERROR_IO);
+  g_assert_nonnull (strstr (e4->message, "FIFO"));
   g_assert_null (img);
   g_assert_null (st);
   g_assert_null (ds);
