@@ -368,7 +368,8 @@ def main():
                     "weights' crop size)")
     ap.add_argument("--resize", choices=["center-crop", "stretch"], default="center-crop")
     ap.add_argument("--resize-size", type=int,
-                    help="shorter side before the centre crop (default: input x 256/224)")
+                    help="shorter side before the centre crop, at least the input's larger "
+                    "side (default: larger input side x 256/224)")
     ap.add_argument("--interpolation", default="bilinear",
                     choices=["bilinear", "bicubic", "nearest"])
     ap.add_argument("--mean", help="JSON array of 3 (default ImageNet)")
@@ -406,7 +407,9 @@ def main():
         width, height = parse_size(meta["mcam.input"])
     else:
         width, height = parse_size(args.input or "224x224")
-        rs = args.resize_size or (round(min(width, height) * 256 / 224)
+        # mcam's own default (docs/MODEL-FORMAT.md): from the larger side, so
+        # that the crop always fits inside the resized image
+        rs = args.resize_size or (round(max(width, height) * 256 / 224)
                                   if args.resize == "center-crop" else None)
         meta = metadata(classes or (w.meta.get("categories") if w else None), width, height,
                         args.resize, rs, args.interpolation,
