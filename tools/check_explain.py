@@ -43,11 +43,14 @@ def main():
     W, H = (int(x) for x in meta.get("mcam.input", "224x224").split("x"))
     mean = json.loads(meta.get("mcam.mean", "[0.485, 0.456, 0.406]"))
     std = json.loads(meta.get("mcam.std", "[0.229, 0.224, 0.225]"))
-    if meta.get("mcam.resize", "stretch") == "center-crop":
-        assert W == H, "non-square centre crop: not handled here"
-        steps = [transforms.Resize(W), transforms.CenterCrop(W)]
+    # mcam's reading of the keys (docs/MODEL-FORMAT.md): absent resize means
+    # center-crop, absent resize-size round(max(W, H) / 0.875)
+    interp = getattr(transforms.InterpolationMode, meta.get("mcam.interpolation", "bilinear").upper())
+    if meta.get("mcam.resize", "center-crop") == "center-crop":
+        size = int(meta.get("mcam.resize-size", int(max(W, H) / 0.875 + 0.5)))
+        steps = [transforms.Resize(size, interpolation=interp), transforms.CenterCrop((H, W))]
     else:
-        steps = [transforms.Resize((H, W))]
+        steps = [transforms.Resize((H, W), interpolation=interp)]
     x = transforms.Compose(steps + [transforms.ToTensor(), transforms.Normalize(mean, std)])(
         Image.open(image).convert("RGB"))[None]
     feats = {}
