@@ -71,8 +71,11 @@ typedef struct
 
 /* Memory: preprocessing streams the source rows, so that beside the image
  * itself it needs O(output + a few rows at output width) whatever the image's
- * size or aspect; images are capped at MCAM_IMAGE_MAX_PIXELS_DEFAULT pixels
- * when decoded (mcam_image_load). */
+ * size or aspect: for a 224 x 224 input, under 1 MB of int32 sums, one row
+ * and the weight tables (at most 4 MB each, recomputed beyond). Images are
+ * capped at MCAM_IMAGE_MAX_PIXELS_DEFAULT pixels (300 MB decoded) by
+ * mcam_image_load before any pixel is allocated; a 1 x 30,000,000 image
+ * classifies in ~250 MB peak RSS (docs/MODEL-FORMAT.md). */
 
 /* Resize like torchvision's Resize on a PIL image (PIL's fixed-point
  * separable filters, antialiased when shrinking), crop, then scale to [0,1]
