@@ -70,6 +70,12 @@ gboolean mcam_net_forward (McamNet *net, const McamTensor *input,
  * [B,c,h,w] -> logits [B,C]; NULL when the features have the wrong shape. */
 McamTensor *mcam_net_head_forward (McamNet *net, const McamTensor *features);
 
+/* d logit[class_index] / d f for one image's features f [c,h,w] at the
+ * target layer: the reverse pass over the graph after the target (any head,
+ * not only GAP + linear). grad is [c,h,w]. */
+gboolean mcam_net_head_gradient (McamNet *net, const float *f, int class_index, float *grad,
+                                 GError **error);
+
 /* Scores from logits: sigmoid (multilabel) or softmax over the classes. */
 void mcam_net_scores (McamNet *net, const float *logits, float *scores);
 

@@ -5,6 +5,7 @@
  * inner layer chosen by name; ResNeXt and Wide ResNet also in the
  * safetensors dialect (the same graph, built by the ResNet loader). */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "mcam-test-util.h"
@@ -23,6 +24,51 @@ read_expected (McamSafetensors *st, const char *name)
 
   g_assert_no_error (error);
   return t;
+}
+
+/* dy_c/dA by the graph's reverse pass vs PyTorch autograd (which.grad),
+ * and Grad-CAM from it (which.cam), image by image. */
+static void
+check_gradient (McamNet *net, McamSafetensors *st, const char *which, const McamTensor *f)
+{
+  g_autofree char *gname = g_strdup_printf ("%s.grad", which);
+  g_autofree char *cname = g_strdup_printf ("%s.cam", which);
+  const char *cls = mcam_safetensors_get_metadata (st, "class");
+  g_autoptr (McamTensor) g_ref = NULL, cam_ref = NULL;
+  int c = (int) f->shape[1], hw = (int) (f->shape[2] * f->shape[3]);
+  gsize per = (gsize) c * hw;
+
+  if (cls == NULL || !mcam_safetensors_has (st, gname))
+    return;
+  g_ref = read_expected (st, gname);
+  cam_ref = read_expected (st, cname);
+  for (gint64 b = 0; b < f->shape[0]; b++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree float *grad = g_new (float, per);
+      g_autofree float *cam = g_new0 (float, hw);
+      double ge, ce;
+
+      g_assert_true (mcam_net_head_gradient (net, f->data + b * per, atoi (cls), grad, &error));
+      g_assert_no_error (error);
+      for (int k = 0; k < c; k++)
+        {
+          double w = 0;
+          for (int j = 0; j < hw; j++)
+            w += grad[(gsize) k * hw + j];
+          w /= hw;
+          for (int j = 0; j < hw; j++)
+            cam[j] += (float) (w * f->data[b * per + (gsize) k * hw + j]);
+        }
+      for (int j = 0; j < hw; j++)
+        cam[j] = MAX (cam[j], 0.0f);
+      ge = mcam_test_rel_error (grad, g_ref->data + b * per, per, 1e-6);
+      ce = mcam_test_rel_error (cam, cam_ref->data + b * hw, hw, 1e-6);
+      g_test_message ("  %s image %" G_GINT64_FORMAT ": gradient rel err %.3g, Grad-CAM rel err %.3g",
+                      which, b, ge, ce);
+      g_assert_cmpfloat (ge, <=, 1e-3);
+      g_assert_cmpfloat (ce, <=, 1e-3);
+    }
 }
 
 static void
@@ -67,6 +113,8 @@ check_model (const char *model_file, const char *expected_file, gboolean inner)
     g_assert_cmpfloat (mcam_test_rel_error (head->data, logits->data, head->n, 1e-6), <=, 1e-5);
   }
 
+  check_gradient (net, st, "target", f);
+
   if (inner && mcam_safetensors_get_metadata (st, "onnx.inner") != NULL)
     {
       const char *layer = mcam_safetensors_get_metadata (st, "onnx.inner");
@@ -91,6 +139,7 @@ check_model (const char *model_file, const char *expected_file, gboolean inner)
       g_assert_cmpfloat (fe, <=, FEATURES_TOL);
       g_assert_cmpfloat (mcam_test_rel_error (li->data, logits_ref->data, li->n, 1e-6), <=,
                          LOGITS_TOL);
+      check_gradient (net, st, "inner", fi);
     }
 }
 

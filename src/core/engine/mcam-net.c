@@ -250,6 +250,25 @@ mcam_net_head_forward (McamNet *net, const McamTensor *features)
   return logits;
 }
 
+gboolean
+mcam_net_head_gradient (McamNet *net, const float *f, int class_index, float *grad,
+                        GError **error)
+{
+  const McamNetInfo *info = &net->info;
+  gint64 shape[4] = { 1, info->feat_c, info->feat_h, info->feat_w };
+  g_autoptr (McamTensor) view = NULL, g = NULL;
+  g_autofree float *seed = NULL;
+
+  g_return_val_if_fail (class_index >= 0 && class_index < info->n_classes, FALSE);
+  view = mcam_tensor_new_view ((float *) f, 4, shape);
+  seed = g_new0 (float, info->n_classes);
+  seed[class_index] = 1.0f;
+  if (!mcam_graph_gradient (net->graph, net->target, view, seed, &g, NULL, error))
+    return FALSE;
+  memcpy (grad, g->data, sizeof (float) * g->n);
+  return TRUE;
+}
+
 void
 mcam_net_scores (McamNet *net, const float *logits, float *scores)
 {

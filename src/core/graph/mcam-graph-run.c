@@ -210,8 +210,8 @@ run_linear (const McamNode *n, const McamView *x, const McamView *out)
   }
 }
 
-static void
-run_node (McamGraph *g, const McamNode *n, McamView *views, float *col)
+void
+_mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, float *col)
 {
   const McamView *x = &views[n->inputs[0]], *out = &views[n->output];
   gsize total = (gsize) _mcam_shape_numel (&out->shape);
@@ -337,34 +337,20 @@ check_from (McamGraph *g, int from, const McamTensor *t, McamShape *s, GError **
   return TRUE;
 }
 
-gboolean
-mcam_graph_run (McamGraph *g, int from, const McamTensor *from_data, int keep,
-                McamTensor **kept, McamTensor **output, GCancellable *cancellable,
-                GError **error)
+/* Which values a run from `from` needs (ancestors of the output and of
+ * `keep`), their shapes at this batch and image size, the last node reading
+ * each (-1: none), and the convolutions' scratch size. */
+static gboolean
+plan_run (McamGraph *g, int from, const McamTensor *from_data, int keep, McamShape *shapes,
+          gboolean *needed, int *last, gsize *col, GError **error)
 {
   int nv = (int) g->values->len, nn = (int) g->nodes->len;
-  g_autofree McamShape *shapes = g_new0 (McamShape, nv);
-  g_autofree gboolean *needed = g_new0 (gboolean, nv);
-  g_autofree int *last = g_new (int, nv);
-  g_autofree int *slot_of = g_new (int, nv);
-  g_autofree McamView *views = g_new0 (McamView, nv);
-  g_autoptr (GArray) slots = g_array_new (FALSE, TRUE, sizeof (Slot));
-  gsize col = 0, total = 0;
-  g_autofree gsize *offsets = NULL;
-  gboolean cached;
-  float *ws;
   int B;
 
-  g_return_val_if_fail (g->finished && from >= 0 && from < nv, FALSE);
-  if (kept)
-    *kept = NULL;
-  if (output)
-    *output = NULL;
   if (!check_from (g, from, from_data, &shapes[from], error))
     return FALSE;
   B = (int) from_data->shape[0];
-
-  /* What this run needs: the ancestors of the output (and of `keep`) down to `from`. */
+  *col = 0;
   needed[g->output] = TRUE;
   if (keep >= 0)
     needed[keep] = TRUE;
@@ -397,10 +383,7 @@ mcam_graph_run (McamGraph *g, int from, const McamTensor *from_data, int keep,
           memcpy (shapes[v].d, val->shape, sizeof shapes[v].d);
         }
       last[v] = -1;
-      slot_of[v] = -1;
     }
-
-  /* Shapes at this batch and image size, and the last reader of every value. */
   for (int i = 0; i < nn; i++)
     {
       McamNode *n = _mcam_graph_node (g, i);
@@ -426,9 +409,107 @@ mcam_graph_run (McamGraph *g, int from, const McamTensor *from_data, int keep,
           return FALSE;
         }
       if (n->op == MCAM_OP_CONV && n->convs != NULL)
-        col = MAX (col, mcam_conv_workspace_size (n->convs[0], B, (int) in[0].d[2],
-                                                  (int) in[0].d[3]));
+        *col = MAX (*col, mcam_conv_workspace_size (n->convs[0], B, (int) in[0].d[2],
+                                                    (int) in[0].d[3]));
     }
+  return TRUE;
+}
+
+McamGraphTrace *
+_mcam_graph_trace (McamGraph *g, int from, const McamTensor *from_data, GError **error)
+{
+  int nv = (int) g->values->len, nn = (int) g->nodes->len;
+  g_autoptr (McamGraphTrace) t = g_new0 (McamGraphTrace, 1);
+  g_autofree int *last = g_new (int, nv);
+  g_autofree gsize *off = g_new0 (gsize, nv);
+  gsize col, total = 0;
+
+  t->shapes = g_new0 (McamShape, nv);
+  t->needed = g_new0 (gboolean, nv);
+  t->views = g_new0 (McamView, nv);
+  t->from = from;
+  if (!plan_run (g, from, from_data, -1, t->shapes, t->needed, last, &col, error))
+    return NULL;
+  /* every needed value in its own buffer: the reverse pass reads them all */
+  for (int v = 0; v < nv; v++)
+    if (t->needed[v] && _mcam_graph_value (g, v)->batched)
+      {
+        off[v] = total;
+        total += ((gsize) _mcam_shape_numel (&t->shapes[v]) + 15) & ~(gsize) 15;
+      }
+  t->data = g_try_new (float, total + col + 16);
+  if (t->data == NULL)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE, "%s: not enough memory", g->source);
+      return NULL;
+    }
+  for (int v = 0; v < nv; v++)
+    {
+      const McamValue *val = _mcam_graph_value (g, v);
+
+      if (!val->batched)
+        _mcam_view_init (&t->views[v], val->data, &t->shapes[v], FALSE);
+      else if (t->needed[v])
+        _mcam_view_init (&t->views[v], t->data + off[v], &t->shapes[v], TRUE);
+    }
+  {
+    McamView src;
+
+    _mcam_view_init (&src, from_data->data, &t->shapes[from], FALSE);
+    _mcam_op_copy (&t->views[from], &src);
+  }
+  for (int i = 0; i < nn; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+
+      if (n->dead || !t->needed[n->output] || n->output == from)
+        continue;
+      _mcam_graph_run_node (g, n, t->views, t->data + total);
+    }
+  t->col = t->data + total;
+  return g_steal_pointer (&t);
+}
+
+void
+_mcam_graph_trace_free (McamGraphTrace *t)
+{
+  if (t == NULL)
+    return;
+  g_free (t->shapes);
+  g_free (t->needed);
+  g_free (t->views);
+  g_free (t->data);
+  g_free (t);
+}
+
+gboolean
+mcam_graph_run (McamGraph *g, int from, const McamTensor *from_data, int keep,
+                McamTensor **kept, McamTensor **output, GCancellable *cancellable,
+                GError **error)
+{
+  int nv = (int) g->values->len, nn = (int) g->nodes->len;
+  g_autofree McamShape *shapes = g_new0 (McamShape, nv);
+  g_autofree gboolean *needed = g_new0 (gboolean, nv);
+  g_autofree int *last = g_new (int, nv);
+  g_autofree int *slot_of = g_new (int, nv);
+  g_autofree McamView *views = g_new0 (McamView, nv);
+  g_autoptr (GArray) slots = g_array_new (FALSE, TRUE, sizeof (Slot));
+  gsize col = 0, total = 0;
+  g_autofree gsize *offsets = NULL;
+  gboolean cached;
+  float *ws;
+  int B;
+
+  g_return_val_if_fail (g->finished && from >= 0 && from < nv, FALSE);
+  if (kept)
+    *kept = NULL;
+  if (output)
+    *output = NULL;
+  if (!plan_run (g, from, from_data, keep, shapes, needed, last, &col, error))
+    return FALSE;
+  B = (int) from_data->shape[0];
+  for (int v = 0; v < nv; v++)
+    slot_of[v] = -1;
   last[g->output] = G_MAXINT;
   if (keep >= 0)
     last[keep] = G_MAXINT;
@@ -532,7 +613,7 @@ mcam_graph_run (McamGraph *g, int from, const McamTensor *from_data, int keep,
         }
       _mcam_view_init (&views[n->output], ws + offsets[slot_of[n->output]], &shapes[n->output],
                        TRUE);
-      run_node (g, n, views, ws + total);
+      _mcam_graph_run_node (g, n, views, ws + total);
     }
 
   if (output != NULL)

@@ -10,4 +10,23 @@ G_BEGIN_DECLS
  * and by the builder's constant folding. */
 void _mcam_graph_eval_simple (const McamNode *node, const McamView *in, const McamView *out);
 
+/* One node on views of its inputs and output (col: conv scratch). */
+void _mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, float *col);
+
+/* A run that keeps every value it computes (for the reverse pass). */
+typedef struct
+{
+  int        from;
+  McamShape *shapes;
+  gboolean  *needed;
+  McamView  *views;
+  float     *data;
+  float     *col;     /* conv scratch, sized for this run */
+} McamGraphTrace;
+
+McamGraphTrace *_mcam_graph_trace      (McamGraph *g, int from, const McamTensor *from_data,
+                                        GError **error);
+void            _mcam_graph_trace_free (McamGraphTrace *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McamGraphTrace, _mcam_graph_trace_free)
+
 G_END_DECLS

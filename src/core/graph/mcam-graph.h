@@ -174,6 +174,13 @@ gboolean mcam_graph_run (McamGraph *graph, int from, const McamTensor *from_data
                          int keep, McamTensor **kept, McamTensor **output,
                          GCancellable *cancellable, GError **error);
 
+/* The reverse pass (mcam-graph-grad.c) for ONE image: x [1, ...] is the
+ * value `from` (NCHW), seed [classes] the gradient of the output (a one-hot
+ * for d logit_c); *grad gets d(seed · output)/d from, shaped like x, and
+ * *output (may be NULL) the logits. */
+gboolean mcam_graph_gradient (McamGraph *graph, int from, const McamTensor *x, const float *seed,
+                              McamTensor **grad, McamTensor **output, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McamGraph, mcam_graph_free)
 
 G_END_DECLS
