@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "mcam/mcam-feature-cache.h"
 #include "mcam/mcam-image.h"
 #include "mcam/mcam-model-meta.h"
 #include "mcam/mcam-net.h"
@@ -260,6 +261,42 @@ test_source_rect (void)
   }
 }
 
+/* The feature cache's key includes the preprocessing: the variant files hold
+ * the same weights (same fingerprint, same shapes) and differ only in
+ * mcam.resize-size / mcam.interpolation, so a cache written for one must not
+ * be reused for another; the typo'd file preprocesses as the default one and
+ * may reuse its cache. */
+static void
+test_feature_cache_key (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("mcam-pp-XXXXXX", NULL);
+  g_autofree char *cache = g_build_filename (dir, "f.features", NULL);
+  g_autofree char *image = mcam_test_fixture ("pp-photo.png");
+  const char *paths[] = { image };
+  const struct { const char *variant; gboolean reused; } steps[] = {
+    { "default", FALSE }, { "default", TRUE }, { "232", FALSE }, { "bicubic", FALSE },
+    { "nearest", FALSE }, { "default", FALSE }, { "typo", TRUE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("pp-resnet-%s.safetensors", steps[i].variant);
+      g_autofree char *path = mcam_test_fixture (name);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (McamNet) net = mcam_net_load (path, &error);
+      g_autoptr (McamFeatureCache) fc = NULL;
+
+      g_assert_no_error (error);
+      fc = mcam_feature_cache_open (cache, net, paths, 1, 1, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      if (mcam_feature_cache_was_reused (fc) != steps[i].reused)
+        g_error ("step %zu (%s): cache %s", i, steps[i].variant,
+                 steps[i].reused ? "recomputed, expected reused" : "reused, expected recomputed");
+    }
+  g_remove (cache);
+  g_rmdir (dir);
+}
+
 static glong
 peak_rss_kb (void)
 {
@@ -351,6 +388,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/mcam/preprocess/logits/stretch-bicubic", "stretch-bicubic", test_logits);
   g_test_add_data_func ("/mcam/preprocess/logits/unknown-key", "typo", test_logits);
   g_test_add_func ("/mcam/preprocess/source-rect", test_source_rect);
+  g_test_add_func ("/mcam/preprocess/feature-cache-key", test_feature_cache_key);
   g_test_add_func ("/mcam/preprocess/extreme-aspect", test_extreme_aspect);
   return g_test_run ();
 }
