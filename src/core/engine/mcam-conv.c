@@ -148,11 +148,8 @@ mcam_conv_workspace_size (const McamConv *conv, int B, int H, int W)
 typedef float McamV16 __attribute__ ((vector_size (64)));
 typedef gint32 McamI16 __attribute__ ((vector_size (64)));
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define MCAM_MULTIVERSION __attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#else
-#define MCAM_MULTIVERSION
-#endif
+/* MCAM_MULTIVERSION: off under every sanitizer (see the header). */
+#include "mcam-multiversion.h"
 
 /* dst[i] = src[2 i], i < n: the stride-2 convolutions' im2col rows. */
 MCAM_MULTIVERSION
