@@ -79,7 +79,7 @@ def run_json(cmd):
     return json.loads(out.stdout), None, time.perf_counter() - t
 
 
-def check(mcam, name, fmt, target, images, no_export):
+def export(name, fmt, no_export):
     model, _ = export_model.build_torchvision(name, seed=0)
     meta = export_model.metadata(None, 224, 224, "stretch", None, "bilinear")
     path = os.path.join(OUT, "check-%s.%s" % (name, fmt))
@@ -88,6 +88,11 @@ def check(mcam, name, fmt, target, images, no_export):
             export_model.export_onnx(model, path, 224, 224, meta, 13)
         else:
             export_model.export_safetensors(model, path, name, meta)
+    return model, path
+
+
+def check(mcam, name, fmt, target, images, no_export):
+    model, path = export(name, fmt, no_export)
     mean, std = export_model.IMAGENET_MEAN, export_model.IMAGENET_STD
     res = {"model": name, "format": fmt, "logits": None, "gradcam": None, "error": None}
 
@@ -122,7 +127,8 @@ def check(mcam, name, fmt, target, images, no_export):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mcam", required=True, help="path of the mcam binary")
+    ap.add_argument("--mcam", help="path of the mcam binary")
+    ap.add_argument("--export-only", action="store_true", help="write tools/out/check-* and stop")
     ap.add_argument("--models", help="comma-separated names (default: all eight)")
     ap.add_argument("--images", type=int, default=3)
     ap.add_argument("--no-export", action="store_true", help="reuse tools/out/check-* files")
@@ -141,6 +147,9 @@ def main():
     for name, fmt, target in MODELS:
         if wanted and name not in wanted and "%s.%s" % (name, fmt) not in wanted:
             continue
+        if args.export_only or not args.mcam:
+            print("wrote %s" % export(name, fmt, args.no_export)[1], file=sys.stderr)
+            continue
         r = check(args.mcam, name, fmt, target, images, args.no_export)
         ok = r["error"] is None and r["logits"] <= 1e-4 and r["gradcam"] <= 1e-3
         r["ok"] = ok
@@ -149,6 +158,8 @@ def main():
             "logits %.1e, Grad-CAM %.1e" % (r["logits"], r["gradcam"]) if r["error"] is None
             else r["error"]), file=sys.stderr, flush=True)
 
+    if not rows:
+        return
     print("| model | file | logits: max \\|Δ\\| / max \\|logit\\| | Grad-CAM: max \\|Δ\\| / max | result |")
     print("| --- | --- | --- | --- | --- |")
     for r in rows:
