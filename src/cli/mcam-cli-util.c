@@ -133,8 +133,28 @@ mcam_cli_check_out (const char *option, const char *out, gboolean force,
 
   g_return_val_if_fail (out != NULL, FALSE);
 
+  /* What would fail only at the end of a long run fails now (exit 1, as the
+   * write would have): a folder as the output, or a folder that is not there. */
   if (!file_id (out, &so))
-    return TRUE;   /* nothing there yet (or a dangling link: the writer follows it) */
+    {
+      g_autofree char *dir = g_path_get_dirname (out);
+      GStatBuf sd;
+
+      if (g_stat (dir, &sd) != 0 || !S_ISDIR (sd.st_mode))
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
+                       "%s %s: cannot write there: the folder %s does not exist", option,
+                       out, dir);
+          return FALSE;
+        }
+      return TRUE;   /* nothing there yet (or a dangling link: the writer follows it) */
+    }
+  if (S_ISDIR (so.st_mode))
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO, "%s %s: cannot write: it is a folder",
+                   option, out);
+      return FALSE;
+    }
   for (gsize i = 0; i < n_inputs; i++)
     {
       GStatBuf si;

@@ -69,7 +69,8 @@ typedef struct
 /* Before any work, for an output option (`option` is "--out"): refuses with
  * MCAM_ERROR_USAGE (exit 2) an existing regular file unless `force`, and an
  * output that is one of the inputs (the same file by st_dev/st_ino, so
- * through links and other spellings too) even with `force`. */
+ * through links and other spellings too) even with `force`; with
+ * MCAM_ERROR_IO (exit 1) a folder, or a path whose folder does not exist. */
 gboolean mcam_cli_check_out        (const char *option, const char *out, gboolean force,
                                     const McamCliInput *inputs, gsize n_inputs,
                                     GError **error);
