@@ -56,10 +56,20 @@ explanation_new (McamAnalysis *a, int class_index, McamMethod method)
 /* The target network's CAM (Zhou et al. 2016): ReLU(Σ_k W_ĉk f_k), with the
  * re-fit head's W when one is given. */
 static McamExplanation *
-explain_cam (McamAnalysis *a, int class_index, const McamExplainOptions *opts)
+explain_cam (McamAnalysis *a, int class_index, const McamExplainOptions *opts, GError **error)
 {
-  McamExplanation *e = explanation_new (a, class_index, MCAM_METHOD_CAM);
   const float *W = opts->head != NULL ? opts->head->weight : mcam_net_get_head_weight (a->net);
+  McamExplanation *e;
+
+  if (W == NULL)
+    {
+      /* CAM is defined for logits = W · GAP(f) + b only */
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED,
+                   "%s: CAM needs a GAP + linear head after layer '%s'; use Grad-CAM",
+                   mcam_net_get_path (a->net), mcam_net_get_info (a->net)->target);
+      return NULL;
+    }
+  e = explanation_new (a, class_index, MCAM_METHOD_CAM);
 
   e->weights = g_memdup2 (W + (gsize) class_index * a->c, sizeof (float) * a->c);
   e->any_positive = mcam_weighted_channel_sum (a->features, e->weights, a->c, a->h, a->w,
@@ -176,7 +186,7 @@ mcam_explain (McamAnalysis *a, int class_index, McamMethod method,
         }
       return explain_mcam (a, class_index, method, opts, error);
     case MCAM_METHOD_CAM:
-      return explain_cam (a, class_index, opts);
+      return explain_cam (a, class_index, opts, error);
     default:
       return _mcam_explain_baseline (a, class_index, method, opts, cancellable, error);
     }

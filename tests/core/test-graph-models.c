@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mcam-test-util.h"
+#include "mcam/mcam-cam.h"
 #include "mcam/mcam-error.h"
 #include "mcam/mcam-net.h"
 #include "mcam/mcam-safetensors.h"
@@ -62,6 +63,28 @@ check_gradient (McamNet *net, McamSafetensors *st, const char *which, const Mcam
         }
       for (int j = 0; j < hw; j++)
         cam[j] = MAX (cam[j], 0.0f);
+      /* the same through the methods' entry point, whatever the head */
+      {
+        g_autoptr (McamAnalysis) an = mcam_analysis_new_from_features (net, NULL, f->data + b * per);
+        g_autoptr (McamExplanation) ex = NULL;
+
+        ex = mcam_explain (an, atoi (cls), MCAM_METHOD_GRADCAM, NULL, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_cmpfloat (mcam_test_rel_error (ex->map, cam_ref->data + b * hw, hw, 1e-6), <=,
+                           1e-3);
+        /* CAM only for a GAP + linear head */
+        g_clear_pointer (&ex, mcam_explanation_free);
+        ex = mcam_explain (an, atoi (cls), MCAM_METHOD_CAM, NULL, NULL, &error);
+        if (mcam_net_get_head_weight (net) == NULL)
+          {
+            g_assert_null (ex);
+            g_assert_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED);
+            g_assert_nonnull (strstr (error->message, "Grad-CAM"));
+            g_clear_error (&error);
+          }
+        else
+          g_assert_nonnull (ex);
+      }
       ge = mcam_test_rel_error (grad, g_ref->data + b * per, per, 1e-6);
       ce = mcam_test_rel_error (cam, cam_ref->data + b * hw, hw, 1e-6);
       g_test_message ("  %s image %" G_GINT64_FORMAT ": gradient rel err %.3g, Grad-CAM rel err %.3g",

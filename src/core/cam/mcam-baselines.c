@@ -187,6 +187,14 @@ head_identity (McamAnalysis *a, gboolean use_memory, const McamHead *head,
           g_byte_array_append (k, (const guint8 *) head->bias,
                                sizeof (float) * head->n_classes);
         }
+      else if (!use_memory && mcam_net_get_head_weight (a->net) == NULL)
+        {
+          /* a general head (the graph after the target): the network's
+           * fingerprint and the target layer identify it */
+          const char *fp = info->fingerprint ? info->fingerprint : "";
+          g_byte_array_append (k, (const guint8 *) fp, strlen (fp) + 1);
+          g_byte_array_append (k, (const guint8 *) info->target, strlen (info->target) + 1);
+        }
       else if (!use_memory)
         {
           g_byte_array_append (k, (const guint8 *) mcam_net_get_head_weight (a->net),
@@ -357,6 +365,50 @@ _mcam_explain_baseline (McamAnalysis *a, int class_index, McamMethod method,
 
   e = explanation_new (method, class_index, c, a->h, a->w);
 
+  /* A head that is not GAP + linear (MobileNetV3's, ConvNeXt's, a target
+   * inside the network): the gradient varies over the positions, from the
+   * reverse pass over the graph after the target; each method by its
+   * per-position definition. */
+  if (!use_memory && head == NULL && mcam_net_get_head_weight (a->net) == NULL &&
+      (method == MCAM_METHOD_GRADCAM || method == MCAM_METHOD_GRADCAM_PP ||
+       method == MCAM_METHOD_HIRESCAM || method == MCAM_METHOD_XGRADCAM ||
+       method == MCAM_METHOD_LAYERCAM || method == MCAM_METHOD_EIGENGRADCAM))
+    {
+      grad = g_new (float, (gsize) c * hw);
+      if (!mcam_net_head_gradient (a->net, f, class_index, grad, error))
+        return NULL;
+      switch (method)
+        {
+        case MCAM_METHOD_GRADCAM:
+        case MCAM_METHOD_GRADCAM_PP:
+        case MCAM_METHOD_XGRADCAM:
+          w = g_new (float, c);
+          if (method == MCAM_METHOD_GRADCAM)
+            _mcam_gradcam_weights (grad, c, hw, w);
+          else if (method == MCAM_METHOD_GRADCAM_PP)
+            _mcam_gradcampp_weights (f, grad, c, hw, w);
+          else
+            _mcam_xgradcam_weights (f, grad, c, hw, w);
+          _mcam_weighted_map (f, w, c, hw, e->map);
+          break;
+        case MCAM_METHOD_HIRESCAM:
+          _mcam_hirescam_map (f, grad, c, hw, e->map);
+          break;
+        case MCAM_METHOD_LAYERCAM:
+          _mcam_layercam_map (f, grad, c, hw, e->map);
+          break;
+        default:
+          /* Eigen-Grad-CAM: the principal component of grad ⊙ f */
+          for (gsize i = 0; i < (gsize) c * hw; i++)
+            grad[i] *= f[i];
+          _mcam_eigen_map (grad, c, hw, e->map);
+          break;
+        }
+      explanation_finish (e);
+      e->weights = g_steal_pointer (&w);
+      return g_steal_pointer (&e);
+    }
+
   switch (method)
     {
     case MCAM_METHOD_GRADCAM:
@@ -507,6 +559,9 @@ _mcam_explain_baseline_all (McamAnalysis *a, McamMethod method, const McamExplai
     }
   use_memory = opts->use_memory_classifier;
   head = use_memory ? NULL : opts->head;
+  if (!use_memory && head == NULL && mcam_net_get_head_weight (a->net) == NULL &&
+      method != MCAM_METHOD_EIGENCAM)
+    return FALSE;   /* a general head: class by class (mcam_explain) */
   if (!check_request (a, 0, method, use_memory, error))
     return FALSE;
   if (head != NULL && (head->c != c || head->n_classes != C))
