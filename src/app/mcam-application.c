@@ -115,6 +115,9 @@ start_window (McamApplication *self, McamWindow *window, GFile **files, int n_fi
 
   if (self->model_path != NULL)
     mcam_window_load_model (window, self->model_path, self->memory_path);
+  else if (n_files == 0 && self->memory_path == NULL && mcam_window_restore_session (window))
+    /* The last model, memory, images, method and class. */
+    return;
   else if (have_demo)
     mcam_window_load_model (window, demo_model, self->memory_path ? self->memory_path
                                                                   : demo_memory);

@@ -13,6 +13,7 @@
 #include "mcam-health-badge.h"
 #include "mcam-loss-plot.h"
 #include "mcam-train-dialog.h"
+#include "mcam-window-private.h"
 
 struct _McamTrainDialog
 {
@@ -30,6 +31,11 @@ struct _McamTrainDialog
   GtkButton      *labels_button;
   GtkSpinButton  *slots_spin;
   GtkSpinButton  *epochs_spin;
+  GtkSpinButton  *batch_spin;
+  GtkSpinButton  *lr_spin;
+  GtkSpinButton  *scale_spin;
+  GtkSpinButton  *seed_spin;
+  GtkLabel       *ready_label;
   GtkDropDown    *init_dropdown;
   McamLossPlot   *loss_plot;
   GtkProgressBar *progress_bar;
@@ -347,6 +353,18 @@ _mcam_train_dialog_update_sensitivity (McamTrainDialog *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->save_button),
                             !running && (self->installed || self->trained != NULL));
   gtk_button_set_label (self->cancel_button, running ? _("_Cancel") : _("_Close"));
+
+  /* A greyed Train says why. */
+  if (!running && !ready)
+    {
+      const char *why = self->model_path == NULL ? _("Train needs a backbone: choose one above.")
+                        : self->folder == NULL ? _("Train needs an image folder: choose one above.")
+                        : _("Train needs a labels CSV (file,labels with ';' between labels) "
+                            "for the images: the folder has no labels.csv, choose one above.");
+
+      gtk_label_set_text (self->ready_label, why);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->ready_label), !running && !ready);
 }
 
 static void
@@ -477,6 +495,10 @@ mcam_train_dialog_start (McamTrainDialog *self)
   job->opt.epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
   job->opt.init = gtk_drop_down_get_selected (self->init_dropdown) == 1
                   ? MCAM_TRAIN_INIT_RANDOM : MCAM_TRAIN_INIT_CLASS;
+  job->opt.batch = gtk_spin_button_get_value_as_int (self->batch_spin);
+  job->opt.lr = (float) gtk_spin_button_get_value (self->lr_spin);
+  job->opt.scale = (float) gtk_spin_button_get_value (self->scale_spin);
+  job->opt.seed = (guint64) gtk_spin_button_get_value (self->seed_spin);
   job->sink = g_atomic_rc_box_new0 (LossSink);
   g_weak_ref_init (&job->sink->dialog, self);
 
@@ -550,6 +572,11 @@ save_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   else
     msg = g_strdup_printf (_("Saved the memory module to %s"), path);
   gtk_label_set_text (self->status_label, msg);
+  /* The window's memory is this one: it is in a file now. */
+  if (path != NULL && self->installed &&
+      MCAM_IS_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (self))))
+    _mcam_window_memory_saved (MCAM_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (self))),
+                               path);
 }
 
 void
@@ -755,6 +782,11 @@ mcam_train_dialog_class_init (McamTrainDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, labels_button);
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, slots_spin);
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, epochs_spin);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, batch_spin);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, lr_spin);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, scale_spin);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, seed_spin);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, ready_label);
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, init_dropdown);
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, loss_plot);
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, progress_bar);

@@ -52,6 +52,7 @@ struct _McamWindow
   GtkInfoBar        *slot_bar;
   GtkLabel          *slot_bar_label;
   GtkButton         *slot_reset_button;
+  GMenu             *recent_menu;
   GtkWidget         *inspector;     /* McamMemoryInspector, in memory_inspector_box */
   McamInspectorCache *inspector_cache;  /* worker thread only; freed after shutdown */
 
@@ -66,6 +67,10 @@ struct _McamWindow
   int                slot;          /* -1: Algorithm 1; else the user's choice */
   int                method_before_slot;  /* McamMethod a slot map replaced, or -1 */
   gboolean           restoring_method;
+  gboolean           memory_unsaved;    /* trained here, in no file yet */
+  gboolean           close_after_save;
+  gboolean           restoring_session;
+  char              *restore_class;     /* the class to open the first image on */
   guint              maps_requested;  /* map jobs posted and returned: a failure */
   guint              maps_returned;   /* counts only when it is the newest */
   gboolean           have_error;
@@ -105,6 +110,19 @@ void  _mcam_window_show_message        (McamWindow *self, McamMessageKind kind,
 /* Hides the bar when it shows a message of this kind. */
 void  _mcam_window_clear_message       (McamWindow *self, McamMessageKind kind);
 void  _mcam_window_free_messages       (McamWindow *self);
+
+/* mcam-window-session.c: settings kept between runs, recent models, the
+ * unsaved trained memory */
+void  _mcam_window_class_install_session_actions (GtkWidgetClass *klass);
+void  _mcam_window_setup_session             (McamWindow *self);
+void  _mcam_window_session_model_changed     (McamWindow *self);
+void  _mcam_window_session_opened            (McamWindow *self, GFile *file);
+void  _mcam_window_session_picked            (McamWindow *self);
+int   _mcam_window_session_take_class        (McamWindow *self);
+void  _mcam_window_session_update_title      (McamWindow *self);
+void  _mcam_window_session_update_recent_menu (McamWindow *self);
+/* The memory in use was saved to path (here or by the train dialog). */
+void  _mcam_window_memory_saved              (McamWindow *self, const char *path);
 
 /* mcam-window-tools.c: the memory inspector, train dialog, bias lens */
 void  _mcam_window_setup_inspector            (McamWindow *self);

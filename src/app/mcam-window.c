@@ -250,6 +250,7 @@ mcam_window_select_class (McamWindow *self, int class_index)
   self->class_index = class_index;
   self->slot = -1;
   self->method_before_slot = -1;
+  _mcam_window_session_picked (self);
   request_map_for_switch (self);
 }
 
@@ -271,7 +272,10 @@ mcam_window_set_method (McamWindow *self, McamMethod method)
   self->slot = -1;
   /* A method picked while a slot was shown is the user's new choice. */
   if (!self->restoring_method)
-    self->method_before_slot = -1;
+    {
+      self->method_before_slot = -1;
+      _mcam_window_session_picked (self);
+    }
   request_map_for_switch (self);
 }
 
@@ -443,8 +447,11 @@ analysed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   show_ground_truth (self);
   g_signal_emit (self, signals[IMAGE_CHANGED], 0);
 
-  /* Each image opens on its top class; 1–9 pick the next ones. */
-  top = mcam_class_list_get_class_at_rank (self->class_list, 1);
+  /* Each image opens on its top class (the first after a start on the
+   * class picked last time); 1–9 pick the next ones. */
+  top = _mcam_window_session_take_class (self);
+  if (top < 0)
+    top = mcam_class_list_get_class_at_rank (self->class_list, 1);
   self->class_index = -1;
   if (top >= 0)
     {
@@ -512,14 +519,20 @@ mcam_window_open_files (McamWindow *self, GFile **files, int n_files)
     {
       g_autofree char *path = g_file_get_path (files[i]);
 
-      /* A model dropped on the window is opened as the model. */
-      if (path != NULL && g_str_has_suffix (path, ".safetensors"))
+      /* A model dropped on the window is opened as the model (a PyTorch
+       * file too: the core's refusal says how to convert it). */
+      if (path != NULL && (g_str_has_suffix (path, ".safetensors") ||
+                           g_str_has_suffix (path, ".onnx") ||
+                           g_str_has_suffix (path, ".pth") || g_str_has_suffix (path, ".pt")))
         mcam_window_load_model (self, path, NULL);
       else
         g_ptr_array_add (images, files[i]);
     }
   if (images->len > 0)
-    mcam_image_browser_add_files (self->image_browser, (GFile **) images->pdata, images->len);
+    {
+      _mcam_window_session_opened (self, g_ptr_array_index (images, 0));
+      mcam_image_browser_add_files (self->image_browser, (GFile **) images->pdata, images->len);
+    }
 }
 
 static gboolean
@@ -553,6 +566,7 @@ model_changed_cb (McamWindow *self)
   _mcam_window_clear_message (self, MCAM_MESSAGE_MEMORY);
   _mcam_window_clear_message (self, MCAM_MESSAGE_MAP);
   gtk_label_set_label (self->subtitle_label, info->title);
+  _mcam_window_session_model_changed (self);
   mcam_class_list_set_classes (self->class_list, (const char *const *) info->classes,
                                info->n_classes);
   mcam_image_browser_set_classes (self->image_browser, (const char *const *) info->classes,
@@ -731,6 +745,7 @@ mcam_window_dispose (GObject *object)
   g_clear_pointer (&self->image, mcam_image_result_unref);
   g_clear_pointer (&self->pending_path, g_free);
   _mcam_window_free_messages (self);
+  g_clear_pointer (&self->restore_class, g_free);
   G_OBJECT_CLASS (mcam_window_parent_class)->dispose (object);
 }
 
@@ -786,6 +801,9 @@ mcam_window_class_init (McamWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamWindow, slot_bar_label);
   gtk_widget_class_bind_template_child (widget_class, McamWindow, slot_reset_button);
   gtk_widget_class_bind_template_callback (widget_class, slot_reset_cb);
+  gtk_widget_class_bind_template_child_full (widget_class, "recent_menu", FALSE,
+                                             G_STRUCT_OFFSET (McamWindow, recent_menu));
+  _mcam_window_class_install_session_actions (widget_class);
   _mcam_window_class_setup_status (widget_class);
 
   _mcam_window_class_install_actions (widget_class);
@@ -866,6 +884,7 @@ mcam_window_init (McamWindow *self)
   _mcam_window_setup_inspector (self);
   _mcam_window_update_actions (self);
   _mcam_window_setup_status (self);
+  _mcam_window_setup_session (self);
 }
 
 McamWindow *

@@ -41,4 +41,11 @@ void        mcam_window_set_slot       (McamWindow *self, int slot);
 /* The slot the user picked, -1 when Algorithm 1 chooses. */
 int         mcam_window_get_slot       (McamWindow *self);
 
+/* The last model, memory, images, method and class (GSettings); FALSE when
+ * there is no last model (the caller opens the demo). */
+gboolean    mcam_window_restore_session (McamWindow *self);
+/* A memory trained in this window that is in no file yet. */
+gboolean    mcam_window_get_memory_unsaved (McamWindow *self);
+void        mcam_window_save_memory_to  (McamWindow *self, const char *path);
+
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "mcam/mcam-class-names.h"
 #include "mcam/mcam-png.h"
 
 #include "mcam-worker-private.h"
@@ -192,6 +193,9 @@ load_model_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellabl
   mcam_worker_context_progress (ctx, 0.0, _("Loading the model…"));
   net = mcam_net_load (d->model_path, error);
   if (net == NULL)
+    return NULL;
+  /* class names from a classes.txt beside the model, as the CLI does */
+  if (!mcam_class_names_apply (net, NULL, NULL, error))
     return NULL;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;

@@ -48,6 +48,7 @@ struct _McamWorker
   McamNet       *net;
   McamMemory    *memory;
   McamModelInfo *worker_info;
+  gboolean       installing_unsaved;  /* the next install is a memory in no file */
   GQueue         lru;         /* CacheEntry*, most recent first */
   guint          generation;
 };

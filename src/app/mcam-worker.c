@@ -327,6 +327,7 @@ make_info (McamWorker *self, const char *model_path, const char *memory_path)
   info->feat_h = ni->feat_h;
   info->feat_w = ni->feat_w;
   info->generation = ++self->generation;
+  info->memory_unsaved = self->installing_unsaved && self->memory != NULL;
   if (self->memory != NULL)
     /* Translators: the window subtitle, e.g. "demo.safetensors + memory (N = 40 slots)" */
     info->title = g_strdup_printf (_("%s + memory (N = %d slots)"), base, info->n_slots);
@@ -372,8 +373,11 @@ mcam_worker_context_set_memory (McamWorkerContext *ctx, McamMemory *memory,
     return FALSE;
   /* A copy: installing frees the snapshot the path lives in. */
   model_path = g_strdup (self->worker_info->model_path);
+  /* A memory given without its file (just trained) is marked unsaved. */
+  self->installing_unsaved = memory_path == NULL;
   info = _mcam_worker_install_model (self, self->net, g_steal_pointer (&owned), model_path,
                                      memory_path);
+  self->installing_unsaved = FALSE;
   mcam_model_info_unref (info);
   return TRUE;
 }

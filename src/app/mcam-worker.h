@@ -32,6 +32,7 @@ typedef struct
   gboolean multilabel;
   int      feat_c, feat_h, feat_w;
   guint    generation;    /* increases with each model loaded */
+  gboolean memory_unsaved; /* the memory was trained here and is in no file yet */
 } McamModelInfo;
 
 McamModelInfo *mcam_model_info_ref   (McamModelInfo *info);
