@@ -170,38 +170,47 @@ fixed_to_u8 (gint32 acc)
 static void
 horizontal_row (const Axis *h, const guint8 *in, int cx, const int *cols, int n, guint8 *out)
 {
-  for (int i = 0; i < n; i++)
+  if (h == NULL)
     {
-      int x = cols[i];
-      const guint8 *p;
-      gint32 r = 1 << (FIXED_BITS - 1), g = r, b = r;
-
-      if (h == NULL)
+      for (int i = 0; i < n; i++)
+        memcpy (out + i * 3, in + (gsize) (cx + cols[i]) * 3, 3);
+      return;
+    }
+  if (h->table != NULL)
+    {
+      for (int i = 0; i < n; i++)
         {
-          memcpy (out + i * 3, in + (gsize) (cx + x) * 3, 3);
-          continue;
-        }
-      p = in + (gsize) h->first[x] * 3;
-      if (h->table != NULL)
-        {
+          int x = cols[i], count = h->count[x];
           const gint32 *k = h->table + (gsize) x * h->ksize;
+          const guint8 *p = in + (gsize) h->first[x] * 3;
+          gint32 r = 1 << (FIXED_BITS - 1), g = r, b = r;
 
-          for (int j = 0; j < h->count[x]; j++, p += 3)
+          for (int j = 0; j < count; j++, p += 3)
             {
               r += p[0] * k[j];
               g += p[1] * k[j];
               b += p[2] * k[j];
             }
+          out[i * 3 + 0] = fixed_to_u8 (r);
+          out[i * 3 + 1] = fixed_to_u8 (g);
+          out[i * 3 + 2] = fixed_to_u8 (b);
         }
-      else
-        for (int j = 0; j < h->count[x]; j++, p += 3)
-          {
-            gint32 k = axis_weight_at (h, x, j);
+      return;
+    }
+  for (int i = 0; i < n; i++)
+    {
+      int x = cols[i];
+      const guint8 *p = in + (gsize) h->first[x] * 3;
+      gint32 r = 1 << (FIXED_BITS - 1), g = r, b = r;
 
-            r += p[0] * k;
-            g += p[1] * k;
-            b += p[2] * k;
-          }
+      for (int j = 0; j < h->count[x]; j++, p += 3)
+        {
+          gint32 k = axis_weight_at (h, x, j);
+
+          r += p[0] * k;
+          g += p[1] * k;
+          b += p[2] * k;
+        }
       out[i * 3 + 0] = fixed_to_u8 (r);
       out[i * 3 + 1] = fixed_to_u8 (g);
       out[i * 3 + 2] = fixed_to_u8 (b);
