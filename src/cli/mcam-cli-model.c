@@ -27,6 +27,14 @@ mcam_cli_apply_classes (McamNet *net, GError **error)
   return mcam_class_names_apply (net, mcam_cli_classes, NULL, error);
 }
 
+char *mcam_cli_layer;
+
+gboolean
+mcam_cli_apply_layer (McamNet *net, GError **error)
+{
+  return mcam_cli_layer == NULL || mcam_net_set_target (net, mcam_cli_layer, error);
+}
+
 gboolean
 mcam_cli_load_model (const char *model_path, const char *memory_path, McamNet **net,
                      McamMemory **memory, GError **error)
@@ -37,7 +45,7 @@ mcam_cli_load_model (const char *model_path, const char *memory_path, McamNet **
   n = mcam_net_load (model_path, error);
   if (n == NULL)
     return FALSE;
-  if (!mcam_cli_apply_classes (n, error))
+  if (!mcam_cli_apply_classes (n, error) || !mcam_cli_apply_layer (n, error))
     return FALSE;
   mcam_cli_warn_metadata (model_path, n);
 

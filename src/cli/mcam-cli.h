@@ -51,6 +51,16 @@ extern char *mcam_cli_classes;
     "Class names, one a line, in the order of the outputs (default: classes.txt beside the model)", \
     "FILE" }
 gboolean mcam_cli_apply_classes (McamNet *net, GError **error);
+/* --layer NAME (classify, explain, train, eval, info): explain this 4-D
+ * feature map instead of the default target (mcam info --layers lists
+ * them). mcam_cli_load_model () applies it; a command that loads the net
+ * itself calls mcam_cli_apply_layer (). */
+extern char *mcam_cli_layer;
+#define MCAM_CLI_LAYER_OPTION \
+  { "layer", 0, 0, G_OPTION_ARG_STRING, &mcam_cli_layer, \
+    "Explain this layer (a feature map; mcam info --layers lists them) instead of the default", \
+    "NAME" }
+gboolean mcam_cli_apply_layer (McamNet *net, GError **error);
 /* Progress on stderr, only when stderr is a terminal (a bar with ETA). */
 typedef struct _McamCliProgress McamCliProgress;
 McamCliProgress *mcam_cli_progress_new    (const char *what, gint64 total);

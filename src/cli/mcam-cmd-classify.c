@@ -77,6 +77,7 @@ mcam_cmd_classify (int argc, char **argv)
     { "top", 0, 0, G_OPTION_ARG_INT, &top, "Classes to print per image (text output)", "K" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores)", "T" },
     MCAM_CLI_CLASSES_OPTION,
+    MCAM_CLI_LAYER_OPTION,
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE… — score images");

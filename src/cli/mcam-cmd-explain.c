@@ -247,6 +247,7 @@ mcam_cmd_explain (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON document on stdout", NULL },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores)", "T" },
     MCAM_CLI_CLASSES_OPTION,
+    MCAM_CLI_LAYER_OPTION,
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE — explain one class of an image");

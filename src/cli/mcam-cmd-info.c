@@ -101,6 +101,9 @@ print_preprocess (const McamNetInfo *info)
     }
 }
 
+/* --layers: the names --layer takes */
+static gboolean list_layers;
+
 static int
 describe_model (const char *path, const char *memory_path)
 {
@@ -118,7 +121,7 @@ describe_model (const char *path, const char *memory_path)
   printf ("File:            %s\n", path);
   printf ("Architecture:    %s (%s)\n", info->arch, info->description);
   print_preprocess (info);
-  printf ("Features f:      %d x %d x %d (c x h x w), layer %s\n", info->feat_c, info->feat_h,
+  printf ("Features f:      %d x %d x %d (c x h x w) of %s\n", info->feat_c, info->feat_h,
           info->feat_w, info->target);
   printf ("Classes:         %d (%s%s): %s%s\n", info->n_classes,
           info->multilabel ? "multi-label, sigmoid" : "single-label, softmax",
@@ -127,6 +130,14 @@ describe_model (const char *path, const char *memory_path)
   printf ("Parameters:      %" G_GINT64_FORMAT "\n", info->n_params);
   printf ("Forward:         %.2f GFLOP per image\n", mcam_net_flops (net) / 1e9);
   printf ("Fingerprint:     %s\n", info->fingerprint);
+  if (list_layers)
+    {
+      g_auto (GStrv) layers = mcam_net_list_layers (net);
+
+      for (gsize i = 0; layers[i] != NULL; i++)
+        printf ("%s%s%s\n", i == 0 ? "Layers:          " : "                 ", layers[i],
+                g_strcmp0 (layers[i], info->target) == 0 ? "  (target)" : "");
+    }
   if (mem == NULL)
     {
       printf ("Memory module:   none\n");
@@ -149,7 +160,9 @@ mcam_cmd_info (int argc, char **argv)
   GOptionEntry entries[] = {
     { "memory", 0, 0, G_OPTION_ARG_FILENAME, &memory_path, "Memory module (safetensors)", "FILE" },
     { "system", 0, 0, G_OPTION_ARG_NONE, &system, "Print the BLAS configuration and CPU", NULL },
+    { "layers", 0, 0, G_OPTION_ARG_NONE, &list_layers, "List the layers --layer can name", NULL },
     MCAM_CLI_CLASSES_OPTION,
+    MCAM_CLI_LAYER_OPTION,
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("MODEL — describe a model file");

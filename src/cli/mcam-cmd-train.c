@@ -241,6 +241,7 @@ mcam_cmd_train (int argc, char **argv)
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output memory module (safetensors, written atomically; an existing file only with --force, never an input)", "FILE" },
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Let --out replace an existing file", NULL },
     MCAM_CLI_CLASSES_OPTION,
+    MCAM_CLI_LAYER_OPTION,
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— train a memory module (DESIGN 4.2)");
@@ -297,7 +298,7 @@ mcam_cmd_train (int argc, char **argv)
   net = mcam_net_load (backbone, &error);
   if (net == NULL)
     return mcam_cli_fail ("train", error);
-  if (!mcam_cli_apply_classes (net, &error))
+  if (!mcam_cli_apply_classes (net, &error) || !mcam_cli_apply_layer (net, &error))
     return mcam_cli_fail ("train", error);
   mcam_cli_warn_metadata (backbone, net);
   info = mcam_net_get_info (net);

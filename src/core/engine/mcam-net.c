@@ -120,7 +120,10 @@ mcam_net_list_layers (McamNet *net)
     {
       int v = g_array_index (maps, int, i);
 
-      if (v != mcam_graph_get_input (net->graph))
+      /* not the image, nor a 1 x 1 map (pooled: nothing to locate) */
+      if (v != mcam_graph_get_input (net->graph) &&
+          mcam_graph_get_value (net->graph, v)->shape[2] *
+          mcam_graph_get_value (net->graph, v)->shape[3] > 1)
         g_ptr_array_add (names, g_strdup (mcam_graph_get_value (net->graph, v)->name));
     }
   g_ptr_array_add (names, NULL);

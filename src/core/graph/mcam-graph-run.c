@@ -372,9 +372,9 @@ plan_run (McamGraph *g, int from, const McamTensor *from_data, int keep, McamSha
       if (needed[v] && val->batched && v != from && val->producer < 0)
         {
           g_set_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED,
-                       "%s: the output needs '%s', which is not computed from '%s' "
-                       "(a connection bypasses it)", g->source, val->name,
-                       _mcam_graph_value (g, from)->name);
+                       "%s: the logits do not follow from '%s' alone: a skip connection "
+                       "bypasses it (choose a block's output, or the default layer)",
+                       g->source, _mcam_graph_value (g, from)->name);
           return FALSE;
         }
       if (!val->batched)

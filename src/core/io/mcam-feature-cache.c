@@ -89,11 +89,12 @@ compute_key (McamNet *net, const char *const *paths, int n, GError **error)
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree char *head = NULL;
 
-  head = g_strdup_printf ("mcam-features 1\nbackbone %s\nfeatures %dx%dx%d classes %d\n"
+  /* the layer too: two layers of one network may have the same shape */
+  head = g_strdup_printf ("mcam-features 1\nbackbone %s\nfeatures %dx%dx%d of %s classes %d\n"
                           "input %dx%d resize %d size %d interpolation %d "
                           "mean %.9g %.9g %.9g std %.9g %.9g %.9g\n",
                           info->fingerprint ? info->fingerprint : "-", info->feat_c,
-                          info->feat_h, info->feat_w, info->n_classes, pp->width,
+                          info->feat_h, info->feat_w, info->target, info->n_classes, pp->width,
                           pp->height, (int) pp->resize, pp->resize_size,
                           (int) pp->interpolation, pp->mean[0], pp->mean[1],
                           pp->mean[2], pp->std[0], pp->std[1], pp->std[2]);
