@@ -204,6 +204,43 @@ test_not_a_layer (void)
   g_assert_nonnull (strstr (error->message, "no-such-layer"));
 }
 
+/* ONNX files out of scope or malformed (tools/make_graph_refusal_fixtures.py):
+ * refused at load with the file, the node, its op type (and opset) named. */
+static void
+test_refusals (void)
+{
+  static const struct
+  {
+    const char *file;
+    int         code;
+    const char *mentions[3];
+  } cases[] = {
+    { "unsupported-op", MCAM_ERROR_UNSUPPORTED, { "'norm7'", "LpNormalization", "opset 13" } },
+    { "old-opset", MCAM_ERROR_UNSUPPORTED, { "opset 9", "opset 11-18", NULL } },
+    { "cycle", MCAM_ERROR_FORMAT, { "node 'a'", "reads 'b'", "cycle" } },
+    { "dangling", MCAM_ERROR_FORMAT, { "'add_ghost'", "'ghost'", "dangling" } },
+    { "shape-mismatch", MCAM_ERROR_SHAPE, { "'conv_bad'", "[3,5,3,3]", "[1,3,8,8]" } },
+    { "other-domain", MCAM_ERROR_UNSUPPORTED, { "'fused'", "FusedConv", "default domain" } },
+    { "two-inputs", MCAM_ERROR_UNSUPPORTED, { "'input2'", "one image input", NULL } },
+    { "dynamic-size", MCAM_ERROR_UNSUPPORTED, { "static H x W", NULL, NULL } },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("onnx-graph/%s.onnx", cases[i].file);
+      g_autofree char *path = mcam_test_fixture (name);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (McamNet) net = mcam_net_load (path, &error);
+
+      g_assert_null (net);
+      g_assert_error (error, MCAM_ERROR, cases[i].code);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, path));
+      for (int k = 0; k < 3 && cases[i].mentions[k] != NULL; k++)
+        g_assert_nonnull (strstr (error->message, cases[i].mentions[k]));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -222,5 +259,6 @@ main (int argc, char **argv)
   g_test_add_data_func ("/mcam/graph-models/safetensors/wide-resnet", "wide-resnet",
                         test_safetensors);
   g_test_add_func ("/mcam/graph-models/not-a-layer", test_not_a_layer);
+  g_test_add_func ("/mcam/graph-models/refusals", test_refusals);
   return g_test_run ();
 }
