@@ -6,6 +6,7 @@
 #include <math.h>
 #include <glib/gi18n.h>
 
+#include "mcam/mcam-class-names.h"
 #include "mcam/mcam-dataset.h"
 #include "mcam/mcam-feature-cache.h"
 #include "mcam/mcam-health.h"
@@ -219,6 +220,8 @@ train_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
       mcam_worker_context_progress (ctx, 0.0, _("Loading the backbone"));
       own_net = mcam_net_load (job->model_path, error);
       if (own_net == NULL)
+        return NULL;
+      if (!mcam_class_names_apply (own_net, NULL, NULL, error))
         return NULL;
       net = own_net;
     }
@@ -647,7 +650,15 @@ choose (McamTrainDialog *self, ChooseWhat what)
   g_autoptr(GtkFileFilter) filter = NULL;
 
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
-  if (what == CHOOSE_MODEL || what == CHOOSE_SAVE)
+  if (what == CHOOSE_MODEL)
+    {
+      filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, _("Models (ONNX, safetensors)"));
+      gtk_file_filter_add_pattern (filter, "*.onnx");
+      gtk_file_filter_add_pattern (filter, "*.safetensors");
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+    }
+  else if (what == CHOOSE_SAVE)
     {
       filter = gtk_file_filter_new ();
       gtk_file_filter_set_name (filter, _("Model files (*.safetensors)"));

@@ -30,7 +30,31 @@ model_filter (void)
 {
   GtkFileFilter *filter = gtk_file_filter_new ();
 
-  gtk_file_filter_set_name (filter, _("Models (safetensors)"));
+  gtk_file_filter_set_name (filter, _("Models (ONNX, safetensors)"));
+  gtk_file_filter_add_pattern (filter, "*.onnx");
+  gtk_file_filter_add_pattern (filter, "*.safetensors");
+  return filter;
+}
+
+/* PyTorch checkpoints are shown, not hidden: choosing one gets the core's
+ * refusal, which says how to export the network to ONNX. */
+static GtkFileFilter *
+pytorch_filter (void)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("PyTorch checkpoints (*.pth, *.pt: export to ONNX first)"));
+  gtk_file_filter_add_pattern (filter, "*.pth");
+  gtk_file_filter_add_pattern (filter, "*.pt");
+  return filter;
+}
+
+static GtkFileFilter *
+memory_filter (void)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Memory modules (safetensors)"));
   gtk_file_filter_add_pattern (filter, "*.safetensors");
   return filter;
 }
@@ -113,9 +137,17 @@ run_chooser (McamWindow *self, OpenKind kind)
       gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (native), TRUE);
       gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
     }
-  else if (kind == OPEN_MODEL || kind == OPEN_MEMORY)
+  else if (kind == OPEN_MODEL)
     {
       g_autoptr(GtkFileFilter) filter = model_filter ();
+      g_autoptr(GtkFileFilter) pytorch = pytorch_filter ();
+
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), pytorch);
+    }
+  else if (kind == OPEN_MEMORY)
+    {
+      g_autoptr(GtkFileFilter) filter = memory_filter ();
 
       gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
     }
