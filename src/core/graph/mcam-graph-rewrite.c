@@ -211,6 +211,103 @@ producer (McamGraph *g, int v)
   return p >= 0 ? _mcam_graph_node (g, p) : NULL;
 }
 
+/* ---- sub-graphs recognised as one op ------------------------------------- */
+
+static gboolean
+scalar_is (McamGraph *g, int v, double want)
+{
+  const McamValue *c = _mcam_graph_value (g, v);
+
+  return !c->batched && c->data != NULL && mcam_shape_numel (c->ndim, c->shape) == 1 &&
+         fabs (c->data[0] - want) <= 1e-4 * fabs (want);
+}
+
+/* The live node producing v when nothing else reads v. */
+static McamNode *
+sole_producer (McamGraph *g, const int *uses, int v, McamOpType op)
+{
+  McamNode *p = producer (g, v);
+
+  return p != NULL && !p->dead && p->op == op && uses[v] == 1 ? p : NULL;
+}
+
+static void
+drop_node (McamGraph *g, McamNode *n)
+{
+  n->dead = TRUE;
+  _mcam_graph_value (g, n->output)->producer = -2;
+}
+
+/* Exporters write SiLU as x · Sigmoid(x), hard-swish (opset < 14) as
+ * x · HardSigmoid(x; 1/6, 1/2), GELU (opset < 20) as
+ * (x · (Erf(x / √2) + 1)) · 0.5: each becomes one activation, which the
+ * conv before it can then take into its epilogue. */
+static void
+recognise (McamGraph *g)
+{
+  g_autofree int *uses = count_uses (g);
+
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i), *u, *m, *add, *erf, *div;
+      McamActKind kind = MCAM_ACT_NONE;
+      int x = -1;
+
+      if (n->dead || n->op != MCAM_OP_MUL || n->attrs.act.kind != MCAM_ACT_NONE)
+        continue;
+      for (int side = 0; side < 2 && kind == MCAM_ACT_NONE; side++)
+        {
+          int other = n->inputs[1 - side];
+
+          if ((u = sole_producer (g, uses, n->inputs[side], MCAM_OP_UNARY)) != NULL &&
+              u->inputs[0] == other)
+            {
+              if (u->attrs.act.kind == MCAM_ACT_SIGMOID)
+                kind = MCAM_ACT_SILU;
+              else if (u->attrs.act.kind == MCAM_ACT_HARD_SIGMOID &&
+                       fabsf (u->attrs.act.a - 1.0f / 6.0f) < 1e-6f &&
+                       fabsf (u->attrs.act.b - 0.5f) < 1e-6f)
+                kind = MCAM_ACT_HARD_SWISH;
+              if (kind != MCAM_ACT_NONE)
+                {
+                  drop_node (g, u);
+                  x = other;
+                }
+            }
+          /* GELU: n = m · 0.5, m = x · add, add = erf + 1, erf = Erf (div), div = x / √2 */
+          else if (scalar_is (g, n->inputs[1 - side], 0.5) &&
+                   (m = sole_producer (g, uses, n->inputs[side], MCAM_OP_MUL)) != NULL)
+            for (int ms = 0; ms < 2 && kind == MCAM_ACT_NONE; ms++)
+              {
+                int mx = m->inputs[1 - ms];
+
+                if ((add = sole_producer (g, uses, m->inputs[ms], MCAM_OP_ADD)) == NULL)
+                  continue;
+                for (int as = 0; as < 2 && kind == MCAM_ACT_NONE; as++)
+                  if (scalar_is (g, add->inputs[1 - as], 1.0) &&
+                      (erf = sole_producer (g, uses, add->inputs[as], MCAM_OP_UNARY)) != NULL &&
+                      erf->attrs.act.kind == MCAM_ACT_ERF &&
+                      (div = sole_producer (g, uses, erf->inputs[0], MCAM_OP_DIV)) != NULL &&
+                      div->inputs[0] == mx && scalar_is (g, div->inputs[1], G_SQRT2))
+                    {
+                      kind = MCAM_ACT_GELU;
+                      x = mx;
+                      drop_node (g, m);
+                      drop_node (g, add);
+                      drop_node (g, erf);
+                      drop_node (g, div);
+                    }
+              }
+        }
+      if (kind == MCAM_ACT_NONE)
+        continue;
+      n->op = MCAM_OP_UNARY;
+      n->attrs.act.kind = kind;
+      n->inputs[0] = x;
+      n->n_inputs = 1;
+    }
+}
+
 static gboolean
 fusable_act (McamActKind k)
 {
@@ -326,6 +423,7 @@ prepare_conv (McamGraph *g, McamNode *n, GError **error)
 gboolean
 _mcam_graph_rewrite (McamGraph *g, GError **error)
 {
+  recognise (g);
   for (guint i = 0; i < g->nodes->len; i++)
     if (!prepare_params (g, _mcam_graph_node (g, i), error))
       return FALSE;
