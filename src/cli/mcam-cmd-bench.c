@@ -95,7 +95,7 @@ mcam_cmd_bench (int argc, char **argv)
   int batch = 1, runs = 10, threads = 0, warmup = 2;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Model file (safetensors)", "MODEL" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Model file (ONNX or safetensors)", "MODEL" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per forward pass (default 1)", "B" },
     { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Timed forward passes (default 10)", "R" },
     { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Untimed passes first (default 2)", "N" },

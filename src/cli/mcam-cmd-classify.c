@@ -71,7 +71,7 @@ mcam_cmd_classify (int argc, char **argv)
   gboolean json = FALSE;
   int top = 5, threads = 0, status = MCAM_EXIT_OK;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (safetensors)", "FILE" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (ONNX or safetensors)", "FILE" },
     { "memory", 0, 0, G_OPTION_ARG_FILENAME, &memory_path, "Memory module (safetensors)", "FILE" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON document on stdout", NULL },
     { "top", 0, 0, G_OPTION_ARG_INT, &top, "Classes to print per image (text output)", "K" },

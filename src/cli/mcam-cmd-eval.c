@@ -338,7 +338,7 @@ mcam_cmd_eval (int argc, char **argv)
   gboolean json = FALSE, timing = FALSE;
   int limit = 0, threads = 0, samples = 16, top_k = 0;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (safetensors)", "FILE" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (ONNX or safetensors)", "FILE" },
     { "memory", 0, 0, G_OPTION_ARG_FILENAME, &memory_path,
       "Memory module; default: the model file's own, if any", "FILE" },
     { "images", 0, 0, G_OPTION_ARG_FILENAME, &images_dir, "Folder of the images", "DIR" },

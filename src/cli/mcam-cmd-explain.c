@@ -228,7 +228,7 @@ mcam_cmd_explain (int argc, char **argv)
   int draws = 1, slot = -1, threads = 0;
   double temperature = 1.0;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (safetensors)", "FILE" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (ONNX or safetensors)", "FILE" },
     { "memory", 0, 0, G_OPTION_ARG_FILENAME, &memory_path,
       "Memory module (safetensors); default: the model file's own, if any", "FILE" },
     { "class", 'c', 0, G_OPTION_ARG_STRING, &class_name, "Class to explain", "NAME|INDEX" },

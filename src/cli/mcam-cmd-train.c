@@ -225,7 +225,7 @@ mcam_cmd_train (int argc, char **argv)
   gint64 seed = 0;
   gboolean force = FALSE;
   GOptionEntry entries[] = {
-    { "backbone", 'm', 0, G_OPTION_ARG_FILENAME, &backbone, "Backbone model (safetensors)", "FILE" },
+    { "backbone", 'm', 0, G_OPTION_ARG_FILENAME, &backbone, "Backbone model (ONNX or safetensors)", "FILE" },
     { "images", 0, 0, G_OPTION_ARG_FILENAME, &images, "Folder the labels' file names are relative to", "DIR" },
     { "labels", 0, 0, G_OPTION_ARG_FILENAME, &labels, "Training labels (file,labels; labels separated by ';')", "CSV" },
     { "slots", 0, 0, G_OPTION_ARG_INT, &slots, "Memory slots N (class init: a multiple of the classes)", "N" },
