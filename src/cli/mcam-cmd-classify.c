@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "mcam-cli.h"
+#include "mcam-cli-head.h"
 
 typedef struct
 {
@@ -67,12 +68,13 @@ add_json (JsonBuilder *b, const char *file, McamAnalysis *a, int n_classes)
 int
 mcam_cmd_classify (int argc, char **argv)
 {
-  g_autofree char *model = NULL, *memory_path = NULL;
+  g_autofree char *model = NULL, *memory_path = NULL, *head_path = NULL;
   gboolean json = FALSE;
   int top = 5, threads = 0, status = MCAM_EXIT_OK;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (ONNX or safetensors)", "FILE" },
     { "memory", 0, 0, G_OPTION_ARG_FILENAME, &memory_path, "Memory module (safetensors)", "FILE" },
+    MCAM_CLI_HEAD_OPTION (head_path),
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON document on stdout", NULL },
     { "top", 0, 0, G_OPTION_ARG_INT, &top, "Classes to print per image (text output)", "K" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores)", "T" },
@@ -84,6 +86,7 @@ mcam_cmd_classify (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(McamNet) net = NULL;
   g_autoptr(McamMemory) memory = NULL;
+  g_autoptr(McamHead) head = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   const McamNetInfo *info;
 
@@ -110,10 +113,13 @@ mcam_cmd_classify (int argc, char **argv)
   if (!mcam_cli_load_model (model, memory_path, &net, &memory, &error))
     return mcam_cli_fail ("classify", error);
   info = mcam_net_get_info (net);
+  if (!mcam_cli_head_load (head_path, net, &head, &error))
+    return mcam_cli_fail ("classify", error);
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model");
   json_builder_add_string_value (b, model);
+  mcam_cli_head_json (b, head_path, head);
   json_builder_set_member_name (b, "classes");
   json_builder_begin_array (b);
   for (int c = 0; c < info->n_classes; c++)
@@ -140,6 +146,9 @@ mcam_cmd_classify (int argc, char **argv)
           status = MCAM_EXIT_ERROR;
           continue;
         }
+      /* --head: the scores are the re-fit head's. */
+      if (head != NULL)
+        mcam_cli_head_apply (a, head, NULL, NULL);
       if (json)
         add_json (b, argv[i], a, info->n_classes);
       else

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mcam-eval.h"
+#include "mcam-cli-head.h"
 
 static const char *const metric_names[MCAM_EVAL_N_METRICS] = {
   "pointing", "drop", "deletion", "road", "infidelity", "sensitivity",
@@ -76,6 +77,7 @@ eval_method_free (gpointer p)
 {
   McamEvalMethod *m = p;
   mcam_pointing_tally_free (m->tally);
+  mcam_pointing_tally_free (m->net_tally);
   g_array_unref (m->Y);
   g_array_unref (m->O);
   g_free (m);
@@ -177,6 +179,28 @@ explain_input (gpointer user_data, const float *x, int class_index, float *map,
 
 static const double road_fractions[] = { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9 };
 
+/* --head: the same method's map of the network's own head, for the re-fit
+ * lens's verdict (pointing game only). */
+static gboolean
+net_head_pointing (McamEvalRun *run, McamEvalMethod *m, McamAnalysis *a, McamImage *image,
+                   const McamExplainOptions *opts, const McamBox *boxes, int n_boxes,
+                   int class_index, GError **error)
+{
+  const McamNetInfo *info = mcam_net_get_info (run->net);
+  McamExplainOptions own = *opts;
+  g_autoptr(McamExplanation) e = NULL;
+  g_autofree float *full = NULL;
+
+  own.head = NULL;
+  e = mcam_explain (a, class_index, m->method, &own, NULL, error);
+  if (e == NULL)
+    return FALSE;
+  full = mcam_map_to_image (e->map, e->h, e->w, image, &info->preprocess);
+  mcam_pointing_tally_add (m->net_tally, boxes, n_boxes, class_index, full, image->width,
+                           image->height, MCAM_POINTING_TOLERANCE);
+  return TRUE;
+}
+
 /* Every metric of one (image, class, method) that works on the network's input. */
 static gboolean
 input_metrics (McamEvalRun *run, McamEvalMethod *m, const McamScorer *scorer,
@@ -242,7 +266,7 @@ input_metrics (McamEvalRun *run, McamEvalMethod *m, const McamScorer *scorer,
 }
 
 static gboolean
-evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m,
+evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m, float *scores_n,
                 McamScorer *target_scorer, McamScorer *memory_scorer, GError **error)
 {
   const McamNetInfo *info = mcam_net_get_info (run->net);
@@ -265,6 +289,12 @@ evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m,
     return FALSE;
   t1 = g_get_monotonic_time ();
   run->forward_ms += (t1 - t0) / 1000.0;
+  if (run->head != NULL)
+    {
+      /* --head: the scores are the re-fit head's; the network's kept apart. */
+      memcpy (scores_n + (gsize) i * C, a->scores, sizeof (float) * C);
+      mcam_cli_head_apply (a, run->head, NULL, NULL);
+    }
   memcpy (scores_t + (gsize) i * C, a->scores, sizeof (float) * C);
   if (a->memory_scores != NULL)
     memcpy (scores_m + (gsize) i * C, a->memory_scores, sizeof (float) * C);
@@ -281,6 +311,8 @@ evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m,
       opts.seed = run->seed;
       opts.use_memory_classifier = m->memory_head;
       opts.top_k_channels = run->top_k;
+      if (m->net_tally != NULL)
+        opts.head = run->head;
 
       if (run->timing)
         {
@@ -318,6 +350,9 @@ evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m,
                                                           &info->preprocess);
               mcam_pointing_tally_add (m->tally, boxes, n_boxes, c, full, image->width,
                                        image->height, MCAM_POINTING_TOLERANCE);
+              if (m->net_tally != NULL &&
+                  !net_head_pointing (run, m, a, image, &opts, boxes, n_boxes, c, error))
+                return FALSE;
             }
           if ((run->metrics & input_bits) &&
               !input_metrics (run, m, m->memory_head ? memory_scorer : target_scorer,
@@ -334,13 +369,14 @@ mcam_cmd_eval (int argc, char **argv)
 {
   g_autofree char *model = NULL, *memory_path = NULL, *images_dir = NULL;
   g_autofree char *labels = NULL, *boxes = NULL, *methods_s = NULL, *metrics_s = NULL;
-  g_autofree char *fill_s = NULL, *seed_s = NULL;
+  g_autofree char *fill_s = NULL, *seed_s = NULL, *head_path = NULL;
   gboolean json = FALSE, timing = FALSE;
   int limit = 0, threads = 0, samples = 16, top_k = 0;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (ONNX or safetensors)", "FILE" },
     { "memory", 0, 0, G_OPTION_ARG_FILENAME, &memory_path,
       "Memory module; default: the model file's own, if any", "FILE" },
+    MCAM_CLI_HEAD_OPTION (head_path),
     { "images", 0, 0, G_OPTION_ARG_FILENAME, &images_dir, "Folder of the images", "DIR" },
     { "labels", 0, 0, G_OPTION_ARG_FILENAME, &labels, "labels.csv (file,labels)", "CSV" },
     { "boxes", 0, 0, G_OPTION_ARG_FILENAME, &boxes,
@@ -370,10 +406,11 @@ mcam_cmd_eval (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(McamNet) net = NULL;
   g_autoptr(McamMemory) memory = NULL;
+  g_autoptr(McamHead) head = NULL;
   g_autoptr(McamDataset) ds = NULL;
   g_autoptr(GPtrArray) methods = g_ptr_array_new_with_free_func (eval_method_free);
-  g_autofree float *scores_t = NULL, *scores_m = NULL;
-  g_autofree double *ap_t = NULL, *ap_m = NULL;
+  g_autofree float *scores_t = NULL, *scores_m = NULL, *scores_n = NULL;
+  g_autofree double *ap_t = NULL, *ap_m = NULL, *ap_n = NULL;
   McamEvalRun run = { 0 };
   McamScorer target_scorer, memory_scorer;
   McamCliProgress *progress;
@@ -414,6 +451,8 @@ mcam_cmd_eval (int argc, char **argv)
     return mcam_cli_fail ("eval", error);
   info = mcam_net_get_info (net);
   C = info->n_classes;
+  if (!mcam_cli_head_load (head_path, net, &head, &error))
+    return mcam_cli_fail ("eval", error);
   if (!parse_methods (methods_s ? methods_s :
                       memory ? "mcam,mcam-profile,cam" : "cam",
                       memory, C, methods, &error))
@@ -444,16 +483,31 @@ mcam_cmd_eval (int argc, char **argv)
   run.methods = methods;
   run.n_samples = samples;
   run.top_k = top_k;
-  mcam_scorer_init_net (&target_scorer, net, memory, FALSE);
+  run.head = head;
+  run.head_path = head_path;
+  if (head != NULL)
+    {
+      for (guint k = 0; k < methods->len; k++)
+        {
+          McamEvalMethod *m = g_ptr_array_index (methods, k);
+          if (mcam_eval_method_reads_head (m))
+            m->net_tally = mcam_pointing_tally_new (C);
+        }
+      /* The input metrics score the head that is explained. */
+      mcam_head_scorer_init (&target_scorer, net, head);
+    }
+  else
+    mcam_scorer_init_net (&target_scorer, net, memory, FALSE);
   if (memory != NULL)
     mcam_scorer_init_net (&memory_scorer, net, memory, TRUE);
 
   scores_t = g_new0 (float, (gsize) n * C);
   scores_m = g_new0 (float, (gsize) n * C);
+  scores_n = g_new0 (float, (gsize) n * C);
   progress = mcam_cli_progress_new ("eval", n);
   for (int i = 0; i < n; i++)
     {
-      if (!evaluate_image (&run, i, scores_t, scores_m, &target_scorer,
+      if (!evaluate_image (&run, i, scores_t, scores_m, scores_n, &target_scorer,
                            memory ? &memory_scorer : &target_scorer, &error))
         {
           mcam_cli_progress_free (progress);
@@ -470,6 +524,13 @@ mcam_cmd_eval (int argc, char **argv)
   run.map_target = mcam_mean_average_precision (scores_t, ds->labels, n, C, ap_t);
   run.ap_target = ap_t;
   run.map_memory = NAN;
+  run.map_network = NAN;
+  if (head != NULL)
+    {
+      ap_n = g_new (double, C);
+      run.map_network = mcam_mean_average_precision (scores_n, ds->labels, n, C, ap_n);
+      run.ap_network = ap_n;
+    }
   if (memory != NULL)
     {
       run.map_memory = mcam_mean_average_precision (scores_m, ds->labels, n, C, ap_m);

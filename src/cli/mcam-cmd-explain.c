@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "mcam-cli.h"
+#include "mcam-cli-head.h"
 #include "mcam/mcam-health.h"
 #include "mcam/mcam-png.h"
 
@@ -222,7 +223,7 @@ write_overlay (McamNet *net, const McamImage *image, const McamAnalysis *a, Mcam
 int
 mcam_cmd_explain (int argc, char **argv)
 {
-  g_autofree char *model = NULL, *memory_path = NULL, *class_name = NULL;
+  g_autofree char *model = NULL, *memory_path = NULL, *class_name = NULL, *head_path = NULL;
   g_autofree char *method_name = NULL, *out = NULL, *seed_s = NULL;
   gboolean json = FALSE, force = FALSE;
   int draws = 1, slot = -1, threads = 0;
@@ -231,6 +232,7 @@ mcam_cmd_explain (int argc, char **argv)
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (ONNX or safetensors)", "FILE" },
     { "memory", 0, 0, G_OPTION_ARG_FILENAME, &memory_path,
       "Memory module (safetensors); default: the model file's own, if any", "FILE" },
+    MCAM_CLI_HEAD_OPTION (head_path),
     { "class", 'c', 0, G_OPTION_ARG_STRING, &class_name, "Class to explain", "NAME|INDEX" },
     { "method", 0, 0, G_OPTION_ARG_STRING, &method_name,
       "mcam (default with a memory), mcam-profile, cam (default without), gradcam, "
@@ -254,6 +256,7 @@ mcam_cmd_explain (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(McamNet) net = NULL;
   g_autoptr(McamMemory) memory = NULL;
+  g_autoptr(McamHead) head = NULL;
   McamExplainOptions opts;
   McamMethod method;
   guint64 seed = 0;
@@ -307,6 +310,8 @@ mcam_cmd_explain (int argc, char **argv)
 
   if (!mcam_cli_load_model (model, memory_path, &net, &memory, &error))
     return mcam_cli_fail ("explain", error);
+  if (!mcam_cli_head_load (head_path, net, &head, &error))
+    return mcam_cli_fail ("explain", error);
   if (method_name == NULL)
     method = memory != NULL ? MCAM_METHOD_MCAM : MCAM_METHOD_CAM;
   if (mcam_method_needs_memory (method) && memory == NULL)
@@ -342,6 +347,9 @@ mcam_cmd_explain (int argc, char **argv)
   if (a == NULL || !mcam_analysis_check_finite (a, model, memory_path, &error))
     return mcam_cli_fail ("explain", error);
   gint64 t1 = g_get_monotonic_time ();
+  /* --head: the scores and every map but M-CAM's are the re-fit head's. */
+  if (head != NULL)
+    mcam_cli_head_apply (a, head, NULL, NULL);
 
   mcam_explain_options_init (&opts);
   opts.seed = seed;
@@ -349,6 +357,7 @@ mcam_cmd_explain (int argc, char **argv)
   opts.slot = slot;
   opts.temperature = (float) temperature;
   opts.image = image;
+  opts.head = head;
   g_autoptr(McamExplanation) e = mcam_explain (a, class_index, method, &opts, NULL, &error);
   if (e == NULL || !mcam_explanation_check_finite (e, a, model, memory_path, &error))
     return mcam_cli_fail ("explain", error);
@@ -362,6 +371,15 @@ mcam_cmd_explain (int argc, char **argv)
   g_autoptr(JsonNode) root = explanation_json (model, image_path, net, a, e,
                                                (t1 - t0) / 1000.0, (t2 - t1) / 1000.0,
                                                &verdict);
+  if (head != NULL)
+    {
+      JsonObject *o = json_node_get_object (root);
+      json_object_set_string_member (o, "explains",
+                                     mcam_method_needs_memory (method) ? "memory module"
+                                     : method == MCAM_METHOD_EIGENCAM ? "features (no head)"
+                                     : "re-fit head");
+      json_object_set_string_member (o, "head", head_path);
+    }
   if (json)
     mcam_cli_print_json (root);
   else

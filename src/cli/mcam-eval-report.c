@@ -48,7 +48,11 @@ mcam_eval_print_markdown (McamEvalRun *run, FILE *out)
   fprintf (out, "# mcam eval: %s\n\n", run->model_path);
   fprintf (out, "%d images; masking fill: %s; forward pass %.1f ms per image.\n\n",
            run->n_images, mcam_fill_get_name (run->fill), run->forward_ms / run->n_images);
-  fprintf (out, "mAP of the target network: %.4f", run->map_target);
+  if (run->head != NULL)
+    fprintf (out, "Explains the re-fit head %s (cam and the baselines; --head).\n\n",
+             run->head_path);
+  fprintf (out, "mAP of the %s: %.4f", run->head ? "re-fit head" : "target network",
+           run->map_target);
   if (!isnan (run->map_memory))
     fprintf (out, "; of the memory classifier: %.4f", run->map_memory);
   fprintf (out, "\n\n## Summary\n\n| method |");
@@ -168,6 +172,7 @@ mcam_eval_print_markdown (McamEvalRun *run, FILE *out)
           g_string_free (others, TRUE);
         }
     }
+  mcam_eval_head_markdown (run, out);
 }
 
 /* null: undefined (an average over no pair or image) or not measured. */
@@ -203,6 +208,8 @@ mcam_eval_to_json (McamEvalRun *run)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model");
   json_builder_add_string_value (b, run->model_path);
+  json_builder_set_member_name (b, "explains");
+  json_builder_add_string_value (b, run->head != NULL ? "re-fit head" : "network head");
   json_builder_set_member_name (b, "images");
   json_builder_add_int_value (b, run->n_images);
   json_builder_set_member_name (b, "fill");
@@ -246,7 +253,8 @@ mcam_eval_to_json (McamEvalRun *run)
       json_builder_add_string_value (b, mcam_method_get_label (m->method));
       json_builder_set_member_name (b, "explains");
       json_builder_add_string_value (b, mcam_method_needs_memory (m->method) ? "memory module" :
-                                     m->memory_head ? "memory classifier" : "target network");
+                                     m->memory_head ? "memory classifier" :
+                                     m->net_tally != NULL ? "re-fit head" : "target network");
       if (pointing)
         {
           json_builder_set_member_name (b, "pointing");
@@ -329,6 +337,7 @@ mcam_eval_to_json (McamEvalRun *run)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+  mcam_eval_head_json (run, b);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

@@ -7,6 +7,7 @@
 #include "mcam-cli.h"
 #include "mcam/mcam-metrics.h"
 #include "mcam/mcam-dataset.h"
+#include "mcam/mcam-head.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,9 @@ typedef struct
   McamMethod         method;
   gboolean           memory_head;   /* the baseline explains the memory classifier */
   McamPointingTally *tally;
+  /* --head, a method that reads a head: the same maps of the network's own
+   * head, for the re-fit lens's verdict (tally is the re-fit head's). */
+  McamPointingTally *net_tally;
   GArray            *Y, *O;         /* double, per (image, class) pair */
   double             deletion_sum, insertion_sum;
   double             morf_sum, lerf_sum;
@@ -58,11 +62,25 @@ typedef struct
   int            n_samples;      /* infidelity / sensitivity draws */
   int            top_k;          /* Score-CAM / Ablation-CAM channels (0: all) */
   guint64        seed;
+  /* --head (issue 12): the re-fit head explained instead of the network's
+   * own; map_target / ap_target are then its figures, and these the
+   * network head's. */
+  const McamHead *head;
+  const char     *head_path;
+  double          map_network;
+  double         *ap_network;    /* [C] */
 } McamEvalRun;
 
 void mcam_eval_print_markdown (McamEvalRun *run, FILE *out);
 JsonNode *mcam_eval_to_json   (McamEvalRun *run);
 
 const char *mcam_eval_metric_name (McamEvalMetric m);
+
+/* The re-fit lens (mcam-eval-head.c): does a method read a head (and so
+ * explain the re-fit one with --head)? */
+gboolean  mcam_eval_method_reads_head (const McamEvalMethod *m);
+/* Own-object rates under both heads and a verdict per class with boxes. */
+void      mcam_eval_head_markdown (McamEvalRun *run, FILE *out);
+void      mcam_eval_head_json     (McamEvalRun *run, JsonBuilder *b);
 
 G_END_DECLS

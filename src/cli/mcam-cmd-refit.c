@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* mcam refit --model M [--layer layer4] --images DIR --labels CSV [--l2 λ]
+ *            [--folds K] [--seed S] [--threads T] --out HEAD
+ *
+ * The re-fit lens (issue 12): a new linear head on the pooled target-layer
+ * features of a frozen backbone, fitted on the given images (mcam-head.h).
+ * Without --l2, λ is chosen by K-fold cross-validation and the curve printed.
+ * The features are computed once and cached beside the output
+ * (HEAD.features), as mcam train caches its own. */
+
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "mcam-cli.h"
+#include "mcam/mcam-dataset.h"
+#include "mcam/mcam-feature-cache.h"
+#include "mcam/mcam-head.h"
+
+typedef struct
+{
+  McamCliProgress *bar;
+  int              last_decile;
+} Progress;
+
+static void
+on_feature_progress (int done, int total, gpointer user_data)
+{
+  Progress *p = user_data;
+
+  if (p->bar != NULL)
+    mcam_cli_progress_update (p->bar, done);
+  if (!mcam_cli_stderr_is_tty ())
+    {
+      int decile = total > 0 ? (int) (10L * done / total) : 10;
+      if (decile > p->last_decile)
+        {
+          fprintf (stderr, "features: %d/%d images\n", done, total);
+          p->last_decile = decile;
+        }
+    }
+}
+
+static gboolean
+on_fit_progress (const char *stage, int step, int n_steps, gpointer user_data)
+{
+  Progress *p = user_data;
+
+  if (p->bar != NULL)
+    mcam_cli_progress_update (p->bar, step);
+  return TRUE;
+}
+
+/* SHA-256 over every image's name as listed, its labels and its bytes: the
+ * head records what it was fitted on. */
+static char *
+images_hash (McamDataset *ds, GError **error)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  for (int i = 0; i < ds->n; i++)
+    {
+      g_autoptr(GMappedFile) mf = g_mapped_file_new (ds->paths[i], FALSE, error);
+      if (mf == NULL)
+        return NULL;
+      g_checksum_update (sum, (const guchar *) ds->names[i], strlen (ds->names[i]) + 1);
+      for (int k = 0; k < ds->n_classes; k++)
+        {
+          guchar y = ds->labels[(gsize) i * ds->n_classes + k] > 0.5f;
+          g_checksum_update (sum, &y, 1);
+        }
+      g_checksum_update (sum, (const guchar *) g_mapped_file_get_contents (mf),
+                         g_mapped_file_get_length (mf));
+    }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+static gboolean
+same_file (const char *a, const char *b)
+{
+  GStatBuf sa, sb;
+
+  return g_stat (a, &sa) == 0 && g_stat (b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+static double
+scores_map (const float *logits, int n, int C, gboolean multilabel, const float *labels,
+            const McamHead *like)
+{
+  g_autofree float *scores = g_new (float, (gsize) MAX (n, 1) * C);
+
+  for (int i = 0; i < n; i++)
+    mcam_head_scores (like, logits + (gsize) i * C, scores + (gsize) i * C);
+  return mcam_mean_average_precision (scores, labels, n, C, NULL);
+}
+
+int
+mcam_cmd_refit (int argc, char **argv)
+{
+  g_autofree char *model = NULL, *layer = NULL, *images = NULL, *labels = NULL, *out = NULL;
+  double l2 = -1.0;
+  int folds = 5, threads = 0;
+  gint64 seed = 0;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (its head is left as it is)", "FILE" },
+    { "layer", 0, 0, G_OPTION_ARG_STRING, &layer, "Layer whose pooled features the head reads (layer4, the target layer)", "NAME" },
+    { "images", 0, 0, G_OPTION_ARG_FILENAME, &images, "Folder the labels' file names are relative to", "DIR" },
+    { "labels", 0, 0, G_OPTION_ARG_FILENAME, &labels, "Labels (file,labels; labels separated by ';')", "CSV" },
+    { "l2", 0, 0, G_OPTION_ARG_DOUBLE, &l2, "L2 penalty λ on the mean loss (default: chosen by cross-validation)", "λ" },
+    { "folds", 0, 0, G_OPTION_ARG_INT, &folds, "Cross-validation folds K (5)", "K" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the fold assignment (0)", "S" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores; results are identical only for the same count)", "T" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output head (safetensors, written atomically)", "FILE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("— re-fit a linear head on the pooled features (the re-fit lens)");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamNet) net = NULL;
+  g_autoptr(McamDataset) ds = NULL;
+  g_autoptr(McamFeatureCache) cache = NULL;
+  g_autoptr(McamHead) head = NULL, own = NULL;
+  g_autofree McamHeadCvPoint *curve = NULL;
+  g_autofree float *X = NULL, *logits = NULL;
+  g_autofree char *cache_path = NULL;
+  McamHeadFitOptions opt;
+  const McamNetInfo *info;
+  Progress prog = { 0 };
+  int n_curve = 0, n, C, c, hw;
+  gint64 t0;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!mcam_cli_parse (ctx, &argc, &argv))
+    return MCAM_EXIT_USAGE;
+  if (model == NULL || images == NULL || labels == NULL || out == NULL)
+    {
+      fprintf (stderr, "mcam refit: give --model, --images, --labels and --out\n");
+      return MCAM_EXIT_USAGE;
+    }
+  if (argc > 1)
+    {
+      fprintf (stderr, "mcam refit: unexpected argument '%s'\n", argv[1]);
+      return MCAM_EXIT_USAGE;
+    }
+  if (layer != NULL && strcmp (layer, MCAM_HEAD_LAYER) != 0)
+    {
+      fprintf (stderr, "mcam refit: --layer %s: only %s (the target layer, whose pooled "
+               "features the network's own head reads) can be re-fitted\n", layer,
+               MCAM_HEAD_LAYER);
+      return MCAM_EXIT_USAGE;
+    }
+  if (!isfinite (l2) || (l2 < 0.0 && l2 != -1.0) || folds < 2 || seed < 0)
+    {
+      fprintf (stderr, "mcam refit: --l2 must be a number >= 0, --folds at least 2, "
+               "--seed not negative\n");
+      return MCAM_EXIT_USAGE;
+    }
+  if (same_file (out, model) || same_file (out, labels))
+    {
+      fprintf (stderr, "mcam refit: --out %s is one of the inputs; write the head to a file "
+               "of its own\n", out);
+      return MCAM_EXIT_USAGE;
+    }
+  mcam_blas_set_threads (threads);
+
+  net = mcam_net_load (model, &error);
+  if (net == NULL)
+    return mcam_cli_fail ("refit", error);
+  info = mcam_net_get_info (net);
+  own = mcam_head_new_from_net (net);
+  if (own == NULL)
+    {
+      fprintf (stderr, "mcam refit: %s has no GAP + linear head to stand beside\n", model);
+      return MCAM_EXIT_ERROR;
+    }
+  ds = mcam_dataset_load (labels, NULL, images, (const char *const *) info->classes,
+                          info->n_classes, &error);
+  if (ds == NULL)
+    return mcam_cli_fail ("refit", error);
+  if (ds->n < 2)
+    {
+      fprintf (stderr, "mcam refit: %s: a head needs at least 2 images (%d listed)\n", labels,
+               ds->n);
+      return MCAM_EXIT_ERROR;
+    }
+  if (l2 < 0.0 && folds > ds->n)
+    {
+      fprintf (stderr, "mcam refit: --folds %d for %d images\n", folds, ds->n);
+      return MCAM_EXIT_USAGE;
+    }
+
+  n = ds->n;
+  C = info->n_classes;
+  c = info->feat_c;
+  hw = info->feat_h * info->feat_w;
+  fprintf (stderr, "mcam refit: %d images, %d classes, pooled %s features (%d channels), "
+           "%s\n", n, C, MCAM_HEAD_LAYER, c, info->multilabel ? "sigmoid" : "softmax");
+
+  cache_path = g_strconcat (out, ".features", NULL);
+  prog.bar = mcam_cli_progress_new ("features", n);
+  cache = mcam_feature_cache_open (cache_path, net, (const char *const *) ds->paths, n, 16,
+                                   on_feature_progress, &prog, NULL, &error);
+  g_clear_pointer (&prog.bar, mcam_cli_progress_free);
+  if (cache == NULL)
+    return mcam_cli_fail ("refit", error);
+  if (mcam_feature_cache_was_reused (cache))
+    fprintf (stderr, "features: reusing %s\n", cache_path);
+
+  X = g_new (float, (gsize) n * c);
+  mcam_head_pool_features (mcam_feature_cache_get_features (cache), n, c, hw, X);
+
+  mcam_head_fit_options_init (&opt);
+  opt.l2 = l2;
+  opt.folds = folds;
+  opt.seed = (guint64) seed;
+  opt.multilabel = info->multilabel;
+  t0 = g_get_monotonic_time ();
+  prog.bar = mcam_cli_progress_new (l2 < 0 ? "cross-validation" : "fit",
+                                    l2 < 0 ? (gint64) folds * 13 : 1);
+  head = mcam_head_fit (X, ds->labels, n, c, C, &opt, &curve, &n_curve, on_fit_progress, &prog,
+                        &error);
+  g_clear_pointer (&prog.bar, mcam_cli_progress_free);
+  if (head == NULL)
+    return mcam_cli_fail ("refit", error);
+  if (mcam_cli_stderr_is_tty ())
+    fprintf (stderr, "\r\033[K");
+
+  if (n_curve > 0)
+    {
+      printf ("cross-validation (%d folds, seed %" G_GINT64_FORMAT "): held-out mAP per λ\n",
+              folds, seed);
+      for (int g = 0; g < n_curve; g++)
+        printf ("  λ %-8g mAP %.4f ± %.4f%s\n", curve[g].l2, curve[g].map, curve[g].sd,
+                curve[g].l2 == head->l2 ? "  <- chosen" : "");
+    }
+
+  head->classes = g_strdupv (info->classes);
+  head->backbone = g_strdup (info->fingerprint);
+  head->n_images = n;
+  head->images_hash = images_hash (ds, &error);
+  if (head->images_hash == NULL)
+    return mcam_cli_fail ("refit", error);
+  if (!mcam_head_save (head, out, &error))
+    return mcam_cli_fail ("refit", error);
+
+  /* The two heads on the fitting images (the re-fit one is fitted on them:
+   * its figure is optimistic; the cross-validated one above is not). */
+  logits = g_new (float, (gsize) n * C);
+  for (int i = 0; i < n; i++)
+    mcam_head_logits (head, X + (gsize) i * c, logits + (gsize) i * C);
+  printf ("λ %g, fitted in %.1f s; mAP on these images: re-fit head %.4f, network's head "
+          "%.4f\n", head->l2, (g_get_monotonic_time () - t0) / 1e6,
+          scores_map (logits, n, C, info->multilabel, ds->labels, head),
+          scores_map (mcam_feature_cache_get_logits (cache), n, C, info->multilabel,
+                      ds->labels, head));
+  printf ("wrote %s\n", out);
+  return MCAM_EXIT_OK;
+}
