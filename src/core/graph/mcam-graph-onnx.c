@@ -194,7 +194,8 @@ translate (Tr *tr, const McamOnnxNode *n, GError **error)
   const char *name = *n->name ? n->name : n->outputs[0];
   McamNodeAttrs at;
   McamOpType type;
-  int in[8], n_in = 0, out;
+  g_autofree int *in = NULL;
+  int n_in = 0, out;
 
   if (n->n_outputs < 1)
     return refuse (tr, n, MCAM_ERROR_FORMAT, "has no output", error);
@@ -238,7 +239,10 @@ translate (Tr *tr, const McamOnnxNode *n, GError **error)
     }
 
   /* every data input; "" (omitted optional) stays -1 */
-  for (guint i = 0; i < n->n_inputs && i < G_N_ELEMENTS (in); i++)
+  in = g_new (int, MAX (n->n_inputs, 5));
+  for (guint i = 0; i < MAX (n->n_inputs, 5); i++)
+    in[i] = -1;
+  for (guint i = 0; i < n->n_inputs; i++)
     {
       gboolean shape_input =
         (i == 1 && (strcmp (op, "Reshape") == 0 || strcmp (op, "Pad") == 0 ||
@@ -252,7 +256,7 @@ translate (Tr *tr, const McamOnnxNode *n, GError **error)
       if ((in[i] = value_of (tr, n, n->inputs[i], error)) == -2)
         return FALSE;
     }
-  n_in = (int) MIN (n->n_inputs, G_N_ELEMENTS (in));
+  n_in = (int) n->n_inputs;
 
   if (strcmp (op, "Identity") == 0 || strcmp (op, "Dropout") == 0)
     {
@@ -335,8 +339,6 @@ translate (Tr *tr, const McamOnnxNode *n, GError **error)
     {
       type = MCAM_OP_CONCAT;
       at.axis = (int) attr_int (n, "axis", 1);
-      if (n->n_inputs > G_N_ELEMENTS (in))
-        return refuse (tr, n, MCAM_ERROR_UNSUPPORTED, "more than 8 inputs", error);
     }
   else if (strcmp (op, "Transpose") == 0)
     {
