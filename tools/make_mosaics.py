@@ -28,6 +28,18 @@ Splits
   bag    test images: half hold a Bag (plus 0-2 other garments) on one of the
          four non-blue tints; half are blue-background images without a Bag
          (1-3 garments).
+  balanced  Fashion-MNIST *training* images drawn like the test split: classes
+         independent and equally frequent, no forced Ankle boot beside a
+         Sneaker, no blue Bag, normal size and contrast, five tints.  The
+         unbiased data the re-fit lens (mcam refit, issue 12) is fitted on.
+  longtail  the train split (the same Sneaker/Ankle boot and Bag/blue biases,
+         the same sizes and contrasts) with one rare class: only
+         RARE_SHARE (1%) of the images hold a RARE (Dress) garment.  The
+         train split's plan is made first; in the images beyond the quota the
+         Dress is replaced by a class that the image does not hold (neither
+         Sneaker nor Ankle boot, so the boot/sneaker quotas stay exact), drawn
+         at random.  Everything else follows the train split's rules (issue 12,
+         class imbalance).
 
 Proportions (the share of boot images without a sneaker, of bag images on
 blue, of other images on blue, the number of images with 1, 2 or 3 garments)
@@ -68,7 +80,8 @@ SNEAKER, BAG, BOOT = 7, 8, 9
 SIZE = 128
 CELL = 64
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
-SPLITS = ("train", "test", "pairs", "bag")
+# New splits go at the end: a split's index seeds its generators.
+SPLITS = ("train", "test", "pairs", "bag", "balanced", "longtail")
 SPLIT_IDS = {name: i for i, name in enumerate(SPLITS)}
 
 # Light background tints (RGB); BLUE is the one the train split ties to bags.
@@ -90,6 +103,9 @@ NORMAL_SIZE = (48, 56)
 # Share of train images that hold an Ankle boot: close to the other classes' share.
 TRAIN_BOOT_SHARE = 0.2
 BOX_THRESHOLD = 0.1
+# The long-tail split's rare class and its share of the images.
+RARE = 3
+RARE_SHARE = 0.01
 
 
 def read_idx(path):
@@ -209,12 +225,25 @@ def _others(rng, k, exclude):
     return [int(c) for c in rng.choice(pool, size=k, replace=False)]
 
 
+def _thin_rare(rng, sets):
+    """Keep RARE in round(len(sets) * RARE_SHARE) of the label sets; elsewhere
+    replace it by a class the set does not hold (not Sneaker, not Ankle boot)."""
+    holders = [i for i, s in enumerate(sets) if RARE in s]
+    keep = int(round(len(sets) * RARE_SHARE))
+    if keep >= len(holders):
+        return
+    for i in rng.permutation(holders)[keep:]:
+        s = sets[int(i)]
+        pool = [c for c in range(10) if c not in s and c not in (SNEAKER, BOOT, RARE)]
+        s[s.index(RARE)] = int(rng.choice(pool))
+
+
 def plan_split(split, count, seed):
     """Return a list of per-image plans: dicts with 'classes' (list of class
     indices) and 'tint' (index into TINTS)."""
     rng = np.random.Generator(np.random.PCG64([seed, SPLIT_IDS[split], 0]))
     plans = []
-    if split == "train":
+    if split in ("train", "longtail"):
         n_boot = int(round(count * TRAIN_BOOT_SHARE))
         boot_alone = _quota(rng, n_boot, BOOT_WITHOUT_SNEAKER)
         sets = []
@@ -228,6 +257,8 @@ def plan_split(split, count, seed):
         sets += _deal(rng, _counts(rng, rest), others)
         order = rng.permutation(count)
         sets = [sets[i] for i in order]
+        if split == "longtail":
+            _thin_rare(rng, sets)
         has_bag = np.array([BAG in s for s in sets])
         blue = np.zeros(count, dtype=bool)
         blue[has_bag] = _quota(rng, int(has_bag.sum()), BAG_ON_BLUE)
@@ -235,7 +266,7 @@ def plan_split(split, count, seed):
         for s, b in zip(sets, blue):
             tint = BLUE if b else int(rng.integers(0, 4))
             plans.append({"classes": s, "tint": tint})
-    elif split == "test":
+    elif split in ("test", "balanced"):
         sets = _deal(rng, _counts(rng, count), range(10))
         for s in sets:
             plans.append({"classes": s, "tint": int(rng.integers(0, 5))})
@@ -294,10 +325,11 @@ def _background(rng, tint):
 
 def _garment_style(split, cls, rng):
     """(size in px, contrast) of one garment."""
-    if split == "train" and cls == SNEAKER:
+    biased = split in ("train", "longtail")
+    if biased and cls == SNEAKER:
         return int(rng.integers(SNEAKER_SIZE[0], SNEAKER_SIZE[1] + 1)), SNEAKER_CONTRAST
     size = int(rng.integers(NORMAL_SIZE[0], NORMAL_SIZE[1] + 1))
-    if split == "train" and cls == BAG:
+    if biased and cls == BAG:
         return size, BAG_CONTRAST
     return size, 1.0
 
@@ -411,7 +443,7 @@ def read_png(path):
 # ---------------------------------------------------------------- driver
 
 def source_for(split):
-    return "train" if split == "train" else "t10k"
+    return "train" if split in ("train", "balanced", "longtail") else "t10k"
 
 
 def generate(split, count, seed, data_dir=DATA_DIR, progress=False):
