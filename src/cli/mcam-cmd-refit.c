@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mcam refit --model M [--layer layer4] --images DIR --labels CSV [--l2 λ]
- *            [--folds K] [--seed S] [--threads T] --out HEAD
+ *            [--folds K] [--seed S] [--threads T] --out HEAD [--force]
  *
  * The re-fit lens (issue 12): a new linear head on the pooled target-layer
  * features of a frozen backbone, fitted on the given images (mcam-head.h).
@@ -63,8 +63,10 @@ images_hash (McamDataset *ds, GError **error)
 
   for (int i = 0; i < ds->n; i++)
     {
-      g_autoptr(GMappedFile) mf = g_mapped_file_new (ds->paths[i], FALSE, error);
-      if (mf == NULL)
+      /* Read as the image loader reads it (never mapped: a file rewritten
+       * meanwhile must not be SIGBUS). */
+      g_autoptr(GBytes) bytes = mcam_image_read_file (ds->paths[i], 0, error);
+      if (bytes == NULL)
         return NULL;
       g_checksum_update (sum, (const guchar *) ds->names[i], strlen (ds->names[i]) + 1);
       for (int k = 0; k < ds->n_classes; k++)
@@ -72,19 +74,9 @@ images_hash (McamDataset *ds, GError **error)
           guchar y = ds->labels[(gsize) i * ds->n_classes + k] > 0.5f;
           g_checksum_update (sum, &y, 1);
         }
-      g_checksum_update (sum, (const guchar *) g_mapped_file_get_contents (mf),
-                         g_mapped_file_get_length (mf));
+      g_checksum_update (sum, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
     }
   return g_strdup (g_checksum_get_string (sum));
-}
-
-static gboolean
-same_file (const char *a, const char *b)
-{
-  GStatBuf sa, sb;
-
-  return g_stat (a, &sa) == 0 && g_stat (b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-         sa.st_ino == sb.st_ino;
 }
 
 static double
@@ -105,6 +97,7 @@ mcam_cmd_refit (int argc, char **argv)
   double l2 = -1.0;
   int folds = 5, threads = 0;
   gint64 seed = 0;
+  gboolean force = FALSE;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (its head is left as it is)", "FILE" },
     { "layer", 0, 0, G_OPTION_ARG_STRING, &layer, "Layer whose pooled features the head reads (layer4, the target layer)", "NAME" },
@@ -114,7 +107,8 @@ mcam_cmd_refit (int argc, char **argv)
     { "folds", 0, 0, G_OPTION_ARG_INT, &folds, "Cross-validation folds K (5)", "K" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the fold assignment (0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores; results are identical only for the same count)", "T" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output head (safetensors, written atomically)", "FILE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output head (safetensors, written atomically; an existing file only with --force, never an input)", "FILE" },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Let --out replace an existing file", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— re-fit a linear head on the pooled features (the re-fit lens)");
@@ -158,12 +152,17 @@ mcam_cmd_refit (int argc, char **argv)
                "--seed not negative\n");
       return MCAM_EXIT_USAGE;
     }
-  if (same_file (out, model) || same_file (out, labels))
-    {
-      fprintf (stderr, "mcam refit: --out %s is one of the inputs; write the head to a file "
-               "of its own\n", out);
-      return MCAM_EXIT_USAGE;
-    }
+  cache_path = g_strconcat (out, ".features", NULL);
+  {
+    const McamCliInput inputs[] = { { "model", model }, { "labels", labels } };
+
+    /* The head needs --force to replace a file; its feature cache is
+     * replaced by design; neither may be an input. */
+    if (!mcam_cli_check_out ("--out", out, force, inputs, G_N_ELEMENTS (inputs), &error)
+        || !mcam_cli_check_out ("--out", cache_path, TRUE, inputs, G_N_ELEMENTS (inputs),
+                                &error))
+      return mcam_cli_fail ("refit", error);
+  }
   mcam_blas_set_threads (threads);
 
   net = mcam_net_load (model, &error);
@@ -178,7 +177,11 @@ mcam_cmd_refit (int argc, char **argv)
     }
   ds = mcam_dataset_load (labels, NULL, images, (const char *const *) info->classes,
                           info->n_classes, &error);
-  if (ds == NULL)
+  if (ds == NULL
+      || !mcam_cli_check_out_not_in ("--out", out, "image", (const char *const *) ds->paths,
+                                     (gsize) ds->n, &error)
+      || !mcam_cli_check_out_not_in ("--out", cache_path, "image",
+                                     (const char *const *) ds->paths, (gsize) ds->n, &error))
     return mcam_cli_fail ("refit", error);
   if (ds->n < 2)
     {
@@ -199,7 +202,6 @@ mcam_cmd_refit (int argc, char **argv)
   fprintf (stderr, "mcam refit: %d images, %d classes, pooled %s features (%d channels), "
            "%s\n", n, C, MCAM_HEAD_LAYER, c, info->multilabel ? "sigmoid" : "softmax");
 
-  cache_path = g_strconcat (out, ".features", NULL);
   prog.bar = mcam_cli_progress_new ("features", n);
   cache = mcam_feature_cache_open (cache_path, net, (const char *const *) ds->paths, n, 16,
                                    on_feature_progress, &prog, NULL, &error);

@@ -14,7 +14,7 @@ BASIC="$F/net-basic.safetensors"
 IMG="$F/img-photo.png"
 T=$(mktemp -d "${TMPDIR:-/tmp}/mcam-files-XXXXXX")
 trap 'rm -rf "$T"' EXIT
-echo "1..14"
+echo "1..15"
 
 n=0
 ok () { n=$((n + 1)); echo "ok $n $1"; }
@@ -94,7 +94,13 @@ expect_refused "train --out onto a listed image with --force: exit 2" \
   "$MCAM" train --backbone "$BASIC" --images "$T" --labels "$T/cats.csv" --slots 4 \
   --epochs 1 --out "$T/img.png" --force
 
-# 11: a folder as --out, or a folder that is not there: exit 1 before any work.
+# 11: refit's --out follows the same rules.
+cp "$T/old.png" "$T/old-copy.png"
+expect_refused "refit --out onto an existing file: exit 2, file unchanged" \
+  "$T/old.png" "$T/old-copy.png" "--force" \
+  "$MCAM" refit --model "$BASIC" --images "$T" --labels "$T/cats.csv" --out "$T/old.png"
+
+# 12: a folder as --out, or a folder that is not there: exit 1 before any work.
 "$MCAM" explain --model "$NET" --class a --out "$T" "$IMG" >/dev/null 2>"$T/err"
 rc1=$?
 "$MCAM" train --backbone "$BASIC" --images "$T" --labels "$T/cats.csv" --slots 4 \
@@ -104,7 +110,7 @@ if [ $rc1 = 1 ] && [ $rc2 = 1 ] && grep -q "it is a folder" "$T/err" && grep -q 
   ok "a folder as --out, a missing folder: exit 1 before any work"
 else notok "--out a folder / missing folder: rc $rc1 $rc2"; fi
 
-# 12-14: kill -9 while train writes its feature cache, right after the
+# 13-15: kill -9 while train writes its feature cache, right after the
 # temporary appears: nothing is left behind. Enough images that computing
 # the features outlasts the polling.
 K="$T/kill"
