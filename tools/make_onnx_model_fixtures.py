@@ -141,6 +141,10 @@ FAMILIES = [
     ("convnext-op17", tiny_convnext, "features", "features.3", 17, None),
     ("regnety", tiny_regnet, "trunk_output", "trunk_output.block2", 13, None),
     ("vgg", tiny_vgg, "features", "features.13", 13, None),
+    # appended, not inserted: the list index is the seed of every fixture above
+    # DenseNet-121's third block ends in a Concat of 25 tensors: a block of 12 layers (13)
+    ("densenet-long", lambda: densenet.DenseNet(4, (2, 12), 8, bn_size=2, num_classes=5),
+     None, "features.denseblock2.denselayer6", 13, densenet_forward),
 ]
 
 # safetensors dialect: name, block, layers, widths (planes), groups, width per group
