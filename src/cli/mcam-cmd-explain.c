@@ -301,6 +301,7 @@ mcam_cmd_explain (int argc, char **argv)
     {
       const McamCliInput inputs[] = {
         { "model", model }, { "memory module", memory_path }, { "image", argv[1] },
+        { "class names", mcam_cli_classes },
       };
 
       if (!mcam_cli_check_out ("--out", out, force, inputs, G_N_ELEMENTS (inputs), &error))

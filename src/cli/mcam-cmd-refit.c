@@ -154,7 +154,9 @@ mcam_cmd_refit (int argc, char **argv)
     }
   cache_path = g_strconcat (out, ".features", NULL);
   {
-    const McamCliInput inputs[] = { { "model", model }, { "labels", labels } };
+    const McamCliInput inputs[] = {
+      { "model", model }, { "labels", labels }, { "class names", mcam_cli_classes },
+    };
 
     /* The head needs --force to replace a file; its feature cache is
      * replaced by design; neither may be an input. */

@@ -120,6 +120,7 @@ check_outputs (const char *out, gboolean force, const char *backbone, const char
 {
   const McamCliInput inputs[] = {
     { "backbone", backbone }, { "labels", labels }, { "validation labels", val },
+    { "class names", mcam_cli_classes },
   };
   g_autofree char *cache = g_strconcat (out, ".features", NULL);
   g_autofree char *vcache = g_strconcat (out, ".val.features", NULL);
