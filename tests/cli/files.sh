@@ -14,7 +14,7 @@ BASIC="$F/net-basic.safetensors"
 IMG="$F/img-photo.png"
 T=$(mktemp -d "${TMPDIR:-/tmp}/mcam-files-XXXXXX")
 trap 'rm -rf "$T"' EXIT
-echo "1..15"
+echo "1..16"
 
 n=0
 ok () { n=$((n + 1)); echo "ok $n $1"; }
@@ -67,7 +67,7 @@ if [ $rc = 0 ] && [ "$(head -c 4 "$T/old.png" | tail -c 3)" = "PNG" ]; then
   ok "explain --out --force replaces it with the overlay"
 else notok "explain --out --force: rc $rc"; fi
 
-# 6-10: inputs are never outputs, even with --force (compared by device and
+# 6-11: inputs are never outputs, even with --force (compared by device and
 # inode: a link and another spelling are caught too).
 cp "$NET" "$T/net.safetensors"
 ln -s "$T/net.safetensors" "$T/net-link.png"
@@ -76,6 +76,12 @@ for target in "$T/net.safetensors" "$T/net-link.png"; do
     "$T/net.safetensors" "$NET" "same file as the model" \
     "$MCAM" explain --model "$T/net.safetensors" --class a --out "$target" --force "$IMG"
 done
+
+printf 'a\nb\nc\nd\n' > "$T/names.txt"
+cp "$T/names.txt" "$T/names-copy.txt"
+expect_refused "explain --out onto its --classes file with --force: exit 2" \
+  "$T/names.txt" "$T/names-copy.txt" "same file as the class names" \
+  explain --classes "$T/names.txt" --out "$T/names.txt" --force "$IMG"
 
 cp "$T/img.png" "$T/img-copy.png"
 expect_refused "explain --out onto its own image with --force: exit 2" \
@@ -94,13 +100,13 @@ expect_refused "train --out onto a listed image with --force: exit 2" \
   "$MCAM" train --backbone "$BASIC" --images "$T" --labels "$T/cats.csv" --slots 4 \
   --epochs 1 --out "$T/img.png" --force
 
-# 11: refit's --out follows the same rules.
+# 12: refit's --out follows the same rules.
 cp "$T/old.png" "$T/old-copy.png"
 expect_refused "refit --out onto an existing file: exit 2, file unchanged" \
   "$T/old.png" "$T/old-copy.png" "--force" \
   "$MCAM" refit --model "$BASIC" --images "$T" --labels "$T/cats.csv" --out "$T/old.png"
 
-# 12: a folder as --out, or a folder that is not there: exit 1 before any work.
+# 13: a folder as --out, or a folder that is not there: exit 1 before any work.
 "$MCAM" explain --model "$NET" --class a --out "$T" "$IMG" >/dev/null 2>"$T/err"
 rc1=$?
 "$MCAM" train --backbone "$BASIC" --images "$T" --labels "$T/cats.csv" --slots 4 \
@@ -110,7 +116,7 @@ if [ $rc1 = 1 ] && [ $rc2 = 1 ] && grep -q "it is a folder" "$T/err" && grep -q 
   ok "a folder as --out, a missing folder: exit 1 before any work"
 else notok "--out a folder / missing folder: rc $rc1 $rc2"; fi
 
-# 13-15: kill -9 while train writes its feature cache, right after the
+# 14-16: kill -9 while train writes its feature cache, right after the
 # temporary appears: nothing is left behind. Enough images that computing
 # the features outlasts the polling.
 K="$T/kill"
