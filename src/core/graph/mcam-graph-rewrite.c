@@ -308,6 +308,85 @@ recognise (McamGraph *g)
     }
 }
 
+/* A constant [D] operand of n (a binary op) beside the value v: its index or -1. */
+static int
+vector_beside (McamGraph *g, const McamNode *n, int v, gint64 D)
+{
+  for (int k = 0; k < 2; k++)
+    if (n->inputs[1 - k] == v)
+      {
+        const McamValue *c = _mcam_graph_value (g, n->inputs[k]);
+        return !c->batched && c->ndim == 1 && c->shape[0] == D ? n->inputs[k] : -1;
+      }
+  return -1;
+}
+
+/* LayerNorm over the last axis as opset < 17 exports write it:
+ * y = (x - m) / Sqrt(ReduceMean((x - m)^2) + eps) * gamma + beta, m = ReduceMean(x). */
+static void
+recognise_layernorm (McamGraph *g)
+{
+  g_autofree int *uses = count_uses (g);
+
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      McamNode *y = _mcam_graph_node (g, i), *mul = NULL, *div, *sq, *ve, *var, *pw, *sub, *mean;
+      const McamValue *xv;
+      int x, gamma = -1, beta = -1, k;
+      gint64 D;
+      guint last;
+
+      if (y->dead || y->op != MCAM_OP_ADD)
+        continue;
+      for (k = 0; k < 2 && mul == NULL; k++)
+        mul = sole_producer (g, uses, y->inputs[k], MCAM_OP_MUL);
+      if (mul == NULL)
+        continue;
+      for (k = 0, div = NULL; k < 2 && div == NULL; k++)
+        div = sole_producer (g, uses, mul->inputs[k], MCAM_OP_DIV);
+      if (div == NULL || (sub = producer (g, div->inputs[0])) == NULL || sub->dead ||
+          sub->op != MCAM_OP_SUB || uses[sub->output] != 2 ||
+          (sq = sole_producer (g, uses, div->inputs[1], MCAM_OP_UNARY)) == NULL ||
+          sq->attrs.act.kind != MCAM_ACT_SQRT ||
+          (ve = sole_producer (g, uses, sq->inputs[0], MCAM_OP_ADD)) == NULL ||
+          (var = sole_producer (g, uses, ve->inputs[0], MCAM_OP_REDUCE_MEAN)) == NULL ||
+          (pw = sole_producer (g, uses, var->inputs[0], MCAM_OP_POW)) == NULL ||
+          pw->inputs[0] != sub->output || !scalar_is (g, pw->inputs[1], 2.0) ||
+          (mean = sole_producer (g, uses, sub->inputs[1], MCAM_OP_REDUCE_MEAN)) == NULL ||
+          mean->inputs[0] != sub->inputs[0])
+        continue;
+      x = sub->inputs[0];
+      xv = _mcam_graph_value (g, x);
+      last = 1u << (xv->ndim - 1);
+      D = xv->shape[xv->ndim - 1];
+      {
+        const McamValue *eps = _mcam_graph_value (g, ve->inputs[1]);
+        if (xv->ndim < 3 || mean->attrs.axes_mask != last || var->attrs.axes_mask != last ||
+            !mean->attrs.keepdims || !var->attrs.keepdims || eps->batched || eps->data == NULL ||
+            mcam_shape_numel (eps->ndim, eps->shape) != 1)
+          continue;
+        if ((gamma = vector_beside (g, mul, div->output, D)) < 0 ||
+            (beta = vector_beside (g, y, mul->output, D)) < 0)
+          continue;
+        y->attrs.eps = eps->data[0];
+      }
+      drop_node (g, mean);
+      drop_node (g, sub);
+      drop_node (g, pw);
+      drop_node (g, var);
+      drop_node (g, ve);
+      drop_node (g, sq);
+      drop_node (g, div);
+      drop_node (g, mul);
+      y->op = MCAM_OP_LAYERNORM;
+      y->inputs = g_renew (int, y->inputs, 3);
+      y->inputs[0] = x;
+      y->inputs[1] = gamma;
+      y->inputs[2] = beta;
+      y->n_inputs = 3;
+    }
+}
+
 static gboolean
 fusable_act (McamActKind k)
 {
@@ -424,6 +503,7 @@ gboolean
 _mcam_graph_rewrite (McamGraph *g, GError **error)
 {
   recognise (g);
+  recognise_layernorm (g);
   for (guint i = 0; i < g->nodes->len; i++)
     if (!prepare_params (g, _mcam_graph_node (g, i), error))
       return FALSE;
