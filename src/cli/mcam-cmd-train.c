@@ -396,6 +396,8 @@ mcam_cmd_train (int argc, char **argv)
   if (info->fingerprint != NULL)
     g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.backbone"),
                           g_strdup (info->fingerprint));
+  /* f is this layer's map (mcam_memory_check_net refuses it at another) */
+  g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.layer"), g_strdup (info->target));
   g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.train.epochs"),
                         g_strdup_printf ("%d", epochs));
   g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.train.images"),

@@ -13,7 +13,7 @@ CNX="$F/onnx/convnext.onnx"
 IMG="$F/img-photo.png"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-echo "1..11"
+echo "1..15"
 n=0
 check () { n=$((n + 1)); if "$@"; then echo "ok $n"; else echo "not ok $n $*"; fi; }
 status () {  # status EXPECTED PATTERN COMMAND...
@@ -40,3 +40,18 @@ check $ok
 "$MCAM" explain -m "$CNX" -c dog --method gradcam --json "$IMG" > "$T/a.json" 2>/dev/null
 check status 0 '"method" : "gradcam"' "$MCAM" explain -m "$CNX" --layer /features/features.3/features.3.1/Add_output_0 -c dog --method gradcam --json "$IMG"
 check test "$(grep -c . "$T/a.json")" -gt 0 -a "$(cmp -s "$T/a.json" "$T/s.out"; echo $?)" -ne 0
+
+# a memory module trained for layer3.0 (24 x 3 x 3): it records the layer and
+# is refused at the default layer, used with --layer layer3.0
+i=0
+printf 'file,labels\n' > "$T/train.csv"
+for src in img-pattern.png img-photo.jpg img-gray.png img-photo.png; do
+  i=$((i + 1)); cp "$F/$src" "$T/im$i.${src##*.}"
+  case $((i % 2)) in 0) l="cat" ;; 1) l="dog;bird" ;; esac
+  printf 'im%s.%s,%s\n' "$i" "${src##*.}" "$l" >> "$T/train.csv"
+done
+check status 0 "epoch" "$MCAM" train --backbone "$NET" --layer layer3.0 --images "$T" \
+  --labels "$T/train.csv" --slots 4 --batch 2 --epochs 1 --threads 1 --out "$T/m3.safetensors"
+check status 0 "24 x 3 x 3" "$MCAM" info --layer layer3.0 --memory "$T/m3.safetensors" "$NET"
+check status 1 "trained for layer 'layer3.0'" "$MCAM" info --memory "$T/m3.safetensors" "$NET"
+check status 0 '"method" : "mcam"' "$MCAM" explain -m "$NET" --layer layer3.0 --memory "$T/m3.safetensors" -c dog --json "$IMG"

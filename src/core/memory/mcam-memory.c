@@ -274,6 +274,16 @@ mcam_memory_check_net (McamMemory *mem, McamNet *net, const char *path, GError *
 
   if (path == NULL)
     path = "the memory module";
+  /* a memory is trained for one layer's f (first: its shape may differ) */
+  const char *layer = g_hash_table_lookup (mem->metadata, META_PREFIX "layer");
+  if (layer != NULL && info->target != NULL && g_strcmp0 (layer, info->target) != 0)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH,
+                   "%s was trained for layer '%s' of %s, not for '%s' (open it with "
+                   "--layer %s)", path, layer, net_path ? net_path : "the backbone",
+                   info->target, layer);
+      return FALSE;
+    }
   if (info->feat_c != mem->c || info->feat_h != mem->h || info->feat_w != mem->w)
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH,
