@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Opening models in the app: a PyTorch checkpoint, chosen in the Open Model
- * dialog (its filter shows .pth/.pt) or dropped on the window, gets the
- * core's refusal with the way in, in the error bar; a classes.txt beside
- * the model names the classes, as in the CLI. */
+/* Opening models in the app: ONNX exports open and show a map; a PyTorch
+ * checkpoint, chosen in the Open Model dialog (its filter shows .pth/.pt) or
+ * dropped on the window, gets the core's refusal with the way in, in the
+ * error bar; a classes.txt beside the model names the classes, as in the
+ * CLI. */
 
 #include "config.h"
 
@@ -12,7 +13,7 @@
 
 #include "mcam-test-util.h"
 #include "mcam-app-test-util.h"
-#include "mcam-window.h"
+#include "mcam-window-test-util.h"
 #include "mcam-worker.h"
 
 static gboolean
@@ -110,6 +111,28 @@ test_classes_beside (void)
   mcam_app_test_remove_tree (dir);
 }
 
+/* Two ONNX exports (tools/make_onnx_model_fixtures.py), opened as the Open
+ * Model dialog does, each showing its first map. */
+static void
+test_onnx_opens (void)
+{
+  static const char *const models[] = { "onnx/resnet.onnx", "onnx/densenet.onnx" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (models); i++)
+    {
+      g_autofree char *model = mcam_test_fixture (models[i]);
+      g_autofree char *image = mcam_test_fixture ("img-photo.png");
+      McamWindow *window = mcam_app_test_open_window (model, NULL, image);
+      McamModelInfo *info = mcam_window_get_model_info (window);
+
+      g_assert_cmpstr (info->model_path, ==, model);
+      g_assert_cmpint (info->n_classes, ==, 5);
+      g_assert_cmpstr (info->classes[4], ==, "frog");
+      g_assert_null (mcam_window_get_error_text (window));
+      gtk_window_destroy (GTK_WINDOW (window));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -119,6 +142,7 @@ main (int argc, char **argv)
   mcam_test_init (&argc, &argv);
   gtk_init ();
 
+  g_test_add_func ("/mcam/app/model-open/onnx", test_onnx_opens);
   g_test_add_func ("/mcam/app/model-open/pytorch-refused", test_pytorch_refused);
   g_test_add_func ("/mcam/app/model-open/classes-beside", test_classes_beside);
   return g_test_run ();
