@@ -485,6 +485,14 @@ expect_refusal (GByteArray *file, int code, const char *fragment)
 }
 
 static void
+expect_tensor_refusal (GByteArray *tensor, int code, const char *fragment)
+{
+  g_autoptr(GByteArray) file = model_with_tensor (tensor);
+
+  expect_refusal (file, code, fragment);
+}
+
+static void
 test_malformed (void)
 {
   /* varint over 64 bits */
@@ -556,22 +564,18 @@ test_malformed (void)
   /* a tensor without data_type */
   {
     g_autoptr(GByteArray) t = g_byte_array_new ();
-    g_autoptr(GByteArray) f = NULL;
     put_str (t, 8, "w");
-    f = model_with_tensor (t);
-    expect_refusal (f, MCAM_ERROR_FORMAT, "tensor 'w' has no data_type");
+    expect_tensor_refusal (t, MCAM_ERROR_FORMAT, "tensor 'w' has no data_type");
   }
   /* raw_data shorter than the shape needs */
   {
     g_autoptr(GByteArray) t = g_byte_array_new ();
-    g_autoptr(GByteArray) f = NULL;
     put_int (t, 1, 2);
     put_int (t, 1, 3);
     put_int (t, 2, MCAM_ONNX_DTYPE_FLOAT);
     put_str (t, 8, "w");
     put_ld (t, 9, "0123456789a", 11);
-    f = model_with_tensor (t);
-    expect_refusal (f, MCAM_ERROR_FORMAT, "6 FLOAT values need 24 bytes but raw_data has 11");
+    expect_tensor_refusal (t, MCAM_ERROR_FORMAT, "6 FLOAT values need 24 bytes but raw_data has 11");
   }
   /* dims whose product overflows */
   {
@@ -588,43 +592,35 @@ test_malformed (void)
   /* float_data with a different count than the shape */
   {
     g_autoptr(GByteArray) t = g_byte_array_new ();
-    g_autoptr(GByteArray) f = NULL;
     put_int (t, 1, 3);
     put_int (t, 2, MCAM_ONNX_DTYPE_FLOAT);
     put_str (t, 8, "w");
     put_ld (t, 4, "\0\0\0\0\0\0\0\0", 8);
-    f = model_with_tensor (t);
-    expect_refusal (f, MCAM_ERROR_FORMAT, "tensor 'w' has 2 values for 3 elements");
+    expect_tensor_refusal (t, MCAM_ERROR_FORMAT, "tensor 'w' has 2 values for 3 elements");
   }
   /* a FLOAT tensor's values in int64_data */
   {
     g_autoptr(GByteArray) t = g_byte_array_new ();
-    g_autoptr(GByteArray) f = NULL;
     put_int (t, 2, MCAM_ONNX_DTYPE_FLOAT);
     put_str (t, 8, "w");
     put_int (t, 7, 1);
-    f = model_with_tensor (t);
-    expect_refusal (f, MCAM_ERROR_FORMAT, "of type FLOAT has its values in field 7");
+    expect_tensor_refusal (t, MCAM_ERROR_FORMAT, "of type FLOAT has its values in field 7");
   }
   /* packed float_data not a multiple of 4 */
   {
     g_autoptr(GByteArray) t = g_byte_array_new ();
-    g_autoptr(GByteArray) f = NULL;
     put_int (t, 2, MCAM_ONNX_DTYPE_FLOAT);
     put_str (t, 8, "w");
     put_ld (t, 4, "\0\0\0\0\0", 5);
-    f = model_with_tensor (t);
-    expect_refusal (f, MCAM_ERROR_FORMAT, "5 bytes, not a multiple of 4");
+    expect_tensor_refusal (t, MCAM_ERROR_FORMAT, "5 bytes, not a multiple of 4");
   }
   /* weights in an external file */
   {
     g_autoptr(GByteArray) t = g_byte_array_new ();
-    g_autoptr(GByteArray) f = NULL;
     put_int (t, 2, MCAM_ONNX_DTYPE_FLOAT);
     put_str (t, 8, "w");
     put_int (t, 14, 1);
-    f = model_with_tensor (t);
-    expect_refusal (f, MCAM_ERROR_UNSUPPORTED, "external file");
+    expect_tensor_refusal (t, MCAM_ERROR_UNSUPPORTED, "external file");
   }
   /* two initializers with one name */
   {

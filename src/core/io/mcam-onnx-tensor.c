@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mcam/mcam-error.h"
+#include "mcam-half.h"
 #include "mcam-onnx.h"
 #include "mcam-onnx-private.h"
 
@@ -288,36 +289,6 @@ value_iter_next (ValueIter *it, guint64 *v)
     }
 }
 
-static float
-half_to_float (guint16 h)
-{
-  guint32 sign = (guint32) (h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-  float f;
-
-  if (exp == 0)
-    {
-      /* zero or subnormal: mant × 2^-24 */
-      f = (float) mant * (1.0f / 16777216.0f);
-      return sign ? -f : f;
-    }
-  if (exp == 31)
-    bits = sign | 0x7f800000u | (mant << 13);
-  else
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  memcpy (&f, &bits, 4);
-  return f;
-}
-
-static float
-bfloat16_to_float (guint16 b)
-{
-  guint32 bits = (guint32) b << 16;
-  float f;
-
-  memcpy (&f, &bits, 4);
-  return f;
-}
-
 static gboolean
 cannot_read (const McamOnnxTensor *t, const char *as, GError **error)
 {
@@ -365,8 +336,8 @@ mcam_onnx_tensor_get_floats (const McamOnnxTensor *t, float *out, GError **error
           for (gint64 i = 0; i < n; i++)
             {
               guint16 h = (guint16) (p[2 * i] | (p[2 * i + 1] << 8));
-              out[i] = t->dtype == MCAM_ONNX_DTYPE_FLOAT16 ? half_to_float (h)
-                                                           : bfloat16_to_float (h);
+              out[i] = t->dtype == MCAM_ONNX_DTYPE_FLOAT16 ? mcam_half_to_float (h)
+                                                           : mcam_bfloat16_to_float (h);
             }
           return TRUE;
         case MCAM_ONNX_DTYPE_DOUBLE:
@@ -401,10 +372,10 @@ mcam_onnx_tensor_get_floats (const McamOnnxTensor *t, float *out, GError **error
             memcpy (&out[i], &b32, 4);
             break;
           case MCAM_ONNX_DTYPE_FLOAT16:    /* int32_data holds the 16 bits */
-            out[i] = half_to_float ((guint16) v);
+            out[i] = mcam_half_to_float ((guint16) v);
             break;
           case MCAM_ONNX_DTYPE_BFLOAT16:
-            out[i] = bfloat16_to_float ((guint16) v);
+            out[i] = mcam_bfloat16_to_float ((guint16) v);
             break;
           case MCAM_ONNX_DTYPE_DOUBLE:
           default:

@@ -23,6 +23,7 @@
 #include "mcam/mcam-error.h"
 #include "mcam/mcam-safetensors.h"
 #include "mcam-file.h"
+#include "mcam-half.h"
 
 #define MAX_DIMS 8
 
@@ -414,30 +415,6 @@ mcam_safetensors_get_shape (McamSafetensors *st, const char *name, int *ndim,
   return TRUE;
 }
 
-/* IEEE half -> float, including subnormals, Inf and NaN. */
-static float
-half_to_float (guint16 h)
-{
-  guint32 sign = (guint32) (h & 0x8000) << 16;
-  guint32 exp = (h >> 10) & 0x1f;
-  guint32 mant = h & 0x3ff;
-  guint32 bits;
-  float f;
-
-  if (exp == 0)
-    {
-      /* zero or subnormal: mant * 2^-24 */
-      f = (float) mant * (1.0f / 16777216.0f);
-      return sign ? -f : f;
-    }
-  if (exp == 31)
-    bits = sign | 0x7f800000u | (mant << 13);
-  else
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  memcpy (&f, &bits, sizeof f);
-  return f;
-}
-
 McamTensor *
 mcam_safetensors_read (McamSafetensors *st, const char *name, int ndim,
                        const gint64 *expected_shape, GError **error)
@@ -500,11 +477,10 @@ mcam_safetensors_read (McamSafetensors *st, const char *name, int ndim,
           memcpy (&t->data[i], &bits, 4);
           break;
         case MCAM_DTYPE_F16:
-          t->data[i] = half_to_float ((guint16) (b[0] | b[1] << 8));
+          t->data[i] = mcam_half_to_float ((guint16) (b[0] | b[1] << 8));
           break;
         case MCAM_DTYPE_BF16:
-          bits = ((guint32) b[0] | (guint32) b[1] << 8) << 16;
-          memcpy (&t->data[i], &bits, 4);
+          t->data[i] = mcam_bfloat16_to_float ((guint16) (b[0] | b[1] << 8));
           break;
         case MCAM_DTYPE_OTHER:
         default:
