@@ -20,11 +20,13 @@ mcam_cli_warn_metadata (const char *model_path, McamNet *net)
 }
 
 char *mcam_cli_classes;
+char *mcam_cli_classes_used;
 
 gboolean
 mcam_cli_apply_classes (McamNet *net, GError **error)
 {
-  return mcam_class_names_apply (net, mcam_cli_classes, NULL, error);
+  g_clear_pointer (&mcam_cli_classes_used, g_free);
+  return mcam_class_names_apply (net, mcam_cli_classes, &mcam_cli_classes_used, error);
 }
 
 char *mcam_cli_layer;

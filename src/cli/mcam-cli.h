@@ -52,6 +52,8 @@ extern char *mcam_cli_classes;
     "Class names, one a line, in the order of the outputs (default: classes.txt beside the model)", \
     "FILE" }
 gboolean mcam_cli_apply_classes (McamNet *net, GError **error);
+/* The file whose names mcam_cli_apply_classes () took, or NULL. */
+extern char *mcam_cli_classes_used;
 /* --layer NAME (classify, explain, train, eval, info): explain this 4-D
  * feature map instead of the default target (mcam info --layers lists
  * them). mcam_cli_load_model () applies it; a command that loads the net

@@ -126,6 +126,9 @@ describe_model (const char *path, const char *memory_path)
   printf ("Classes:         %d (%s%s): %s%s\n", info->n_classes,
           info->multilabel ? "multi-label, sigmoid" : "single-label, softmax",
           assumed (info, MCAM_META_MULTILABEL), classes, assumed (info, MCAM_META_CLASSES));
+  /* a classes.txt beside the model is taken without being asked for: say so */
+  if (mcam_cli_classes_used != NULL)
+    printf ("Class names:     from %s\n", mcam_cli_classes_used);
   printf ("Tensors:         %u\n", info->n_tensors);
   printf ("Parameters:      %" G_GINT64_FORMAT "\n", info->n_params);
   printf ("Forward:         %.2f GFLOP per image\n", mcam_net_flops (net) / 1e9);

@@ -12,7 +12,7 @@ NET="$F/net-bottleneck.safetensors"
 IMG="$F/img-photo.png"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-echo "1..18"
+echo "1..19"
 n=0
 check () { n=$((n + 1)); if "$@"; then echo "ok $n"; else echo "not ok $n $*"; fi; }
 quiet () { "$@" > /dev/null 2>&1; }
@@ -55,6 +55,7 @@ cp "$NET" "$T/m/net.safetensors"
 printf 'ant\nbee\nfly\nemu\n' > "$T/m/classes.txt"
 "$MCAM" info "$T/m/net.safetensors" > "$T/i.txt" 2>&1
 check grep -q "^Classes: .*ant, bee, fly, emu" "$T/i.txt"
+check grep -q "^Class names: *from $T/m/classes.txt" "$T/i.txt"
 "$MCAM" classify --classes "$T/names.txt" --model "$T/m/net.safetensors" --json "$IMG" > "$T/c2.json" 2>/dev/null
 check /usr/bin/python3 -c '
 import json, sys
