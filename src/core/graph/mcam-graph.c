@@ -299,8 +299,11 @@ _mcam_graph_infer (McamGraph *g, const McamNode *node, const McamShape *in, Mcam
       }
     case MCAM_OP_BATCHNORM:
     case MCAM_OP_SCALE_SHIFT:
-      if (x->ndim < 2)
-        return shape_error (g, node, in, "expected x [N,C,...]", error);
+      /* a BatchNorm the rewrites made a scale/shift keeps its 5 inputs */
+      if (x->ndim < 2 || (node->op == MCAM_OP_BATCHNORM ? node->n_inputs != 5 : node->n_inputs < 3))
+        return shape_error (g, node, in, node->op == MCAM_OP_BATCHNORM
+                                           ? "expected x [N,C,...], scale, bias, mean, var [C]"
+                                           : "expected x [N,C,...], scale, shift [C]", error);
       for (int i = 1; i < node->n_inputs; i++)
         if (in[i].ndim != 1 || in[i].d[0] != x->d[1])
           return shape_error (g, node, in, "each parameter must be [C]", error);
@@ -352,8 +355,9 @@ _mcam_graph_infer (McamGraph *g, const McamNode *node, const McamShape *in, Mcam
               out->d[0] = x->d[0];
             if (out->d[k] == -1 && infer < 0)
               infer = k;
-            else if (out->d[k] < 1)
-              return shape_error (g, node, in, "a target size is not positive", error);
+            else if (out->d[k] < 1 || out->d[k] > MAX_ELEMENTS)
+              return shape_error (g, node, in, "a target size is not positive, or too large",
+                                  error);
             else
               known *= out->d[k];
           }
@@ -366,7 +370,7 @@ _mcam_graph_infer (McamGraph *g, const McamNode *node, const McamShape *in, Mcam
       }
     case MCAM_OP_GEMM:
       {
-        const McamShape *w = &in[1];
+        const McamShape *w = &in[node->n_inputs < 2 ? 0 : 1];
         gint64 K = w->d[at->trans_b ? 1 : 0], O = w->d[at->trans_b ? 0 : 1];
 
         if (node->n_inputs < 2 || x->ndim != 2 || w->ndim != 2 || x->d[1] != K ||
