@@ -61,8 +61,10 @@ find_file_with_suffix (const char *dir, const char *suffix, gboolean want_memory
   if (d == NULL)
     return NULL;
   while ((name = g_dir_read_name (d)) != NULL)
+    /* A refit head (…-head.safetensors) lives beside the demo: not a backbone. */
     if (g_str_has_suffix (name, suffix) &&
-        (strstr (name, "memory") != NULL) == want_memory)
+        (strstr (name, "memory") != NULL) == want_memory &&
+        (want_memory || strstr (name, "head") == NULL))
       g_ptr_array_add (names, g_strdup (name));
   if (names->len == 0)
     return NULL;

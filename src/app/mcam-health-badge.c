@@ -224,8 +224,12 @@ mcam_health_badge_init (McamHealthBadge *self)
   self->map_sum_r = NAN;
   self->icon = gtk_image_new ();
   self->label = gtk_label_new (NULL);
-  gtk_label_set_ellipsize (GTK_LABEL (self->label), PANGO_ELLIPSIZE_END);
-  gtk_label_set_max_width_chars (GTK_LABEL (self->label), 48);
+  /* The verdict is the most important message the app has: wrapped, not cut. */
+  gtk_label_set_wrap (GTK_LABEL (self->label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (self->label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_xalign (GTK_LABEL (self->label), 0.0f);
+  gtk_label_set_width_chars (GTK_LABEL (self->label), 24);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->label), 64);
   gtk_box_append (GTK_BOX (box), self->icon);
   gtk_box_append (GTK_BOX (box), self->label);
 
@@ -233,13 +237,20 @@ mcam_health_badge_init (McamHealthBadge *self)
   gtk_label_set_xalign (GTK_LABEL (self->details), 0.0f);
   gtk_label_set_selectable (GTK_LABEL (self->details), TRUE);
   gtk_label_set_wrap (GTK_LABEL (self->details), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (self->details), 60);
+  /* A readable width: a wrapped label in a scroller otherwise gets its
+   * minimum, one word a line. */
+  gtk_label_set_width_chars (GTK_LABEL (self->details), 56);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->details), 64);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
   gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller), 420);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), self->details);
   gtk_popover_set_child (GTK_POPOVER (popover), scroller);
+  /* A selectable label selects all its text when it takes the focus (the
+   * popover's first focusable child): it is selectable with the pointer
+   * (and its menu's Copy) but takes no focus, so nothing opens selected. */
+  gtk_widget_set_focusable (self->details, FALSE);
 
   self->button = gtk_menu_button_new ();
   gtk_menu_button_set_child (GTK_MENU_BUTTON (self->button), box);

@@ -146,9 +146,12 @@ get_image_rect (McamOverlayView *self, graphene_rect_t *rect, double *scale_out)
     scale = MIN ((double) w / self->image->width, (double) h / self->image->height);
   else
     scale = self->scale;
+  /* On whole pixels: the picture's edges are then the same whether the map
+   * is blended in one texture or drawn over the image with an opacity node
+   * (at a fractional origin each texture's edge is antialiased on its own). */
   graphene_rect_init (rect,
-                      (float) ((w - self->image->width * scale) / 2 + self->pan_x),
-                      (float) ((h - self->image->height * scale) / 2 + self->pan_y),
+                      (float) round ((w - self->image->width * scale) / 2 + self->pan_x),
+                      (float) round ((h - self->image->height * scale) / 2 + self->pan_y),
                       (float) (self->image->width * scale),
                       (float) (self->image->height * scale));
   if (scale_out != NULL)
@@ -660,7 +663,8 @@ static void
 mcam_overlay_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
                            int *minimum, int *natural, int *min_baseline, int *nat_baseline)
 {
-  *minimum = 160;
+  /* Small enough for a 1024x700 window, or 800x500 at GDK_SCALE=2. */
+  *minimum = 120;
   *natural = 480;
 }
 

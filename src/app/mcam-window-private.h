@@ -7,6 +7,7 @@
 
 #include "mcam-class-list.h"
 #include "mcam-image-browser.h"
+#include "mcam-inspector-data.h"
 #include "mcam-overlay-view.h"
 #include "mcam-window.h"
 
@@ -53,6 +54,8 @@ struct _McamWindow
   GtkLabel          *slot_bar_label;
   GtkButton         *slot_reset_button;
   GMenu             *recent_menu;
+  GtkWidget         *agnostic_bar;
+  GtkLabel          *agnostic_label;
   GtkWidget         *inspector;     /* McamMemoryInspector, in memory_inspector_box */
   McamInspectorCache *inspector_cache;  /* worker thread only; freed after shutdown */
 
@@ -127,6 +130,8 @@ void  _mcam_window_memory_saved              (McamWindow *self, const char *path
 /* mcam-window-tools.c: the memory inspector, train dialog, bias lens */
 void  _mcam_window_setup_inspector            (McamWindow *self);
 void  _mcam_window_update_inspector           (McamWindow *self, McamMapResult *map);
+/* The class-agnostic warning beside the overlay (data may be NULL: hide). */
+void  _mcam_window_update_agnostic            (McamWindow *self, McamInspectorData *data);
 void  _mcam_window_class_install_tool_actions (GtkWidgetClass *klass);
 void  _mcam_inspector_cache_free              (McamInspectorCache *cache);
 

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "mcam-bias-lens-dialog.h"
 #include "mcam-memory-inspector.h"
@@ -133,6 +134,7 @@ inspector_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   t0 = g_get_monotonic_time ();
   mcam_memory_inspector_set_data (inspector, data);
+  _mcam_window_update_agnostic (self, data);
   map = mcam_window_get_map_result (self);
   mcam_memory_inspector_set_shown_slot (inspector, map ? map->explanation->slot : -1);
   mcam_memory_inspector_set_colormap (inspector,
@@ -164,6 +166,41 @@ _mcam_window_update_inspector (McamWindow *self, McamMapResult *map)
                          (GDestroyNotify) inspector_job_free,
                          (GDestroyNotify) mcam_inspector_data_unref, NULL, NULL, NULL,
                          inspector_done_cb, g_object_ref (self));
+}
+
+/* The paper's M-CAM map of a memory that reads every slot alike is nearly
+ * the class-agnostic ReLU(Σ_k f_k): the same picture for every class, and
+ * class selection looks broken. Said above the overlay, with the two
+ * methods that do depend on the class one click away. */
+#define AGNOSTIC_R 0.9
+
+void
+_mcam_window_update_agnostic (McamWindow *self, McamInspectorData *data)
+{
+  double r = data != NULL ? data->map_sum_r : NAN;
+  double between = data != NULL && data->health != NULL ? data->health->mcam_between_r : NAN;
+  /* The memory's own figure when it has one (the same for every class, so
+   * the notice does not flicker from class to class), else this map's. */
+  gboolean show = data != NULL && self->method == MCAM_METHOD_MCAM &&
+                  (isfinite (between) ? between >= AGNOSTIC_R
+                                      : isfinite (r) && r >= AGNOSTIC_R);
+
+  if (show)
+    {
+      g_autofree char *text = NULL;
+
+      if (isfinite (between))
+        /* Translators: r are correlations; the methods' names as in the list. */
+        text = g_strdup_printf (_("With this memory, M-CAM (paper) draws nearly the same map for "
+                                  "every class (r = %.2f with the class-agnostic Σf, %.2f between "
+                                  "classes)."), r, between);
+      else
+        text = g_strdup_printf (_("With this memory, M-CAM (paper) draws nearly the same map for "
+                                  "every class (r = %.2f with the class-agnostic Σf)."), r);
+      /* The short line beside the caption; the figures on hover. */
+      gtk_widget_set_tooltip_text (self->agnostic_bar, text);
+    }
+  gtk_widget_set_visible (self->agnostic_bar, show);
 }
 
 static void

@@ -270,6 +270,8 @@ mcam_window_set_method (McamWindow *self, McamMethod method)
     }
   self->method = method;
   self->slot = -1;
+  if (method != MCAM_METHOD_MCAM)
+    _mcam_window_update_agnostic (self, NULL);
   /* A method picked while a slot was shown is the user's new choice. */
   if (!self->restoring_method)
     {
@@ -325,6 +327,18 @@ int
 mcam_window_get_slot (McamWindow *self)
 {
   return self->slot;
+}
+
+static void
+agnostic_profile_cb (McamWindow *self)
+{
+  mcam_window_set_method (self, MCAM_METHOD_MCAM_PROFILE);
+}
+
+static void
+agnostic_cam_cb (McamWindow *self)
+{
+  mcam_window_set_method (self, MCAM_METHOD_CAM);
 }
 
 static void
@@ -433,6 +447,11 @@ analysed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (self->model == NULL || image->generation != self->model->generation)
+    return;
+  /* The same image analysed twice (the model's arrival and the selection
+   * both ask): the second answer must not undo the class picked since. */
+  if (self->image != NULL && g_strcmp0 (self->image->path, image->path) == 0 &&
+      self->image->generation == image->generation)
     return;
 
   mcam_profile_report ("analysis", (g_get_monotonic_time () - self->analysis_start_us) / 1000.0);
@@ -801,6 +820,10 @@ mcam_window_class_init (McamWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamWindow, slot_bar_label);
   gtk_widget_class_bind_template_child (widget_class, McamWindow, slot_reset_button);
   gtk_widget_class_bind_template_callback (widget_class, slot_reset_cb);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, agnostic_bar);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, agnostic_label);
+  gtk_widget_class_bind_template_callback (widget_class, agnostic_profile_cb);
+  gtk_widget_class_bind_template_callback (widget_class, agnostic_cam_cb);
   gtk_widget_class_bind_template_child_full (widget_class, "recent_menu", FALSE,
                                              G_STRUCT_OFFSET (McamWindow, recent_menu));
   _mcam_window_class_install_session_actions (widget_class);
@@ -880,6 +903,16 @@ mcam_window_init (McamWindow *self)
   g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
+  /* The caption keeps the height of two lines whatever it says: a longer
+   * caption must not move the overlay by a pixel. */
+  {
+    g_autoptr(PangoLayout) two = gtk_widget_create_pango_layout (GTK_WIDGET (self->caption_label),
+                                                                 "Ag\nAg");
+    int h;
+
+    pango_layout_get_pixel_size (two, NULL, &h);
+    gtk_widget_set_size_request (GTK_WIDGET (self->caption_label), -1, h);
+  }
   _mcam_window_setup_image_keys (self);
   _mcam_window_setup_inspector (self);
   _mcam_window_update_actions (self);
