@@ -46,6 +46,24 @@ _mcam_net_build_onnx (McamNet *net, const char *path, GError **error)
       mcam_model_meta_clear (&meta);
       return FALSE;
     }
+  /* images are RGB, and the graph's H x W is static (the scope) */
+  {
+    const McamValue *in = mcam_graph_get_value (graph, mcam_graph_get_input (graph));
+
+    if (in->shape[1] != 3 ||
+        (!(meta.assumed & MCAM_META_INPUT) &&
+         (meta.preprocess.width != in->shape[3] || meta.preprocess.height != in->shape[2])))
+      {
+        g_set_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH,
+                     "%s: input '%s' is [N,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%"
+                     G_GINT64_FORMAT "]; expected 3 channels (RGB) and H x W = mcam.input "
+                     "(%dx%d, width x height)", path, in->name, in->shape[1], in->shape[2],
+                     in->shape[3], meta.preprocess.width, meta.preprocess.height);
+        mcam_model_meta_clear (&meta);
+        mcam_graph_free (graph);
+        return FALSE;
+      }
+  }
   /* no mcam.input: the graph's own input size */
   if (meta.assumed & MCAM_META_INPUT)
     {
