@@ -13,6 +13,7 @@
 #include "mcam/mcam-blas.h"
 #include "mcam/mcam-dataset.h"
 #include "mcam/mcam-error.h"
+#include "mcam/mcam-json.h"
 #include "mcam-head-private.h"
 #include "mcam-memory-private.h"
 
@@ -641,19 +642,21 @@ mcam_head_fit (const float *X, const float *Y, int n, int c, int C,
     head->val_score = best >= 0 ? curve[best].map : NAN;
     if (best >= 0)
       {
-        GString *s = g_string_new ("[");
+        /* The curve as JSON text, through the project's one JSON writer. */
+        g_autoptr(JsonBuilder) b = json_builder_new ();
+        g_autoptr(JsonNode) root = NULL;
+        json_builder_begin_array (b);
         for (int g = 0; g < n_grid; g++)
           {
-            char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE],
-                 d[G_ASCII_DTOSTR_BUF_SIZE];
-            g_string_append_printf (s, "%s{\"l2\":%s,\"map\":%s,\"sd\":%s}", g ? "," : "",
-                                    g_ascii_formatd (a, sizeof a, "%g", curve[g].l2),
-                                    isnan (curve[g].map) ? "null"
-                                    : g_ascii_formatd (b, sizeof b, "%.6f", curve[g].map),
-                                    g_ascii_formatd (d, sizeof d, "%.6f", curve[g].sd));
+            json_builder_begin_object (b);
+            mcam_json_set_double (b, "l2", curve[g].l2);
+            mcam_json_set_double (b, "map", curve[g].map);
+            mcam_json_set_double (b, "sd", curve[g].sd);
+            json_builder_end_object (b);
           }
-        g_string_append_c (s, ']');
-        head->cv_curve = g_string_free (s, FALSE);
+        json_builder_end_array (b);
+        root = json_builder_get_root (b);
+        head->cv_curve = mcam_json_to_string (root, FALSE, NULL);
       }
     if (curve_out != NULL)
       *curve_out = g_steal_pointer (&curve);

@@ -10,6 +10,7 @@
 
 #include "mcam/mcam-error.h"
 #include "mcam/mcam-head.h"
+#include "mcam/mcam-json.h"
 #include "mcam/mcam-safetensors.h"
 #include "mcam-memory-private.h"
 
@@ -106,7 +107,6 @@ mcam_head_save (const McamHead *h, const char *path, GError **error)
   if (h->classes != NULL)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
-      g_autoptr(JsonGenerator) gen = json_generator_new ();
       g_autoptr(JsonNode) root = NULL;
       g_autofree char *json = NULL;
       json_builder_begin_array (b);
@@ -114,8 +114,7 @@ mcam_head_save (const McamHead *h, const char *path, GError **error)
         json_builder_add_string_value (b, h->classes[k]);
       json_builder_end_array (b);
       root = json_builder_get_root (b);
-      json_generator_set_root (gen, root);
-      json = json_generator_to_data (gen, NULL);
+      json = mcam_json_to_string (root, FALSE, NULL);
       mcam_safetensors_writer_set_metadata (wr, "mcam.classes", json);
     }
   return mcam_safetensors_writer_save (wr, path, error);
