@@ -126,6 +126,12 @@ McamHead *mcam_head_fit (const float *X, const float *Y, int n, int c, int C,
                          int *n_curve, McamHeadFitProgress progress, gpointer user_data,
                          GError **error);
 
+/* SHA-256 (hex) over every image's name as listed, its labels (y > 0.5) and
+ * its bytes: what a head records as the images it was fitted on. names,
+ * paths [n], labels [n, C]. NULL with an error naming an unreadable file. */
+char *mcam_head_hash_images (const char *const *names, const char *const *paths,
+                             const float *labels, int n, int C, GError **error);
+
 /* The pooled features q_i = GAP(f_i) of n feature maps [n, c, hw] into X [n, c]. */
 void mcam_head_pool_features (const float *features, int n, int c, int hw, float *X);
 

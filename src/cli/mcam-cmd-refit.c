@@ -54,31 +54,6 @@ on_fit_progress (const char *stage, int step, int n_steps, gpointer user_data)
   return TRUE;
 }
 
-/* SHA-256 over every image's name as listed, its labels and its bytes: the
- * head records what it was fitted on. */
-static char *
-images_hash (McamDataset *ds, GError **error)
-{
-  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-
-  for (int i = 0; i < ds->n; i++)
-    {
-      /* Read as the image loader reads it (never mapped: a file rewritten
-       * meanwhile must not be SIGBUS). */
-      g_autoptr(GBytes) bytes = mcam_image_read_file (ds->paths[i], 0, error);
-      if (bytes == NULL)
-        return NULL;
-      g_checksum_update (sum, (const guchar *) ds->names[i], strlen (ds->names[i]) + 1);
-      for (int k = 0; k < ds->n_classes; k++)
-        {
-          guchar y = ds->labels[(gsize) i * ds->n_classes + k] > 0.5f;
-          g_checksum_update (sum, &y, 1);
-        }
-      g_checksum_update (sum, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
-    }
-  return g_strdup (g_checksum_get_string (sum));
-}
-
 static double
 scores_map (const float *logits, int n, int C, gboolean multilabel, const float *labels,
             const McamHead *like)
@@ -244,7 +219,9 @@ mcam_cmd_refit (int argc, char **argv)
   head->classes = g_strdupv (info->classes);
   head->backbone = g_strdup (info->fingerprint);
   head->n_images = n;
-  head->images_hash = images_hash (ds, &error);
+  head->images_hash = mcam_head_hash_images ((const char *const *) ds->names,
+                                             (const char *const *) ds->paths, ds->labels,
+                                             ds->n, ds->n_classes, &error);
   if (head->images_hash == NULL)
     return mcam_cli_fail ("refit", error);
   if (!mcam_head_save (head, out, &error))

@@ -10,6 +10,7 @@
 
 #include "mcam/mcam-error.h"
 #include "mcam/mcam-head.h"
+#include "mcam/mcam-image.h"
 #include "mcam/mcam-json.h"
 #include "mcam/mcam-safetensors.h"
 #include "mcam-memory-private.h"
@@ -259,6 +260,30 @@ mcam_head_load (const char *path, McamNet *net, GError **error)
   if (net != NULL && !mcam_head_check_net (h, path, net, error))
     return NULL;
   return g_steal_pointer (&h);
+}
+
+char *
+mcam_head_hash_images (const char *const *names, const char *const *paths,
+                       const float *labels, int n, int C, GError **error)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  for (int i = 0; i < n; i++)
+    {
+      /* Read as the image loader reads it (never mapped: a file rewritten
+       * meanwhile must not be SIGBUS). */
+      g_autoptr(GBytes) bytes = mcam_image_read_file (paths[i], 0, error);
+      if (bytes == NULL)
+        return NULL;
+      g_checksum_update (sum, (const guchar *) names[i], strlen (names[i]) + 1);
+      for (int k = 0; k < C; k++)
+        {
+          guchar y = labels[(gsize) i * C + k] > 0.5f;
+          g_checksum_update (sum, &y, 1);
+        }
+      g_checksum_update (sum, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    }
+  return g_strdup (g_checksum_get_string (sum));
 }
 
 /* ---- applying it ---- */
