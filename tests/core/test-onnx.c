@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -297,6 +298,69 @@ test_fixture (gconstpointer data)
   g_assert_no_error (error);
   g_assert_nonnull (m);
   check_model (m, expected_for (file));
+}
+
+/* Real exporter output (tools/make_onnx_model_fixtures.py: torch.onnx.export
+ * of ten torchvision families, 13 files): each parses; every node input is a graph
+ * input, an initializer, an earlier node's output or "" (so names and
+ * repeated fields were split right), every FLOAT initializer reads back
+ * finite, and the single output is what some node produces. */
+static void
+test_torchvision_exports (void)
+{
+  g_autofree char *dir_path = mcam_test_fixture ("onnx");
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+  guint n_files = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir_path, name, NULL);
+      g_autoptr(McamOnnxModel) m = NULL;
+      g_autoptr(GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
+      g_autoptr(GError) error = NULL;
+
+      if (!g_str_has_suffix (name, ".onnx"))
+        continue;
+      g_test_message ("%s", name);
+      m = mcam_onnx_model_load (path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (mcam_onnx_model_get_opset (m, ""), >=, 13);
+      g_assert_cmpuint (m->n_nodes, >, 0);
+      g_assert_cmpuint (m->n_outputs, ==, 1);
+      g_assert_nonnull (mcam_onnx_model_get_metadata (m, "mcam.classes"));
+      for (guint i = 0; i < m->n_inputs; i++)
+        g_hash_table_add (known, (gpointer) m->inputs[i].name);
+      for (guint i = 0; i < m->n_initializers; i++)
+        {
+          const McamOnnxTensor *t = &m->initializers[i];
+
+          g_hash_table_add (known, (gpointer) t->name);
+          if (t->dtype == MCAM_ONNX_DTYPE_FLOAT && t->n_elements > 0)
+            {
+              g_autofree float *v = g_new (float, t->n_elements);
+
+              g_assert_true (mcam_onnx_tensor_get_floats (t, v, NULL));
+              for (gint64 k = 0; k < t->n_elements; k++)
+                g_assert_true (isfinite (v[k]));
+            }
+        }
+      for (guint i = 0; i < m->n_nodes; i++)
+        {
+          for (guint k = 0; k < m->nodes[i].n_inputs; k++)
+            if (m->nodes[i].inputs[k][0] != '\0' &&
+                !g_hash_table_contains (known, m->nodes[i].inputs[k]))
+              g_error ("%s: node %u (%s) reads '%s', which nothing before it makes", name, i,
+                       m->nodes[i].op_type, m->nodes[i].inputs[k]);
+          for (guint k = 0; k < m->nodes[i].n_outputs; k++)
+            g_hash_table_add (known, (gpointer) m->nodes[i].outputs[k]);
+        }
+      g_assert_true (g_hash_table_contains (known, m->outputs[0].name));
+      n_files++;
+    }
+  g_test_message ("%u exports", n_files);
+  g_assert_cmpuint (n_files, >=, 10);
 }
 
 /* raw_data lands wherever the protobuf puts it: the reader must not assume
@@ -724,6 +788,7 @@ main (int argc, char **argv)
 
   g_test_add_data_func ("/onnx/reader/tiny", "tiny.onnx", test_fixture);
   g_test_add_data_func ("/onnx/reader/unpacked", "unpacked.onnx", test_fixture);
+  g_test_add_func ("/onnx/reader/torchvision-exports", test_torchvision_exports);
   g_test_add_func ("/onnx/reader/unaligned", test_unaligned);
   g_test_add_func ("/onnx/reader/truncated", test_truncated);
   g_test_add_func ("/onnx/reader/flipped-bytes", test_flipped_bytes);
