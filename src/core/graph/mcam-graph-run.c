@@ -10,6 +10,7 @@
 
 #include "mcam/mcam-blas.h"
 #include "mcam/mcam-error.h"
+#include "mcam-graph-profile.h"
 #include "mcam-graph-run.h"
 #include "mcam-pool.h"
 
@@ -613,7 +614,16 @@ mcam_graph_run (McamGraph *g, int from, const McamTensor *from_data, int keep,
         }
       _mcam_view_init (&views[n->output], ws + offsets[slot_of[n->output]], &shapes[n->output],
                        TRUE);
-      _mcam_graph_run_node (g, n, views, ws + total);
+      if (G_UNLIKELY (_mcam_graph_profile_on ()))
+        {
+          gint64 t0 = _mcam_graph_profile_now ();
+          _mcam_graph_run_node (g, n, views, ws + total);
+          _mcam_graph_profile_add (n, _mcam_graph_value (g, n->output)->name,
+                                   &shapes[n->inputs[0]], &shapes[n->output],
+                                   _mcam_graph_profile_now () - t0);
+        }
+      else
+        _mcam_graph_run_node (g, n, views, ws + total);
     }
 
   if (output != NULL)
