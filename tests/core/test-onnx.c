@@ -548,6 +548,18 @@ expect_refusal (GByteArray *file, int code, const char *fragment)
     g_error ("'%s' does not say '%s'", error->message, fragment);
 }
 
+/* The start of a FLOAT TensorProto: data_type and name (dims may follow:
+ * protobuf fields can come in any order). */
+static GByteArray *
+float_tensor (const char *name)
+{
+  GByteArray *t = g_byte_array_new ();
+
+  put_int (t, 2, MCAM_ONNX_DTYPE_FLOAT);
+  put_str (t, 8, name);
+  return t;
+}
+
 static void
 expect_tensor_refusal (GByteArray *tensor, int code, const char *fragment)
 {
@@ -633,11 +645,9 @@ test_malformed (void)
   }
   /* raw_data shorter than the shape needs */
   {
-    g_autoptr(GByteArray) t = g_byte_array_new ();
+    g_autoptr(GByteArray) t = float_tensor ("w");
     put_int (t, 1, 2);
     put_int (t, 1, 3);
-    put_int (t, 2, MCAM_ONNX_DTYPE_FLOAT);
-    put_str (t, 8, "w");
     put_ld (t, 9, "0123456789a", 11);
     expect_tensor_refusal (t, MCAM_ERROR_FORMAT, "6 FLOAT values need 24 bytes but raw_data has 11");
   }
@@ -655,34 +665,26 @@ test_malformed (void)
   }
   /* float_data with a different count than the shape */
   {
-    g_autoptr(GByteArray) t = g_byte_array_new ();
+    g_autoptr(GByteArray) t = float_tensor ("w");
     put_int (t, 1, 3);
-    put_int (t, 2, MCAM_ONNX_DTYPE_FLOAT);
-    put_str (t, 8, "w");
     put_ld (t, 4, "\0\0\0\0\0\0\0\0", 8);
     expect_tensor_refusal (t, MCAM_ERROR_FORMAT, "tensor 'w' has 2 values for 3 elements");
   }
   /* a FLOAT tensor's values in int64_data */
   {
-    g_autoptr(GByteArray) t = g_byte_array_new ();
-    put_int (t, 2, MCAM_ONNX_DTYPE_FLOAT);
-    put_str (t, 8, "w");
+    g_autoptr(GByteArray) t = float_tensor ("w");
     put_int (t, 7, 1);
     expect_tensor_refusal (t, MCAM_ERROR_FORMAT, "of type FLOAT has its values in field 7");
   }
   /* packed float_data not a multiple of 4 */
   {
-    g_autoptr(GByteArray) t = g_byte_array_new ();
-    put_int (t, 2, MCAM_ONNX_DTYPE_FLOAT);
-    put_str (t, 8, "w");
+    g_autoptr(GByteArray) t = float_tensor ("w");
     put_ld (t, 4, "\0\0\0\0\0", 5);
     expect_tensor_refusal (t, MCAM_ERROR_FORMAT, "5 bytes, not a multiple of 4");
   }
   /* weights in an external file */
   {
-    g_autoptr(GByteArray) t = g_byte_array_new ();
-    put_int (t, 2, MCAM_ONNX_DTYPE_FLOAT);
-    put_str (t, 8, "w");
+    g_autoptr(GByteArray) t = float_tensor ("w");
     put_int (t, 14, 1);
     expect_tensor_refusal (t, MCAM_ERROR_UNSUPPORTED, "external file");
   }
