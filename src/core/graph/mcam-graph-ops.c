@@ -9,6 +9,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "mcam-act-vec.h"
+#include "mcam-dwconv.h"
 #include "mcam-graph-ops.h"
 #include "mcam-parallel.h"
 
@@ -253,6 +255,18 @@ _mcam_op_act (McamAct act, float *x, gsize n)
       for (gsize i = 0; i < n; i++)
         x[i] = fminf (fmaxf (x[i], act.a), act.b);
       return;
+    case MCAM_ACT_SIGMOID:   /* vectorised: engine/mcam-act-vec.c */
+      mcam_vec_sigmoid (x, n);
+      return;
+    case MCAM_ACT_SILU:
+      mcam_vec_silu (x, n);
+      return;
+    case MCAM_ACT_HARD_SWISH:
+      mcam_vec_hard_swish (x, n);
+      return;
+    case MCAM_ACT_HARD_SIGMOID:
+      mcam_vec_hard_sigmoid (x, n, act.a, act.b);
+      return;
     default:
       for (gsize i = 0; i < n; i++)
         x[i] = _mcam_act_scalar (act, x[i]);
@@ -320,6 +334,12 @@ depthwise_plane (const Depthwise *d, int c, int b)
   const float *w = d->weight + (gsize) c * d->kh * d->kw;
   const int s = d->stride;
 
+  if (mcam_dwconv_plane (x, d->H, d->W, w, d->bias[c], d->kh, d->kw, s, d->pt, d->pl, y,
+                         d->OH, d->OW))
+    {
+      _mcam_op_act (d->act, y, ohw);   /* vectorised, engine/mcam-dwconv.c */
+      return;
+    }
   for (int oy = 0; oy < d->OH; oy++)
     {
       float *row = y + (gsize) oy * d->OW;

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/mcam-act-vec.c against the libm formulas: every activation over
+ * [-100, 100] (both clamps of the exponent reached), lengths that leave
+ * every tail size, NaN kept NaN. Sigmoid and SiLU within 1e-6 relative
+ * (the vectorised exp: measured 1.3e-7 and 1.4e-7). */
+
+#include <math.h>
+
+#include <glib.h>
+
+#include "mcam-act-vec.h"
+
+typedef void (*VecFn) (float *x, gsize n);
+
+static double
+ref (int kind, double x)
+{
+  switch (kind)
+    {
+    case 0:
+      return 1.0 / (1.0 + exp (-x));
+    case 1:
+      return x / (1.0 + exp (-x));
+    case 2:
+      return x * fmax (0.0, fmin (1.0, x / 6.0 + 0.5));
+    default:
+      return fmax (0.0, fmin (1.0, 0.2 * x + 0.5));
+    }
+}
+
+static void
+run (int kind, float *x, gsize n)
+{
+  switch (kind)
+    {
+    case 0:
+      mcam_vec_sigmoid (x, n);
+      break;
+    case 1:
+      mcam_vec_silu (x, n);
+      break;
+    case 2:
+      mcam_vec_hard_swish (x, n);
+      break;
+    default:
+      mcam_vec_hard_sigmoid (x, n, 0.2f, 0.5f);
+    }
+}
+
+static void
+test_accuracy (gconstpointer data)
+{
+  int kind = GPOINTER_TO_INT (data);
+  const gsize n = 200001;
+  g_autofree float *x = g_new (float, n);
+  double worst = 0.0;
+
+  for (gsize i = 0; i < n; i++)
+    x[i] = -100.0f + 200.0f * (float) i / (float) (n - 1);
+  run (kind, x, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      float in = -100.0f + 200.0f * (float) i / (float) (n - 1);
+      double r = ref (kind, in), err = fabs (x[i] - r) / fmax (fabs (r), 1e-30);
+
+      /* the piecewise-linear ones: x/6 + 1/2 in float cancels near -3,
+       * as in the scalar code; their error is absolute */
+      if (kind >= 2)
+        err = fabs (x[i] - r) / fmax (fabs (r), 1.0);
+
+      /* relative error, except where the result underflows */
+      if (fabs (r) > 1e-30)
+        worst = fmax (worst, err);
+      else
+        g_assert_cmpfloat (fabs (x[i]), <, 1e-30);
+    }
+  g_test_message ("worst relative error %.3g", worst);
+  g_assert_cmpfloat (worst, <, 1e-6);
+}
+
+static void
+test_tails (void)
+{
+  for (gsize n = 0; n < 40; n++)
+    {
+      float x[48];
+
+      for (gsize i = 0; i < 48; i++)
+        x[i] = i < n ? (float) i - 20.0f : 12345.0f;
+      mcam_vec_silu (x, n);
+      for (gsize i = 0; i < 48; i++)
+        if (i < n)
+          g_assert_cmpfloat (fabs (x[i] - ref (1, (double) i - 20.0)), <,
+                             1e-6 * fmax (1.0, fabs (ref (1, (double) i - 20.0))));
+        else
+          g_assert_cmpfloat (x[i], ==, 12345.0f);   /* nothing written past n */
+    }
+}
+
+static void
+test_nan (void)
+{
+  float x[3] = { NAN, 1.0f, NAN };
+
+  mcam_vec_sigmoid (x, 3);
+  g_assert_true (isnan (x[0]) && isnan (x[2]));
+  g_assert_cmpfloat (fabs (x[1] - ref (0, 1.0)), <, 1e-7);
+  x[0] = NAN;
+  mcam_vec_silu (x, 1);
+  g_assert_true (isnan (x[0]));
+}
+
+int
+main (int argc, char **argv)
+{
+  static const char *names[] = { "sigmoid", "silu", "hard-swish", "hard-sigmoid" };
+
+  g_test_init (&argc, &argv, NULL);
+  for (int k = 0; k < 4; k++)
+    {
+      g_autofree char *path = g_strdup_printf ("/act-vec/accuracy/%s", names[k]);
+      g_test_add_data_func (path, GINT_TO_POINTER (k), test_accuracy);
+    }
+  g_test_add_func ("/act-vec/tails", test_tails);
+  g_test_add_func ("/act-vec/nan", test_nan);
+  return g_test_run ();
+}
