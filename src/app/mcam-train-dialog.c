@@ -280,6 +280,10 @@ train_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
   if (info->fingerprint != NULL)
     g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.backbone"),
                           g_strdup (info->fingerprint));
+  /* the layer whose f it was trained on: refused at another (as mcam train writes it) */
+  if (info->target != NULL)
+    g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.layer"),
+                          g_strdup (info->target));
   g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.train.epochs"),
                         g_strdup_printf ("%d", job->opt.epochs));
   g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.train.images"),

@@ -12,7 +12,9 @@
 #include <glib/gi18n.h>
 
 #include "mcam-application.h"
+#include "mcam-layer-chooser.h"
 #include "mcam-memory-inspector.h"
+#include "mcam-model-details.h"
 #include "mcam-profile.h"
 #include "mcam-window-private.h"
 
@@ -869,6 +871,11 @@ mcam_window_init (McamWindow *self)
   self->settings = mcam_settings_new ();
 
   g_signal_connect_swapped (self->worker, "model-changed", G_CALLBACK (model_changed_cb), self);
+  /* The layer explained and the model details, after Open Images (issue 10). */
+  gtk_header_bar_pack_start (GTK_HEADER_BAR (gtk_window_get_titlebar (GTK_WINDOW (self))),
+                             mcam_layer_chooser_new (self));
+  gtk_header_bar_pack_start (GTK_HEADER_BAR (gtk_window_get_titlebar (GTK_WINDOW (self))),
+                             mcam_model_details_new (self));
 
   g_signal_connect_swapped (self->image_browser, "image-selected",
                             G_CALLBACK (image_selected_cb), self);

@@ -573,3 +573,106 @@ mcam_worker_render_overlay_finish (McamWorker *self, GAsyncResult *result, GErro
   return mcam_worker_run_finish (self, result, error);
 }
 
+
+/* ---------------------------------------------------------------- set layer */
+
+typedef struct
+{
+  char *layer;
+  char *memory_source;
+} LayerData;
+
+static void
+layer_data_free (LayerData *d)
+{
+  g_free (d->layer);
+  g_free (d->memory_source);
+  g_free (d);
+}
+
+/* The job's result: the reason the memory went, or "" when it stayed. */
+static gpointer
+set_layer_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
+                GError **error)
+{
+  McamWorker *self = ctx->worker;
+  LayerData *d = data;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(McamMemory) loaded = NULL;
+  g_autofree char *model_path = NULL, *memory_path = NULL, *message = NULL;
+  McamMemory *memory = NULL;
+  gboolean unsaved;
+  McamModelInfo *info;
+
+  if (self->net == NULL)
+    {
+      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE, _("No model is loaded"));
+      return NULL;
+    }
+  if (!mcam_net_set_target (self->net, d->layer, error))
+    return NULL;
+
+  /* The memory in use first (it may be one trained here and in no file),
+   * then its file: switching back to its layer brings it back. */
+  if (self->memory != NULL)
+    {
+      if (mcam_memory_check_net (self->memory, self->net, self->worker_info->memory_path,
+                                 &local))
+        memory = self->memory;
+      else
+        message = g_strdup (local->message);
+      g_clear_error (&local);
+    }
+  if (memory == NULL && d->memory_source != NULL)
+    {
+      loaded = mcam_memory_load (d->memory_source, self->net, &local);
+      if (loaded != NULL)
+        g_clear_pointer (&message, g_free);
+      else if (message == NULL)
+        message = g_strdup (local->message);
+      memory = loaded;
+    }
+  if (memory == NULL && message == NULL)
+    message = g_strdup ("");
+
+  /* Copies: installing frees the snapshot the paths live in. */
+  model_path = g_strdup (self->worker_info->model_path);
+  memory_path = memory != NULL ? g_strdup (self->worker_info->memory_path) : NULL;
+  if (loaded != NULL && memory_path == NULL && g_strcmp0 (d->memory_source, model_path) != 0)
+    memory_path = g_strdup (d->memory_source);
+  unsaved = memory != NULL && memory == self->memory && self->worker_info->memory_unsaved;
+  g_steal_pointer (&loaded);
+  self->installing_unsaved = unsaved;
+  info = _mcam_worker_install_model (self, self->net, memory, model_path, memory_path);
+  self->installing_unsaved = FALSE;
+  mcam_model_info_unref (info);
+  return message != NULL ? g_steal_pointer (&message) : g_strdup ("");
+}
+
+void
+mcam_worker_set_layer_async (McamWorker *self, const char *layer, const char *memory_source,
+                             GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  LayerData *d = g_new0 (LayerData, 1);
+  g_autofree char *label = g_strdup_printf (_("Explaining layer %s"), layer);
+
+  d->layer = g_strdup (layer);
+  d->memory_source = g_strdup (memory_source);
+  mcam_worker_run_async (self, label, "model", set_layer_func, d,
+                         (GDestroyNotify) layer_data_free, g_free, NULL, NULL,
+                         cancellable, callback, user_data);
+}
+
+gboolean
+mcam_worker_set_layer_finish (McamWorker *self, GAsyncResult *result, char **memory_message,
+                              GError **error)
+{
+  g_autofree char *message = mcam_worker_run_finish (self, result, error);
+
+  if (message == NULL)
+    return FALSE;
+  if (memory_message != NULL)
+    *memory_message = *message != '\0' ? g_steal_pointer (&message) : NULL;
+  return TRUE;
+}

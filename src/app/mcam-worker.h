@@ -228,4 +228,17 @@ void             mcam_worker_render_overlay_async  (McamWorker *self, const Mcam
 cairo_surface_t *mcam_worker_render_overlay_finish (McamWorker *self, GAsyncResult *result,
                                                     GError **error);
 
+/* Explain another layer of the loaded network (mcam_net_list_layers names
+ * them): re-targets the net, drops every cached analysis and map (the
+ * "model-changed" snapshot follows, with new feature sizes). A memory module
+ * stays only if it was trained for that layer; otherwise it is re-read from
+ * `memory_source` (nullable: its file, or the model file holding it) and, if
+ * that does not fit either, the model goes on without one and
+ * *memory_message (nullable out) says why ("… was trained for layer X …"). */
+void     mcam_worker_set_layer_async  (McamWorker *self, const char *layer,
+                                       const char *memory_source, GCancellable *cancellable,
+                                       GAsyncReadyCallback callback, gpointer user_data);
+gboolean mcam_worker_set_layer_finish (McamWorker *self, GAsyncResult *result,
+                                       char **memory_message, GError **error);
+
 G_END_DECLS
