@@ -12,46 +12,125 @@ typedef float V __attribute__ ((vector_size (64)));
 
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-/* rows: kh·… padded rows, each `ld` floats apart; for stride 2, `rows` holds
+/* rows: the padded rows, each `ld` floats apart; for stride 2, `rows` holds
  * the even columns and `odd` the odd ones (tap kx reads column ox + kx/2 of
- * one of them). */
+ * one of them). NV vectors of 16 outputs are accumulated in registers while
+ * the taps go by (NV is a constant in each inlined copy); the tap pointers
+ * are worked out once. Lanes past OW are computed from the padding and
+ * dropped. */
+#define MAX_TAPS 49
+
+static inline __attribute__ ((always_inline)) void
+compute_nv (const float *const *tap, const float *wt, int taps, gsize row_step, float bias,
+            float *y, int OH, int OW, const int NV)
+{
+  for (int oy = 0; oy < OH; oy++)
+    {
+      float *yr = y + (gsize) oy * OW;
+      gsize off = (gsize) oy * row_step;
+
+      for (int ox = 0; ox < OW; ox += 16 * NV)
+        {
+          V acc[4];
+
+          for (int v = 0; v < NV; v++)
+            acc[v] = (V) { bias, bias, bias, bias, bias, bias, bias, bias,
+                           bias, bias, bias, bias, bias, bias, bias, bias };
+          for (int t = 0; t < taps; t++)
+            {
+              const float *src = tap[t] + off + ox;
+              float wv = wt[t];
+
+              for (int v = 0; v < NV; v++)
+                {
+                  V x;
+
+                  memcpy (&x, src + 16 * v, sizeof x);
+                  acc[v] += x * wv;
+                }
+            }
+          for (int v = 0; v < NV; v++)
+            {
+              int n = MIN (16, OW - ox - 16 * v);
+
+              if (n == 16)
+                memcpy (yr + ox + 16 * v, &acc[v], sizeof acc[v]);
+              else if (n > 0)
+                memcpy (yr + ox + 16 * v, &acc[v], sizeof (float) * n);
+            }
+        }
+    }
+}
+
 MCAM_MULTIVERSION
 static void
 compute (const float *rows, const float *odd, gsize ld, const float *w, float bias, int kh,
          int kw, int s, float *y, int OH, int OW)
 {
-  const V vb = { bias, bias, bias, bias, bias, bias, bias, bias,
-                 bias, bias, bias, bias, bias, bias, bias, bias };
+  const float *tap[MAX_TAPS];
+  int taps = 0;
 
-  for (int oy = 0; oy < OH; oy++)
+  for (int ky = 0; ky < kh; ky++)
+    for (int kx = 0; kx < kw; kx++)
+      tap[taps++] = s == 1 ? rows + (gsize) ky * ld + kx
+                           : (kx & 1 ? odd : rows) + (gsize) ky * ld + kx / 2;
+  if (OW <= 16)
+    compute_nv (tap, w, taps, (gsize) s * ld, bias, y, OH, OW, 1);
+  else if (OW <= 32)
+    compute_nv (tap, w, taps, (gsize) s * ld, bias, y, OH, OW, 2);
+  else
+    compute_nv (tap, w, taps, (gsize) s * ld, bias, y, OH, OW, 4);
+}
+
+/* even[i] = src[2 i], odd[i] = src[2 i + 1], i < n */
+MCAM_MULTIVERSION
+static void
+deinterleave (const float *restrict src, int n, float *restrict even, float *restrict odd)
+{
+  int i = 0;
+
+#if defined(__GNUC__) && !defined(__clang__)
+  typedef gint32 I __attribute__ ((vector_size (64)));
+  const I ie = { 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30 };
+  const I io = { 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31 };
+
+  for (; i + 16 <= n; i += 16)
     {
-      float *yr = y + (gsize) oy * OW;
+      V lo, hi, e, o;
 
-      for (int ox = 0; ox < OW; ox += 16)
-        {
-          V acc = vb;
-
-          for (int ky = 0; ky < kh; ky++)
-            {
-              gsize r = (gsize) (oy * s + ky) * ld;
-
-              for (int kx = 0; kx < kw; kx++)
-                {
-                  const float *src = s == 1 ? rows + r + kx + ox
-                                            : (kx & 1 ? odd : rows) + r + kx / 2 + ox;
-                  float wv = w[ky * kw + kx];
-                  V v;
-
-                  memcpy (&v, src, sizeof v);
-                  acc += v * wv;
-                }
-            }
-          if (ox + 16 <= OW)
-            memcpy (yr + ox, &acc, sizeof acc);
-          else
-            memcpy (yr + ox, &acc, sizeof (float) * (OW - ox));
-        }
+      memcpy (&lo, src + 2 * i, sizeof lo);
+      memcpy (&hi, src + 2 * i + 16, sizeof hi);
+      e = __builtin_shuffle (lo, hi, ie);
+      o = __builtin_shuffle (lo, hi, io);
+      memcpy (even + i, &e, sizeof e);
+      memcpy (odd + i, &o, sizeof o);
     }
+#endif
+  for (; i < n; i++)
+    {
+      even[i] = src[2 * i];
+      odd[i] = src[2 * i + 1];
+    }
+}
+
+/* One buffer per thread, kept between planes and calls (a 7×7 plane of a
+ * 960-channel layer is less work than a malloc and a memset of its copy). */
+static GPrivate scratch_key = G_PRIVATE_INIT (g_free);
+static GPrivate scratch_cap = G_PRIVATE_INIT (NULL);
+
+static float *
+scratch (gsize n)
+{
+  gsize cap = GPOINTER_TO_SIZE (g_private_get (&scratch_cap));
+  float *p = g_private_get (&scratch_key);
+
+  if (p == NULL || cap < n)
+    {
+      p = g_malloc (sizeof (float) * n);
+      g_private_replace (&scratch_key, p);
+      g_private_set (&scratch_cap, GSIZE_TO_POINTER (n));
+    }
+  return p;
 }
 
 gboolean
@@ -59,39 +138,59 @@ mcam_dwconv_plane (const float *x, int H, int W, const float *w, float bias, int
                    int stride, int pt, int pl, float *y, int OH, int OW)
 {
   int s = stride, PH = (OH - 1) * s + kh;
-  int owr = (OW + 15) & ~15;
+  int owr = OW <= 32 ? (OW + 15) & ~15 : (OW + 63) & ~63;   /* compute()'s blocks */
   /* a row: the columns the last vector of the widest tap reads, + slack;
-   * a multiple of 16, so that it splits into two halves for stride 2 */
-  gsize ld = ((gsize) owr * s + kw + 16 + 15) & ~(gsize) 15, plane = (gsize) PH * ld;
-  g_autofree float *buf = NULL;
-  float *p, *even = NULL, *odd = NULL;
+   * a multiple of 32, so that it splits into two halves of 16 for stride 2 */
+  gsize ld = ((gsize) owr * s + kw + 16 + 31) & ~(gsize) 31, plane = (gsize) PH * ld;
+  /* the copy's rows: ld floats for stride 1, ld/2 even + ld/2 odd for 2 */
+  gsize half = ld / 2;
+  float *p;
 
   if ((s != 1 && s != 2) || kw > 7 || kh > 7 || OH <= 0 || OW <= 0)
     return FALSE;
-  buf = g_malloc0 (sizeof (float) * plane * (s == 2 ? 2 : 1) + sizeof (float) * 16);
-  p = buf;
-  if (s == 2)
-    {
-      even = buf;
-      odd = buf + plane / 2 + 8;
-    }
+  p = scratch (plane + 16);
   for (int r = 0; r < PH; r++)
     {
       int iy = r - pt;
-      int c0 = MAX (0, pl), c1 = (int) MIN ((gsize) (pl + W), (gsize) ld);
+      /* padded columns [c0, c1) hold input; only the rest is zeroed */
+      int c0 = MAX (0, pl), c1 = (int) MIN ((gsize) (pl + W), ld);
+      float *row = p + (gsize) r * (s == 2 ? half : ld);
+      float *odd = p + plane / 2 + (gsize) r * half;
 
       if (iy < 0 || iy >= H || c1 <= c0)
-        continue;
+        {
+          memset (row, 0, sizeof (float) * (s == 2 ? half : ld));
+          if (s == 2)
+            memset (odd, 0, sizeof (float) * half);
+          continue;
+        }
       if (s == 1)
-        memcpy (p + (gsize) r * ld + c0, x + (gsize) iy * W + (c0 - pl),
-                sizeof (float) * (c1 - c0));
+        {
+          memset (row, 0, sizeof (float) * c0);
+          memcpy (row + c0, x + (gsize) iy * W + (c0 - pl), sizeof (float) * (c1 - c0));
+          memset (row + c1, 0, sizeof (float) * (ld - c1));
+        }
       else
-        for (int c = c0; c < c1; c++)
-          (c & 1 ? odd : even)[(gsize) r * (ld / 2) + c / 2] = x[(gsize) iy * W + c - pl];
+        {
+          /* padded column c goes to (c odd ? odd : row)[c / 2] */
+          const float *src = x + (gsize) iy * W - pl;
+          int e0 = c0 / 2, e1 = c1 / 2;   /* pairs (2i, 2i+1) fully inside */
+          int pairs = e1 - (c0 + 1) / 2;
+
+          memset (row, 0, sizeof (float) * half);
+          memset (odd, 0, sizeof (float) * half);
+          if (c0 & 1)
+            odd[e0] = src[c0];
+          if (pairs > 0)
+            deinterleave (src + 2 * ((c0 + 1) / 2), pairs, row + (c0 + 1) / 2,
+                          odd + (c0 + 1) / 2);
+          if (c1 & 1)
+            row[e1] = src[c1 - 1];
+        }
     }
   if (s == 1)
     compute (p, NULL, ld, w, bias, kh, kw, 1, y, OH, OW);
   else
-    compute (even, odd, ld / 2, w, bias, kh, kw, 2, y, OH, OW);
+    compute (p, p + plane / 2, half, w, bias, kh, kw, 2, y, OH, OW);
   return TRUE;
 }
