@@ -201,6 +201,8 @@ struct _McamBiasLensDialog
 {
   GtkWindow parent_instance;
 
+  int             shown_class;   /* the class of the cell whose images are listed, -1 */
+
   GtkButton      *folder_button;
   GtkDropDown    *method_dropdown;
   GtkButton      *run_button;
@@ -275,6 +277,7 @@ mcam_bias_lens_dialog_show_cell (McamBiasLensDialog *self, int c, McamBiasLensPl
   GtkWidget *child;
 
   g_return_val_if_fail (MCAM_IS_BIAS_LENS_DIALOG (self), 0);
+  self->shown_class = r != NULL && c >= 0 && c < r->n_classes ? c : -1;
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->image_list))) != NULL)
     gtk_list_box_remove (self->image_list, child);
   if (r == NULL || c < 0 || c >= r->n_classes || (int) place < 0
@@ -533,6 +536,18 @@ mcam_bias_lens_dialog_set_folder (McamBiasLensDialog *self, const char *folder)
   _mcam_bias_lens_update_sensitivity (self);
 }
 
+gboolean
+mcam_bias_lens_dialog_get_shown_cell (McamBiasLensDialog *self, int *class_index,
+                                      McamMethod *method)
+{
+  g_return_val_if_fail (MCAM_IS_BIAS_LENS_DIALOG (self), FALSE);
+  if (self->result == NULL || self->shown_class < 0)
+    return FALSE;
+  *class_index = self->shown_class;
+  *method = self->result->method;
+  return TRUE;
+}
+
 void
 mcam_bias_lens_dialog_set_method (McamBiasLensDialog *self, McamMethod method)
 {
@@ -659,6 +674,7 @@ mcam_bias_lens_dialog_init (McamBiasLensDialog *self)
 {
   g_autoptr(GtkStringList) methods = gtk_string_list_new (NULL);
 
+  self->shown_class = -1;
   gtk_widget_init_template (GTK_WIDGET (self));
 
   /* In McamMethod order, so the selected position is the method. */

@@ -31,6 +31,10 @@ McamBiasLensDialog *mcam_bias_lens_dialog_new (GtkWindow *parent, McamWorker *wo
 
 void     mcam_bias_lens_dialog_set_folder (McamBiasLensDialog *self, const char *folder);
 void     mcam_bias_lens_dialog_set_method (McamBiasLensDialog *self, McamMethod method);
+/* The class of the cell whose images are listed and the method the table
+ * was made with; FALSE when no cell is shown. */
+gboolean mcam_bias_lens_dialog_get_shown_cell (McamBiasLensDialog *self, int *class_index,
+                                               McamMethod *method);
 /* As the Run button / the Cancel button. */
 void     mcam_bias_lens_dialog_run        (McamBiasLensDialog *self);
 void     mcam_bias_lens_dialog_cancel     (McamBiasLensDialog *self);

@@ -273,6 +273,7 @@ add_items (McamImageBrowser *self, GPtrArray *files)
   g_autoptr(GHashTable) dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GHashTableIter iter;
   gpointer dir;
+  guint first;
 
   for (guint i = 0; i < files->len; i++)
     {
@@ -290,8 +291,8 @@ add_items (McamImageBrowser *self, GPtrArray *files)
   if (added->len == 0)
     return;
 
-  g_list_store_splice (self->store, g_list_model_get_n_items (G_LIST_MODEL (self->store)), 0,
-                       added->pdata, added->len);
+  first = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  g_list_store_splice (self->store, first, 0, added->pdata, added->len);
   update_title (self);
   if (self->select_when_added != NULL &&
       g_hash_table_contains (self->known, self->select_when_added))
@@ -299,6 +300,13 @@ add_items (McamImageBrowser *self, GPtrArray *files)
       g_autofree char *path = g_steal_pointer (&self->select_when_added);
 
       mcam_image_browser_select_path (self, path);
+    }
+  else
+    {
+      /* What the user just opened is what they want to see. */
+      gtk_single_selection_set_selected (self->selection, first);
+      gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u",
+                                  first);
     }
   make_thumbnails (self, added);
   g_hash_table_iter_init (&iter, dirs);
@@ -478,6 +486,38 @@ mcam_image_browser_select_path (McamImageBrowser *self, const char *path)
           return;
         }
     }
+}
+
+void
+mcam_image_browser_clear (McamImageBrowser *self)
+{
+  g_hash_table_remove_all (self->known);
+  g_clear_pointer (&self->select_when_added, g_free);
+  g_list_store_remove_all (self->store);
+  update_title (self);
+  /* Nothing is selected any more: the window clears what it showed. */
+  g_signal_emit (self, signals[IMAGE_SELECTED], 0, NULL);
+}
+
+gboolean
+mcam_image_browser_remove_selected (McamImageBrowser *self)
+{
+  guint pos = gtk_single_selection_get_selected (self->selection);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  g_autoptr(McamImageItem) item = NULL;
+
+  if (pos == GTK_INVALID_LIST_POSITION || pos >= n)
+    return FALSE;
+  item = g_list_model_get_item (G_LIST_MODEL (self->store), pos);
+  g_hash_table_remove (self->known, mcam_image_item_get_path (item));
+  g_list_store_remove (self->store, pos);
+  update_title (self);
+  /* The next image (or the one before at the end) takes its place. */
+  if (n > 1)
+    gtk_single_selection_set_selected (self->selection, MIN (pos, n - 2));
+  else
+    g_signal_emit (self, signals[IMAGE_SELECTED], 0, NULL);
+  return TRUE;
 }
 
 static void

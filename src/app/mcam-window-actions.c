@@ -82,7 +82,17 @@ chooser_response_cb (GtkNativeDialog *native, int response, McamWindow *self)
     {
     case OPEN_IMAGES:
     case OPEN_FOLDER:
-      mcam_window_open_files (self, (GFile **) array->pdata, array->len);
+      {
+        /* The user's choice in the dialog: add to the list or replace it. */
+        const char *replace = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (native), "replace");
+
+        if (self->settings != NULL && replace != NULL)
+          g_settings_set_boolean (self->settings, "open-replaces",
+                                  g_strcmp0 (replace, "true") == 0);
+        if (g_strcmp0 (replace, "true") == 0)
+          mcam_image_browser_clear (self->image_browser);
+        mcam_window_open_files (self, (GFile **) array->pdata, array->len);
+      }
       break;
 
     case OPEN_MODEL:
@@ -116,6 +126,18 @@ out:
 }
 
 static void
+remove_image_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  mcam_image_browser_remove_selected (MCAM_WINDOW (widget)->image_browser);
+}
+
+static void
+clear_images_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  mcam_image_browser_clear (MCAM_WINDOW (widget)->image_browser);
+}
+
+static void
 run_chooser (McamWindow *self, OpenKind kind)
 {
   static const char *titles[] = {
@@ -130,6 +152,14 @@ run_chooser (McamWindow *self, OpenKind kind)
 
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
   g_object_set_data (G_OBJECT (native), "kind", GINT_TO_POINTER (kind));
+  if ((kind == OPEN_IMAGES || kind == OPEN_FOLDER) && self->settings != NULL)
+    {
+      gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (native), "replace",
+                                   _("Replace the images in the list"), NULL, NULL);
+      gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (native), "replace",
+                                   g_settings_get_boolean (self->settings, "open-replaces")
+                                   ? "true" : "false");
+    }
   if (kind == OPEN_IMAGES)
     {
       g_autoptr(GtkFileFilter) filter = image_filter ();
@@ -324,6 +354,8 @@ void
 _mcam_window_class_install_actions (GtkWidgetClass *klass)
 {
   gtk_widget_class_install_action (klass, "win.open-images", NULL, open_images_action);
+  gtk_widget_class_install_action (klass, "win.remove-image", NULL, remove_image_action);
+  gtk_widget_class_install_action (klass, "win.clear-images", NULL, clear_images_action);
   gtk_widget_class_install_action (klass, "win.open-folder", NULL, open_folder_action);
   gtk_widget_class_install_action (klass, "win.open-model", NULL, open_model_action);
   gtk_widget_class_install_action (klass, "win.open-memory", NULL, open_memory_action);

@@ -242,9 +242,27 @@ train_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* An image listed for a cell opens for that cell's class and method. */
 static void
-bias_lens_image_cb (McamWindow *self, const char *path)
+bias_lens_image_cb (McamWindow *self, const char *path, gpointer dialog)
 {
+  McamBiasLensDialog *lens = MCAM_BIAS_LENS_DIALOG (dialog);
+  McamMethod method;
+  int c;
+
+  if (mcam_bias_lens_dialog_get_shown_cell (lens, &c, &method) && self->model != NULL &&
+      c < self->model->n_classes)
+    {
+      mcam_window_set_method (self, method);
+      if (self->image != NULL && g_strcmp0 (self->image->path, path) == 0)
+        {
+          mcam_window_select_class (self, c);
+          return;
+        }
+      /* The class the image opens on, once analysed. */
+      g_free (self->restore_class);
+      self->restore_class = g_strdup (self->model->classes[c]);
+    }
   mcam_image_browser_select_path (self->image_browser, path);
 }
 

@@ -514,6 +514,25 @@ analyse_current (McamWindow *self)
 static void
 image_selected_cb (McamWindow *self, McamImageItem *item)
 {
+  /* No image left (the list was cleared or its last image removed): nothing
+   * of the image before stays on screen. */
+  if (item == NULL)
+    {
+      g_clear_object (&self->item);
+      g_clear_pointer (&self->pending_path, g_free);
+      g_clear_pointer (&self->image, mcam_image_result_unref);
+      self->class_index = -1;
+      self->slot = -1;
+      mcam_overlay_view_set_map (self->overlay_view, NULL);
+      mcam_overlay_view_set_image (self->overlay_view, NULL);
+      mcam_class_list_set_scores (self->class_list, NULL, NULL, NULL);
+      update_caption (self, NULL);
+      _mcam_window_update_agnostic (self, NULL);
+      _mcam_window_clear_message (self, MCAM_MESSAGE_MAP);
+      g_signal_emit (self, signals[IMAGE_CHANGED], 0);
+      g_signal_emit (self, signals[MAP_CHANGED], 0);
+      return;
+    }
   /* The browser re-announces an item when its ground truth arrives. */
   if (item == self->item && self->image != NULL &&
       g_strcmp0 (self->image->path, mcam_image_item_get_path (item)) == 0)

@@ -726,7 +726,10 @@ test_arrow_keys (Fixture *fx, gconstpointer unused)
 
   mcam_window_open_files (window, &second, 1);
   mcam_app_test_wait_for (two_images_listed, window, "the second image in the browser");
-  g_assert_true (image_shown (&first_shown));
+  /* Opening selects the new image (issue 11 item 7); back to the first. */
+  mcam_app_test_wait_for (image_shown, &second_shown, "the opened image");
+  mcam_image_browser_select_path (window->image_browser, fx->image);
+  mcam_app_test_wait_for (image_shown, &first_shown, "the first image again");
 
   for (guint i = 0; i < G_N_ELEMENTS (controls); i++)
     {
