@@ -185,7 +185,11 @@ run_linear (const McamNode *n, const McamView *x, const McamView *out)
   if (x->shape.ndim == 2)
     {
       /* batched [B,K] is stored [K][B]: out [O][B] = W [O,K] X [K,B] */
-      if (n->op == MCAM_OP_GEMM)
+      if (B == 1)   /* a GEMV: OpenBLAS's sgemm with one column is ~2x slower */
+        mcam_sgemv (n->op == MCAM_OP_MATMUL, n->op == MCAM_OP_GEMM ? O : K,
+                    n->op == MCAM_OP_GEMM ? K : O, 1.0f, n->weight,
+                    n->op == MCAM_OP_GEMM ? K : O, x->data, 0.0f, out->data);
+      else if (n->op == MCAM_OP_GEMM)
         mcam_sgemm (FALSE, FALSE, O, B, K, 1.0f, n->weight, K, x->data, B, 0.0f, out->data, B);
       else
         mcam_sgemm (TRUE, FALSE, O, B, K, 1.0f, n->weight, O, x->data, B, 0.0f, out->data, B);
