@@ -10,11 +10,13 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mcam-eval.h"
+#include "mcam-eval-merge.h"
 #include "mcam-cli-head.h"
 
 static const char *const metric_names[MCAM_EVAL_N_METRICS] = {
@@ -184,7 +186,8 @@ static const double road_fractions[] = { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
 static gboolean
 net_head_pointing (McamEvalRun *run, McamEvalMethod *m, McamAnalysis *a, McamImage *image,
                    const McamExplainOptions *opts, const McamBox *boxes, int n_boxes,
-                   int class_index, GError **error)
+                   int class_index, McamPointingTally *scratch, McamEvalPair *pair,
+                   GError **error)
 {
   const McamNetInfo *info = mcam_net_get_info (run->net);
   McamExplainOptions own = *opts;
@@ -196,16 +199,18 @@ net_head_pointing (McamEvalRun *run, McamEvalMethod *m, McamAnalysis *a, McamIma
   if (e == NULL)
     return FALSE;
   full = mcam_map_to_image (e->map, e->h, e->w, image, &info->preprocess);
-  mcam_pointing_tally_add (m->net_tally, boxes, n_boxes, class_index, full, image->width,
-                           image->height, MCAM_POINTING_TOLERANCE);
+  pair->net_landing = mcam_pointing_tally_add (scratch, boxes, n_boxes, class_index, full,
+                                               image->width, image->height,
+                                               MCAM_POINTING_TOLERANCE);
   return TRUE;
 }
 
-/* Every metric of one (image, class, method) that works on the network's input. */
+/* Every metric of one (image, class, method) that works on the network's
+ * input, into the pair's record (mcam_eval_aggregate () sums them). */
 static gboolean
 input_metrics (McamEvalRun *run, McamEvalMethod *m, const McamScorer *scorer,
                const McamExplainOptions *opts, const float *x, McamExplanation *e,
-               int class_index, GError **error)
+               int class_index, McamEvalPair *pair, GError **error)
 {
   int H = scorer->height, W = scorer->width;
   g_autofree float *up = g_new (float, (gsize) H * W);
@@ -218,8 +223,8 @@ input_metrics (McamEvalRun *run, McamEvalMethod *m, const McamScorer *scorer,
       double Y, O;
       if (!mcam_metric_confidence (scorer, x, up, class_index, run->fill, &Y, &O, NULL, error))
         return FALSE;
-      g_array_append_val (m->Y, Y);
-      g_array_append_val (m->O, O);
+      pair->Y = Y;
+      pair->O = O;
     }
   if (run->metrics & MCAM_EVAL_DELETION)
     {
@@ -227,8 +232,8 @@ input_metrics (McamEvalRun *run, McamEvalMethod *m, const McamScorer *scorer,
       if (!mcam_metric_deletion_insertion (scorer, x, up, class_index, run->fill, 16,
                                            &del, &ins, NULL, error))
         return FALSE;
-      m->deletion_sum += del;
-      m->insertion_sum += ins;
+      pair->deletion = del;
+      pair->insertion = ins;
     }
   if (run->metrics & MCAM_EVAL_ROAD)
     {
@@ -239,8 +244,8 @@ input_metrics (McamEvalRun *run, McamEvalMethod *m, const McamScorer *scorer,
         return FALSE;
       for (int i = 0; i < nf; i++)
         {
-          m->morf_sum += morf[i] / nf;
-          m->lerf_sum += lerf[i] / nf;
+          pair->morf += morf[i] / nf;
+          pair->lerf += lerf[i] / nf;
         }
     }
   if (run->metrics & MCAM_EVAL_INFIDELITY)
@@ -249,7 +254,7 @@ input_metrics (McamEvalRun *run, McamEvalMethod *m, const McamScorer *scorer,
       if (!mcam_metric_infidelity (scorer, x, up, class_index, run->n_samples, 0.1,
                                    run->seed, &infd, NULL, error))
         return FALSE;
-      m->infidelity_sum += infd;
+      pair->infidelity = infd;
     }
   if (run->metrics & MCAM_EVAL_SENSITIVITY)
     {
@@ -259,15 +264,17 @@ input_metrics (McamEvalRun *run, McamEvalMethod *m, const McamScorer *scorer,
                                         MAX (2, run->n_samples / 4), 0.05, run->seed,
                                         &sens, NULL, error))
         return FALSE;
-      m->sensitivity_sum += sens;
+      pair->sensitivity = sens;
     }
-  m->n_metric_pairs++;
+  pair->measured = TRUE;
   return TRUE;
 }
 
+/* One image into its record: scores, and per method and present class the
+ * pointing outcome, the input metrics and the time. */
 static gboolean
-evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m, float *scores_n,
-                McamScorer *target_scorer, McamScorer *memory_scorer, GError **error)
+evaluate_image (McamEvalRun *run, int i, McamEvalRecord *rec, McamScorer *target_scorer,
+                McamScorer *memory_scorer, GError **error)
 {
   const McamNetInfo *info = mcam_net_get_info (run->net);
   McamDataset *ds = run->ds;
@@ -277,6 +284,7 @@ evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m, float
   g_autoptr(McamImage) image = mcam_image_load (ds->paths[i], 0, error);
   g_autoptr(McamAnalysis) a = NULL;
   g_autoptr(McamTensor) x = NULL;
+  g_autoptr(McamPointingTally) scratch = mcam_pointing_tally_new (C);
   gint64 t0, t1;
   guint input_bits = MCAM_EVAL_DROP | MCAM_EVAL_DELETION | MCAM_EVAL_ROAD |
                      MCAM_EVAL_INFIDELITY | MCAM_EVAL_SENSITIVITY;
@@ -288,22 +296,23 @@ evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m, float
   if (a == NULL || !mcam_analysis_check_finite (a, run->model_path, run->memory_path, error))
     return FALSE;
   t1 = g_get_monotonic_time ();
-  run->forward_ms += (t1 - t0) / 1000.0;
+  rec->forward_ms = (t1 - t0) / 1000.0;
   if (run->head != NULL)
     {
       /* --head: the scores are the re-fit head's; the network's kept apart. */
-      memcpy (scores_n + (gsize) i * C, a->scores, sizeof (float) * C);
+      rec->network_scores = g_memdup2 (a->scores, sizeof (float) * C);
       mcam_cli_head_apply (a, run->head, NULL, NULL);
     }
-  memcpy (scores_t + (gsize) i * C, a->scores, sizeof (float) * C);
+  memcpy (rec->scores, a->scores, sizeof (float) * C);
   if (a->memory_scores != NULL)
-    memcpy (scores_m + (gsize) i * C, a->memory_scores, sizeof (float) * C);
+    rec->memory_scores = g_memdup2 (a->memory_scores, sizeof (float) * C);
   if (run->metrics & input_bits)
     x = mcam_image_preprocess (image, &info->preprocess);
 
   for (guint k = 0; k < run->methods->len; k++)
     {
       McamEvalMethod *m = g_ptr_array_index (run->methods, k);
+      McamEvalMethodRecord *mr = &rec->methods[k];
       McamExplainOptions opts;
 
       mcam_explain_options_init (&opts);
@@ -325,13 +334,14 @@ evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m, float
           if (all == NULL)
             return FALSE;
           te1 = g_get_monotonic_time ();
-          m->timing_ms += (te1 - te0) / 1000.0;
-          m->n_timed++;
+          mr->timing_ms = (te1 - te0) / 1000.0;
+          mr->timed = TRUE;
         }
 
       for (int c = 0; c < C; c++)
         {
           g_autoptr(McamExplanation) e = NULL;
+          McamEvalPair pair = { .class_index = c, .landing = -1, .net_landing = -1 };
           gint64 ta, tb;
           if (ds->labels[(gsize) i * C + c] < 0.5f)
             continue;
@@ -341,25 +351,26 @@ evaluate_image (McamEvalRun *run, int i, float *scores_t, float *scores_m, float
               !mcam_explanation_check_finite (e, a, run->model_path, run->memory_path, error))
             return FALSE;
           tb = g_get_monotonic_time ();
-          m->explain_ms += (tb - ta) / 1000.0;
-          if (!e->any_positive)
-            m->n_no_map++;
+          mr->explain_ms += (tb - ta) / 1000.0;
+          pair.no_map = !e->any_positive;
           if ((run->metrics & MCAM_EVAL_POINTING) && ds->has_boxes)
             {
               g_autofree float *full = mcam_map_to_image (e->map, e->h, e->w, image,
                                                           &info->preprocess);
-              mcam_pointing_tally_add (m->tally, boxes, n_boxes, c, full, image->width,
-                                       image->height, MCAM_POINTING_TOLERANCE);
+              pair.landing = mcam_pointing_tally_add (scratch, boxes, n_boxes, c, full,
+                                                      image->width, image->height,
+                                                      MCAM_POINTING_TOLERANCE);
               if (m->net_tally != NULL &&
-                  !net_head_pointing (run, m, a, image, &opts, boxes, n_boxes, c, error))
+                  !net_head_pointing (run, m, a, image, &opts, boxes, n_boxes, c, scratch,
+                                      &pair, error))
                 return FALSE;
             }
           if ((run->metrics & input_bits) &&
               !input_metrics (run, m, m->memory_head ? memory_scorer : target_scorer,
-                              &opts, x->data, e, c, error))
+                              &opts, x->data, e, c, &pair, error))
             return FALSE;
+          g_array_append_val (mr->pairs, pair);
         }
-      m->n_images++;
     }
   return TRUE;
 }
@@ -370,7 +381,9 @@ mcam_cmd_eval (int argc, char **argv)
   g_autofree char *model = NULL, *memory_path = NULL, *images_dir = NULL;
   g_autofree char *labels = NULL, *boxes = NULL, *methods_s = NULL, *metrics_s = NULL;
   g_autofree char *fill_s = NULL, *seed_s = NULL, *head_path = NULL;
-  gboolean json = FALSE, timing = FALSE;
+  g_autofree char *shard_s = NULL, *out = NULL;
+  gboolean json = FALSE, timing = FALSE, merge = FALSE, force = FALSE;
+  int shard_index = 1, shard_count = 1;
   int limit = 0, threads = 0, samples = 16, top_k = 0;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (ONNX or safetensors)", "FILE" },
@@ -397,6 +410,13 @@ mcam_cmd_eval (int argc, char **argv)
     { "timing", 0, 0, G_OPTION_ARG_NONE, &timing,
       "Also time every method on every class of each image", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON document on stdout", NULL },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard_s,
+      "Only shard I of N of the images (sorted names, contiguous blocks; also MCAM_SHARD); "
+      "the JSON carries per-image records for --merge", "I/N" },
+    { "merge", 0, 0, G_OPTION_ARG_NONE, &merge,
+      "Merge the parts given as arguments (JSON of --shard runs) into the whole run's report", NULL },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write the report to FILE, not stdout", "FILE" },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace an existing --out file", NULL },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores)", "T" },
     MCAM_CLI_CLASSES_OPTION,
     MCAM_CLI_LAYER_OPTION,
@@ -409,7 +429,8 @@ mcam_cmd_eval (int argc, char **argv)
   g_autoptr(McamHead) head = NULL;
   g_autoptr(McamDataset) ds = NULL;
   g_autoptr(GPtrArray) methods = g_ptr_array_new_with_free_func (eval_method_free);
-  g_autofree float *scores_t = NULL, *scores_m = NULL, *scores_n = NULL;
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func (mcam_eval_record_free);
+  g_autoptr(GArray) selected = NULL;
   g_autofree double *ap_t = NULL, *ap_m = NULL, *ap_n = NULL;
   McamEvalRun run = { 0 };
   McamScorer target_scorer, memory_scorer;
@@ -420,6 +441,23 @@ mcam_cmd_eval (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!mcam_cli_parse (ctx, &argc, &argv))
     return MCAM_EXIT_USAGE;
+  if (merge)
+    return mcam_eval_merge_main (argv + 1, argc - 1, model, json, out, force);
+  if (shard_s == NULL && g_getenv ("MCAM_SHARD") != NULL && *g_getenv ("MCAM_SHARD") != '\0')
+    {
+      if (!mcam_eval_shard_parse (g_getenv ("MCAM_SHARD"), "MCAM_SHARD", &shard_index,
+                                  &shard_count, &error))
+        return mcam_cli_fail ("eval", error);
+      shard_s = g_strdup (g_getenv ("MCAM_SHARD"));
+    }
+  else if (shard_s != NULL &&
+           !mcam_eval_shard_parse (shard_s, "--shard", &shard_index, &shard_count, &error))
+    return mcam_cli_fail ("eval", error);
+  if (shard_s != NULL && !json)
+    {
+      fprintf (stderr, "mcam eval: a shard's report is a part for --merge: give --json\n");
+      return MCAM_EXIT_USAGE;
+    }
   if (model == NULL || labels == NULL || argc != 1)
     {
       fprintf (stderr, "mcam eval: give --model FILE, --images DIR and --labels CSV "
@@ -446,6 +484,13 @@ mcam_cmd_eval (int argc, char **argv)
   if (metrics_s != NULL && !parse_metrics (metrics_s, &run.metrics, &error))
     return mcam_cli_fail ("eval", error);
   mcam_blas_set_threads (threads);
+  if (out != NULL)
+    {
+      McamCliInput inputs[] = { { "model", model }, { "memory module", memory_path },
+                                { "head", head_path }, { "labels", labels }, { "boxes", boxes } };
+      if (!mcam_cli_check_out ("--out", out, force, inputs, G_N_ELEMENTS (inputs), &error))
+        return mcam_cli_fail ("eval", error);
+    }
 
   if (!mcam_cli_load_model (model, memory_path, &net, &memory, &error))
     return mcam_cli_fail ("eval", error);
@@ -501,46 +546,78 @@ mcam_cmd_eval (int argc, char **argv)
   if (memory != NULL)
     mcam_scorer_init_net (&memory_scorer, net, memory, TRUE);
 
-  scores_t = g_new0 (float, (gsize) n * C);
-  scores_m = g_new0 (float, (gsize) n * C);
-  scores_n = g_new0 (float, (gsize) n * C);
-  progress = mcam_cli_progress_new ("eval", n);
-  for (int i = 0; i < n; i++)
+  /* The images of this shard (all of them without --shard). */
+  selected = mcam_eval_shard_select (ds->names, n, shard_index, shard_count);
+  progress = mcam_cli_progress_new ("eval", selected->len);
+  for (guint s = 0; s < selected->len; s++)
     {
-      if (!evaluate_image (&run, i, scores_t, scores_m, scores_n, &target_scorer,
+      int i = g_array_index (selected, int, s);
+      McamEvalRecord *rec = mcam_eval_record_new (i, ds->names[i], ds->labels + (gsize) i * C,
+                                                  C, methods->len);
+
+      g_ptr_array_add (records, rec);
+      if (!evaluate_image (&run, i, rec, &target_scorer,
                            memory ? &memory_scorer : &target_scorer, &error))
         {
           mcam_cli_progress_free (progress);
           g_prefix_error (&error, "%s: ", ds->paths[i]);
           return mcam_cli_fail ("eval", error);
         }
-      mcam_cli_progress_update (progress, i + 1);
+      mcam_cli_progress_update (progress, s + 1);
     }
   mcam_cli_progress_free (progress);
-  run.n_images = n;
 
+  /* The figures from the records: the one path a --merge takes too. */
   ap_t = g_new (double, C);
   ap_m = g_new (double, C);
-  run.map_target = mcam_mean_average_precision (scores_t, ds->labels, n, C, ap_t);
-  run.ap_target = ap_t;
-  run.map_memory = NAN;
-  run.map_network = NAN;
-  if (head != NULL)
+  ap_n = g_new (double, C);
+  mcam_eval_aggregate (&run, records, C, ap_t, ap_m, ap_n);
+  if (run.n_images == 0)
     {
-      ap_n = g_new (double, C);
-      run.map_network = mcam_mean_average_precision (scores_n, ds->labels, n, C, ap_n);
-      run.ap_network = ap_n;
-    }
-  if (memory != NULL)
-    {
-      run.map_memory = mcam_mean_average_precision (scores_m, ds->labels, n, C, ap_m);
-      run.ap_memory = ap_m;
+      g_set_error (&error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                   "shard %d/%d of %s holds no image (%d images for %d shards)", shard_index,
+                   shard_count, labels, n, shard_count);
+      return mcam_cli_fail ("eval", error);
     }
 
   if (json)
     {
       g_autoptr(JsonNode) root = mcam_eval_to_json (&run);
-      mcam_cli_print_json (root);
+      if (shard_s != NULL)
+        {
+          g_autofree char *hash = mcam_eval_labels_hash (ds, n);
+          McamEvalShardInfo si = {
+            .shard_index = shard_index, .shard_count = shard_count, .images_total = n,
+            .model_path = model, .memory_path = memory_path, .head_path = head_path,
+            .classes_path = mcam_cli_classes_used, .layer = mcam_cli_layer,
+            .fingerprint = info->fingerprint, .labels_hash = hash,
+            .has_memory = memory != NULL, .has_boxes = ds->has_boxes,
+          };
+          mcam_eval_records_to_json (root, &run, &si, records);
+        }
+      if (out != NULL)
+        {
+          g_autofree char *text = mcam_json_to_string (root, TRUE, NULL);
+          if (!g_file_set_contents (out, text, -1, &error))
+            return mcam_cli_fail ("eval", error);
+        }
+      else
+        mcam_cli_print_json (root);
+    }
+  else if (out != NULL)
+    {
+      FILE *f = fopen (out, "w");
+      if (f == NULL)
+        {
+          fprintf (stderr, "mcam eval: --out %s: %s\n", out, g_strerror (errno));
+          return MCAM_EXIT_ERROR;
+        }
+      mcam_eval_print_markdown (&run, f);
+      if (fclose (f) != 0)
+        {
+          fprintf (stderr, "mcam eval: --out %s: %s\n", out, g_strerror (errno));
+          return MCAM_EXIT_ERROR;
+        }
     }
   else
     mcam_eval_print_markdown (&run, stdout);
