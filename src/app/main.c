@@ -21,7 +21,12 @@ main (int argc, char **argv)
   mcam_profile_init ();
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  {
+    g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+    g_autofree char *dir = mcam_locale_dir (exe);
+
+    bindtextdomain (GETTEXT_PACKAGE, dir);
+  }
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

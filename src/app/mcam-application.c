@@ -73,6 +73,21 @@ find_file_with_suffix (const char *dir, const char *suffix, gboolean want_memory
   return g_build_filename (dir, g_ptr_array_index (names, 0), NULL);
 }
 
+char *
+mcam_locale_dir (const char *exe_path)
+{
+  g_autofree char *build = g_canonicalize_filename (MCAM_BUILD_DIR, NULL);
+  g_autofree char *prefix = g_strconcat (build, G_DIR_SEPARATOR_S, NULL);
+  g_autofree char *po = g_build_filename (build, "po", NULL);
+
+  /* Run from the build tree (tools/quickstart run, not installed): the
+   * catalogues ninja built are in <build>/po/<lang>/LC_MESSAGES. */
+  if (exe_path != NULL && g_str_has_prefix (exe_path, prefix) &&
+      g_file_test (po, G_FILE_TEST_IS_DIR))
+    return g_steal_pointer (&po);
+  return g_strdup (LOCALEDIR);
+}
+
 gboolean
 mcam_find_demo (char **model_path, char **memory_path, char **images_dir)
 {

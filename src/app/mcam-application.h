@@ -21,5 +21,8 @@ GSettings *mcam_settings_new (void);
  * fills the backbone, the memory file (may be NULL) and the images folder.
  * FALSE when there is no demo. */
 gboolean mcam_find_demo (char **model_path, char **memory_path, char **images_dir);
+/* Where the translations are for a program at exe_path: the build tree's
+ * po/ when it runs from there, else the installed LOCALEDIR. g_free it. */
+char    *mcam_locale_dir (const char *exe_path);
 
 G_END_DECLS
