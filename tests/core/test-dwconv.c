@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* engine/mcam-dwconv.c against plain loops in double: kernels 1-7, strides
  * 1 and 2, symmetric and asymmetric pads (TF-style "same" pads of
- * EfficientNet exports), maps from 1x1 to wider than two vectors. */
+ * EfficientNet exports), maps from 1x1 to wider than two vectors; the
+ * max-pool plane likewise (padding never wins: -inf). */
 
 #include <math.h>
 
@@ -75,6 +76,49 @@ test_geometries (void)
 }
 
 static void
+test_maxpool (void)
+{
+  static const int sizes[] = { 1, 3, 7, 14, 17, 33, 56, 112 };
+  GRand *rng = g_rand_new_with_seed (15);
+  int cases = 0;
+
+  for (guint si = 0; si < G_N_ELEMENTS (sizes); si++)
+    for (int k = 1; k <= 7; k++)
+      for (int s = 1; s <= 2; s++)
+        for (int p = 0; p <= k / 2; p++)
+          {
+            int H = sizes[si], W = sizes[(si + 2) % G_N_ELEMENTS (sizes)];
+            int OH = (H + 2 * p - k) / s + 1, OW = (W + 2 * p - k) / s + 1;
+            g_autofree float *x = NULL, *y = NULL;
+
+            if (H + 2 * p < k || W + 2 * p < k)
+              continue;
+            x = g_new (float, H * W);
+            y = g_new (float, OH * OW + 1);
+            for (int i = 0; i < H * W; i++)
+              x[i] = (float) g_rand_double_range (rng, -3, 3);
+            y[OH * OW] = 777.0f;
+            g_assert_true (mcam_maxpool_plane (x, H, W, k, s, p, y, OH, OW));
+            for (int oy = 0; oy < OH; oy++)
+              for (int ox = 0; ox < OW; ox++)
+                {
+                  float m = -INFINITY;
+
+                  for (int iy = oy * s - p; iy < oy * s - p + k; iy++)
+                    for (int ix = ox * s - p; ix < ox * s - p + k; ix++)
+                      if (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                        m = MAX (m, x[iy * W + ix]);
+                  g_assert_cmpfloat (y[oy * OW + ox], ==, m);
+                }
+            g_assert_cmpfloat (y[OH * OW], ==, 777.0f);
+            cases++;
+          }
+  g_test_message ("%d max-pool geometries", cases);
+  g_assert_cmpint (cases, >, 100);
+  g_rand_free (rng);
+}
+
+static void
 test_refuses (void)
 {
   float x[64] = { 0 }, w[81] = { 0 }, y[64] = { 0 };
@@ -89,6 +133,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/dwconv/geometries", test_geometries);
+  g_test_add_func ("/dwconv/maxpool", test_maxpool);
   g_test_add_func ("/dwconv/refuses", test_refuses);
   return g_test_run ();
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The vectorised depthwise plane of mcam-dwconv.h. */
+/* The vectorised depthwise and max-pool planes of mcam-dwconv.h. */
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "mcam-dwconv.h"
@@ -133,9 +134,22 @@ scratch (gsize n)
   return p;
 }
 
-gboolean
-mcam_dwconv_plane (const float *x, int H, int W, const float *w, float bias, int kh, int kw,
-                   int stride, int pt, int pl, float *y, int OH, int OW)
+static void
+fill (float *p, gsize n, float v)
+{
+  if (v == 0.0f)
+    memset (p, 0, sizeof (float) * n);
+  else
+    for (gsize i = 0; i < n; i++)
+      p[i] = v;
+}
+
+/* The padded copy of a plane (padding = padv) in the thread's scratch
+ * buffer; *ld_out is the row length given to compute() (ld, or ld/2 for
+ * stride 2 with the odd columns at *odd_out), NULL for a geometry not taken. */
+static float *
+pad_copy (const float *x, int H, int W, int kh, int kw, int stride, int pt, int pl, int OH,
+          int OW, float padv, gsize *ld_out, float **odd_out)
 {
   int s = stride, PH = (OH - 1) * s + kh;
   int owr = OW <= 32 ? (OW + 15) & ~15 : (OW + 63) & ~63;   /* compute()'s blocks */
@@ -147,7 +161,7 @@ mcam_dwconv_plane (const float *x, int H, int W, const float *w, float bias, int
   float *p;
 
   if ((s != 1 && s != 2) || kw > 7 || kh > 7 || OH <= 0 || OW <= 0)
-    return FALSE;
+    return NULL;
   p = scratch (plane + 16);
   for (int r = 0; r < PH; r++)
     {
@@ -159,16 +173,16 @@ mcam_dwconv_plane (const float *x, int H, int W, const float *w, float bias, int
 
       if (iy < 0 || iy >= H || c1 <= c0)
         {
-          memset (row, 0, sizeof (float) * (s == 2 ? half : ld));
+          fill (row, s == 2 ? half : ld, padv);
           if (s == 2)
-            memset (odd, 0, sizeof (float) * half);
+            fill (odd, half, padv);
           continue;
         }
       if (s == 1)
         {
-          memset (row, 0, sizeof (float) * c0);
+          fill (row, c0, padv);
           memcpy (row + c0, x + (gsize) iy * W + (c0 - pl), sizeof (float) * (c1 - c0));
-          memset (row + c1, 0, sizeof (float) * (ld - c1));
+          fill (row + c1, ld - c1, padv);
         }
       else
         {
@@ -177,8 +191,8 @@ mcam_dwconv_plane (const float *x, int H, int W, const float *w, float bias, int
           int e0 = c0 / 2, e1 = c1 / 2;   /* pairs (2i, 2i+1) fully inside */
           int pairs = e1 - (c0 + 1) / 2;
 
-          memset (row, 0, sizeof (float) * half);
-          memset (odd, 0, sizeof (float) * half);
+          fill (row, half, padv);
+          fill (odd, half, padv);
           if (c0 & 1)
             odd[e0] = src[c0];
           if (pairs > 0)
@@ -188,9 +202,74 @@ mcam_dwconv_plane (const float *x, int H, int W, const float *w, float bias, int
             row[e1] = src[c1 - 1];
         }
     }
-  if (s == 1)
-    compute (p, NULL, ld, w, bias, kh, kw, 1, y, OH, OW);
-  else
-    compute (p, p + plane / 2, half, w, bias, kh, kw, 2, y, OH, OW);
+  *ld_out = s == 2 ? half : ld;
+  *odd_out = s == 2 ? p + plane / 2 : NULL;
+  return p;
+}
+
+gboolean
+mcam_dwconv_plane (const float *x, int H, int W, const float *w, float bias, int kh, int kw,
+                   int stride, int pt, int pl, float *y, int OH, int OW)
+{
+  gsize ld;
+  float *odd, *p = pad_copy (x, H, W, kh, kw, stride, pt, pl, OH, OW, 0.0f, &ld, &odd);
+
+  if (p == NULL)
+    return FALSE;
+  compute (p, odd, ld, w, bias, kh, kw, stride, y, OH, OW);
+  return TRUE;
+}
+
+/* compute()'s loop with max for the sum: 16 outputs per vector */
+MCAM_MULTIVERSION
+static void
+compute_max (const float *rows, const float *odd, gsize ld, int kh, int kw, int s, float *y,
+             int OH, int OW)
+{
+  const float *tap[MAX_TAPS];
+  int taps = 0;
+
+  for (int ky = 0; ky < kh; ky++)
+    for (int kx = 0; kx < kw; kx++)
+      tap[taps++] = s == 1 ? rows + (gsize) ky * ld + kx
+                           : (kx & 1 ? odd : rows) + (gsize) ky * ld + kx / 2;
+  for (int oy = 0; oy < OH; oy++)
+    {
+      float *yr = y + (gsize) oy * OW;
+      gsize off = (gsize) oy * s * ld;
+
+      for (int ox = 0; ox < OW; ox += 16)
+        {
+          V m;
+
+          memcpy (&m, tap[0] + off + ox, sizeof m);
+          for (int t = 1; t < taps; t++)
+            {
+              V v;
+              typedef gint32 I __attribute__ ((vector_size (64)));
+              I gt, im, iv;
+
+              memcpy (&v, tap[t] + off + ox, sizeof v);
+              gt = v > m;
+              memcpy (&im, &m, sizeof m);
+              memcpy (&iv, &v, sizeof v);
+              im = (gt & iv) | (~gt & im);
+              memcpy (&m, &im, sizeof m);
+            }
+          memcpy (yr + ox, &m, sizeof (float) * MIN (16, OW - ox));
+        }
+    }
+}
+
+gboolean
+mcam_maxpool_plane (const float *x, int H, int W, int k, int stride, int pad, float *y,
+                    int OH, int OW)
+{
+  gsize ld;
+  float *odd, *p = pad_copy (x, H, W, k, k, stride, pad, pad, OH, OW, -INFINITY, &ld, &odd);
+
+  if (p == NULL)
+    return FALSE;
+  compute_max (p, odd, ld, k, k, stride, y, OH, OW);
   return TRUE;
 }

@@ -16,4 +16,10 @@ gboolean mcam_dwconv_plane (const float *x, int H, int W, const float *w, float 
                             int kh, int kw, int stride, int pt, int pl,
                             float *y, int OH, int OW);
 
+/* The same for a k×k max-pool with equal pads (the copy padded with -inf):
+ * ResNet's 3×3/2 stem pool took 1.4 ms a forward in the scalar loops, ORT's
+ * 0.2. FALSE for stride other than 1 or 2 or k > 7. */
+gboolean mcam_maxpool_plane (const float *x, int H, int W, int k, int stride, int pad,
+                             float *y, int OH, int OW);
+
 G_END_DECLS

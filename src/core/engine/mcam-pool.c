@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "mcam-conv.h"
+#include "mcam-dwconv.h"
 #include "mcam-parallel.h"
 #include "mcam-pool.h"
 
@@ -16,6 +17,8 @@ static void
 maxpool_plane (const float *in, int H, int W, int k, int s, int p,
                int oh, int ow, float *out)
 {
+  if (mcam_maxpool_plane (in, H, W, k, s, p, out, oh, ow))   /* vectorised */
+    return;
   for (int oy = 0; oy < oh; oy++)
     {
       int y0 = MAX (oy * s - p, 0), y1 = MIN (oy * s - p + k, H);
