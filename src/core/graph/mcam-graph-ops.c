@@ -86,6 +86,24 @@ walk_setup (Walk *w, const McamView *out, const McamView *a, const McamView *b)
       w->s[1][i] = a ? a->stride[order[i]] : 0;
       w->s[2][i] = b ? b->stride[order[i]] : 0;
     }
+  /* axes every operand steps through as one become one (a plane of a CNHW
+   * map times a per-channel scale is one row of H·W, not H rows of W: the
+   * SE blocks' Mul on 7×7 maps ran 7-float rows) */
+  for (int i = n - 2; i >= 0; i--)
+    if (w->s[0][i] == w->n[i + 1] * w->s[0][i + 1] &&
+        w->s[1][i] == w->n[i + 1] * w->s[1][i + 1] && w->s[2][i] == w->n[i + 1] * w->s[2][i + 1])
+      {
+        w->n[i] *= w->n[i + 1];
+        for (int x = 0; x < 3; x++)
+          w->s[x][i] = w->s[x][i + 1];
+        for (int j = i + 1; j < w->nd - 1; j++)
+          {
+            w->n[j] = w->n[j + 1];
+            for (int x = 0; x < 3; x++)
+              w->s[x][j] = w->s[x][j + 1];
+          }
+        w->nd--;
+      }
   if (n == 0)
     {
       w->nd = 1;
