@@ -196,7 +196,7 @@ mcam_layer_chooser_class_init (McamLayerChooserClass *klass)
 }
 
 /* ONNX value names are long ("/features/features.16/…/Mul_output_0"): the
- * button shows the end of the name, where the layers differ; the list shows
+ * button shows both ends of the name (the block and the op); the list shows
  * them whole. */
 static void
 setup_label_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer ellipsize)
@@ -206,7 +206,7 @@ setup_label_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer e
   gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
   if (GPOINTER_TO_INT (ellipsize))
     {
-      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_START);
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
       gtk_label_set_max_width_chars (GTK_LABEL (label), 28);
       gtk_label_set_width_chars (GTK_LABEL (label), 12);
     }

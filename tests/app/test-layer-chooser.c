@@ -363,6 +363,92 @@ test_details (void)
   check_details ("onnx/densenet.onnx", 0);
 }
 
+typedef struct
+{
+  McamWindow *window;
+  McamMethod  method;
+} MethodWait;
+
+static gboolean
+method_done (gpointer data)
+{
+  MethodWait *w = data;
+  McamMapResult *map = mcam_window_get_map_result (w->window);
+
+  return mcam_window_get_error_text (w->window) != NULL ||
+         (map != NULL && map->request->method == w->method);
+}
+
+/* Every method at the default layer and at an inner one, on a model whose
+ * head is not GAP + linear (MobileNetV3: CAM alone is refused, saying why).
+ * MCAM_TEST_MODEL / MCAM_TEST_MEMORY run it on another model (the memory
+ * methods too, then). */
+static void
+test_every_method (void)
+{
+  g_autofree char *fixture = mcam_test_fixture ("onnx/mobilenet-v3.onnx");
+  g_autofree char *image = mcam_test_fixture ("img-photo.png");
+  const char *model = g_getenv ("MCAM_TEST_MODEL") ? g_getenv ("MCAM_TEST_MODEL") : fixture;
+  const char *memory = g_getenv ("MCAM_TEST_MEMORY");
+  g_autoptr(McamNet) net = mcam_net_load (model, NULL);
+  g_auto(GStrv) layers = mcam_net_list_layers (net);
+  const char *inner = NULL;
+  McamWindow *window = mcam_window_new (NULL);
+  McamLayerChooser *chooser = get_chooser (window);
+  guint n = g_strv_length (layers);
+  g_autoptr(GFile) file = g_file_new_for_path (image);
+
+  /* the first map may be CAM's refusal: no map to wait for */
+  gtk_window_present (GTK_WINDOW (window));
+  mcam_window_load_model (window, model, memory);
+  mcam_window_open_files (window, &file, 1);
+
+  mcam_app_test_wait_for (chooser_filled, chooser, "the layer list");
+  /* the last layer before the default's that the core accepts */
+  for (guint i = n; i-- > 0 && inner == NULL;)
+    {
+      g_autoptr(McamNet) probe = mcam_net_load (model, NULL);
+
+      if (g_strcmp0 (layers[i], mcam_net_get_info (net)->target) != 0 &&
+          mcam_net_set_target (probe, layers[i], NULL) &&
+          mcam_net_get_info (probe)->feat_h > mcam_net_get_info (net)->feat_h)
+        inner = layers[i];
+    }
+  g_assert_nonnull (inner);
+  for (int pass = 0; pass < 2; pass++)
+    {
+      const char *layer = pass == 0 ? mcam_net_get_info (net)->target : inner;
+
+      if (pass == 1)
+        {
+          LayerWait lw = { chooser, layer };
+
+          g_assert_true (mcam_layer_chooser_select (chooser, layer));
+          mcam_app_test_wait_for (chooser_at, &lw, "the inner layer");
+        }
+      for (McamMethod m = 0; m < MCAM_N_METHODS; m++)
+        {
+          MethodWait mw = { window, m };
+          const char *error;
+
+          if (mcam_method_needs_memory (m) &&
+              (memory == NULL || mcam_window_get_model_info (window)->n_slots == 0))
+            continue;
+          mcam_window_clear_error (window);
+          mcam_window_set_method (window, m);
+          mcam_app_test_wait_for (method_done, &mw, mcam_method_get_name (m));
+          error = mcam_window_get_error_text (window);
+          g_test_message ("%s at %s: %s", mcam_method_get_name (m), layer,
+                          error != NULL ? error : "map shown");
+          if (m == MCAM_METHOD_CAM && mcam_net_get_head_weight (net) == NULL)
+            g_assert_nonnull (error != NULL ? strstr (error, "GAP + linear") : NULL);
+          else
+            g_assert_null (error);
+        }
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -375,5 +461,6 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/app/layer-chooser/inner-layer", test_inner_layer);
   g_test_add_func ("/mcam/app/layer-chooser/memory-other-layer", test_memory_other_layer);
   g_test_add_func ("/mcam/app/layer-chooser/details", test_details);
+  g_test_add_func ("/mcam/app/layer-chooser/every-method", test_every_method);
   return g_test_run ();
 }
