@@ -130,8 +130,20 @@ parse_methods (const char *spec, McamMemory *memory, int n_classes, GPtrArray *o
                        mcam_method_get_name (method));
           return FALSE;
         }
+      /* ":memory" is refused where it would mean nothing else: the M-CAM
+       * methods always read the memory, and CAM's weights are the target
+       * head's (the memory classifier has no linear head on f). It used to
+       * be dropped silently, so cam:memory ran plain CAM (issue 11). */
       if (memory_head && (mcam_method_needs_memory (method) || method == MCAM_METHOD_CAM))
-        memory_head = FALSE;   /* these have one meaning only */
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
+                       "“%s:memory”: %s has no memory-classifier form (%s); “:memory” "
+                       "goes with the gradient, perturbation and Eigen methods "
+                       "(gradcam:memory, scorecam:memory, …)", p, mcam_method_get_name (method),
+                       method == MCAM_METHOD_CAM ? "its weights are the target network's head"
+                                                 : "it always reads the memory");
+          return FALSE;
+        }
       m = g_new0 (McamEvalMethod, 1);
       m->method = method;
       m->memory_head = memory_head;
