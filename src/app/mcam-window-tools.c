@@ -132,6 +132,10 @@ inspector_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       mcam_memory_inspector_set_message (inspector, error->message);
       return;
     }
+  /* No map on screen any more (a failed or removed image): the figures of
+   * the map before are not shown. */
+  if (mcam_window_get_map_result (self) == NULL)
+    return;
   t0 = g_get_monotonic_time ();
   mcam_memory_inspector_set_data (inspector, data);
   _mcam_window_update_agnostic (self, data);

@@ -400,9 +400,14 @@ show_image_failure (McamWindow *self, const char *path, const GError *error)
   mcam_overlay_view_show_failure (self->overlay_view, title, error->message);
   mcam_class_list_set_scores (self->class_list, NULL, NULL, NULL);
   update_caption (self, NULL);
+  _mcam_window_update_agnostic (self, NULL);
   if (MCAM_IS_MEMORY_INSPECTOR (self->inspector) && self->model != NULL &&
       self->model->n_slots > 0)
-    mcam_memory_inspector_set_message (MCAM_MEMORY_INSPECTOR (self->inspector), title);
+    {
+      /* The charts were the image before's: dropped, not dimmed. */
+      mcam_memory_inspector_set_data (MCAM_MEMORY_INSPECTOR (self->inspector), NULL);
+      mcam_memory_inspector_set_message (MCAM_MEMORY_INSPECTOR (self->inspector), title);
+    }
   if (self->item != NULL && g_strcmp0 (mcam_image_item_get_path (self->item), path) == 0)
     mcam_image_item_set_error (self->item, error->message);
   /* The map message was about the image that is gone. */

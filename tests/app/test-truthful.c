@@ -163,6 +163,8 @@ test_failed_image (Fixture *fx, gconstpointer unused)
       g_assert_cmpstr (mcam_image_item_get_path (item), ==, path);
       g_assert_nonnull (mcam_image_item_get_error (item));
       g_assert_cmpstr (mcam_image_item_get_error (item), ==, mcam_overlay_view_get_failure (view));
+      /* The inspector holds nothing of the image before. */
+      g_assert_null (mcam_memory_inspector_get_data (MCAM_MEMORY_INSPECTOR (fx->window->inspector)));
       /* The reason is in place, not in a bar that outlives the image. */
       g_assert_null (mcam_window_get_error_text (fx->window));
 

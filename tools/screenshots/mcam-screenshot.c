@@ -5,9 +5,13 @@
 #include "config.h"
 
 #include <gtk/gtk.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <locale.h>
 
 #include "mcam-application.h"
 #include "mcam-window.h"
+#include "mcam-overlay-view.h"
 #include "mcam-memory-inspector.h"
 #include "mcam-bias-lens-dialog.h"
 #include "mcam-train-dialog.h"
@@ -204,6 +208,16 @@ main (int argc, char **argv)
   image = argc > 2 ? argv[2] : NULL;
   g_mkdir_with_parents (dir, 0755);
 
+  /* Translations from the build tree (SCREENSHOT_LANG=ko: LANGUAGE=ko). */
+  setlocale (LC_ALL, "");
+  {
+    g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+    g_autofree char *locale_dir = mcam_locale_dir (exe);
+
+    bindtextdomain (GETTEXT_PACKAGE, locale_dir);
+    bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+    textdomain (GETTEXT_PACKAGE);
+  }
   gtk_init ();
   /* Another model than the demo: MCAM_SCREENSHOT_MODEL, _MEMORY, _IMAGES. */
   if (g_getenv ("MCAM_SCREENSHOT_MODEL") && g_getenv ("MCAM_SCREENSHOT_IMAGES"))
@@ -242,7 +256,70 @@ main (int argc, char **argv)
     wait_for (inspector_ready, inspector, "the memory inspector");
   wait_idle (window);
   spin (100);
+  /* A variant (dark, Korean): the main window only, as main-window-SUFFIX.png. */
+  if (g_getenv ("MCAM_SCREENSHOT_SUFFIX") != NULL)
+    {
+      g_autofree char *name = g_strdup_printf ("main-window-%s.png",
+                                               g_getenv ("MCAM_SCREENSHOT_SUFFIX"));
+
+      ok &= save (GTK_WIDGET (window), dir, name);
+      gtk_window_destroy (GTK_WINDOW (window));
+      spin (20);
+      return ok ? 0 : 1;
+    }
   ok &= save (GTK_WIDGET (window), dir, "main-window.png");
+
+  /* The narrow window: 1024x700. */
+  gtk_window_set_default_size (GTK_WINDOW (window), 1024, 700);
+  spin (80);
+  wait_idle (window);
+  ok &= save (GTK_WIDGET (window), dir, "main-window-1024x700.png");
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  spin (60);
+
+  /* A slot the user picked: Algorithm 1's ★ stays where it was. */
+  {
+    McamMapResult *map = mcam_window_get_map_result (window);
+
+    if (map != NULL && map->explanation->slot >= 0)
+      {
+        int pick = (map->explanation->slot + 3) % map->explanation->n_slots;
+
+        mcam_window_set_slot (window, pick);
+        wait_idle (window);
+        spin (100);
+        if (inspector)
+          wait_for (inspector_ready, inspector, "the memory inspector");
+        spin (60);
+        ok &= save (GTK_WIDGET (window), dir, "user-slot.png");
+        mcam_window_set_slot (window, -1);
+        wait_idle (window);
+        spin (60);
+      }
+  }
+
+  /* An image that cannot be read: its reason in place, nothing of the image before. */
+  {
+    g_autofree char *tmp = g_dir_make_tmp ("mcam-shot-XXXXXX", NULL);
+    g_autofree char *bad = tmp ? g_build_filename (tmp, "broken-scan.png", NULL) : NULL;
+
+    if (bad != NULL && g_file_set_contents (bad, "\x89PNG\r\n\x1a\n cut short", -1, NULL))
+      {
+        g_autoptr(GFile) file = g_file_new_for_path (bad);
+        McamOverlayView *view = MCAM_OVERLAY_VIEW (mcam_window_get_overlay_view (window));
+
+        mcam_window_open_files (window, &file, 1);
+        for (int i = 0; i < 400 && mcam_overlay_view_get_failure (view) == NULL; i++)
+          spin (1);
+        spin (60);
+        ok &= save (GTK_WIDGET (window), dir, "failed-image.png");
+        gtk_widget_activate_action (GTK_WIDGET (window), "win.remove-image", NULL);
+        g_unlink (bad);
+        g_rmdir (tmp);
+        wait_idle (window);
+        spin (60);
+      }
+  }
 
   if (inspector)
     {
@@ -342,6 +419,11 @@ main (int argc, char **argv)
             ok &= save (GTK_WIDGET (train), dir, "train-dialog.png");
           }
         gtk_window_destroy (GTK_WINDOW (train));
+        /* The trained memory is in use and in no file yet: the title says so. */
+        wait_idle (window);
+        spin (100);
+        if (mcam_window_get_memory_unsaved (window))
+          ok &= save (GTK_WIDGET (window), dir, "unsaved-memory.png");
       }
   }
 
