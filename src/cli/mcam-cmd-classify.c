@@ -23,6 +23,23 @@ compare_ranked (const void *a, const void *b)
   return (ra->score < rb->score) - (ra->score > rb->score);
 }
 
+/* The columns a name takes in a terminal: wide (CJK) characters two,
+ * combining marks none; printf's %-20s counts bytes, so Korean names
+ * pushed the scores out of line. */
+static int
+display_width (const char *s)
+{
+  int w = 0;
+
+  for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar u = g_utf8_get_char (p);
+
+      w += g_unichar_iszerowidth (u) ? 0 : g_unichar_iswide (u) ? 2 : 1;
+    }
+  return w;
+}
+
 static void
 print_text (McamNet *net, const char *file, McamAnalysis *a, int top)
 {
@@ -38,7 +55,8 @@ print_text (McamNet *net, const char *file, McamAnalysis *a, int top)
     {
       int c = ranked[i].index;
 
-      printf ("  %-20s %.4f", info->classes[c], a->scores[c]);
+      printf ("  %s%*s %.4f", info->classes[c], MAX (0, 20 - display_width (info->classes[c])),
+              "", a->scores[c]);
       if (a->memory_scores != NULL)
         printf ("   memory %.4f", a->memory_scores[c]);
       printf ("\n");
