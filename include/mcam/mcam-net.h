@@ -52,6 +52,11 @@ McamNet           *mcam_net_load_from (McamSafetensors *st, GError **error);
 void               mcam_net_free      (McamNet *net);
 const McamNetInfo *mcam_net_get_info  (McamNet *net);
 const char        *mcam_net_get_path  (McamNet *net);
+/* Bytes of weights the loaded network holds: each parameter once, after the
+ * BatchNorm folds (≈ 4 × n_params). *transformed (may be NULL) gets the
+ * bytes of the fast kernels' transformed copies made so far (Winograd keeps
+ * 16/9 of each 3x3 stride-1 conv's weights once it has run). */
+gsize              mcam_net_get_weight_bytes (McamNet *net, gsize *transformed);
 
 /* The head when it is logits = W · GAP(f) + b, W [n_classes, feat_c]
  * (every ResNet); NULL otherwise. Borrowed. */

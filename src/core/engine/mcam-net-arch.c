@@ -75,7 +75,7 @@ typedef struct
  * mcam-model-meta.c's, which reports any key neither knows. */
 static const char *const arch_keys[] = {
   "mcam.arch", "mcam.block", "mcam.layers", "mcam.widths", "mcam.stem", "mcam.groups",
-  "mcam.width-per-group", NULL
+  "mcam.width-per-group", "mcam.target", NULL
 };
 
 static gboolean
@@ -544,7 +544,7 @@ _mcam_net_build (McamNet *net, McamSafetensors *st, GError **error)
 {
   Loader ld = { st, mcam_safetensors_get_path (st), NULL, 0, NULL, { { 0 } }, "", { 0 }, NULL };
   McamNetInfo *info = &net->info;
-  const char *const *names;
+  const char *const *names, *target;
   gboolean ok;
   int fh, fw;
 
@@ -613,5 +613,9 @@ _mcam_net_build (McamNet *net, McamSafetensors *st, GError **error)
       return FALSE;
     }
   info->description = describe (&ld);
-  return _mcam_net_set_graph (net, g_steal_pointer (&ld.graph), error);
+  if (!_mcam_net_set_graph (net, g_steal_pointer (&ld.graph), error))
+    return FALSE;
+  /* the default layer to explain, as in an ONNX file (docs/MODEL-FORMAT.md) */
+  target = mcam_safetensors_get_metadata (st, "mcam.target");
+  return target == NULL || mcam_net_set_target (net, target, error);
 }

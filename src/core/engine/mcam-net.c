@@ -58,6 +58,13 @@ mcam_net_load (const char *path, GError **error)
   return mcam_net_load_from (st, error);
 }
 
+gsize
+mcam_net_get_weight_bytes (McamNet *net, gsize *transformed)
+{
+  g_return_val_if_fail (net != NULL, 0);
+  return mcam_graph_get_weight_bytes (net->graph, transformed);
+}
+
 void
 mcam_net_free (McamNet *net)
 {

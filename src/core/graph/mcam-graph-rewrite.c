@@ -18,7 +18,12 @@ void
 _mcam_node_clear_prepared (McamNode *node)
 {
   for (int i = 0; i < node->n_convs; i++)
-    mcam_conv_free (node->convs[i]);
+    {
+      /* the kernels borrow slices of node->weight and node->bias (prepare_conv) */
+      node->convs[i]->weight = NULL;
+      node->convs[i]->bias = NULL;
+      mcam_conv_free (node->convs[i]);
+    }
   g_clear_pointer (&node->convs, g_free);
   node->n_convs = 0;
   g_clear_pointer (&node->weight, g_free);
@@ -39,16 +44,33 @@ need_constant (McamGraph *g, McamNode *n, int k, GError **error)
   return TRUE;
 }
 
+/* The node's own copy of the constant v. When this node is its only reader
+ * the data is taken instead (the value keeps its shape, data becomes NULL):
+ * the weights exist once, and loading never holds a second full copy. */
 static float *
-const_copy (McamGraph *g, int v)
+const_take (McamGraph *g, const int *uses, int v)
 {
-  const McamValue *val = _mcam_graph_value (g, v);
+  McamValue *val = _mcam_graph_value (g, v);
+
+  if (uses[v] == 1)
+    return g_steal_pointer (&val->data);
   return g_memdup2 (val->data, sizeof (float) * mcam_shape_numel (val->ndim, val->shape));
+}
+
+/* v's data once no node reads it any more (BatchNorm statistics after the
+ * fold, a Gemm's weight after its transposed copy). */
+static void
+const_release (McamGraph *g, int *uses, int v)
+{
+  McamValue *val = _mcam_graph_value (g, v);
+
+  if (--uses[v] == 0 && !val->batched)
+    g_clear_pointer (&val->data, g_free);
 }
 
 /* Each node's parameters in the form its kernel wants. */
 static gboolean
-prepare_params (McamGraph *g, McamNode *n, GError **error)
+prepare_params (McamGraph *g, McamNode *n, int *uses, GError **error)
 {
   switch (n->op)
     {
@@ -62,8 +84,8 @@ prepare_params (McamGraph *g, McamNode *n, GError **error)
         n->in_c = (int) w->shape[1] * n->attrs.group;
         n->kh = (int) w->shape[2];
         n->kw = (int) w->shape[3];
-        n->weight = const_copy (g, n->inputs[1]);
-        n->bias = n->n_inputs > 2 ? const_copy (g, n->inputs[2]) : g_new0 (float, n->out_c);
+        n->weight = const_take (g, uses, n->inputs[1]);
+        n->bias = n->n_inputs > 2 ? const_take (g, uses, n->inputs[2]) : g_new0 (float, n->out_c);
         return TRUE;
       }
     case MCAM_OP_GEMM:
@@ -76,22 +98,35 @@ prepare_params (McamGraph *g, McamNode *n, GError **error)
         n->out_c = (int) w->shape[n->attrs.trans_b ? 0 : 1];
         n->in_c = (int) w->shape[n->attrs.trans_b ? 1 : 0];
         nw = (gsize) n->out_c * n->in_c;
-        n->weight = g_new (float, nw);
-        /* kept as [O, K] */
-        for (int o = 0; o < n->out_c; o++)
-          for (int k = 0; k < n->in_c; k++)
-            n->weight[(gsize) o * n->in_c + k] =
-              n->attrs.alpha * w->data[n->attrs.trans_b ? (gsize) o * n->in_c + k
-                                                         : (gsize) k * n->out_c + o];
-        n->bias = g_new0 (float, n->out_c);
-        if (n->n_inputs > 2)
+        /* kept as [O, K]: what PyTorch exports (transB = 1, alpha = 1) is taken as is */
+        if (n->attrs.trans_b && n->attrs.alpha == 1.0f)
+          n->weight = const_take (g, uses, n->inputs[1]);
+        else
+          {
+            n->weight = g_new (float, nw);
+            for (int o = 0; o < n->out_c; o++)
+              for (int k = 0; k < n->in_c; k++)
+                n->weight[(gsize) o * n->in_c + k] =
+                  n->attrs.alpha * w->data[n->attrs.trans_b ? (gsize) o * n->in_c + k
+                                                             : (gsize) k * n->out_c + o];
+            const_release (g, uses, n->inputs[1]);
+          }
+        if (n->n_inputs > 2 && n->attrs.beta == 1.0f &&
+            mcam_shape_numel (_mcam_graph_value (g, n->inputs[2])->ndim,
+                              _mcam_graph_value (g, n->inputs[2])->shape) == n->out_c)
+          n->bias = const_take (g, uses, n->inputs[2]);
+        else if (n->n_inputs > 2)
           {
             const McamValue *b = _mcam_graph_value (g, n->inputs[2]);
             gboolean scalar = mcam_shape_numel (b->ndim, b->shape) == 1;
 
+            n->bias = g_new (float, n->out_c);
             for (int o = 0; o < n->out_c; o++)
               n->bias[o] = n->attrs.beta * b->data[scalar ? 0 : o];
+            const_release (g, uses, n->inputs[2]);
           }
+        else
+          n->bias = g_new0 (float, n->out_c);
         (void) nw;
         return TRUE;
       }
@@ -103,7 +138,7 @@ prepare_params (McamGraph *g, McamNode *n, GError **error)
           return FALSE;
         n->in_c = (int) w->shape[0];
         n->out_c = (int) w->shape[1];
-        n->weight = const_copy (g, n->inputs[1]);   /* [K, O] */
+        n->weight = const_take (g, uses, n->inputs[1]);   /* [K, O] */
         return TRUE;
       }
     case MCAM_OP_BATCHNORM:
@@ -150,13 +185,15 @@ prepare_params (McamGraph *g, McamNode *n, GError **error)
             n->weight[c] = (float) s;
             n->bias[c] = (float) (beta - mean * s);
           }
+        for (int k = 1; k < n->n_inputs; k++)
+          const_release (g, uses, n->inputs[k]);
         return TRUE;
       }
     case MCAM_OP_LAYERNORM:
       if (!need_constant (g, n, 1, error) || !need_constant (g, n, 2, error))
         return FALSE;
-      n->weight = const_copy (g, n->inputs[1]);
-      n->bias = const_copy (g, n->inputs[2]);
+      n->weight = const_take (g, uses, n->inputs[1]);
+      n->bias = const_take (g, uses, n->inputs[2]);
       return TRUE;
     default:
       return TRUE;
@@ -387,6 +424,40 @@ recognise_layernorm (McamGraph *g)
     }
 }
 
+/* An explicit zero Pad before a Conv (some exporters write one instead of
+ * the conv's own pads) becomes the conv's pads, when the conv's kernel can
+ * take the sum: equal on every side, or any for a depthwise conv. */
+static void
+merge_pads (McamGraph *g)
+{
+  g_autofree int *uses = count_uses (g);
+
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      McamNode *c = _mcam_graph_node (g, i), *pad;
+      const McamValue *w;
+      int p[4];
+      gboolean depthwise;
+
+      if (c->dead || c->op != MCAM_OP_CONV || c->n_inputs < 2 ||
+          (pad = sole_producer (g, uses, c->inputs[0], MCAM_OP_PAD)) == NULL ||
+          pad->attrs.value != 0.0f || pad->attrs.act.kind != MCAM_ACT_NONE)
+        continue;
+      w = _mcam_graph_value (g, c->inputs[1]);
+      if (w->ndim != 4)
+        continue;
+      depthwise = c->attrs.group == _mcam_graph_value (g, pad->inputs[0])->shape[1] &&
+                  w->shape[0] == c->attrs.group;
+      for (int k = 0; k < 4; k++)
+        p[k] = c->attrs.pads[k] + pad->attrs.pads[k];
+      if (!depthwise && (p[0] != p[1] || p[0] != p[2] || p[0] != p[3]))
+        continue;
+      memcpy (c->attrs.pads, p, sizeof p);
+      c->inputs[0] = pad->inputs[0];
+      drop_node (g, pad);
+    }
+}
+
 static gboolean
 fusable_act (McamActKind k)
 {
@@ -492,20 +563,77 @@ prepare_conv (McamGraph *g, McamNode *n, GError **error)
     {
       McamConv *c = mcam_conv_new (cin, cout, n->kh, n->kw, a->stride[0], a->pads[0]);
 
-      memcpy (c->weight, n->weight + gi * cout * kw, sizeof (float) * cout * kw);
-      memcpy (c->bias, n->bias + gi * cout, sizeof (float) * cout);
+      /* one copy of the weights: the kernel of group gi reads its slice of
+       * the node's (the reverse pass reads the same array as Wᵀ) */
+      g_free (c->weight);
+      g_free (c->bias);
+      c->weight = n->weight + gi * cout * kw;
+      c->bias = n->bias + gi * cout;
       n->convs[gi] = c;
     }
   return TRUE;
 }
 
+/* The parameter inputs of a prepared node: read from node->weight/bias, not
+ * from the value. */
+static gboolean
+is_param_input (const McamNode *n, int k)
+{
+  switch (n->op)
+    {
+    case MCAM_OP_CONV:
+    case MCAM_OP_GEMM:
+    case MCAM_OP_LAYERNORM:
+      return k == 1 || k == 2;
+    case MCAM_OP_MATMUL:
+      return k == 1;
+    case MCAM_OP_SCALE_SHIFT:
+      return k >= 1;
+    default:
+      return FALSE;
+    }
+}
+
+/* Constants that no live node reads as a tensor any more (the parameters
+ * copied into a node because two nodes shared them, what the folds left
+ * behind) are freed: after mcam_graph_finish the graph holds each weight
+ * once (mcam_graph_get_weight_bytes). */
+static void
+release_unread (McamGraph *g)
+{
+  g_autofree gboolean *read = g_new0 (gboolean, g->values->len);
+
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+
+      if (n->dead)
+        continue;
+      for (int k = 0; k < n->n_inputs; k++)
+        if (!is_param_input (n, k))
+          read[n->inputs[k]] = TRUE;
+    }
+  for (guint v = 0; v < g->values->len; v++)
+    {
+      McamValue *val = _mcam_graph_value (g, v);
+
+      if (!val->batched && !read[v])
+        g_clear_pointer (&val->data, g_free);
+    }
+}
+
 gboolean
 _mcam_graph_rewrite (McamGraph *g, GError **error)
 {
+  g_autofree int *uses = NULL;
+
   recognise (g);
   recognise_layernorm (g);
+  merge_pads (g);
+  uses = count_uses (g);
   for (guint i = 0; i < g->nodes->len; i++)
-    if (!prepare_params (g, _mcam_graph_node (g, i), error))
+    if (!_mcam_graph_node (g, i)->dead &&
+        !prepare_params (g, _mcam_graph_node (g, i), uses, error))
       return FALSE;
   fuse (g);
   for (guint i = 0; i < g->nodes->len; i++)
@@ -527,5 +655,68 @@ _mcam_graph_rewrite (McamGraph *g, GError **error)
           return FALSE;
         }
     }
+  release_unread (g);
   return TRUE;
+}
+
+/* ---- what the graph holds ------------------------------------------------ */
+
+gsize
+mcam_graph_get_weight_bytes (McamGraph *g, gsize *transformed)
+{
+  gsize floats = 0, extra = 0;
+
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+
+      if (n->dead || n->weight == NULL)
+        continue;
+      switch (n->op)
+        {
+        case MCAM_OP_CONV:
+          floats += (gsize) n->out_c * (n->in_c / n->attrs.group) * n->kh * n->kw + n->out_c;
+          for (int gi = 0; gi < n->n_convs; gi++)
+            {
+              const McamConv *c = n->convs[gi];
+              gsize kw = (gsize) c->in_c * c->kh * c->kw;
+
+              /* a kernel's own copy, should one come back, counts too */
+              if (c->weight != n->weight + gi * c->out_c * kw)
+                floats += c->out_c * kw;
+              if (c->bias != n->bias + gi * c->out_c)
+                floats += c->out_c;
+              if (c->wino != NULL)
+                extra += (gsize) 16 * c->out_c * c->in_c;
+            }
+          break;
+        case MCAM_OP_GEMM:
+          floats += (gsize) n->out_c * n->in_c + n->out_c;
+          break;
+        case MCAM_OP_MATMUL:
+          floats += (gsize) n->out_c * n->in_c;
+          break;
+        case MCAM_OP_SCALE_SHIFT:
+          floats += (gsize) 2 * n->out_c;
+          break;
+        case MCAM_OP_LAYERNORM:
+          {
+            const McamValue *w = _mcam_graph_value (g, n->inputs[1]);
+            floats += 2 * (gsize) mcam_shape_numel (w->ndim, w->shape);
+          }
+          break;
+        default:
+          break;
+        }
+    }
+  for (guint v = 0; v < g->values->len; v++)
+    {
+      const McamValue *val = _mcam_graph_value (g, v);
+
+      if (!val->batched && val->data != NULL)
+        floats += (gsize) mcam_shape_numel (val->ndim, val->shape);
+    }
+  if (transformed != NULL)
+    *transformed = extra * sizeof (float);
+  return floats * sizeof (float);
 }

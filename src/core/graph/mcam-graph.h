@@ -140,7 +140,10 @@ void mcam_node_attrs_init    (McamNodeAttrs *attrs);
 int  mcam_graph_find_value   (McamGraph *graph, const char *name);
 
 /* Marks the logits output, checks (single input, output batched [B, C]),
- * rewrites and prepares. After this the graph is immutable. */
+ * rewrites and prepares. After this the graph is immutable, and holds each
+ * parameter once: a constant read only as a node's parameters (weights,
+ * bias, BatchNorm statistics) is handed to that node or freed, so its
+ * McamValue keeps its shape but data is NULL (read it before finishing). */
 gboolean mcam_graph_finish   (McamGraph *graph, int output, GError **error);
 
 int              mcam_graph_get_n_values (McamGraph *graph);
@@ -148,6 +151,12 @@ const McamValue *mcam_graph_get_value    (McamGraph *graph, int index);
 int              mcam_graph_get_input    (McamGraph *graph);
 int              mcam_graph_get_output   (McamGraph *graph);
 const char      *mcam_op_type_to_string  (McamOpType op);
+
+/* Bytes of parameters the graph holds (each node's weights and bias after
+ * the folds, and the constants still read as tensors); *transformed (may be
+ * NULL) gets those of the kernels' transformed copies made so far (Winograd
+ * F(2x2,3x3): 16/9 of a 3x3 conv's weights, made at its first forward). */
+gsize mcam_graph_get_weight_bytes (McamGraph *graph, gsize *transformed);
 
 /* Multiply-adds x 2 of one image's forward. */
 double mcam_graph_flops (McamGraph *graph);
