@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ThreadSanitizer builds only (meson adds this file when b_sanitize is
+ * 'thread'). GLib's GMutex, GRecMutex, GRWLock and GCond are futex-based on
+ * Linux, and GLib is not instrumented: TSan sees neither its locks nor its
+ * atomics, so every access ordered by them looks like a race (the network's
+ * cached scratch buffer, the worker pool's job fields, the app's job queue,
+ * a result handed to the main loop, a reference-counted box freed by the
+ * last thread that held it). These definitions take the place of GLib's for
+ * every call made from our code (the executable binds them at link time;
+ * GLib's own internal calls still go to GLib), call GLib's through dlsym
+ * (RTLD_NEXT), and tell TSan the ordering GLib guarantees:
+ *   - locks: a lock acquires the lock's address, an unlock releases it, a
+ *     wait on a GCond releases then re-acquires its mutex;
+ *   - hand-offs: a push on a GAsyncQueue releases the queue and a pop
+ *     acquires it; a task started in a thread, a value returned from it and
+ *     the value propagated; a source callback set and attached, then run;
+ *   - g_atomic_rc_box_release: the releases before the last one happen
+ *     before the clear function (the free).
+ * A real race is still reported; only the missing happens-before edges are
+ * added. */
+
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <dlfcn.h>
+#include <gio/gio.h>
+#include <sanitizer/tsan_interface.h>
+
+/* real_NAME: GLib's own NAME, looked up once (atomically: any thread may be
+ * the first caller). */
+#define REAL(ret, name, params)                                               \
+  static ret (*real_##name) params;                                           \
+  static void resolve_##name (void)                                           \
+  {                                                                           \
+    if (__atomic_load_n (&real_##name, __ATOMIC_ACQUIRE) == NULL)             \
+      __atomic_store_n (&real_##name,                                         \
+                        (ret (*) params) dlsym (RTLD_NEXT, #name),            \
+                        __ATOMIC_RELEASE);                                    \
+  }
+
+REAL (void, g_mutex_lock, (GMutex *))
+REAL (gboolean, g_mutex_trylock, (GMutex *))
+REAL (void, g_mutex_unlock, (GMutex *))
+REAL (void, g_rec_mutex_lock, (GRecMutex *))
+REAL (gboolean, g_rec_mutex_trylock, (GRecMutex *))
+REAL (void, g_rec_mutex_unlock, (GRecMutex *))
+REAL (void, g_rw_lock_writer_lock, (GRWLock *))
+REAL (void, g_rw_lock_writer_unlock, (GRWLock *))
+REAL (void, g_rw_lock_reader_lock, (GRWLock *))
+REAL (void, g_rw_lock_reader_unlock, (GRWLock *))
+REAL (void, g_cond_wait, (GCond *, GMutex *))
+REAL (gboolean, g_cond_wait_until, (GCond *, GMutex *, gint64))
+
+void
+g_mutex_lock (GMutex *m)
+{
+  resolve_g_mutex_lock ();
+  real_g_mutex_lock (m);
+  __tsan_acquire (m);
+}
+
+gboolean
+g_mutex_trylock (GMutex *m)
+{
+  resolve_g_mutex_trylock ();
+  gboolean ok = real_g_mutex_trylock (m);
+  if (ok)
+    __tsan_acquire (m);
+  return ok;
+}
+
+void
+g_mutex_unlock (GMutex *m)
+{
+  resolve_g_mutex_unlock ();
+  __tsan_release (m);
+  real_g_mutex_unlock (m);
+}
+
+void
+g_rec_mutex_lock (GRecMutex *m)
+{
+  resolve_g_rec_mutex_lock ();
+  real_g_rec_mutex_lock (m);
+  __tsan_acquire (m);
+}
+
+gboolean
+g_rec_mutex_trylock (GRecMutex *m)
+{
+  resolve_g_rec_mutex_trylock ();
+  gboolean ok = real_g_rec_mutex_trylock (m);
+  if (ok)
+    __tsan_acquire (m);
+  return ok;
+}
+
+void
+g_rec_mutex_unlock (GRecMutex *m)
+{
+  resolve_g_rec_mutex_unlock ();
+  __tsan_release (m);
+  real_g_rec_mutex_unlock (m);
+}
+
+void
+g_rw_lock_writer_lock (GRWLock *l)
+{
+  resolve_g_rw_lock_writer_lock ();
+  real_g_rw_lock_writer_lock (l);
+  __tsan_acquire (l);
+}
+
+void
+g_rw_lock_writer_unlock (GRWLock *l)
+{
+  resolve_g_rw_lock_writer_unlock ();
+  __tsan_release (l);
+  real_g_rw_lock_writer_unlock (l);
+}
+
+void
+g_rw_lock_reader_lock (GRWLock *l)
+{
+  resolve_g_rw_lock_reader_lock ();
+  real_g_rw_lock_reader_lock (l);
+  __tsan_acquire (l);
+}
+
+void
+g_rw_lock_reader_unlock (GRWLock *l)
+{
+  resolve_g_rw_lock_reader_unlock ();
+  __tsan_release (l);
+  real_g_rw_lock_reader_unlock (l);
+}
+
+void
+g_cond_wait (GCond *c, GMutex *m)
+{
+  resolve_g_cond_wait ();
+  __tsan_release (m);
+  real_g_cond_wait (c, m);
+  __tsan_acquire (m);
+}
+
+gboolean
+g_cond_wait_until (GCond *c, GMutex *m, gint64 end_time)
+{
+  resolve_g_cond_wait_until ();
+  __tsan_release (m);
+  gboolean ok = real_g_cond_wait_until (c, m, end_time);
+  __tsan_acquire (m);
+  return ok;
+}
+
+/* Hand-offs ------------------------------------------------------------- */
+
+REAL (void, g_async_queue_push, (GAsyncQueue *, gpointer))
+REAL (void, g_async_queue_push_front, (GAsyncQueue *, gpointer))
+REAL (gpointer, g_async_queue_pop, (GAsyncQueue *))
+REAL (gpointer, g_async_queue_try_pop, (GAsyncQueue *))
+REAL (gpointer, g_async_queue_timeout_pop, (GAsyncQueue *, guint64))
+
+void
+g_async_queue_push (GAsyncQueue *q, gpointer data)
+{
+  resolve_g_async_queue_push ();
+  __tsan_release (q);
+  real_g_async_queue_push (q, data);
+}
+
+void
+g_async_queue_push_front (GAsyncQueue *q, gpointer data)
+{
+  resolve_g_async_queue_push_front ();
+  __tsan_release (q);
+  real_g_async_queue_push_front (q, data);
+}
+
+gpointer
+g_async_queue_pop (GAsyncQueue *q)
+{
+  resolve_g_async_queue_pop ();
+  gpointer data = real_g_async_queue_pop (q);
+  __tsan_acquire (q);
+  return data;
+}
+
+gpointer
+g_async_queue_try_pop (GAsyncQueue *q)
+{
+  resolve_g_async_queue_try_pop ();
+  gpointer data = real_g_async_queue_try_pop (q);
+  __tsan_acquire (q);
+  return data;
+}
+
+gpointer
+g_async_queue_timeout_pop (GAsyncQueue *q, guint64 timeout)
+{
+  resolve_g_async_queue_timeout_pop ();
+  gpointer data = real_g_async_queue_timeout_pop (q, timeout);
+  __tsan_acquire (q);
+  return data;
+}
+
+/* Reference-counted boxes: the clear function runs in the thread that drops
+ * the last reference; the others' releases happen before it. */
+static __thread GDestroyNotify rc_clear;
+
+static void
+rc_clear_trampoline (gpointer box)
+{
+  GDestroyNotify clear = rc_clear;
+
+  __tsan_acquire (box);
+  if (clear != NULL)
+    clear (box);
+}
+
+REAL (void, g_atomic_rc_box_release_full, (gpointer, GDestroyNotify))
+
+void
+g_atomic_rc_box_release_full (gpointer box, GDestroyNotify clear)
+{
+  GDestroyNotify saved = rc_clear;
+
+  resolve_g_atomic_rc_box_release_full ();
+  __tsan_release (box);
+  rc_clear = clear;
+  real_g_atomic_rc_box_release_full (box, rc_clear_trampoline);
+  rc_clear = saved;
+}
+
+void
+g_atomic_rc_box_release (gpointer box)
+{
+  g_atomic_rc_box_release_full (box, NULL);
+}
+
+/* Sources: whatever the attaching thread did before g_source_attach happens
+ * before the callback runs (GLib orders them with the context's lock). One
+ * token for all sources: coarser than the real order, never finer. */
+static int source_token;
+
+typedef struct
+{
+  GSourceFunc    func;
+  gpointer       data;
+  GDestroyNotify notify;
+} SourceCall;
+
+static gboolean
+source_trampoline (gpointer p)
+{
+  SourceCall *c = p;
+
+  __tsan_acquire (&source_token);
+  return c->func (c->data);
+}
+
+static void
+source_call_free (gpointer p)
+{
+  SourceCall *c = p;
+
+  __tsan_acquire (&source_token);
+  if (c->notify != NULL)
+    c->notify (c->data);
+  g_free (c);
+}
+
+REAL (void, g_source_set_callback, (GSource *, GSourceFunc, gpointer, GDestroyNotify))
+REAL (guint, g_source_attach, (GSource *, GMainContext *))
+
+void
+g_source_set_callback (GSource *source, GSourceFunc func, gpointer data,
+                       GDestroyNotify notify)
+{
+  SourceCall *c;
+
+  resolve_g_source_set_callback ();
+  if (func == NULL)
+    {
+      real_g_source_set_callback (source, func, data, notify);
+      return;
+    }
+  c = g_new (SourceCall, 1);
+  *c = (SourceCall) { func, data, notify };
+  real_g_source_set_callback (source, source_trampoline, c, source_call_free);
+}
+
+/* Attaching also updates the context's own arrays under its lock: the
+ * attaches made through here are ordered among themselves. */
+guint
+g_source_attach (GSource *source, GMainContext *context)
+{
+  guint id;
+
+  resolve_g_source_attach ();
+  __tsan_acquire (&source_token);
+  id = real_g_source_attach (source, context);
+  __tsan_release (&source_token);
+  return id;
+}
+
+guint
+g_idle_add_full (gint priority, GSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  GSource *source = g_idle_source_new ();
+  guint id;
+
+  if (priority != G_PRIORITY_DEFAULT_IDLE)
+    g_source_set_priority (source, priority);
+  g_source_set_callback (source, func, data, notify);
+  id = g_source_attach (source, NULL);
+  g_source_unref (source);
+  return id;
+}
+
+guint
+g_idle_add (GSourceFunc func, gpointer data)
+{
+  return g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, func, data, NULL);
+}
+
+/* Tasks run in a thread: the caller's work before g_task_run_in_thread
+ * happens before the thread function; the thread's work before
+ * g_task_return_* happens before g_task_propagate_* reads the value. */
+static void
+task_trampoline (GTask *task, gpointer source_object, gpointer task_data,
+                 GCancellable *cancellable)
+{
+  GTaskThreadFunc func = (GTaskThreadFunc) g_object_get_data (G_OBJECT (task),
+                                                               "mcam-tsan-func");
+  __tsan_acquire (task);
+  func (task, source_object, task_data, cancellable);
+}
+
+REAL (void, g_task_run_in_thread, (GTask *, GTaskThreadFunc))
+REAL (void, g_task_run_in_thread_sync, (GTask *, GTaskThreadFunc))
+
+void
+g_task_run_in_thread (GTask *task, GTaskThreadFunc func)
+{
+  resolve_g_task_run_in_thread ();
+  g_object_set_data (G_OBJECT (task), "mcam-tsan-func", (gpointer) func);
+  __tsan_release (task);
+  real_g_task_run_in_thread (task, task_trampoline);
+}
+
+void
+g_task_run_in_thread_sync (GTask *task, GTaskThreadFunc func)
+{
+  resolve_g_task_run_in_thread_sync ();
+  g_object_set_data (G_OBJECT (task), "mcam-tsan-func", (gpointer) func);
+  __tsan_release (task);
+  real_g_task_run_in_thread_sync (task, task_trampoline);
+  __tsan_acquire (task);
+}
+
+#define RETURN_WRAPPER(name, params, args)                                   \
+  REAL (void, name, params)                                                  \
+  void name params                                                           \
+  {                                                                          \
+    resolve_##name ();                                                       \
+    __tsan_release (task);                                                   \
+    real_##name args;                                                        \
+  }
+
+RETURN_WRAPPER (g_task_return_pointer, (GTask *task, gpointer result, GDestroyNotify notify),
+                (task, result, notify))
+RETURN_WRAPPER (g_task_return_boolean, (GTask *task, gboolean result), (task, result))
+RETURN_WRAPPER (g_task_return_int, (GTask *task, gssize result), (task, result))
+RETURN_WRAPPER (g_task_return_error, (GTask *task, GError *error), (task, error))
+
+#define PROPAGATE_WRAPPER(ret, name)                                         \
+  REAL (ret, name, (GTask *, GError **))                                     \
+  ret name (GTask *task, GError **error)                                     \
+  {                                                                          \
+    resolve_##name ();                                                       \
+    __tsan_acquire (task);                                                   \
+    return real_##name (task, error);                                        \
+  }
+
+PROPAGATE_WRAPPER (gpointer, g_task_propagate_pointer)
+PROPAGATE_WRAPPER (gboolean, g_task_propagate_boolean)
+PROPAGATE_WRAPPER (gssize, g_task_propagate_int)
