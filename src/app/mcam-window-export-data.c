@@ -13,24 +13,21 @@
 #include <math.h>
 #include <string.h>
 
+#include "mcam/mcam-json.h"
 #include "mcam/mcam-safetensors.h"   /* mcam_file_write_atomic */
 #include "mcam-window-private.h"
 
+/* The core's one JSON path (mcam-json.h): no NaN or infinity, null instead. */
 static void
 add_number (JsonBuilder *b, double v)
 {
-  /* JSON has no NaN or infinity. */
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
+  mcam_json_add_double (b, v);
 }
 
 char *
 _mcam_window_export_data_json (McamWindow *self, McamMapResult *map)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   McamExplanation *e = map->explanation;
   McamImageResult *image = map->image;
@@ -108,9 +105,7 @@ _mcam_window_export_data_json (McamWindow *self, McamMapResult *map)
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  return json_generator_to_data (gen, NULL);
+  return mcam_json_to_string (root, TRUE, NULL);
 }
 
 gboolean
