@@ -31,14 +31,15 @@ mcam_eval_method_reads_head (const McamEvalMethod *m)
 }
 
 /* The landing column the network head's maps of class c reach most often
- * other than the class itself (an object class, or background). */
+ * other than the class itself (an object class, background, or no positive
+ * value at all). */
 static int
 main_elsewhere (const McamPointingTally *t, int c)
 {
   int C = t->n_classes, stride = C + 2, best = -1;
   const int *row = t->landing + (gsize) c * stride;
 
-  for (int o = 0; o <= C; o++)
+  for (int o = 0; o <= C + 1; o++)
     if (o != c && row[o] > 0 && (best < 0 || row[o] > row[best]))
       best = o;
   return best;
@@ -55,6 +56,9 @@ verdict (const McamNetInfo *info, const McamPointingTally *net, const McamPointi
   if (h_ok && !n_ok)
     {
       int y = main_elsewhere (net, c);
+      if (y == MCAM_LANDING_NO_MAP (net))
+        return g_strdup_printf ("the features locate %s; the network's head gives it no "
+                                "positive evidence anywhere (head bias)", x);
       if (y < 0 || y == MCAM_LANDING_BACKGROUND (net))
         return g_strdup_printf ("the features locate %s; the network's head looks at the "
                                 "background (head bias)", x);
@@ -75,6 +79,8 @@ elsewhere_name (const McamNetInfo *info, const McamPointingTally *t, int c)
   int y = main_elsewhere (t, c);
   if (y < 0)
     return NULL;
+  if (y == MCAM_LANDING_NO_MAP (t))
+    return "no positive value";
   return y == MCAM_LANDING_BACKGROUND (t) ? "background" : info->classes[y];
 }
 
