@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include <glib/gi18n.h>
+#include <string.h>
 #include "mcam-layer-chooser.h"
 #include "mcam-model-details.h"
 
@@ -15,7 +16,7 @@ struct _McamLayerChooser
 
   McamWindow    *window;         /* weak: owns us */
   GtkWidget     *dropdown;
-  GtkStringList *strings;        /* what the drop-down shows */
+  GtkStringList *strings;        /* the layer names, shown by the factories */
   char         **layers;         /* the names behind it */
   char          *current;
   char          *default_layer;
@@ -23,6 +24,7 @@ struct _McamLayerChooser
   char          *memory_source;  /* where the model's memory module was read from */
   char          *message;
   char          *requested;      /* the layer asked of the worker, until its snapshot */
+  int            method_before;  /* the method shown when a layer was chosen, or -1 */
   gboolean       updating;       /* the list is being set, not chosen */
 };
 
@@ -83,19 +85,10 @@ snapshot_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_strfreev (self->layers);
   self->layers = g_steal_pointer (&s->layers);
   n_old = g_list_model_get_n_items (G_LIST_MODEL (self->strings));
-  {
-    g_autoptr(GPtrArray) shown = g_ptr_array_new_with_free_func (g_free);
-
-    for (guint i = 0; self->layers[i] != NULL; i++)
-      g_ptr_array_add (shown, g_strcmp0 (self->layers[i], self->default_layer) == 0
-                              /* Translators: a layer name in the layer chooser */
-                              ? g_strdup_printf (_("%s (default)"), self->layers[i])
-                              : g_strdup (self->layers[i]));
-    g_ptr_array_add (shown, NULL);
-    self->updating = TRUE;
-    gtk_string_list_splice (self->strings, 0, n_old, (const char *const *) shown->pdata);
-    self->updating = FALSE;
-  }
+  /* rebuilt whole: the default mark is drawn by the factories */
+  self->updating = TRUE;
+  gtk_string_list_splice (self->strings, 0, n_old, (const char *const *) self->layers);
+  self->updating = FALSE;
   set_selected_quietly (self, self->current);
   gtk_widget_set_sensitive (self->dropdown, TRUE);
 }
@@ -133,6 +126,11 @@ layer_set_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (memory_message != NULL)
     {
       self->message = g_steal_pointer (&memory_message);
+      /* The window fell back to CAM, which needs a GAP + linear head after
+       * the layer (an inner layer has none): Grad-CAM works at every layer. */
+      if (self->window != NULL && self->method_before >= 0 &&
+          mcam_method_needs_memory ((McamMethod) self->method_before))
+        mcam_window_set_method (self->window, MCAM_METHOD_GRADCAM);
       if (self->window != NULL)
         {
           g_autofree char *text =
@@ -150,12 +148,15 @@ static void
 selected_cb (McamLayerChooser *self)
 {
   guint pos = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->dropdown));
+  McamMapResult *map;
 
   if (self->updating || self->window == NULL || self->layers == NULL ||
       pos >= g_strv_length (self->layers) || g_strcmp0 (self->layers[pos], self->current) == 0)
     return;
   g_free (self->requested);
   self->requested = g_strdup (self->layers[pos]);
+  map = mcam_window_get_map_result (self->window);
+  self->method_before = map != NULL ? (int) map->request->method : -1;
   mcam_worker_set_layer_async (mcam_window_get_worker (self->window), self->layers[pos],
                                self->memory_source, NULL, layer_set_cb, g_object_ref (self));
 }
@@ -195,48 +196,75 @@ mcam_layer_chooser_class_init (McamLayerChooserClass *klass)
   gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
 }
 
-/* ONNX value names are long ("/features/features.16/…/Mul_output_0"): the
- * button shows both ends of the name (the block and the op); the list shows
- * them whole. */
+/* ONNX value names are long ("/features/features.16/features.16.2/Mul_output_0"):
+ * the button shows their last path parts without "_output_0"
+ * ("features.16.2/Mul"); the list shows them whole. */
+static char *
+short_name (const char *layer)
+{
+  g_autofree char *name = g_strdup (layer);
+  const char *first, *start;
+
+  if (g_str_has_suffix (name, "_output_0"))
+    name[strlen (name) - strlen ("_output_0")] = '\0';
+  first = name;
+  while (*first == '/')
+    first++;
+  start = first;
+  /* whole components from the end, up to about 30 characters */
+  for (const char *p = name + strlen (name); p > first; p--)
+    if (p[-1] == '/')
+      {
+        if (strlen (p) > 30)
+          break;
+        start = p;
+      }
+  if (strlen (start) > 30 && strchr (start, '/') != NULL)
+    start = strrchr (start, '/') + 1;
+  return g_strdup (start);
+}
+
 static void
-setup_label_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer ellipsize)
+setup_label_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
 {
   GtkWidget *label = gtk_label_new (NULL);
 
   gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
-  if (GPOINTER_TO_INT (ellipsize))
-    {
-      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
-      gtk_label_set_max_width_chars (GTK_LABEL (label), 28);
-      gtk_label_set_width_chars (GTK_LABEL (label), 12);
-    }
   gtk_list_item_set_child (item, label);
 }
 
 static void
-bind_label_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer unused)
+bind_label_cb (GtkSignalListItemFactory *factory, GtkListItem *item, McamLayerChooser *self)
 {
-  GtkStringObject *string = gtk_list_item_get_item (item);
+  const char *layer = gtk_string_object_get_string (gtk_list_item_get_item (item));
+  gboolean in_button = g_object_get_data (G_OBJECT (factory), "button") != NULL;
+  g_autofree char *name = in_button ? short_name (layer) : g_strdup (layer);
+  g_autofree char *text = g_strcmp0 (layer, self->default_layer) == 0
+                          /* Translators: a layer name in the layer chooser */
+                          ? g_strdup_printf (_("%s (default)"), name)
+                          : g_strdup (name);
 
-  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)),
-                       gtk_string_object_get_string (string));
+  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text);
+  gtk_widget_set_tooltip_text (gtk_list_item_get_child (item), layer);
 }
 
 static GtkListItemFactory *
-label_factory_new (gboolean ellipsize)
+label_factory_new (McamLayerChooser *self, gboolean in_button)
 {
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
 
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_label_cb), GINT_TO_POINTER (ellipsize));
-  g_signal_connect (factory, "bind", G_CALLBACK (bind_label_cb), NULL);
+  if (in_button)
+    g_object_set_data (G_OBJECT (factory), "button", GINT_TO_POINTER (1));
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_label_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_label_cb), self);
   return factory;
 }
 
 static void
 mcam_layer_chooser_init (McamLayerChooser *self)
 {
-  g_autoptr(GtkListItemFactory) button_factory = label_factory_new (TRUE);
-  g_autoptr(GtkListItemFactory) list_factory = label_factory_new (FALSE);
+  g_autoptr(GtkListItemFactory) button_factory = label_factory_new (self, TRUE);
+  g_autoptr(GtkListItemFactory) list_factory = label_factory_new (self, FALSE);
 
   self->strings = gtk_string_list_new (NULL);
   /* the drop-down owns the list; we keep a borrowed pointer */
@@ -244,6 +272,7 @@ mcam_layer_chooser_init (McamLayerChooser *self)
   gtk_drop_down_set_enable_search (GTK_DROP_DOWN (self->dropdown), TRUE);
   gtk_drop_down_set_factory (GTK_DROP_DOWN (self->dropdown), button_factory);
   gtk_drop_down_set_list_factory (GTK_DROP_DOWN (self->dropdown), list_factory);
+  /* the search matches whole names */
   gtk_drop_down_set_expression (GTK_DROP_DOWN (self->dropdown),
                                 gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL,
                                                              "string"));

@@ -250,6 +250,9 @@ mcam_model_details_init (McamModelDetails *self)
 
   self->text = g_strdup ("");
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  /* selectable with the mouse (the fingerprint), but not focused on opening,
+   * which would select the whole text */
+  gtk_widget_set_focusable (label, FALSE);
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 70);
   gtk_label_set_xalign (GTK_LABEL (label), 0.0f);

@@ -217,6 +217,14 @@ slots_are (gpointer data)
 }
 
 static gboolean
+gradcam_shown (gpointer data)
+{
+  McamMapResult *map = mcam_window_get_map_result (data);
+
+  return map != NULL && map->request->method == MCAM_METHOD_GRADCAM;
+}
+
+static gboolean
 chooser_has_message (gpointer data)
 {
   return mcam_layer_chooser_get_message (data) != NULL;
@@ -267,6 +275,11 @@ test_memory_other_layer (void)
     mcam_app_test_wait_for (slots_are, wait, "the model without its memory");
     mcam_app_test_wait_for (chooser_at, &lw, "the chooser at layer3.0");
   }
+  /* M-CAM was shown: without its memory the window goes on with Grad-CAM
+   * (CAM needs a GAP + linear head after the layer, which layer3.0 has not),
+   * and the memory's refusal stays in view */
+  mcam_app_test_wait_for (gradcam_shown, window, "Grad-CAM at layer3.0");
+  g_assert_nonnull (strstr (mcam_window_get_error_text (window), trained_for));
 
   /* back at its layer, the memory is used again */
   g_assert_true (mcam_layer_chooser_select (chooser, mcam_net_get_info (net)->target));
