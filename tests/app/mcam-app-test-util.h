@@ -104,3 +104,20 @@ mcam_app_test_find_message_dialog (void)
     }
   return NULL;
 }
+
+/* The first widget of this type in root's tree (depth first), or NULL. */
+static inline GtkWidget *
+mcam_app_test_find_widget (GtkWidget *root, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = mcam_app_test_find_widget (c, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}

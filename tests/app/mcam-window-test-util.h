@@ -4,6 +4,7 @@
 /* Conditions on the main window for mcam_app_test_wait_for(), shared by the
  * app tests that drive a McamWindow. Include after mcam-app-test-util.h. */
 
+#include "mcam-application.h"
 #include "mcam-window.h"
 
 /* What mcam_app_test_map_shown() waits for. */
@@ -47,4 +48,24 @@ mcam_app_test_open_window (const char *model, const char *memory, const char *pa
   mcam_window_open_files (window, &file, 1);
   mcam_app_test_wait_for (mcam_app_test_any_map_shown, window, "the first overlay");
   return window;
+}
+
+/* The demo (its images folder and bag-00000.png) when data/demo has one,
+ * else the committed fixture backbone and memory with img-photo.png as both
+ * `images` and `image`. Needs mcam-test-util.h. g_free the four. */
+static inline void
+mcam_app_test_demo_or_fixtures (char **model, char **memory, char **images, char **image)
+{
+  if (mcam_find_demo (model, memory, images))
+    {
+      *image = g_build_filename (*images, "bag-00000.png", NULL);
+      return;
+    }
+  g_clear_pointer (model, g_free);
+  g_clear_pointer (memory, g_free);
+  g_clear_pointer (images, g_free);
+  *model = mcam_test_fixture ("net-bottleneck.safetensors");
+  *memory = mcam_test_fixture ("memory-bottleneck.safetensors");
+  *image = mcam_test_fixture ("img-photo.png");
+  *images = g_strdup (*image);
 }

@@ -40,16 +40,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
 {
   g_autofree char *images_dir = NULL;
 
-  if (mcam_find_demo (&fx->model, &fx->memory, &images_dir))
-    fx->image = g_build_filename (images_dir, "bag-00000.png", NULL);
-  else
-    {
-      g_clear_pointer (&fx->model, g_free);
-      g_clear_pointer (&fx->memory, g_free);
-      fx->model = mcam_test_fixture ("net-bottleneck.safetensors");
-      fx->memory = mcam_test_fixture ("memory-bottleneck.safetensors");
-      fx->image = mcam_test_fixture ("img-photo.png");
-    }
+  mcam_app_test_demo_or_fixtures (&fx->model, &fx->memory, &images_dir, &fx->image);
   fx->out_dir = g_build_filename (home, "out", NULL);
   g_mkdir_with_parents (fx->out_dir, 0755);
   fx->window = mcam_app_test_open_window (fx->model, fx->memory, fx->image);

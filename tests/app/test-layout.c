@@ -20,22 +20,6 @@
 #include "mcam-memory-inspector.h"
 #include "mcam-window-private.h"
 
-static GtkWidget *
-find_type (GtkWidget *root, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_type (c, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static McamWindow *
 open_demo (int width, int height)
 {
@@ -129,7 +113,7 @@ test_default_size (void)
   g_assert_false (pango_layout_is_ellipsized (layout));
   /* The verdict in full. */
   {
-    GtkWidget *label = find_type (GTK_WIDGET (badge), GTK_TYPE_LABEL);
+    GtkWidget *label = mcam_app_test_find_widget (GTK_WIDGET (badge), GTK_TYPE_LABEL);
 
     g_test_message ("verdict: %s", gtk_label_get_label (GTK_LABEL (label)));
     g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (label))));
@@ -137,11 +121,11 @@ test_default_size (void)
   }
 
   /* The details at a readable width, nothing selected. */
-  button = find_type (GTK_WIDGET (badge), GTK_TYPE_MENU_BUTTON);
+  button = mcam_app_test_find_widget (GTK_WIDGET (badge), GTK_TYPE_MENU_BUTTON);
   gtk_menu_button_popup (GTK_MENU_BUTTON (button));
   mcam_app_test_settle ();
   popover = GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button)));
-  details = find_type (popover, GTK_TYPE_LABEL);
+  details = mcam_app_test_find_widget (popover, GTK_TYPE_LABEL);
   g_test_message ("details: %d px wide", gtk_widget_get_width (details));
   g_assert_cmpint (gtk_widget_get_width (details), >=, 300);
   g_assert_false (gtk_label_get_selection_bounds (GTK_LABEL (details), &start, &end));
@@ -151,7 +135,7 @@ test_default_size (void)
   g_test_message ("agnostic: %s", gtk_widget_get_tooltip_text (window->agnostic_bar));
   assert_inside (window, window->agnostic_bar, "class-agnostic notice");
   {
-    GtkWidget *profile = find_type (GTK_WIDGET (window->agnostic_bar), GTK_TYPE_BUTTON);
+    GtkWidget *profile = mcam_app_test_find_widget (GTK_WIDGET (window->agnostic_bar), GTK_TYPE_BUTTON);
 
     g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (profile)), ==, "Profile");
     g_signal_emit_by_name (gtk_widget_get_next_sibling (profile), "clicked");

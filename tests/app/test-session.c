@@ -32,16 +32,9 @@ static void
 fixture_set_up (Fixture *fx, gconstpointer unused)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *image = NULL;
 
-  if (!mcam_find_demo (&fx->model, &fx->memory, &fx->images))
-    {
-      g_clear_pointer (&fx->model, g_free);
-      g_clear_pointer (&fx->memory, g_free);
-      g_clear_pointer (&fx->images, g_free);
-      fx->model = mcam_test_fixture ("net-bottleneck.safetensors");
-      fx->memory = mcam_test_fixture ("memory-bottleneck.safetensors");
-      fx->images = mcam_test_fixture ("img-photo.png");
-    }
+  mcam_app_test_demo_or_fixtures (&fx->model, &fx->memory, &fx->images, &image);
   fx->tmpdir = g_dir_make_tmp ("mcam-session-XXXXXX", &error);
   g_assert_no_error (error);
 }

@@ -42,16 +42,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
 
   fx->tmpdir = g_dir_make_tmp ("mcam-truthful-XXXXXX", &error);
   g_assert_no_error (error);
-  if (mcam_find_demo (&fx->model, &fx->memory, &images_dir))
-    fx->image = g_build_filename (images_dir, "bag-00000.png", NULL);
-  else
-    {
-      g_clear_pointer (&fx->model, g_free);
-      g_clear_pointer (&fx->memory, g_free);
-      fx->model = mcam_test_fixture ("net-bottleneck.safetensors");
-      fx->memory = mcam_test_fixture ("memory-bottleneck.safetensors");
-      fx->image = mcam_test_fixture ("img-photo.png");
-    }
+  mcam_app_test_demo_or_fixtures (&fx->model, &fx->memory, &images_dir, &fx->image);
   g_assert_true (g_file_test (fx->image, G_FILE_TEST_EXISTS));
   fx->window = mcam_app_test_open_window (fx->model, fx->memory, fx->image);
   mcam_app_test_settle ();
