@@ -111,12 +111,15 @@ reset_peak (void)
   return fclose (f) == 0 && ok;
 }
 
-/* net-basic's architecture with every width x 16 (8.6 M parameters, 34 MB):
- * large enough that the process's own few MB do not hide a copy. */
+/* A copy of a safetensors fixture with `key` set to `value` in its metadata;
+ * widen > 1: the same architecture with every width (the dimensions that
+ * are multiples of 8: net-basic's widths are [8,16,24,32], while 3 = RGB,
+ * 5 classes, 7 and 1 are not) times widen, and random weights. */
 static char *
-write_wide_basic (gsize *file_size)
+write_from_fixture (const char *fixture, int widen, const char *key, const char *value,
+                    gsize *file_size)
 {
-  g_autofree char *src = mcam_test_fixture ("net-basic.safetensors");
+  g_autofree char *src = mcam_test_fixture (fixture);
   g_autoptr (GError) error = NULL;
   g_autoptr (McamSafetensors) st = mcam_safetensors_open (src, &error);
   g_autoptr (McamSafetensorsWriter) w = mcam_safetensors_writer_new ();
@@ -131,35 +134,38 @@ write_wide_basic (gsize *file_size)
   names = mcam_safetensors_get_names (st);
   for (gsize i = 0; names[i] != NULL; i++)
     {
+      g_autoptr (McamTensor) t = NULL;
       gint64 shape[8];
       int ndim = 0;
-      g_autofree float *data = NULL;
-      gint64 n = 1;
 
       if (g_str_has_suffix (names[i], ".num_batches_tracked"))
-        continue;
+        continue;   /* int64, and not read */
+      if (widen == 1)
+        {
+          t = mcam_safetensors_read (st, names[i], 0, NULL, &error);
+          g_assert_no_error (error);
+          mcam_safetensors_writer_add_tensor (w, names[i], t);
+          continue;
+        }
       g_assert_true (mcam_safetensors_get_shape (st, names[i], &ndim, shape));
       for (int d = 0; d < ndim; d++)
-        {
-          /* the widths [8,16,24,32]; 3 (RGB), 5 (classes), 7 and 1 stay */
-          if (shape[d] % 8 == 0)
-            shape[d] *= 16;
-          n *= shape[d];
-        }
-      data = g_new (float, n);
-      for (gint64 j = 0; j < n; j++)
-        data[j] = g_str_has_suffix (names[i], "running_var") ? 1.0f : 0.05f * rnd (&seed);
-      mcam_safetensors_writer_add (w, names[i], ndim, shape, data);
+        if (shape[d] % 8 == 0)
+          shape[d] *= widen;
+      t = mcam_tensor_new (ndim, shape);
+      for (gsize j = 0; j < t->n; j++)
+        t->data[j] = g_str_has_suffix (names[i], "running_var") ? 1.0f : 0.05f * rnd (&seed);
+      mcam_safetensors_writer_add_tensor (w, names[i], t);
     }
   g_hash_table_iter_init (&it, mcam_safetensors_get_all_metadata (st));
   while (g_hash_table_iter_next (&it, (gpointer *) &k, (gpointer *) &v))
     mcam_safetensors_writer_set_metadata (w, k, v);
-  mcam_safetensors_writer_set_metadata (w, "mcam.widths", "[128, 256, 384, 512]");
-  out = g_build_filename (g_get_tmp_dir (), "mcam-test-net-load-wide.safetensors", NULL);
+  mcam_safetensors_writer_set_metadata (w, key, value);
+  out = g_build_filename (g_get_tmp_dir (), "mcam-test-net-load.safetensors", NULL);
   g_assert_true (mcam_safetensors_writer_save (w, out, &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_stat (out, &sb), ==, 0);
-  *file_size = (gsize) sb.st_size;
+  if (file_size != NULL)
+    *file_size = (gsize) sb.st_size;
   return out;
 }
 
@@ -176,7 +182,10 @@ test_peak_rss (void)
   gsize size = 0;
   gint64 before, peak, after;
 
-  path = write_wide_basic (&size);
+  /* net-basic's architecture, widths x 16: 8.6 M parameters, 34 MB, large
+   * enough that the process's own few MB do not hide a copy */
+  path = write_from_fixture ("net-basic.safetensors", 16, "mcam.widths",
+                             "[128, 256, 384, 512]", &size);
 #ifdef __GLIBC__
   malloc_trim (0);
 #endif
@@ -201,40 +210,6 @@ test_peak_rss (void)
 }
 
 /* ---- mcam.target in a safetensors file ----------------------------------- */
-
-static char *
-copy_with_target (const char *fixture, const char *target)
-{
-  g_autofree char *src = mcam_test_fixture (fixture);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (McamSafetensors) st = mcam_safetensors_open (src, &error);
-  g_autoptr (McamSafetensorsWriter) w = mcam_safetensors_writer_new ();
-  const char *const *names;
-  GHashTableIter it;
-  const char *k, *v;
-  char *out;
-
-  g_assert_no_error (error);
-  names = mcam_safetensors_get_names (st);
-  for (gsize i = 0; names[i] != NULL; i++)
-    {
-      g_autoptr (McamTensor) t = NULL;
-
-      if (g_str_has_suffix (names[i], ".num_batches_tracked"))
-        continue;   /* int64, and not read */
-      t = mcam_safetensors_read (st, names[i], 0, NULL, &error);
-      g_assert_no_error (error);
-      mcam_safetensors_writer_add_tensor (w, names[i], t);
-    }
-  g_hash_table_iter_init (&it, mcam_safetensors_get_all_metadata (st));
-  while (g_hash_table_iter_next (&it, (gpointer *) &k, (gpointer *) &v))
-    mcam_safetensors_writer_set_metadata (w, k, v);
-  mcam_safetensors_writer_set_metadata (w, "mcam.target", target);
-  out = g_build_filename (g_get_tmp_dir (), "mcam-test-net-load-target.safetensors", NULL);
-  g_assert_true (mcam_safetensors_writer_save (w, out, &error));
-  g_assert_no_error (error);
-  return out;
-}
 
 static void
 test_safetensors_target (void)
@@ -263,7 +238,8 @@ test_safetensors_target (void)
   g_assert_no_error (error);
 
   {
-    g_autofree char *path = copy_with_target ("net-bottleneck.safetensors", layer);
+    g_autofree char *path = write_from_fixture ("net-bottleneck.safetensors", 1, "mcam.target",
+                                                layer, NULL);
     g_autoptr (McamNet) net = mcam_net_load (path, &error);
     const McamNetInfo *info;
 
@@ -287,7 +263,8 @@ test_safetensors_target (void)
   }
   /* a name that is no layer is refused by name */
   {
-    g_autofree char *path = copy_with_target ("net-bottleneck.safetensors", "layer9.nope");
+    g_autofree char *path = write_from_fixture ("net-bottleneck.safetensors", 1, "mcam.target",
+                                                "layer9.nope", NULL);
     McamNet *net = mcam_net_load (path, &error);
 
     g_assert_null (net);
