@@ -445,8 +445,9 @@ write_export_item (McamWorker *self, McamExportRequest *req, McamExportItem *ite
   prov.class_name = ni->classes[item->class_index];
   prov.slot = expl->slot;
   prov.slot_by_user = item->slot >= 0;
-  /* The ResNet's features are read at the output of its last stage. */
-  prov.layer = "layer4";
+  /* The layer the map is read at (the net's target; the layer chooser may
+   * have moved it). */
+  prov.layer = ni->target;
   prov.score = score;
   prov.software = software;
   mcam_provenance_to_text (&prov, &keys, &values);

@@ -210,7 +210,7 @@ write_overlay (McamNet *net, const McamImage *image, const McamAnalysis *a, Mcam
   prov.class_index = e->class_index;
   prov.slot = e->slot;
   prov.slot_by_user = user_slot >= 0;
-  prov.layer = "layer4";
+  prov.layer = info->target;
   prov.score = a->scores != NULL ? a->scores[e->class_index] : NAN;
   prov.software = "mcam " PACKAGE_VERSION;
   mcam_provenance_to_text (&prov, &keys, &values);
