@@ -19,26 +19,10 @@
 #include "mcam-model-details.h"
 #include "mcam/mcam-model-meta.h"
 
-static GtkWidget *
-find_widget (GtkWidget *root, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_widget (c, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static McamLayerChooser *
 get_chooser (McamWindow *window)
 {
-  GtkWidget *w = find_widget (gtk_window_get_titlebar (GTK_WINDOW (window)),
+  GtkWidget *w = mcam_app_test_find_widget (gtk_window_get_titlebar (GTK_WINDOW (window)),
                               MCAM_TYPE_LAYER_CHOOSER);
 
   g_assert_nonnull (w);
@@ -48,7 +32,7 @@ get_chooser (McamWindow *window)
 static McamModelDetails *
 get_details (McamWindow *window)
 {
-  GtkWidget *w = find_widget (gtk_window_get_titlebar (GTK_WINDOW (window)),
+  GtkWidget *w = mcam_app_test_find_widget (gtk_window_get_titlebar (GTK_WINDOW (window)),
                               MCAM_TYPE_MODEL_DETAILS);
 
   g_assert_nonnull (w);
