@@ -110,6 +110,24 @@ test_nan (void)
   g_assert_true (isnan (x[0]));
 }
 
+static void
+test_clip (void)
+{
+  float x[37];
+
+  for (int i = 0; i < 37; i++)
+    x[i] = (float) i - 18.5f;
+  x[5] = NAN;
+  mcam_vec_clip (x, 37, 0.0f, INFINITY);   /* ReLU */
+  for (int i = 0; i < 37; i++)
+    g_assert_cmpfloat (x[i], ==, i == 5 ? 0.0f : fmaxf ((float) i - 18.5f, 0.0f));
+  for (int i = 0; i < 37; i++)
+    x[i] = (float) i - 18.5f;
+  mcam_vec_clip (x, 37, -2.0f, 6.0f);      /* ReLU6-like */
+  for (int i = 0; i < 37; i++)
+    g_assert_cmpfloat (x[i], ==, fminf (fmaxf ((float) i - 18.5f, -2.0f), 6.0f));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -123,5 +141,6 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/act-vec/tails", test_tails);
   g_test_add_func ("/act-vec/nan", test_nan);
+  g_test_add_func ("/act-vec/clip", test_clip);
   return g_test_run ();
 }

@@ -81,7 +81,7 @@ vexp (V x)
   }
 }
 
-enum { SIGMOID, SILU, HARD_SWISH, HARD_SIGMOID };
+enum { SIGMOID, SILU, HARD_SWISH, HARD_SIGMOID, CLIP };
 
 INLINE V
 apply (int kind, V x, float alpha, float beta)
@@ -94,6 +94,9 @@ apply (int kind, V x, float alpha, float beta)
       return x / (SPLAT (1.0f) + vexp (-x));
     case HARD_SWISH:
       return x * vmax (SPLAT (0.0f), vmin (SPLAT (1.0f), x / SPLAT (6.0f) + SPLAT (0.5f)));
+    case CLIP:   /* lo = 0, hi = inf is ReLU; NaN gives lo, as fmaxf() did */
+      x = vsel (x > SPLAT (alpha), x, SPLAT (alpha));
+      return vsel (x < SPLAT (beta), x, SPLAT (beta));
     default:
       return vmax (SPLAT (0.0f), vmin (SPLAT (1.0f), x * SPLAT (alpha) + SPLAT (beta)));
     }
@@ -145,4 +148,10 @@ void
 mcam_vec_hard_sigmoid (float *x, gsize n, float alpha, float beta)
 {
   run (HARD_SIGMOID, x, n, alpha, beta);
+}
+
+void
+mcam_vec_clip (float *x, gsize n, float lo, float hi)
+{
+  run (CLIP, x, n, lo, hi);
 }

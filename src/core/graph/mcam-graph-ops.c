@@ -266,12 +266,10 @@ _mcam_op_act (McamAct act, float *x, gsize n)
     case MCAM_ACT_NONE:
       return;
     case MCAM_ACT_RELU:
-      for (gsize i = 0; i < n; i++)
-        x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      mcam_vec_clip (x, n, 0.0f, INFINITY);
       return;
     case MCAM_ACT_CLIP:
-      for (gsize i = 0; i < n; i++)
-        x[i] = fminf (fmaxf (x[i], act.a), act.b);
+      mcam_vec_clip (x, n, act.a, act.b);
       return;
     case MCAM_ACT_SIGMOID:   /* vectorised: engine/mcam-act-vec.c */
       mcam_vec_sigmoid (x, n);
