@@ -63,18 +63,27 @@ compute_nv (const float *const *tap, const float *wt, int taps, gsize row_step, 
     }
 }
 
-MCAM_MULTIVERSION
-static void
-compute (const float *rows, const float *odd, gsize ld, const float *w, float bias, int kh,
-         int kw, int s, float *y, int OH, int OW)
+/* Where tap (ky, kx) of output (0, 0) reads in the padded copy. */
+static int
+make_taps (const float *rows, const float *odd, gsize ld, int kh, int kw, int s,
+           const float **tap)
 {
-  const float *tap[MAX_TAPS];
   int taps = 0;
 
   for (int ky = 0; ky < kh; ky++)
     for (int kx = 0; kx < kw; kx++)
       tap[taps++] = s == 1 ? rows + (gsize) ky * ld + kx
                            : (kx & 1 ? odd : rows) + (gsize) ky * ld + kx / 2;
+  return taps;
+}
+
+MCAM_MULTIVERSION
+static void
+compute (const float *rows, const float *odd, gsize ld, const float *w, float bias, int kh,
+         int kw, int s, float *y, int OH, int OW)
+{
+  const float *tap[MAX_TAPS];
+  int taps = make_taps (rows, odd, ld, kh, kw, s, tap);
   if (OW <= 16)
     compute_nv (tap, w, taps, (gsize) s * ld, bias, y, OH, OW, 1);
   else if (OW <= 32)
@@ -227,12 +236,7 @@ compute_max (const float *rows, const float *odd, gsize ld, int kh, int kw, int 
              int OH, int OW)
 {
   const float *tap[MAX_TAPS];
-  int taps = 0;
-
-  for (int ky = 0; ky < kh; ky++)
-    for (int kx = 0; kx < kw; kx++)
-      tap[taps++] = s == 1 ? rows + (gsize) ky * ld + kx
-                           : (kx & 1 ? odd : rows) + (gsize) ky * ld + kx / 2;
+  int taps = make_taps (rows, odd, ld, kh, kw, s, tap);
   for (int oy = 0; oy < OH; oy++)
     {
       float *yr = y + (gsize) oy * OW;
