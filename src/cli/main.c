@@ -20,6 +20,7 @@ static const McamCommand commands[] = {
   { "classify", mcam_cmd_classify, "score images with a model (and its memory module)" },
   { "explain",  mcam_cmd_explain,  "explain one class of an image: M-CAM map, memory read-out, overlay" },
   { "train",    mcam_cmd_train,    "train a memory module for a backbone on labelled images" },
+  { "features", mcam_cmd_features, "backbone features of one shard of an image set, for train/refit --features" },
   { "refit",    mcam_cmd_refit,    "re-fit a linear head on the pooled features (the re-fit lens)" },
   { "eval",     mcam_cmd_eval,     "explanation quality on labelled images: pointing game, bias lens, Average Drop, ..." },
   { "bench",    mcam_cmd_bench,    "time the backbone forward pass" },

@@ -24,6 +24,7 @@ int mcam_cmd_explain  (int argc, char **argv);
 int mcam_cmd_train    (int argc, char **argv);
 int mcam_cmd_eval     (int argc, char **argv);
 int mcam_cmd_refit    (int argc, char **argv);
+int mcam_cmd_features (int argc, char **argv);
 
 /* Shared helpers (mcam-cli-util.c). */
 

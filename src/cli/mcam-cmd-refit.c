@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 
 #include "mcam-cli.h"
+#include "mcam-cli-features.h"
 #include "mcam/mcam-dataset.h"
 #include "mcam/mcam-feature-cache.h"
 #include "mcam/mcam-head.h"
@@ -73,6 +74,7 @@ mcam_cmd_refit (int argc, char **argv)
   int folds = 5, threads = 0;
   gint64 seed = 0;
   gboolean force = FALSE;
+  g_auto(GStrv) feature_parts = NULL;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (its head is left as it is)", "FILE" },
     { "layer", 0, 0, G_OPTION_ARG_STRING, &layer, "Layer whose pooled features the head reads (layer4, the target layer)", "NAME" },
@@ -84,6 +86,9 @@ mcam_cmd_refit (int argc, char **argv)
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores; results are identical only for the same count)", "T" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output head (safetensors, written atomically; an existing file only with --force, never an input)", "FILE" },
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Let --out replace an existing file", NULL },
+    { "features", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &feature_parts,
+      "Fit on these feature-cache parts (mcam features --shard; the arguments after it are "
+      "parts too) instead of computing the features", "PART" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— re-fit a linear head on the pooled features (the re-fit lens)");
@@ -95,6 +100,8 @@ mcam_cmd_refit (int argc, char **argv)
   g_autofree McamHeadCvPoint *curve = NULL;
   g_autofree float *X = NULL, *logits = NULL;
   g_autofree char *cache_path = NULL;
+  g_autofree float *joined_f = NULL, *joined_l = NULL;
+  const float *feats, *net_logits;
   McamHeadFitOptions opt;
   const McamNetInfo *info;
   Progress prog = { 0 };
@@ -108,6 +115,17 @@ mcam_cmd_refit (int argc, char **argv)
     {
       fprintf (stderr, "mcam refit: give --model, --images, --labels and --out\n");
       return MCAM_EXIT_USAGE;
+    }
+  if (feature_parts != NULL && argc > 1)
+    {
+      /* --features P1 P2 P3: the other arguments are parts too */
+      GStrvBuilder *sb = g_strv_builder_new ();
+      g_strv_builder_addv (sb, (const char **) feature_parts);
+      g_strv_builder_addv (sb, (const char **) argv + 1);
+      g_strfreev (feature_parts);
+      feature_parts = g_strv_builder_end (sb);
+      g_strv_builder_unref (sb);
+      argc = 1;
     }
   if (argc > 1)
     {
@@ -179,17 +197,32 @@ mcam_cmd_refit (int argc, char **argv)
   fprintf (stderr, "mcam refit: %d images, %d classes, pooled %s features (%d channels), "
            "%s\n", n, C, MCAM_HEAD_LAYER, c, info->multilabel ? "sigmoid" : "softmax");
 
-  prog.bar = mcam_cli_progress_new ("features", n);
-  cache = mcam_feature_cache_open (cache_path, net, (const char *const *) ds->paths, n, 16,
-                                   on_feature_progress, &prog, NULL, &error);
-  g_clear_pointer (&prog.bar, mcam_cli_progress_free);
-  if (cache == NULL)
-    return mcam_cli_fail ("refit", error);
-  if (mcam_feature_cache_was_reused (cache))
-    fprintf (stderr, "features: reusing %s\n", cache_path);
+  if (feature_parts != NULL)
+    {
+      if (!mcam_cli_check_out_not_in ("--out", out, "feature part",
+                                      (const char *const *) feature_parts,
+                                      g_strv_length (feature_parts), &error) ||
+          !mcam_cli_features_join (net, ds, feature_parts, &joined_f, &joined_l, &error))
+        return mcam_cli_fail ("refit", error);
+      feats = joined_f;
+      net_logits = joined_l;
+    }
+  else
+    {
+      prog.bar = mcam_cli_progress_new ("features", n);
+      cache = mcam_feature_cache_open (cache_path, net, (const char *const *) ds->paths, n, 16,
+                                       on_feature_progress, &prog, NULL, &error);
+      g_clear_pointer (&prog.bar, mcam_cli_progress_free);
+      if (cache == NULL)
+        return mcam_cli_fail ("refit", error);
+      if (mcam_feature_cache_was_reused (cache))
+        fprintf (stderr, "features: reusing %s\n", cache_path);
+      feats = mcam_feature_cache_get_features (cache);
+      net_logits = mcam_feature_cache_get_logits (cache);
+    }
 
   X = g_new (float, (gsize) n * c);
-  mcam_head_pool_features (mcam_feature_cache_get_features (cache), n, c, hw, X);
+  mcam_head_pool_features (feats, n, c, hw, X);
 
   mcam_head_fit_options_init (&opt);
   opt.l2 = l2;
@@ -235,7 +268,7 @@ mcam_cmd_refit (int argc, char **argv)
   printf ("λ %g, fitted in %.1f s; mAP on these images: re-fit head %.4f, network's head "
           "%.4f\n", head->l2, (g_get_monotonic_time () - t0) / 1e6,
           scores_map (logits, n, C, info->multilabel, ds->labels, head),
-          scores_map (mcam_feature_cache_get_logits (cache), n, C, info->multilabel,
+          scores_map (net_logits, n, C, info->multilabel,
                       ds->labels, head));
   printf ("wrote %s\n", out);
   return MCAM_EXIT_OK;

@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "mcam-cli.h"
+#include "mcam-cli-features.h"
 #include "mcam/mcam-dataset.h"
 #include "mcam/mcam-feature-cache.h"
 #include "mcam/mcam-health.h"
@@ -225,6 +226,7 @@ mcam_cmd_train (int argc, char **argv)
   double lr = 1e-3, scale = 10.0;
   gint64 seed = 0;
   gboolean force = FALSE;
+  g_auto(GStrv) feature_parts = NULL;
   GOptionEntry entries[] = {
     { "backbone", 'm', 0, G_OPTION_ARG_FILENAME, &backbone, "Backbone model (ONNX or safetensors)", "FILE" },
     { "images", 0, 0, G_OPTION_ARG_FILENAME, &images, "Folder the labels' file names are relative to", "DIR" },
@@ -241,6 +243,9 @@ mcam_cmd_train (int argc, char **argv)
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "BLAS threads (0: all cores; results are identical only for the same count)", "T" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output memory module (safetensors, written atomically; an existing file only with --force, never an input)", "FILE" },
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Let --out replace an existing file", NULL },
+    { "features", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &feature_parts,
+      "Train on these feature-cache parts (mcam features --shard; the arguments after it are "
+      "parts too) instead of computing the features", "PART" },
     MCAM_CLI_CLASSES_OPTION,
     MCAM_CLI_LAYER_OPTION,
     { NULL }
@@ -255,6 +260,8 @@ mcam_cmd_train (int argc, char **argv)
   g_autoptr(McamHealth) health = NULL;
   g_autofree char *cache_path = NULL, *vcache_path = NULL;
   g_autofree float *val_scores = NULL;
+  g_autofree float *joined_f = NULL, *joined_l = NULL;
+  const float *train_f = NULL;
   const McamNetInfo *info;
   McamTrainOptions opt;
   TrainState state = { 0 };
@@ -268,6 +275,17 @@ mcam_cmd_train (int argc, char **argv)
     {
       fprintf (stderr, "mcam train: give --backbone, --images, --labels, --slots and --out\n");
       return MCAM_EXIT_USAGE;
+    }
+  if (feature_parts != NULL && argc > 1)
+    {
+      /* --features P1 P2 P3: the other arguments are parts too */
+      GStrvBuilder *sb = g_strv_builder_new ();
+      g_strv_builder_addv (sb, (const char **) feature_parts);
+      g_strv_builder_addv (sb, (const char **) argv + 1);
+      g_strfreev (feature_parts);
+      feature_parts = g_strv_builder_end (sb);
+      g_strv_builder_unref (sb);
+      argc = 1;
     }
   if (argc > 1)
     {
@@ -288,6 +306,11 @@ mcam_cmd_train (int argc, char **argv)
       return MCAM_EXIT_USAGE;
     }
   if (!check_outputs (out, force, backbone, labels, val, NULL, NULL, &error))
+    return mcam_cli_fail ("train", error);
+  if (feature_parts != NULL &&
+      !mcam_cli_check_out_not_in ("--out", out, "feature part",
+                                  (const char *const *) feature_parts,
+                                  g_strv_length (feature_parts), &error))
     return mcam_cli_fail ("train", error);
   opt.epochs = epochs;
   opt.batch = batch;
@@ -338,14 +361,24 @@ mcam_cmd_train (int argc, char **argv)
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, &old_sa);
 
-  cache_path = g_strconcat (out, ".features", NULL);
-  cache = features_for (net, ds, cache_path, "features", &error);
-  if (cache != NULL && vds != NULL && vds->n > 0)
+  if (feature_parts != NULL)
+    {
+      if (mcam_cli_features_join (net, ds, feature_parts, &joined_f, &joined_l, &error))
+        train_f = joined_f;
+    }
+  else
+    {
+      cache_path = g_strconcat (out, ".features", NULL);
+      cache = features_for (net, ds, cache_path, "features", &error);
+      if (cache != NULL)
+        train_f = mcam_feature_cache_get_features (cache);
+    }
+  if (train_f != NULL && vds != NULL && vds->n > 0)
     {
       vcache_path = g_strconcat (out, ".val.features", NULL);
       vcache = features_for (net, vds, vcache_path, "val features", &error);
     }
-  if (cache == NULL || (vcache_path != NULL && vcache == NULL))
+  if (train_f == NULL || (vcache_path != NULL && vcache == NULL))
     {
       sigaction (SIGINT, &old_sa, NULL);
       if (interrupted)
@@ -354,8 +387,7 @@ mcam_cmd_train (int argc, char **argv)
     }
 
   mem = mcam_train_init_memory (slots, info->feat_c, info->feat_h, info->feat_w,
-                                info->n_classes, mcam_feature_cache_get_features (cache),
-                                ds->labels, ds->n, &opt, &error);
+                                info->n_classes, train_f, ds->labels, ds->n, &opt, &error);
   if (mem == NULL)
     return mcam_cli_fail ("train", error);
   tr = mcam_trainer_new (mem, &opt);
@@ -373,7 +405,7 @@ mcam_cmd_train (int argc, char **argv)
       state.val_scores = val_scores;
     }
 
-  ok = mcam_trainer_run (tr, mcam_feature_cache_get_features (cache), ds->labels, ds->n,
+  ok = mcam_trainer_run (tr, train_f, ds->labels, ds->n,
                          on_train_progress, &state, NULL, &error);
   sigaction (SIGINT, &old_sa, NULL);
   mcam_cli_progress_free (state.bar);
@@ -387,7 +419,7 @@ mcam_cmd_train (int argc, char **argv)
     health = mcam_health_compute (mem, mcam_feature_cache_get_features (vcache), vds->n,
                                   vds->labels, NULL, NULL, &error);
   else
-    health = mcam_health_compute (mem, mcam_feature_cache_get_features (cache), ds->n,
+    health = mcam_health_compute (mem, train_f, ds->n,
                                   ds->labels, NULL, NULL, &error);
   if (health == NULL)
     return mcam_cli_fail ("train", error);

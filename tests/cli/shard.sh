@@ -12,7 +12,7 @@ NET="$D/fashion-mosaic-resnet.safetensors"
 MEM="$D/fashion-mosaic-memory.safetensors"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-echo "1..16"
+echo "1..22"
 n=0
 check () { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi; }
 
@@ -86,3 +86,42 @@ check $? "--out refuses an existing part without --force"
 "$MCAM" eval $E --shard 4/3 > /dev/null 2> "$T/e9"
 [ $? = 2 ] && grep -q "1 ≤ I ≤ N" "$T/e9"
 check $? "--shard 4/3 is a usage error"
+
+# Features at scale: `mcam features --shard` parts joined by train / refit
+# --features give the very bytes an unsharded cache gives (same seed).
+F="--images $D/images --labels $D/images/labels.csv --threads 1"
+for i in 1 2 3; do
+  # shellcheck disable=SC2086
+  "$MCAM" features --model "$NET" $F --shard $i/3 --out "$T/f$i.features" 2>> "$T/err" || echo "# features $i failed"
+done
+jq -e '.shard == 2 and .count == 3 and .images_total == 40 and (.rows | length) == 13' "$T/f2.features.json" > /dev/null
+check $? "mcam features --shard 2/3 writes a part of 13 rows and its description"
+# shellcheck disable=SC2086
+"$MCAM" train --backbone "$NET" $F --slots 20 --epochs 3 --out "$T/mem-one.safetensors" > /dev/null 2>> "$T/err" &&
+"$MCAM" train --backbone "$NET" $F --slots 20 --epochs 3 --out "$T/mem-parts.safetensors" \
+  --features "$T/f3.features" "$T/f1.features" "$T/f2.features" > /dev/null 2>> "$T/err" &&
+cmp -s "$T/mem-one.safetensors" "$T/mem-parts.safetensors"
+check $? "train --features on three parts writes the same bytes as train on one cache"
+# shellcheck disable=SC2086
+"$MCAM" refit --model "$NET" $F --l2 0.01 --out "$T/head-one.safetensors" > /dev/null 2>> "$T/err" &&
+"$MCAM" refit --model "$NET" $F --l2 0.01 --out "$T/head-parts.safetensors" \
+  --features "$T/f1.features" --features "$T/f2.features" --features "$T/f3.features" > /dev/null 2>> "$T/err" &&
+cmp -s "$T/head-one.safetensors" "$T/head-parts.safetensors"
+check $? "refit --features on three parts writes the same bytes as refit on one cache"
+# shellcheck disable=SC2086
+"$MCAM" train --backbone "$NET" $F --slots 20 --epochs 1 --out "$T/m.safetensors" \
+  --features "$T/f1.features" "$T/f3.features" > /dev/null 2> "$T/e10"
+[ $? = 2 ] && grep -q "shard 2/3 is missing" "$T/e10"
+check $? "train --features refuses a missing shard ($(tail -n 1 "$T/e10"))"
+# shellcheck disable=SC2086
+"$MCAM" features --model "$NET" --images "$D/images" --labels "$T/labels20.csv" --threads 1 --shard 2/3 \
+  --out "$T/other.features" 2>> "$T/err"
+# shellcheck disable=SC2086
+"$MCAM" train --backbone "$NET" $F --slots 20 --epochs 1 --out "$T/m.safetensors" \
+  --features "$T/f1.features" "$T/other.features" "$T/f3.features" > /dev/null 2> "$T/e11"
+[ $? = 2 ] && grep -q "other.features is a part of another image list" "$T/e11"
+check $? "a part of another image list is refused ($(tail -n 1 "$T/e11"))"
+# shellcheck disable=SC2086
+"$MCAM" features --model "$NET" $F --shard 1/3 --out "$T/f1.features" > /dev/null 2> "$T/e12"
+[ $? = 2 ] && grep -q "exists; give --force" "$T/e12"
+check $? "mcam features --out refuses an existing part without --force"

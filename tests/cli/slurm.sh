@@ -47,7 +47,7 @@ stop () {
 trap stop EXIT
 trap 'exit 1' INT TERM HUP
 
-echo "1..6"
+echo "1..8"
 n=0
 check () { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi; }
 show_logs () { for f in "$T"/*.log; do echo "# --- $f"; tail -n 15 "$f" | sed 's/^/# /'; done; }
@@ -143,3 +143,20 @@ check $? "mcam eval --merge of the parts $(cat "$T/merge.err")"
 "$MCAM" eval $E --json > "$T/full.json" 2> "$T/full.err"
 python3 "$SAME" "$T/full.json" "$T/merged.json"
 check $? "the merged figures equal one unsharded run's to 1e-6"
+
+# Features + train: tools/slurm/features-train.sh submits a 3-task features
+# array and the training job after it (afterok); the memory it trains is the
+# very bytes one unsharded `mcam train` writes.
+F="--images $D/images --labels $D/images/labels.csv"
+TR="--slots 20 --epochs 3 --threads 1"
+# shellcheck disable=SC2086
+TRAIN_JOB=$(MCAM="$MCAM" timeout 30 sh "$SLURM_TOOLS/features-train.sh" 3 "$T/feat" --model "$NET" $F \
+            -- $TR --out "$T/feat/memory.safetensors" 2> "$T/ft.err")
+check $? "tools/slurm/features-train.sh submitted the features array and the train job ${TRAIN_JOB:-none}"
+timeout 400 sh -c "while squeue -h -j '$TRAIN_JOB' 2> /dev/null | grep -q .; do sleep 2; done"
+# shellcheck disable=SC2086
+"$MCAM" train --backbone "$NET" $F $TR --out "$T/memory-one.safetensors" > /dev/null 2>&1
+cmp -s "$T/feat/memory.safetensors" "$T/memory-one.safetensors"
+ok=$?
+check $ok "the memory trained on the 3 parts equals one unsharded train's, byte for byte"
+[ $ok = 0 ] || { show_logs; cat "$T"/feat/*.log "$T/ft.err" | sed 's/^/# /'; }

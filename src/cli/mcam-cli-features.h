@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* Feature-cache parts (issue 15): `mcam features --shard I/N --out PART`
+ * writes PART, a feature cache of the shard's images in the format `mcam
+ * train` caches (mcam-feature-cache.h), and PART.json beside it: the shard,
+ * the backbone fingerprint and layer, the hash of the whole image list and
+ * the rows' image indices. `mcam train` and `mcam refit` take the parts with
+ * --features PART... and join them into the rows of one cache. */
+
+#include "mcam-cli.h"
+#include "mcam/mcam-dataset.h"
+#include "mcam/mcam-feature-cache.h"
+
+G_BEGIN_DECLS
+
+/* Join the parts into features [ds->n, c·h·w] and logits [ds->n, C], row i
+ * = image i of ds, exactly as one cache of ds would hold them. Refuses parts
+ * of another backbone, layer or image list, and missing or duplicated
+ * shards, naming the file. */
+gboolean mcam_cli_features_join (McamNet *net, McamDataset *ds, char **parts,
+                                 float **features, float **logits, GError **error);
+
+G_END_DECLS
