@@ -43,6 +43,8 @@ struct _McamTrainDialog
   GtkLabel       *status_label;
 
   McamWorker   *worker;
+  McamWorker   *train_worker;     /* its own thread: the window's maps go on meanwhile */
+  gpointer      pending_result;   /* TrainResult being installed in the window's worker */
   char         *model_path;
   char         *folder;
   char         *labels_csv;
@@ -433,12 +435,72 @@ train_progress_cb (double fraction, const char *text, gpointer user_data)
     gtk_label_set_text (self->status_label, text);
 }
 
+/* The trained memory into the window's worker (its thread), when the
+ * backbone it was trained on is the loaded one. */
+static gpointer
+install_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
+                 GError **error)
+{
+  TrainResult *result = data;
+
+  if (!mcam_worker_context_set_memory (ctx, g_steal_pointer (&result->memory), NULL, error))
+    return NULL;
+  result->installed = TRUE;
+  return GINT_TO_POINTER (1);
+}
+
+static void train_done_cb (GObject *source, GAsyncResult *res, gpointer user_data);
+
+static void
+install_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(McamTrainDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  mcam_worker_run_finish (MCAM_WORKER (source), res, &error);
+  /* train_done_cb again with the result (the task data): it reports. */
+  train_done_cb (NULL, res, g_object_ref (self));
+}
+
 static void
 train_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   g_autoptr(McamTrainDialog) self = user_data;
   g_autoptr(GError) error = NULL;
-  TrainResult *result = mcam_worker_run_finish (MCAM_WORKER (source), res, &error);
+  TrainResult *result;
+
+  if (source == NULL)
+    {
+      /* Back from install_job_run: the result is the install job's data. */
+      result = self->pending_result;
+      self->pending_result = NULL;
+      if (!result->installed && result->memory == NULL)
+        {
+          g_clear_object (&self->cancellable);
+          gtk_label_set_text (self->status_label,
+                              _("Trained, but the memory could not be loaded into the "
+                                "window's model."));
+          train_result_free (result);
+          _mcam_train_dialog_update_sensitivity (self);
+          return;
+        }
+    }
+  else
+    {
+      McamModelInfo *info;
+
+      result = mcam_worker_run_finish (MCAM_WORKER (source), res, &error);
+      info = self->worker ? mcam_worker_get_model_info (self->worker) : NULL;
+      if (result != NULL && result->memory != NULL && info != NULL &&
+          g_strcmp0 (info->model_path, self->model_path) == 0)
+        {
+          gtk_label_set_text (self->status_label, _("Loading the trained memory…"));
+          self->pending_result = result;
+          mcam_worker_run_async (self->worker, NULL, NULL, install_job_run, result, NULL, NULL,
+                                 NULL, NULL, NULL, install_done_cb, g_object_ref (self));
+          return;
+        }
+    }
 
   g_clear_object (&self->cancellable);
   if (result == NULL)
@@ -517,7 +579,12 @@ mcam_train_dialog_start (McamTrainDialog *self)
   self->cancellable = g_cancellable_new ();
   self->installed = FALSE;
   g_clear_pointer (&self->trained, mcam_memory_free);
-  mcam_worker_run_async (self->worker, _("Training a memory module"), "train",
+  /* On a worker of its own with its own copy of the backbone: the window's
+   * worker stays free for maps while the memory trains; the result is
+   * installed there afterwards (install_done_cb). */
+  if (self->train_worker == NULL)
+    self->train_worker = mcam_worker_new ();
+  mcam_worker_run_async (self->train_worker, _("Training a memory module"), "train",
                          train_job_run, job, train_job_free, train_result_free,
                          train_progress_cb, self, self->cancellable, train_done_cb,
                          g_object_ref (self));
@@ -733,6 +800,11 @@ mcam_train_dialog_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), MCAM_TYPE_TRAIN_DIALOG);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->worker);
+  if (self->train_worker != NULL)
+    {
+      mcam_worker_shutdown (self->train_worker);
+      g_clear_object (&self->train_worker);
+    }
   G_OBJECT_CLASS (mcam_train_dialog_parent_class)->dispose (object);
 }
 

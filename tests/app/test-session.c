@@ -6,7 +6,8 @@
  * window stays until the user answers; a new window restores the last
  * model, memory, images, method and class from GSettings, and the model is
  * in the recent list; the train dialog is not modal, offers every `mcam
- * train` option, states the epochs' limit and says why Train is greyed. */
+ * train` option, states the epochs' limit and says why Train is greyed; a
+ * map of another class and method arrives while a memory trains. */
 
 #include "config.h"
 
@@ -229,6 +230,51 @@ test_train_dialog (Fixture *fx, gconstpointer unused)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+training_started (gpointer data)
+{
+  return mcam_train_dialog_get_n_points (data) > 0 || !mcam_train_dialog_is_running (data);
+}
+
+static gboolean
+training_idle (gpointer data)
+{
+  return !mcam_train_dialog_is_running (data);
+}
+
+/* The window's maps go on while a memory trains (its own worker thread). */
+static void
+test_browse_while_training (Fixture *fx, gconstpointer unused)
+{
+  McamWindow *window = mcam_app_test_open_window (fx->model, fx->memory, fx->images);
+  McamTrainDialog *dialog = mcam_train_dialog_new (GTK_WINDOW (window),
+                                                   mcam_window_get_worker (window));
+  g_autofree char *labels = g_build_filename (fx->images, "labels.csv", NULL);
+  McamAppTestMapWait mw = { window, 1, MCAM_METHOD_GRADCAM };
+
+  if (!g_file_test (labels, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("no labelled demo");
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      gtk_window_destroy (GTK_WINDOW (window));
+      return;
+    }
+  gtk_window_present (GTK_WINDOW (dialog));
+  mcam_train_dialog_set_inputs (dialog, fx->model, fx->images, labels, 10, 10000);
+  mcam_train_dialog_start (dialog);
+  mcam_app_test_wait_for (training_started, dialog, "the training under way");
+  g_assert_true (mcam_train_dialog_is_running (dialog));
+  /* A map of another class and method while it trains. */
+  mcam_window_set_method (window, MCAM_METHOD_GRADCAM);
+  mcam_window_select_class (window, 1);
+  mcam_app_test_wait_for (mcam_app_test_map_shown, &mw, "a map during training");
+  g_assert_true (mcam_train_dialog_is_running (dialog));
+  mcam_train_dialog_cancel (dialog);
+  mcam_app_test_wait_for (training_idle, dialog, "the cancellation");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -243,5 +289,7 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/mcam/app/session/train-dialog", Fixture, NULL, fixture_set_up,
               test_train_dialog, fixture_tear_down);
+  g_test_add ("/mcam/app/session/browse-while-training", Fixture, NULL, fixture_set_up,
+              test_browse_while_training, fixture_tear_down);
   return g_test_run ();
 }
