@@ -38,102 +38,48 @@
                         __ATOMIC_RELEASE);                                    \
   }
 
-REAL (void, g_mutex_lock, (GMutex *))
-REAL (gboolean, g_mutex_trylock, (GMutex *))
-REAL (void, g_mutex_unlock, (GMutex *))
-REAL (void, g_rec_mutex_lock, (GRecMutex *))
-REAL (gboolean, g_rec_mutex_trylock, (GRecMutex *))
-REAL (void, g_rec_mutex_unlock, (GRecMutex *))
-REAL (void, g_rw_lock_writer_lock, (GRWLock *))
-REAL (void, g_rw_lock_writer_unlock, (GRWLock *))
-REAL (void, g_rw_lock_reader_lock, (GRWLock *))
-REAL (void, g_rw_lock_reader_unlock, (GRWLock *))
+/* Lock functions: GLib's, then acquire (a successful try too); release, then
+ * GLib's unlock. */
+#define LOCKED_BY(type, name)                                                 \
+  REAL (void, name, (type *))                                                 \
+  void name (type *l)                                                         \
+  {                                                                           \
+    resolve_##name ();                                                        \
+    real_##name (l);                                                          \
+    __tsan_acquire (l);                                                       \
+  }
+#define TRIED_BY(type, name)                                                  \
+  REAL (gboolean, name, (type *))                                             \
+  gboolean name (type *l)                                                     \
+  {                                                                           \
+    resolve_##name ();                                                        \
+    gboolean ok = real_##name (l);                                            \
+    if (ok)                                                                   \
+      __tsan_acquire (l);                                                     \
+    return ok;                                                                \
+  }
+#define UNLOCKED_BY(type, name)                                               \
+  REAL (void, name, (type *))                                                 \
+  void name (type *l)                                                         \
+  {                                                                           \
+    resolve_##name ();                                                        \
+    __tsan_release (l);                                                       \
+    real_##name (l);                                                          \
+  }
+
+LOCKED_BY (GMutex, g_mutex_lock)
+TRIED_BY (GMutex, g_mutex_trylock)
+UNLOCKED_BY (GMutex, g_mutex_unlock)
+LOCKED_BY (GRecMutex, g_rec_mutex_lock)
+TRIED_BY (GRecMutex, g_rec_mutex_trylock)
+UNLOCKED_BY (GRecMutex, g_rec_mutex_unlock)
+LOCKED_BY (GRWLock, g_rw_lock_writer_lock)
+UNLOCKED_BY (GRWLock, g_rw_lock_writer_unlock)
+LOCKED_BY (GRWLock, g_rw_lock_reader_lock)
+UNLOCKED_BY (GRWLock, g_rw_lock_reader_unlock)
+
 REAL (void, g_cond_wait, (GCond *, GMutex *))
 REAL (gboolean, g_cond_wait_until, (GCond *, GMutex *, gint64))
-
-void
-g_mutex_lock (GMutex *m)
-{
-  resolve_g_mutex_lock ();
-  real_g_mutex_lock (m);
-  __tsan_acquire (m);
-}
-
-gboolean
-g_mutex_trylock (GMutex *m)
-{
-  resolve_g_mutex_trylock ();
-  gboolean ok = real_g_mutex_trylock (m);
-  if (ok)
-    __tsan_acquire (m);
-  return ok;
-}
-
-void
-g_mutex_unlock (GMutex *m)
-{
-  resolve_g_mutex_unlock ();
-  __tsan_release (m);
-  real_g_mutex_unlock (m);
-}
-
-void
-g_rec_mutex_lock (GRecMutex *m)
-{
-  resolve_g_rec_mutex_lock ();
-  real_g_rec_mutex_lock (m);
-  __tsan_acquire (m);
-}
-
-gboolean
-g_rec_mutex_trylock (GRecMutex *m)
-{
-  resolve_g_rec_mutex_trylock ();
-  gboolean ok = real_g_rec_mutex_trylock (m);
-  if (ok)
-    __tsan_acquire (m);
-  return ok;
-}
-
-void
-g_rec_mutex_unlock (GRecMutex *m)
-{
-  resolve_g_rec_mutex_unlock ();
-  __tsan_release (m);
-  real_g_rec_mutex_unlock (m);
-}
-
-void
-g_rw_lock_writer_lock (GRWLock *l)
-{
-  resolve_g_rw_lock_writer_lock ();
-  real_g_rw_lock_writer_lock (l);
-  __tsan_acquire (l);
-}
-
-void
-g_rw_lock_writer_unlock (GRWLock *l)
-{
-  resolve_g_rw_lock_writer_unlock ();
-  __tsan_release (l);
-  real_g_rw_lock_writer_unlock (l);
-}
-
-void
-g_rw_lock_reader_lock (GRWLock *l)
-{
-  resolve_g_rw_lock_reader_lock ();
-  real_g_rw_lock_reader_lock (l);
-  __tsan_acquire (l);
-}
-
-void
-g_rw_lock_reader_unlock (GRWLock *l)
-{
-  resolve_g_rw_lock_reader_unlock ();
-  __tsan_release (l);
-  real_g_rw_lock_reader_unlock (l);
-}
 
 void
 g_cond_wait (GCond *c, GMutex *m)
@@ -178,32 +124,18 @@ g_async_queue_push_front (GAsyncQueue *q, gpointer data)
   real_g_async_queue_push_front (q, data);
 }
 
-gpointer
-g_async_queue_pop (GAsyncQueue *q)
-{
-  resolve_g_async_queue_pop ();
-  gpointer data = real_g_async_queue_pop (q);
-  __tsan_acquire (q);
-  return data;
-}
+#define POPPED_BY(name, params, args)                                         \
+  gpointer name params                                                        \
+  {                                                                           \
+    resolve_##name ();                                                        \
+    gpointer data = real_##name args;                                         \
+    __tsan_acquire (q);                                                       \
+    return data;                                                              \
+  }
 
-gpointer
-g_async_queue_try_pop (GAsyncQueue *q)
-{
-  resolve_g_async_queue_try_pop ();
-  gpointer data = real_g_async_queue_try_pop (q);
-  __tsan_acquire (q);
-  return data;
-}
-
-gpointer
-g_async_queue_timeout_pop (GAsyncQueue *q, guint64 timeout)
-{
-  resolve_g_async_queue_timeout_pop ();
-  gpointer data = real_g_async_queue_timeout_pop (q, timeout);
-  __tsan_acquire (q);
-  return data;
-}
+POPPED_BY (g_async_queue_pop, (GAsyncQueue *q), (q))
+POPPED_BY (g_async_queue_try_pop, (GAsyncQueue *q), (q))
+POPPED_BY (g_async_queue_timeout_pop, (GAsyncQueue *q, guint64 timeout), (q, timeout))
 
 /* Reference-counted boxes: the clear function runs in the thread that drops
  * the last reference; the others' releases happen before it. */
