@@ -187,6 +187,9 @@ test_train_dialog (void)
     g_assert_no_error (error);
     g_assert_cmpint (mem->n_slots, ==, 5);
     g_assert_nonnull (g_hash_table_lookup (mem->metadata, "mcam.memory.train.epochs"));
+    /* the layer it was trained for, as mcam train records it */
+    g_assert_cmpstr (g_hash_table_lookup (mem->metadata, "mcam.memory.layer"), ==,
+                     mcam_net_get_info (net)->target);
   }
 
   /* A long run, cancelled once it has started: the memory loaded stays. */
