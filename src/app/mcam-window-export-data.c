@@ -63,8 +63,10 @@ _mcam_window_export_data_json (McamWindow *self, McamMapResult *map)
     json_builder_add_string_value (b, map->request->slot >= 0 ? "user" : "algorithm-1");
   else
     json_builder_add_null_value (b);
+  /* The layer the map was read at: the net's target when this model
+   * snapshot was taken (the layer chooser re-targets and re-snapshots). */
   json_builder_set_member_name (b, "layer");
-  json_builder_add_string_value (b, "layer4");
+  json_builder_add_string_value (b, model->target);
 
   /* The map as computed, row by row. */
   json_builder_set_member_name (b, "map");

@@ -31,6 +31,7 @@ model_info_clear (McamModelInfo *info)
   g_free (info->memory_path);
   g_free (info->title);
   g_free (info->fingerprint);
+  g_free (info->target);
   g_strfreev (info->classes);
 }
 

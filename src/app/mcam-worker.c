@@ -320,6 +320,7 @@ make_info (McamWorker *self, const char *model_path, const char *memory_path)
   info->memory_path = g_strdup (memory_path);
   info->classes = g_strdupv (ni->classes);
   info->fingerprint = g_strdup (ni->fingerprint);
+  info->target = g_strdup (ni->target);
   info->n_classes = ni->n_classes;
   info->n_slots = self->memory != NULL ? self->memory->n_slots : 0;
   info->multilabel = ni->multilabel;

@@ -26,6 +26,7 @@ typedef struct
   char    *memory_path;   /* NULL when the memory lives in the model file or is absent */
   char    *title;         /* "demo-backbone.safetensors + memory (N = 40 slots)" */
   char    *fingerprint;   /* the backbone's (McamNetInfo.fingerprint) */
+  char    *target;        /* the layer explained (McamNetInfo.target; the layer chooser moves it) */
   char   **classes;       /* NULL-terminated, head order */
   int      n_classes;
   int      n_slots;       /* 0 without a memory module */
