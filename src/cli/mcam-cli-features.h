@@ -21,4 +21,8 @@ G_BEGIN_DECLS
 gboolean mcam_cli_features_join (McamNet *net, McamDataset *ds, char **parts,
                                  float **features, float **logits, GError **error);
 
+/* --features P1 P2 P3: with --features given, the arguments left after
+ * option parsing (argv[1..]) are parts too; they are moved into *parts. */
+void     mcam_cli_features_take_args (char ***parts, int *argc, char **argv);
+
 G_END_DECLS

@@ -74,17 +74,6 @@ parse_metrics (const char *spec, guint *out, GError **error)
   return TRUE;
 }
 
-static void
-eval_method_free (gpointer p)
-{
-  McamEvalMethod *m = p;
-  mcam_pointing_tally_free (m->tally);
-  mcam_pointing_tally_free (m->net_tally);
-  g_array_unref (m->Y);
-  g_array_unref (m->O);
-  g_free (m);
-}
-
 /* "gradcam,cam,gradcam:memory": a baseline with ":memory" explains the
  * memory classifier instead of the target network. */
 static gboolean
@@ -144,12 +133,7 @@ parse_methods (const char *spec, McamMemory *memory, int n_classes, GPtrArray *o
                                                  : "it always reads the memory");
           return FALSE;
         }
-      m = g_new0 (McamEvalMethod, 1);
-      m->method = method;
-      m->memory_head = memory_head;
-      m->tally = mcam_pointing_tally_new (n_classes);
-      m->Y = g_array_new (FALSE, FALSE, sizeof (double));
-      m->O = g_array_new (FALSE, FALSE, sizeof (double));
+      m = mcam_eval_method_new (method, memory_head, n_classes);
       g_ptr_array_add (out, m);
     }
   if (out->len == 0)
@@ -440,7 +424,7 @@ mcam_cmd_eval (int argc, char **argv)
   g_autoptr(McamMemory) memory = NULL;
   g_autoptr(McamHead) head = NULL;
   g_autoptr(McamDataset) ds = NULL;
-  g_autoptr(GPtrArray) methods = g_ptr_array_new_with_free_func (eval_method_free);
+  g_autoptr(GPtrArray) methods = g_ptr_array_new_with_free_func (mcam_eval_method_free);
   g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func (mcam_eval_record_free);
   g_autoptr(GArray) selected = NULL;
   g_autofree double *ap_t = NULL, *ap_m = NULL, *ap_n = NULL;

@@ -157,6 +157,22 @@ mcam_cmd_features (int argc, char **argv)
 
 /* ---- the join (train / refit --features) -------------------------------- */
 
+void
+mcam_cli_features_take_args (char ***parts, int *argc, char **argv)
+{
+  GStrvBuilder *sb;
+
+  if (*parts == NULL || *argc <= 1)
+    return;
+  sb = g_strv_builder_new ();
+  g_strv_builder_addv (sb, (const char **) *parts);
+  g_strv_builder_addv (sb, (const char **) argv + 1);
+  g_strfreev (*parts);
+  *parts = g_strv_builder_end (sb);
+  g_strv_builder_unref (sb);
+  *argc = 1;
+}
+
 typedef struct
 {
   const char *path;

@@ -276,17 +276,7 @@ mcam_cmd_train (int argc, char **argv)
       fprintf (stderr, "mcam train: give --backbone, --images, --labels, --slots and --out\n");
       return MCAM_EXIT_USAGE;
     }
-  if (feature_parts != NULL && argc > 1)
-    {
-      /* --features P1 P2 P3: the other arguments are parts too */
-      GStrvBuilder *sb = g_strv_builder_new ();
-      g_strv_builder_addv (sb, (const char **) feature_parts);
-      g_strv_builder_addv (sb, (const char **) argv + 1);
-      g_strfreev (feature_parts);
-      feature_parts = g_strv_builder_end (sb);
-      g_strv_builder_unref (sb);
-      argc = 1;
-    }
+  mcam_cli_features_take_args (&feature_parts, &argc, argv);
   if (argc > 1)
     {
       fprintf (stderr, "mcam train: unexpected argument '%s'\n", argv[1]);

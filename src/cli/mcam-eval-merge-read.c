@@ -145,17 +145,6 @@ same_member (JsonObject *a, JsonObject *b, const char *name)
   return g_strcmp0 (sa, sb) == 0;
 }
 
-static void
-method_free (gpointer p)
-{
-  McamEvalMethod *m = p;
-  mcam_pointing_tally_free (m->tally);
-  mcam_pointing_tally_free (m->net_tally);
-  g_array_unref (m->Y);
-  g_array_unref (m->O);
-  g_free (m);
-}
-
 static gboolean
 read_parts (char **paths, int n_parts, Part *parts, GError **error)
 {
@@ -254,7 +243,7 @@ mcam_eval_merge_main (char **paths, int n_parts, const char *model_override, gbo
   g_autoptr(GError) error = NULL;
   g_autofree Part *parts = g_new0 (Part, MAX (n_parts, 1));
   g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func (mcam_eval_record_free);
-  g_autoptr(GPtrArray) methods = g_ptr_array_new_with_free_func (method_free);
+  g_autoptr(GPtrArray) methods = g_ptr_array_new_with_free_func (mcam_eval_method_free);
   g_autoptr(McamNet) net = NULL;
   g_autoptr(McamMemory) memory = NULL;
   g_autoptr(McamHead) head = NULL;
@@ -331,22 +320,20 @@ mcam_eval_merge_main (char **paths, int n_parts, const char *model_override, gbo
     {
       g_autofree char *name = g_strdup (json_array_get_string_element (names, k));
       char *colon = name ? strchr (name, ':') : NULL;
-      McamEvalMethod *m = g_new0 (McamEvalMethod, 1);
+      McamEvalMethod *m;
+      McamMethod method;
 
-      g_ptr_array_add (methods, m);
       if (colon != NULL)
         *colon = '\0';
-      m->memory_head = colon != NULL;
-      if (name == NULL || !mcam_method_from_name (name, &m->method))
+      if (name == NULL || !mcam_method_from_name (name, &method))
         {
           g_set_error (&error, MCAM_ERROR, MCAM_ERROR_FORMAT, "--merge %s: unknown method “%s”",
                        parts[0].path, name ? name : "?");
           status = mcam_cli_fail ("eval", error);
           goto done;
         }
-      m->tally = mcam_pointing_tally_new (C);
-      m->Y = g_array_new (FALSE, FALSE, sizeof (double));
-      m->O = g_array_new (FALSE, FALSE, sizeof (double));
+      m = mcam_eval_method_new (method, colon != NULL, C);
+      g_ptr_array_add (methods, m);
       if (head != NULL && mcam_eval_method_reads_head (m))
         m->net_tally = mcam_pointing_tally_new (C);
     }

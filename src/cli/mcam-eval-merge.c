@@ -12,6 +12,31 @@
 
 #include "mcam-eval-merge.h"
 
+McamEvalMethod *
+mcam_eval_method_new (McamMethod method, gboolean memory_head, int n_classes)
+{
+  McamEvalMethod *m = g_new0 (McamEvalMethod, 1);
+
+  m->method = method;
+  m->memory_head = memory_head;
+  m->tally = mcam_pointing_tally_new (n_classes);
+  m->Y = g_array_new (FALSE, FALSE, sizeof (double));
+  m->O = g_array_new (FALSE, FALSE, sizeof (double));
+  return m;
+}
+
+void
+mcam_eval_method_free (gpointer p)
+{
+  McamEvalMethod *m = p;
+
+  mcam_pointing_tally_free (m->tally);
+  mcam_pointing_tally_free (m->net_tally);
+  g_array_unref (m->Y);
+  g_array_unref (m->O);
+  g_free (m);
+}
+
 McamEvalRecord *
 mcam_eval_record_new (int index, const char *name, const float *labels, int n_classes,
                       int n_methods)

@@ -44,6 +44,10 @@ typedef struct
   McamEvalMethodRecord *methods;
 } McamEvalRecord;
 
+/* A method of the run, with empty tallies; frees as a GPtrArray's free func. */
+McamEvalMethod *mcam_eval_method_new  (McamMethod method, gboolean memory_head, int n_classes);
+void            mcam_eval_method_free (gpointer method);
+
 McamEvalRecord *mcam_eval_record_new  (int index, const char *name, const float *labels,
                                        int n_classes, int n_methods);
 void            mcam_eval_record_free (gpointer record);
