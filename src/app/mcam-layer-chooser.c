@@ -198,7 +198,7 @@ mcam_layer_chooser_class_init (McamLayerChooserClass *klass)
 
 /* ONNX value names are long ("/features/features.16/features.16.2/Mul_output_0"):
  * the button shows their last path parts without "_output_0"
- * ("features.16.2/Mul"); the list shows them whole. */
+ * ("features.16.2/Mul"); the list shows them whole, the default marked. */
 static char *
 short_name (const char *layer)
 {
@@ -211,15 +211,16 @@ short_name (const char *layer)
   while (*first == '/')
     first++;
   start = first;
-  /* whole components from the end, up to about 30 characters */
+  /* whole components from the end, up to about 20 characters (the header
+   * bar keeps room for the model's name at 1024 px) */
   for (const char *p = name + strlen (name); p > first; p--)
     if (p[-1] == '/')
       {
-        if (strlen (p) > 30)
+        if (strlen (p) > 20)
           break;
         start = p;
       }
-  if (strlen (start) > 30 && strchr (start, '/') != NULL)
+  if (strlen (start) > 20 && strchr (start, '/') != NULL)
     start = strrchr (start, '/') + 1;
   return g_strdup (start);
 }
@@ -239,7 +240,8 @@ bind_label_cb (GtkSignalListItemFactory *factory, GtkListItem *item, McamLayerCh
   const char *layer = gtk_string_object_get_string (gtk_list_item_get_item (item));
   gboolean in_button = g_object_get_data (G_OBJECT (factory), "button") != NULL;
   g_autofree char *name = in_button ? short_name (layer) : g_strdup (layer);
-  g_autofree char *text = g_strcmp0 (layer, self->default_layer) == 0
+  /* the default is marked in the list; the button stays short */
+  g_autofree char *text = !in_button && g_strcmp0 (layer, self->default_layer) == 0
                           /* Translators: a layer name in the layer chooser */
                           ? g_strdup_printf (_("%s (default)"), name)
                           : g_strdup (name);
