@@ -20,11 +20,13 @@ struct _McamClassItem
    * pixel of the 72-px bar), the texts in hundredths; -1: unknown ("–").
    * A new image signals only the items whose row would look different: of
    * the ~200 rows GtkListView keeps bound, most show classes scoring "0.00"
-   * before and after. [0]: the target network, [1]: the memory classifier. */
-  int      milli[2];
-  int      centi[2];
-  char     text[2][16];
+   * before and after. [0]: the target network, [1]: the memory classifier,
+   * [2]: the re-fit head (issue 12). */
+  int      milli[3];
+  int      centi[3];
+  char     text[3][16];
   gboolean ground_truth;
+  gboolean has_head;
 };
 
 G_DEFINE_FINAL_TYPE (McamClassItem, mcam_class_item, G_TYPE_OBJECT)
@@ -45,6 +47,22 @@ format_score (char text[16], int centi)
     g_strlcpy (text, "–", 16);
   else
     snprintf (text, 16, "%d.%02d", centi / 100, centi % 100);
+}
+
+/* TRUE when what a row shows of value k changed. */
+static gboolean
+store_value (McamClassItem *self, int k, double v)
+{
+  int milli = quantise (v, 1000), centi = quantise (v, 100);
+  gboolean changed = milli != self->milli[k] || centi != self->centi[k];
+
+  self->milli[k] = milli;
+  if (centi != self->centi[k])
+    {
+      self->centi[k] = centi;
+      format_score (self->text[k], centi);
+    }
+  return changed;
 }
 
 static void
@@ -68,7 +86,7 @@ static void
 mcam_class_item_init (McamClassItem *self)
 {
   self->score = -1;
-  for (int k = 0; k < 2; k++)
+  for (int k = 0; k < 3; k++)
     {
       self->milli[k] = self->centi[k] = -1;
       format_score (self->text[k], -1);
@@ -136,17 +154,37 @@ mcam_class_item_update (McamClassItem *self, double score, double memory_score,
   self->score = score;
   self->ground_truth = ground_truth;
   for (int k = 0; k < 2; k++)
-    {
-      int milli = quantise (given[k], 1000), centi = quantise (given[k], 100);
-
-      changed |= milli != self->milli[k] || centi != self->centi[k];
-      self->milli[k] = milli;
-      if (centi != self->centi[k])
-        {
-          self->centi[k] = centi;
-          format_score (self->text[k], centi);
-        }
-    }
+    changed |= store_value (self, k, given[k]);
   if (changed && g_signal_has_handler_pending (self, signals[CHANGED], 0, TRUE))
+    g_signal_emit (self, signals[CHANGED], 0);
+}
+
+double
+mcam_class_item_get_head_score (McamClassItem *self)
+{
+  return self->milli[2] < 0 ? -1.0 : self->milli[2] / 1000.0;
+}
+
+const char *
+mcam_class_item_get_head_text (McamClassItem *self)
+{
+  return self->text[2];
+}
+
+gboolean
+mcam_class_item_has_head (McamClassItem *self)
+{
+  return self->has_head;
+}
+
+void
+mcam_class_item_set_head_score (McamClassItem *self, gboolean has_head, double head_score)
+{
+  gboolean changed = has_head != self->has_head;
+
+  self->has_head = has_head;
+  changed |= store_value (self, 2, has_head ? head_score : -1.0);
+  if (changed &&
+      g_signal_has_handler_pending (self, signals[CHANGED], 0, TRUE))
     g_signal_emit (self, signals[CHANGED], 0);
 }

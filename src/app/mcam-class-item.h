@@ -25,5 +25,13 @@ gboolean       mcam_class_item_get_ground_truth (McamClassItem *self);
  * Emits "changed" when what a row shows changes, and only if a row watches. */
 void           mcam_class_item_update          (McamClassItem *self, double score,
                                                 double memory_score, gboolean ground_truth);
+/* The re-fit head's score (issue 12), quantised like the others; < 0:
+ * unknown ("–") or no head loaded (without one the row leaves its column
+ * out, so it does not come and go with each image while a head is loaded). */
+double         mcam_class_item_get_head_score  (McamClassItem *self);
+const char    *mcam_class_item_get_head_text   (McamClassItem *self);
+gboolean       mcam_class_item_has_head        (McamClassItem *self);
+void           mcam_class_item_set_head_score  (McamClassItem *self, gboolean has_head,
+                                                double head_score);
 
 G_END_DECLS

@@ -23,6 +23,7 @@ struct _McamClassList
 
   GtkDropDown        *method_dropdown;
   GtkListView        *list_view;
+  GtkWidget          *head_header;   /* "re-fit head", shown with its column */
 
   GListStore         *store;      /* McamClassItem, kept sorted by score */
   GtkSingleSelection *selection;
@@ -119,6 +120,34 @@ mcam_class_list_set_scores (McamClassList *self, const float *scores,
   self->updating = FALSE;
   reselect (self);
   mcam_profile_report ("main:class-list-set-scores", (g_get_monotonic_time () - t0) / 1000.0);
+}
+
+void
+mcam_class_list_set_head_scores (McamClassList *self, gboolean has_head,
+                                 const float *head_scores)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+
+  gtk_widget_set_visible (self->head_header, has_head);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(McamClassItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+      int c = mcam_class_item_get_index (item);
+
+      mcam_class_item_set_head_score (item, has_head, head_scores ? head_scores[c] : -1.0);
+    }
+}
+
+double
+mcam_class_list_get_head_score (McamClassList *self, int class_index)
+{
+  guint pos = position_of_class (self, class_index);
+  g_autoptr(McamClassItem) item = NULL;
+
+  if (pos == GTK_INVALID_LIST_POSITION)
+    return -1.0;
+  item = g_list_model_get_item (G_LIST_MODEL (self->store), pos);
+  return mcam_class_item_get_head_score (item);
 }
 
 void
@@ -244,6 +273,7 @@ mcam_class_list_class_init (McamClassListClass *klass)
       "/io/github/mcam_explorer/MCamExplorer/ui/mcam-class-list.ui");
   gtk_widget_class_bind_template_child (widget_class, McamClassList, method_dropdown);
   gtk_widget_class_bind_template_child (widget_class, McamClassList, list_view);
+  gtk_widget_class_bind_template_child (widget_class, McamClassList, head_header);
 }
 
 static void

@@ -21,6 +21,12 @@ void       mcam_class_list_set_classes    (McamClassList *self, const char *cons
 /* memory_scores and labels (ground truth, 0/1) may be NULL. */
 void       mcam_class_list_set_scores     (McamClassList *self, const float *scores,
                                            const float *memory_scores, const float *labels);
+/* The re-fit head's scores [C] on the image shown (issue 12), a third
+ * column while has_head; head_scores NULL: not known yet ("–"). */
+void       mcam_class_list_set_head_scores (McamClassList *self, gboolean has_head,
+                                            const float *head_scores);
+/* The re-fit head's score shown for a class (thousandths); < 0: none. */
+double     mcam_class_list_get_head_score  (McamClassList *self, int class_index);
 void       mcam_class_list_select_class   (McamClassList *self, int class_index);
 int        mcam_class_list_get_selected_class (McamClassList *self);  /* -1: none */
 /* The class at rank k (1 = highest score) of the sorted list, -1 if none. */

@@ -5,7 +5,9 @@
  *                                 0.91         0.40
  *
  * The two columns at the end are the target network's score (blue) and the
- * memory classifier's (orange), each a bar over its value. */
+ * memory classifier's (orange), each a bar over its value. With a re-fit
+ * head loaded (issue 12), a third column (purple) comes before them, so the
+ * other two keep their place. */
 
 #define G_LOG_DOMAIN "mcam-classes"
 
@@ -25,6 +27,7 @@
 
 static const GdkRGBA target_color = { 0.208f, 0.518f, 0.894f, 1.0f };  /* #3584e4 */
 static const GdkRGBA memory_color = { 0.902f, 0.380f, 0.000f, 1.0f };  /* #e66100 */
+static const GdkRGBA head_color   = { 0.569f, 0.255f, 0.675f, 1.0f };  /* #9141ac */
 static const GdkRGBA mark_color   = { 0.149f, 0.635f, 0.412f, 1.0f };  /* #26a269 */
 
 struct _McamClassRow
@@ -36,7 +39,9 @@ struct _McamClassRow
 
   PangoLayout   *mark;         /* "✓" */
   PangoLayout   *name;
-  PangoLayout   *value[2];     /* [0]: target network, [1]: memory classifier */
+  PangoLayout   *value[3];     /* [0]: target network, [1]: memory classifier,
+                                [2]: re-fit head */
+  gboolean       head_shown;
   int            mark_width;   /* the mark's column, shown or not */
   int            line_height;
   int            caption_height;
@@ -55,6 +60,20 @@ column_x (McamClassRow *self, gboolean memory)
   return w - PAD_X - BAR_WIDTH - (memory ? 0 : BAR_WIDTH + SPACING);
 }
 
+/* The re-fit head's column, left of the target network's. */
+static int
+head_column_x (McamClassRow *self)
+{
+  return column_x (self, FALSE) - BAR_WIDTH - SPACING;
+}
+
+/* The leftmost score column: where the name has to stop. */
+static int
+first_column_x (McamClassRow *self)
+{
+  return self->head_shown ? head_column_x (self) : column_x (self, FALSE);
+}
+
 static int
 name_x (McamClassRow *self)
 {
@@ -71,7 +90,7 @@ bars_block_height (McamClassRow *self)
 static void
 apply_name_width (McamClassRow *self)
 {
-  int room = column_x (self, FALSE) - SPACING - name_x (self);
+  int room = first_column_x (self) - SPACING - name_x (self);
 
   pango_layout_set_width (self->name, MAX (room, 1) * PANGO_SCALE);
 }
@@ -89,6 +108,16 @@ mcam_class_row_get_bar_rect (McamClassRow *self, gboolean memory, graphene_rect_
   return TRUE;
 }
 
+gboolean
+mcam_class_row_get_head_bar_rect (McamClassRow *self, graphene_rect_t *rect)
+{
+  g_return_val_if_fail (MCAM_IS_CLASS_ROW (self), FALSE);
+  if (!self->head_shown || !mcam_class_row_get_bar_rect (self, FALSE, rect))
+    return FALSE;
+  rect->origin.x = head_column_x (self);
+  return TRUE;
+}
+
 McamClassRowPart
 mcam_class_row_get_part_at (McamClassRow *self, double x, double y)
 {
@@ -98,6 +127,8 @@ mcam_class_row_get_part_at (McamClassRow *self, double x, double y)
     return MCAM_CLASS_ROW_MEMORY_SCORE;
   if (x >= column_x (self, FALSE))
     return MCAM_CLASS_ROW_SCORE;
+  if (self->head_shown && x >= head_column_x (self))
+    return MCAM_CLASS_ROW_HEAD_SCORE;
   if (x >= name_x (self))
     return MCAM_CLASS_ROW_NAME;
   if (x >= PAD_X)
@@ -129,9 +160,18 @@ update_accessible (McamClassRow *self)
 static void
 item_changed (McamClassRow *self)
 {
+  gboolean head_shown = mcam_class_item_has_head (self->item);
+
   for (int k = 0; k < 2; k++)
     pango_layout_set_text (self->value[k],
                            mcam_class_item_get_score_text (self->item, k == 1), -1);
+  pango_layout_set_text (self->value[2], mcam_class_item_get_head_text (self->item), -1);
+  if (head_shown != self->head_shown)
+    {
+      self->head_shown = head_shown;
+      apply_name_width (self);
+      gtk_widget_queue_resize (GTK_WIDGET (self));
+    }
   update_accessible (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -166,6 +206,13 @@ mcam_class_row_get_score_text (McamClassRow *self, gboolean memory)
 {
   g_return_val_if_fail (MCAM_IS_CLASS_ROW (self), NULL);
   return pango_layout_get_text (self->value[memory ? 1 : 0]);
+}
+
+const char *
+mcam_class_row_get_head_text (McamClassRow *self)
+{
+  g_return_val_if_fail (MCAM_IS_CLASS_ROW (self), NULL);
+  return self->head_shown ? pango_layout_get_text (self->value[2]) : NULL;
 }
 
 /* ---------------------------------------------------------------- drawing */
@@ -207,16 +254,20 @@ mcam_class_row_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   append_layout (snapshot, self->name, name_x (self), (h - self->line_height) / 2.f, &fg);
 
-  for (int k = 0; k < 2; k++)
+  for (int k = 0; k < 3; k++)
     {
       graphene_rect_t bar;
       /* On the selection's blue, the blue bar would vanish: the text colour
        * (white there) takes its place. */
-      GdkRGBA color = k == 0 ? (selected ? fg : target_color) : memory_color;
+      GdkRGBA color = k == 1 ? memory_color : k == 2 ? head_color
+                             : selected ? fg : target_color;
       GdkRGBA trough = color;
-      double value = mcam_class_item_get_shown_score (self->item, k == 1);
+      double value = k == 2 ? mcam_class_item_get_head_score (self->item)
+                            : mcam_class_item_get_shown_score (self->item, k == 1);
 
-      mcam_class_row_get_bar_rect (self, k == 1, &bar);
+      if (k == 2 ? !mcam_class_row_get_head_bar_rect (self, &bar)
+                 : !mcam_class_row_get_bar_rect (self, k == 1, &bar))
+        continue;
       trough.alpha *= 0.2f;
       gtk_snapshot_append_color (snapshot, &trough, &bar);
       if (value > 0)
@@ -247,7 +298,8 @@ mcam_class_row_measure (GtkWidget *widget, GtkOrientation orientation, int for_s
       *minimum = *natural = 2 * PAD_Y + MAX (self->line_height, bars_block_height (self));
       return;
     }
-  *minimum = 2 * PAD_X + self->mark_width + NAME_MIN + 2 * BAR_WIDTH + 3 * SPACING;
+  *minimum = 2 * PAD_X + self->mark_width + NAME_MIN + 2 * BAR_WIDTH + 3 * SPACING +
+             (self->head_shown ? BAR_WIDTH + SPACING : 0);
   *natural = *minimum;
   if (self->item != NULL)
     {
@@ -281,7 +333,7 @@ create_layouts (McamClassRow *self)
   /* Like the theme's "caption" and "numeric" labels. */
   pango_attr_list_insert (caption, pango_attr_scale_new (PANGO_SCALE_SMALL));
   pango_attr_list_insert (caption, pango_attr_font_features_new ("tnum=1"));
-  for (int k = 0; k < 2; k++)
+  for (int k = 0; k < 3; k++)
     {
       self->value[k] = gtk_widget_create_pango_layout (widget, "–");
       pango_layout_set_attributes (self->value[k], caption);
@@ -303,6 +355,7 @@ mcam_class_row_css_changed (GtkWidget *widget, GtkCssStyleChange *change)
   pango_layout_context_changed (self->name);
   pango_layout_context_changed (self->value[0]);
   pango_layout_context_changed (self->value[1]);
+  pango_layout_context_changed (self->value[2]);
   measure_layouts (self);
   if (old[0] != self->mark_width || old[1] != self->line_height ||
       old[2] != self->caption_height)
@@ -335,6 +388,10 @@ query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *t
     case MCAM_CLASS_ROW_MEMORY_SCORE:
       gtk_tooltip_set_text (tooltip, _("Score of the memory classifier z = fc([v ; q])"));
       return TRUE;
+    case MCAM_CLASS_ROW_HEAD_SCORE:
+      gtk_tooltip_set_text (tooltip, _("Score of the re-fit head (a linear head fitted on "
+                                       "the pooled features)"));
+      return TRUE;
     case MCAM_CLASS_ROW_NOWHERE:
     default:
       return FALSE;
@@ -357,6 +414,7 @@ mcam_class_row_finalize (GObject *object)
   g_clear_object (&self->name);
   g_clear_object (&self->value[0]);
   g_clear_object (&self->value[1]);
+  g_clear_object (&self->value[2]);
   G_OBJECT_CLASS (mcam_class_row_parent_class)->finalize (object);
 }
 

@@ -23,6 +23,7 @@ typedef enum
   MCAM_CLASS_ROW_NAME,
   MCAM_CLASS_ROW_SCORE,
   MCAM_CLASS_ROW_MEMORY_SCORE,
+  MCAM_CLASS_ROW_HEAD_SCORE,    /* the re-fit head's, when one is loaded */
 } McamClassRowPart;
 
 GtkWidget        *mcam_class_row_new          (void);
@@ -35,5 +36,9 @@ gboolean          mcam_class_row_get_bar_rect (McamClassRow *self, gboolean memo
                                                graphene_rect_t *rect);
 /* The texts shown, for tests: "0.91" or "–". */
 const char       *mcam_class_row_get_score_text (McamClassRow *self, gboolean memory);
+/* The re-fit head's column (left of the target network's, shown while the
+ * item has a head score): its text and bar; FALSE when not shown. */
+const char       *mcam_class_row_get_head_text (McamClassRow *self);
+gboolean          mcam_class_row_get_head_bar_rect (McamClassRow *self, graphene_rect_t *rect);
 
 G_END_DECLS

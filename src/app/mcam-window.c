@@ -17,6 +17,8 @@
 #include "mcam-model-details.h"
 #include "mcam-profile.h"
 #include "mcam-window-private.h"
+#include "mcam-head-lens.h"
+#include "mcam-head-pair.h"
 
 G_DEFINE_FINAL_TYPE (McamWindow, mcam_window, GTK_TYPE_APPLICATION_WINDOW)
 
@@ -162,6 +164,7 @@ map_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   mcam_overlay_view_set_map (self->overlay_view, map);
   mcam_overlay_view_set_highlight_class (self->overlay_view, map->request->class_index);
   update_caption (self, map);
+  _mcam_window_head_map_shown (self, map);
   _mcam_window_update_inspector (self, map);
   g_signal_emit (self, signals[MAP_CHANGED], 0);
   mcam_profile_report ("main:new-map-handler", (g_get_monotonic_time () - t0) / 1000.0);
@@ -383,6 +386,7 @@ show_ground_truth (McamWindow *self)
   mcam_class_list_set_scores (self->class_list, self->image->scores,
                               self->image->memory_scores,
                               n_labels == self->model->n_classes ? labels : NULL);
+  _mcam_window_head_image_changed (self);
 }
 
 /* The image being analysed could not be: nothing of the image shown before
@@ -859,6 +863,8 @@ mcam_window_class_init (McamWindowClass *klass)
   _mcam_window_class_install_export_actions (widget_class);
   _mcam_window_class_install_export_data_actions (widget_class);
   _mcam_window_class_install_tool_actions (widget_class);
+  _mcam_window_class_install_head_actions (widget_class);
+  _mcam_window_class_install_head_pair_actions (widget_class);
 }
 
 /* GtkApplication loads style.css from the resource base path by itself; a

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Issue 12 in the app, under Xvfb: a re-fit head loaded beside the demo
+ * model puts its scores in the class list's third column, and they are the
+ * core's (mcam_head_scores on the image's own features, computed here apart
+ * from the app); a head fitted on another backbone is refused with the
+ * core's message; unloading takes the column away. Needs the demo's shipped
+ * heads (skipped without data/demo). */
+
+#include "config.h"
+
+#include <gtk/gtk.h>
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "mcam-test-util.h"
+#include "mcam-app-test-util.h"
+#include "mcam-window-test-util.h"
+#include "mcam-class-item.h"
+#include "mcam-class-list.h"
+#include "mcam-class-row.h"
+#include "mcam-head-lens.h"
+#include "mcam-head-pair.h"
+#include "mcam-window-private.h"
+
+static gboolean
+head_column_shown (gpointer data)
+{
+  McamWindow *window = data;
+
+  return mcam_class_list_get_head_score (window->class_list, 0) >= 0;
+}
+
+static gboolean
+error_shown (gpointer data)
+{
+  return mcam_window_get_error_text (data) != NULL;
+}
+
+/* The core's scores of the head on the image, apart from the app. */
+static float *
+reference_scores (const char *model, const char *head_path, const char *image_path, int *n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamNet) net = mcam_net_load (model, &error);
+  g_autoptr(McamImage) image = NULL;
+  g_autoptr(McamAnalysis) a = NULL;
+  g_autoptr(McamHead) head = NULL;
+  g_autofree float *logits = NULL;
+  float *scores;
+
+  g_assert_no_error (error);
+  image = mcam_image_load (image_path, 0, &error);
+  g_assert_no_error (error);
+  a = mcam_analysis_new (net, NULL, image, NULL, &error);
+  g_assert_no_error (error);
+  head = mcam_head_load (head_path, net, &error);
+  g_assert_no_error (error);
+  logits = g_new (float, head->n_classes);
+  scores = g_new (float, head->n_classes);
+  mcam_head_logits_from_features (head, a->features, a->h * a->w, logits);
+  mcam_head_scores (head, logits, scores);
+  *n = head->n_classes;
+  return scores;
+}
+
+/* The shipped re-fit head of the demo model mcam_find_demo gives. */
+static char *
+demo_head_for (const char *model, const char *images)
+{
+  static const char *const names[] = { "fashion-mosaic-refit-head.safetensors",
+                                       "fashion-longtail-refit-head.safetensors" };
+  g_autoptr(McamNet) net = mcam_net_load (model, NULL);
+
+  g_assert_nonnull (net);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (images, "..", names[i], NULL);
+      g_autoptr(McamHead) head = mcam_head_load (path, net, NULL);
+
+      if (head != NULL)
+        return g_steal_pointer (&path);
+    }
+  return NULL;
+}
+
+/* The demo's head as if fitted on another backbone (its recorded
+ * fingerprint changed), in a temporary file. */
+static char *
+make_other_backbone_head (const char *head_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamHead) head = mcam_head_load (head_path, NULL, &error);
+  g_autofree char *dir = NULL;
+  char *path;
+
+  g_assert_no_error (error);
+  dir = g_dir_make_tmp ("mcam-test-head-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "other-backbone-head.safetensors", NULL);
+  g_free (head->backbone);
+  head->backbone = g_strdup ("0000000000000000000000000000000000000000000000000000000000000000");
+  g_assert_true (mcam_head_save (head, path, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+test_third_column (void)
+{
+  g_autofree char *model = NULL, *memory = NULL, *images = NULL;
+  g_autofree char *image = NULL, *head = NULL, *other = NULL;
+  g_autofree float *ref = NULL;
+  g_autoptr(GError) error = NULL;
+  McamWindow *window;
+  McamClassRow *row;
+  int n = 0;
+
+  if (!mcam_find_demo (&model, &memory, &images))
+    {
+      g_test_skip ("no data/demo");
+      return;
+    }
+  head = demo_head_for (model, images);
+  if (head == NULL)
+    {
+      g_test_skip ("no re-fit head for the demo model in data/demo");
+      return;
+    }
+  other = make_other_backbone_head (head);
+  image = g_build_filename (images, "pairs-00003.png", NULL);
+  window = mcam_app_test_open_window (model, memory, image);
+
+  /* A head of another backbone: refused with the core's own message. */
+  {
+    g_autoptr(McamNet) net = mcam_net_load (model, &error);
+    g_autoptr(McamHead) refused = NULL;
+
+    g_assert_no_error (error);
+    refused = mcam_head_load (other, net, &error);
+    g_assert_null (refused);
+    g_assert_nonnull (error);
+    mcam_window_clear_error (window);
+    _mcam_window_load_head (window, other);
+    mcam_app_test_wait_for (error_shown, window, "the refusal");
+    g_test_message ("refusal: %s", mcam_window_get_error_text (window));
+    g_assert_nonnull (strstr (mcam_window_get_error_text (window), error->message));
+    g_assert_null (_mcam_window_get_head (window));
+    g_clear_error (&error);
+  }
+
+  _mcam_window_load_head (window, head);
+  mcam_app_test_wait_for (head_column_shown, window, "the re-fit head's column");
+  ref = reference_scores (model, head, image, &n);
+  g_assert_cmpint (n, ==, window->model->n_classes);
+  for (int c = 0; c < n; c++)
+    {
+      double shown = mcam_class_list_get_head_score (window->class_list, c);
+
+      g_test_message ("class %d: shown %.3f, core %.6f", c, shown, ref[c]);
+      g_assert_cmpint (lround (shown * 1000), ==, lround (MIN (ref[c], 1.0f) * 1000.0));
+    }
+
+  /* The row draws it: the top row's third column names its class's score. */
+  mcam_app_test_settle ();
+  row = MCAM_CLASS_ROW (mcam_app_test_find_widget (GTK_WIDGET (window->class_list),
+                                                   MCAM_TYPE_CLASS_ROW));
+  g_assert_nonnull (row);
+  {
+    McamClassItem *item = mcam_class_row_get_item (row);
+    int c = mcam_class_item_get_index (item);
+    long centi = lround (ref[c] * 100);
+    g_autofree char *want = g_strdup_printf ("%ld.%02ld", centi / 100, centi % 100);
+    graphene_rect_t bar, target;
+
+    g_assert_cmpstr (mcam_class_row_get_head_text (row), ==, want);
+    g_assert_true (mcam_class_row_get_head_bar_rect (row, &bar));
+    g_assert_true (mcam_class_row_get_bar_rect (row, FALSE, &target));
+    g_assert_cmpfloat (bar.origin.x + bar.size.width, <, target.origin.x);
+  }
+
+  /* A new image: the column follows it. */
+  {
+    g_autofree char *image2 = g_build_filename (images, "test-00004.png", NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (image2);
+    g_autofree float *ref2 = NULL;
+    gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+    gboolean same = FALSE;
+
+    mcam_window_open_files (window, &file, 1);
+    ref2 = reference_scores (model, head, image2, &n);
+    while (!same && g_get_monotonic_time () < deadline)
+      {
+        same = TRUE;
+        for (int c = 0; c < n && same; c++)
+          same = lround (mcam_class_list_get_head_score (window->class_list, c) * 1000) ==
+                 lround (MIN (ref2[c], 1.0f) * 1000.0);
+        g_main_context_iteration (NULL, FALSE);
+        g_usleep (1000);
+      }
+    g_assert_true (same);
+  }
+
+  /* Side by side: the right map is the core's map of the head (CAM, the
+   * Sneaker class where the demo has one, else class 0), the left one the
+   * network's own. */
+  {
+    g_autofree char *image2 = g_build_filename (images, "test-00004.png", NULL);
+    g_autoptr(McamNet) net = mcam_net_load (model, &error);
+    g_autoptr(McamImage) img = mcam_image_load (image2, 0, NULL);
+    g_autoptr(McamAnalysis) a = NULL;
+    g_autoptr(McamHead) h = NULL;
+    McamHeadPair *pair = NULL;
+    int k = 0;
+    gint64 deadline;
+
+    g_assert_no_error (error);
+    for (int c = 0; c < window->model->n_classes; c++)
+      if (g_strcmp0 (window->model->classes[c], "Sneaker") == 0)
+        k = c;
+    mcam_window_set_method (window, MCAM_METHOD_CAM);
+    mcam_window_select_class (window, k);
+    _mcam_window_set_head_side_by_side (window, TRUE);
+    deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time () < deadline)
+      {
+        pair = _mcam_window_get_head_pair (window);
+        if (pair != NULL && mcam_head_pair_get_request (pair)->class_index == k &&
+            mcam_head_pair_get_request (pair)->method == MCAM_METHOD_CAM)
+          break;
+        pair = NULL;
+        g_main_context_iteration (NULL, FALSE);
+        g_usleep (1000);
+      }
+    g_assert_nonnull (pair);
+    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window->overlay_view)));
+    a = mcam_analysis_new (net, NULL, img, NULL, &error);
+    g_assert_no_error (error);
+    h = mcam_head_load (head, net, &error);
+    g_assert_no_error (error);
+    for (int side = 0; side < 2; side++)
+      {
+        McamExplainOptions opts;
+        g_autoptr(McamExplanation) want = NULL;
+        const McamExplanation *got = mcam_head_pair_get_explanation (pair, side == 1);
+        double max_diff = 0, max_lr = 0;
+
+        mcam_explain_options_init (&opts);
+        opts.head = side == 1 ? h : NULL;
+        want = mcam_explain (a, k, MCAM_METHOD_CAM, &opts, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_nonnull (got);
+        g_assert_cmpint (got->h * got->w, ==, want->h * want->w);
+        for (int i = 0; i < want->h * want->w; i++)
+          max_diff = MAX (max_diff, fabsf (got->map[i] - want->map[i]));
+        g_test_message ("side %d: max |app - core| = %g", side, max_diff);
+        g_assert_cmpfloat (max_diff, <=, 1e-6);
+        if (side == 1)
+          {
+            const McamExplanation *left = mcam_head_pair_get_explanation (pair, FALSE);
+
+            for (int i = 0; i < want->h * want->w; i++)
+              max_lr = MAX (max_lr, fabsf (left->map[i] - want->map[i]));
+            g_test_message ("network vs re-fit head map: max diff %g", max_lr);
+          }
+      }
+    _mcam_window_set_head_side_by_side (window, FALSE);
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window->overlay_view)));
+  }
+
+  /* Unloaded: the column goes. */
+  _mcam_window_unload_head (window);
+  g_assert_null (_mcam_window_get_head (window));
+  g_assert_cmpfloat (mcam_class_list_get_head_score (window->class_list, 0), <, 0);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unlink (other);
+  {
+    g_autofree char *dir = g_path_get_dirname (other);
+
+    g_rmdir (dir);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  mcam_test_init (&argc, &argv);
+  gtk_init ();
+
+  g_test_add_func ("/mcam/app/head/third-column", test_third_column);
+  return g_test_run ();
+}
