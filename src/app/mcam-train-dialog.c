@@ -30,6 +30,12 @@ struct _McamTrainDialog
   GtkButton      *folder_button;
   GtkLabel       *labels_label;
   GtkButton      *labels_button;
+  GtkLabel       *val_label;          /* mcam train --val */
+  GtkButton      *val_button;
+  GtkLabel       *val_images_label;   /* --val-images */
+  GtkButton      *val_images_button;
+  GtkLabel       *classes_label;      /* --classes */
+  GtkButton      *classes_button;
   GtkSpinButton  *slots_spin;
   GtkSpinButton  *epochs_spin;
   GtkSpinButton  *batch_spin;
@@ -48,6 +54,10 @@ struct _McamTrainDialog
   char         *model_path;
   char         *folder;
   char         *labels_csv;
+  char         *val_csv;          /* NULL: no validation */
+  char         *val_folder;       /* NULL: the training folder */
+  char         *classes_path;     /* NULL: classes.txt beside the model, else the file's */
+  double        val_map;          /* the last run's validation mAP (memory classifier); NAN: none */
   GCancellable *cancellable;      /* non-NULL while training */
   McamMemory   *trained;          /* a memory not loaded into the worker (other backbone) */
   gboolean      installed;        /* the worker holds the trained memory */
@@ -88,7 +98,17 @@ typedef struct
   char          *model_path;
   char          *folder;
   char          *labels_csv;
+  char          *val_csv;
+  char          *val_folder;
+  char          *classes_path;
   int            n_slots;
+  /* validation (with val_csv): features, labels, scores; mAP after each epoch */
+  const McamMemory *mem;      /* borrowed while training */
+  const float   *val_f;
+  const float   *val_y;
+  int            val_n;
+  float         *val_scores;
+  double         val_map;
   McamTrainOptions opt;
   McamWorkerContext *ctx;     /* during the job */
   LossSink      *sink;
@@ -101,6 +121,7 @@ typedef struct
   McamHealth *health;
   gboolean    installed;
   int         n_images;
+  double      val_map;        /* NAN without validation */
   McamTrainLosses last;
 } TrainResult;
 
@@ -119,6 +140,10 @@ train_job_free (gpointer data)
   g_free (job->model_path);
   g_free (job->folder);
   g_free (job->labels_csv);
+  g_free (job->val_csv);
+  g_free (job->val_folder);
+  g_free (job->classes_path);
+  g_free (job->val_scores);
   loss_sink_unref (job->sink);
   g_free (job);
 }
@@ -174,6 +199,16 @@ train_progress (const McamTrainProgress *p, gpointer user_data)
 
   text = g_strdup_printf (_("Epoch %d of %d, batch %d of %d: loss %.4f"), p->epoch,
                           p->n_epochs, p->batch, p->n_batches, p->losses.total);
+  if (p->epoch_done && job->val_n > 0)
+    {
+      /* mcam train --val: the memory classifier's mAP on the validation set */
+      mcam_train_memory_scores (job->mem, job->val_f, job->val_n, job->val_scores);
+      job->val_map = mcam_mean_average_precision (job->val_scores, job->val_y, job->val_n,
+                                                  job->mem->n_classes, NULL);
+      g_free (text);
+      text = g_strdup_printf (_("Epoch %d of %d: loss %.4f, validation mAP %.4f"), p->epoch,
+                              p->n_epochs, p->losses.total, job->val_map);
+    }
   mcam_worker_context_progress (job->ctx, 0.2 + 0.75 * x / MAX (1, p->n_epochs), text);
 
   /* A point per epoch end and at most ~20 per second in between: a live
@@ -207,6 +242,8 @@ train_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
   g_autoptr(McamNet) own_net = NULL;
   g_autoptr(McamDataset) ds = NULL;
   g_autoptr(McamFeatureCache) cache = NULL;
+  g_autoptr(McamDataset) vds = NULL;
+  g_autoptr(McamFeatureCache) vcache = NULL;
   g_autoptr(McamMemory) mem = NULL;
   g_autoptr(McamTrainer) trainer = NULL;
   g_autoptr(McamHealth) health = NULL;
@@ -217,13 +254,15 @@ train_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
   job->ctx = ctx;
   /* The loaded backbone when it is the one asked for: its memory can then be
    * swapped in at the end. Any other backbone is loaded for this job only. */
-  if (net == NULL || g_strcmp0 (mcam_net_get_path (net), job->model_path) != 0)
+  if (net == NULL || g_strcmp0 (mcam_net_get_path (net), job->model_path) != 0 ||
+      job->classes_path != NULL)
     {
       mcam_worker_context_progress (ctx, 0.0, _("Loading the backbone"));
       own_net = mcam_net_load (job->model_path, error);
       if (own_net == NULL)
         return NULL;
-      if (!mcam_class_names_apply (own_net, NULL, NULL, error))
+      /* --classes: the names the labels CSV is read against */
+      if (!mcam_class_names_apply (own_net, job->classes_path, NULL, error))
         return NULL;
       net = own_net;
     }
@@ -260,6 +299,30 @@ train_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
     return NULL;
   features = mcam_feature_cache_get_features (cache);
 
+  if (job->val_csv != NULL)
+    {
+      /* mcam train --val / --val-images: features kept in memory only */
+      vds = mcam_dataset_load (job->val_csv, NULL, job->val_folder ? job->val_folder : job->folder,
+                               (const char *const *) info->classes, info->n_classes, error);
+      if (vds == NULL)
+        return NULL;
+      if (vds->n == 0)
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_FORMAT, _("%s: no images listed"),
+                       job->val_csv);
+          return NULL;
+        }
+      mcam_worker_context_progress (ctx, 0.2, _("Computing the validation images' features"));
+      vcache = mcam_feature_cache_open (NULL, net, (const char *const *) vds->paths, vds->n, 16,
+                                        NULL, NULL, cancellable, error);
+      if (vcache == NULL)
+        return NULL;
+      job->val_f = mcam_feature_cache_get_features (vcache);
+      job->val_y = vds->labels;
+      job->val_n = vds->n;
+      job->val_scores = g_new (float, (gsize) vds->n * info->n_classes);
+    }
+
   mcam_worker_context_progress (ctx, 0.2, _("Initialising the slots"));
   mem = mcam_train_init_memory (job->n_slots, info->feat_c, info->feat_h, info->feat_w,
                                 info->n_classes, features, ds->labels, ds->n, &job->opt,
@@ -269,6 +332,7 @@ train_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
+  job->mem = mem;
   trainer = mcam_trainer_new (mem, &job->opt);
   if (!mcam_trainer_run (trainer, features, ds->labels, ds->n, train_progress, job,
                          cancellable, error))
@@ -295,6 +359,7 @@ train_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
 
   result = g_new0 (TrainResult, 1);
   result->n_images = ds->n;
+  result->val_map = job->val_n > 0 ? job->val_map : NAN;
   result->health = g_steal_pointer (&health);
   g_clear_pointer (&trainer, mcam_trainer_free);
   if (own_net == NULL)
@@ -355,7 +420,8 @@ static void
 _mcam_train_dialog_update_sensitivity (McamTrainDialog *self)
 {
   gboolean running = self->cancellable != NULL;
-  gboolean ready = self->model_path && self->folder && self->labels_csv;
+  gboolean ready = self->model_path && self->folder && self->labels_csv &&
+                   (self->val_folder == NULL || self->val_csv != NULL);
 
   gtk_widget_set_sensitive (self->form, !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->train_button), !running && ready);
@@ -368,6 +434,9 @@ _mcam_train_dialog_update_sensitivity (McamTrainDialog *self)
     {
       const char *why = self->model_path == NULL ? _("Train needs a backbone: choose one above.")
                         : self->folder == NULL ? _("Train needs an image folder: choose one above.")
+                        : self->labels_csv != NULL
+                        ? _("Validation images need validation labels: choose a validation "
+                            "labels CSV, or clear the validation images.")
                         : _("Train needs a labels CSV (file,labels with ';' between labels) "
                             "for the images: the folder has no labels.csv, choose one above.");
 
@@ -423,6 +492,52 @@ mcam_train_dialog_set_inputs (McamTrainDialog *self, const char *model_path,
   set_path_label (self->folder_label, self->folder);
   set_path_label (self->labels_label, self->labels_csv);
   _mcam_train_dialog_update_sensitivity (self);
+}
+
+static void
+replace_path (char **slot, const char *path)
+{
+  g_free (*slot);
+  *slot = path != NULL && *path != '\0' ? g_strdup (path) : NULL;
+}
+
+static void
+show_extra_inputs (McamTrainDialog *self)
+{
+  gtk_label_set_text (self->val_label, self->val_csv ? self->val_csv
+                      : _("(none: no validation mAP)"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->val_label), self->val_csv);
+  gtk_button_set_label (self->val_button, self->val_csv ? _("Clear") : _("Choose…"));
+  gtk_label_set_text (self->val_images_label, self->val_folder ? self->val_folder
+                      : _("(the training image folder)"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->val_images_label), self->val_folder);
+  gtk_button_set_label (self->val_images_button, self->val_folder ? _("Clear") : _("Choose…"));
+  gtk_label_set_text (self->classes_label, self->classes_path ? self->classes_path
+                      : _("(classes.txt beside the model, else the model's own names)"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->classes_label), self->classes_path);
+  _mcam_train_dialog_update_sensitivity (self);
+}
+
+void
+mcam_train_dialog_set_extra_inputs (McamTrainDialog *self, const char *val_csv,
+                                    const char *val_folder, const char *classes_path)
+{
+  g_return_if_fail (MCAM_IS_TRAIN_DIALOG (self));
+
+  if (val_csv)
+    replace_path (&self->val_csv, val_csv);
+  if (val_folder)
+    replace_path (&self->val_folder, val_folder);
+  if (classes_path)
+    replace_path (&self->classes_path, classes_path);
+  show_extra_inputs (self);
+}
+
+double
+mcam_train_dialog_get_val_map (McamTrainDialog *self)
+{
+  g_return_val_if_fail (MCAM_IS_TRAIN_DIALOG (self), NAN);
+  return self->val_map;
 }
 
 static void
@@ -529,6 +644,15 @@ train_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
                              ? _("Trained on %d images and loaded (not yet saved: use Save As). Health: %s")
                              : _("Trained on %d images. The backbone is not the loaded model, so the memory was not loaded: save it, then open it with that model. Health: %s"),
                              result->n_images, verdict);
+      self->val_map = result->val_map;
+      if (!isnan (result->val_map))
+        {
+          g_autofree char *with_val =
+            g_strdup_printf (_("%s — validation mAP (memory classifier): %.4f"), msg,
+                             result->val_map);
+          g_free (msg);
+          msg = g_steal_pointer (&with_val);
+        }
       gtk_label_set_text (self->status_label, msg);
       gtk_progress_bar_set_fraction (self->progress_bar, 1.0);
       train_result_free (result);
@@ -548,10 +672,11 @@ mcam_train_dialog_start (McamTrainDialog *self)
   g_return_if_fail (MCAM_IS_TRAIN_DIALOG (self));
   if (self->cancellable != NULL || self->worker == NULL)
     return;
-  if (!self->model_path || !self->folder || !self->labels_csv)
+  if (!self->model_path || !self->folder || !self->labels_csv ||
+      (self->val_folder != NULL && self->val_csv == NULL))
     {
-      gtk_label_set_text (self->status_label,
-                          _("Choose a backbone, an image folder and a labels CSV first."));
+      _mcam_train_dialog_update_sensitivity (self);
+      gtk_label_set_text (self->status_label, gtk_label_get_text (self->ready_label));
       return;
     }
 
@@ -559,6 +684,10 @@ mcam_train_dialog_start (McamTrainDialog *self)
   job->model_path = g_strdup (self->model_path);
   job->folder = g_strdup (self->folder);
   job->labels_csv = g_strdup (self->labels_csv);
+  job->val_csv = g_strdup (self->val_csv);
+  job->val_folder = g_strdup (self->val_folder);
+  job->classes_path = g_strdup (self->classes_path);
+  self->val_map = NAN;
   job->n_slots = gtk_spin_button_get_value_as_int (self->slots_spin);
   mcam_train_options_init (&job->opt);
   job->opt.epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
@@ -631,7 +760,8 @@ on_cancel_clicked (McamTrainDialog *self)
 
 /* ---- file choosers (GtkFileChooserNative: GTK 4.8 has no GtkFileDialog) */
 
-typedef enum { CHOOSE_MODEL, CHOOSE_FOLDER, CHOOSE_LABELS, CHOOSE_SAVE } ChooseWhat;
+typedef enum { CHOOSE_MODEL, CHOOSE_FOLDER, CHOOSE_LABELS, CHOOSE_SAVE, CHOOSE_VAL,
+               CHOOSE_VAL_IMAGES, CHOOSE_CLASSES } ChooseWhat;
 
 static void
 save_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
@@ -699,6 +829,15 @@ on_chooser_response (GtkNativeDialog *native, int response, McamTrainDialog *sel
       case CHOOSE_SAVE:
         mcam_train_dialog_save (self, path);
         break;
+      case CHOOSE_VAL:
+        mcam_train_dialog_set_extra_inputs (self, path, NULL, NULL);
+        break;
+      case CHOOSE_VAL_IMAGES:
+        mcam_train_dialog_set_extra_inputs (self, NULL, path, NULL);
+        break;
+      case CHOOSE_CLASSES:
+        mcam_train_dialog_set_extra_inputs (self, NULL, NULL, path);
+        break;
       default:
         break;
       }
@@ -711,9 +850,11 @@ choose (McamTrainDialog *self, ChooseWhat what)
 {
   static const char *const titles[] = {
     N_("Choose a Backbone"), N_("Choose the Image Folder"), N_("Choose the Labels CSV"),
-    N_("Save the Memory Module"),
+    N_("Save the Memory Module"), N_("Choose the Validation Labels CSV"),
+    N_("Choose the Validation Image Folder"), N_("Choose the Class Names File"),
   };
-  GtkFileChooserAction action = what == CHOOSE_FOLDER ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER
+  GtkFileChooserAction action = what == CHOOSE_FOLDER || what == CHOOSE_VAL_IMAGES
+                              ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER
                               : what == CHOOSE_SAVE ? GTK_FILE_CHOOSER_ACTION_SAVE
                               : GTK_FILE_CHOOSER_ACTION_OPEN;
   GtkFileChooserNative *native =
@@ -736,7 +877,7 @@ choose (McamTrainDialog *self, ChooseWhat what)
       gtk_file_filter_add_pattern (filter, "*.safetensors");
       gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
     }
-  else if (what == CHOOSE_LABELS)
+  else if (what == CHOOSE_LABELS || what == CHOOSE_VAL)
     {
       filter = gtk_file_filter_new ();
       gtk_file_filter_set_name (filter, _("CSV files"));
@@ -745,7 +886,7 @@ choose (McamTrainDialog *self, ChooseWhat what)
     }
   if (what == CHOOSE_SAVE)
     gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), "memory.safetensors");
-  if (what == CHOOSE_LABELS && self->folder)
+  if ((what == CHOOSE_LABELS || what == CHOOSE_VAL) && self->folder)
     {
       g_autoptr(GFile) dir = g_file_new_for_path (self->folder);
       gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), dir, NULL);
@@ -758,6 +899,35 @@ choose (McamTrainDialog *self, ChooseWhat what)
 static void on_model_clicked (McamTrainDialog *self)  { choose (self, CHOOSE_MODEL); }
 static void on_folder_clicked (McamTrainDialog *self) { choose (self, CHOOSE_FOLDER); }
 static void on_labels_clicked (McamTrainDialog *self) { choose (self, CHOOSE_LABELS); }
+
+/* The optional inputs: a click chooses one; when one is set, the button
+ * clears it instead (back to the default the row states). */
+static void
+on_val_clicked (McamTrainDialog *self)
+{
+  if (self->val_csv != NULL)
+    mcam_train_dialog_set_extra_inputs (self, "", NULL, NULL);
+  else
+    choose (self, CHOOSE_VAL);
+}
+
+static void
+on_val_images_clicked (McamTrainDialog *self)
+{
+  if (self->val_folder != NULL)
+    mcam_train_dialog_set_extra_inputs (self, NULL, "", NULL);
+  else
+    choose (self, CHOOSE_VAL_IMAGES);
+}
+
+static void
+on_classes_clicked (McamTrainDialog *self)
+{
+  if (self->classes_path != NULL)
+    mcam_train_dialog_set_extra_inputs (self, NULL, NULL, "");
+  else
+    choose (self, CHOOSE_CLASSES);
+}
 static void on_save_clicked (McamTrainDialog *self)   { choose (self, CHOOSE_SAVE); }
 
 static gboolean
@@ -816,6 +986,9 @@ mcam_train_dialog_finalize (GObject *object)
   g_free (self->model_path);
   g_free (self->folder);
   g_free (self->labels_csv);
+  g_free (self->val_csv);
+  g_free (self->val_folder);
+  g_free (self->classes_path);
   g_clear_pointer (&self->trained, mcam_memory_free);
   G_OBJECT_CLASS (mcam_train_dialog_parent_class)->finalize (object);
 }
@@ -867,6 +1040,12 @@ mcam_train_dialog_class_init (McamTrainDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, folder_button);
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, labels_label);
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, labels_button);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, val_label);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, val_button);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, val_images_label);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, val_images_button);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, classes_label);
+  gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, classes_button);
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, slots_spin);
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, epochs_spin);
   gtk_widget_class_bind_template_child (widget_class, McamTrainDialog, batch_spin);
@@ -892,6 +1071,12 @@ mcam_train_dialog_init (McamTrainDialog *self)
   g_signal_connect_swapped (self->model_button, "clicked", G_CALLBACK (on_model_clicked), self);
   g_signal_connect_swapped (self->folder_button, "clicked", G_CALLBACK (on_folder_clicked), self);
   g_signal_connect_swapped (self->labels_button, "clicked", G_CALLBACK (on_labels_clicked), self);
+  g_signal_connect_swapped (self->val_button, "clicked", G_CALLBACK (on_val_clicked), self);
+  g_signal_connect_swapped (self->val_images_button, "clicked",
+                            G_CALLBACK (on_val_images_clicked), self);
+  g_signal_connect_swapped (self->classes_button, "clicked", G_CALLBACK (on_classes_clicked), self);
+  self->val_map = NAN;
+  show_extra_inputs (self);
 }
 
 McamTrainDialog *

@@ -21,6 +21,14 @@ McamTrainDialog *mcam_train_dialog_new (GtkWindow *parent, McamWorker *worker);
 void     mcam_train_dialog_set_inputs (McamTrainDialog *self, const char *model_path,
                                        const char *image_folder, const char *labels_csv,
                                        int n_slots, int epochs);
+/* The optional inputs of `mcam train` (NULL: keep, "": clear): validation
+ * labels CSV (--val: the memory classifier's mAP after each epoch),
+ * validation image folder (--val-images; default: the training folder) and a
+ * class names file (--classes; default: classes.txt beside the model). */
+void     mcam_train_dialog_set_extra_inputs (McamTrainDialog *self, const char *val_csv,
+                                             const char *val_folder, const char *classes_path);
+/* The last run's validation mAP (memory classifier), NAN without --val. */
+double   mcam_train_dialog_get_val_map (McamTrainDialog *self);
 /* As the Train button. */
 void     mcam_train_dialog_start      (McamTrainDialog *self);
 /* As Save As: writes the trained memory (atomically) on the worker. */
