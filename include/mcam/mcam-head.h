@@ -41,7 +41,8 @@ typedef struct _McamHead
   char   **classes;       /* NULL-terminated, the backbone's class names */
   /* What it was fitted on (NULL / 0 / NAN when unknown): */
   char    *backbone;      /* the backbone's fingerprint (McamNetInfo) */
-  char    *layer;         /* "layer4": the layer whose pooled features it reads */
+  char    *layer;         /* the net's target layer (McamNetInfo.target) whose
+                           * pooled features it reads; NULL: not recorded */
   int      n_images;
   char    *images_hash;   /* SHA-256 of the image list (names, labels, bytes) */
   double   l2;            /* λ */
@@ -51,8 +52,10 @@ typedef struct _McamHead
   guint64  seed;
 } McamHead;
 
-/* The only layer whose features the engine exposes (the CAM target layer). */
-#define MCAM_HEAD_LAYER "layer4"
+/* What heads recorded as their layer before the target layer was movable
+ * (mcam_net_set_target): they were fitted at the network's default target,
+ * the layer its own GAP + linear head reads, and are taken as such. */
+#define MCAM_HEAD_LAYER_LEGACY "layer4"
 
 McamHead *mcam_head_new  (int n_classes, int c, gboolean multilabel);
 void      mcam_head_free (McamHead *head);
@@ -65,8 +68,9 @@ McamHead *mcam_head_new_from_net (McamNet *net);
  * (atomically). */
 gboolean  mcam_head_save (const McamHead *head, const char *path, GError **error);
 /* Load a head. With `net`, it must have been fitted on that backbone (the
- * fingerprint), at MCAM_HEAD_LAYER and for its classes; else the load fails
- * with MCAM_ERROR_MISMATCH and a message naming both. */
+ * fingerprint), at its current target layer (a head fitted at another is
+ * refused naming the --layer to use) and for its classes; else the load
+ * fails with MCAM_ERROR_MISMATCH and a message naming both. */
 McamHead *mcam_head_load (const char *path, McamNet *net, GError **error);
 /* The same checks on a head already loaded. */
 gboolean  mcam_head_check_net (const McamHead *head, const char *path, McamNet *net,

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* mcam refit --model M [--layer layer4] --images DIR --labels CSV [--l2 λ]
+/* mcam refit --model M [--layer L] --images DIR --labels CSV [--l2 λ]
  *            [--folds K] [--seed S] [--threads T] --out HEAD [--force]
  *
  * The re-fit lens (issue 12): a new linear head on the pooled target-layer
  * features of a frozen backbone, fitted on the given images (mcam-head.h).
+ * --layer moves the target as on classify/explain (any 4-D feature map: the
+ * head is linear on its GAP); the file records it, and --head refuses it at
+ * another.
  * Without --l2, λ is chosen by K-fold cross-validation and the curve printed.
  * The features are computed once and cached beside the output
  * (HEAD.features), as mcam train caches its own. */
@@ -77,7 +80,7 @@ mcam_cmd_refit (int argc, char **argv)
   g_auto(GStrv) feature_parts = NULL;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Backbone model (its head is left as it is)", "FILE" },
-    { "layer", 0, 0, G_OPTION_ARG_STRING, &layer, "Layer whose pooled features the head reads (layer4, the target layer)", "NAME" },
+    { "layer", 0, 0, G_OPTION_ARG_STRING, &layer, "Layer whose pooled features the head reads (default: the target layer; mcam info --layers lists them)", "NAME" },
     { "images", 0, 0, G_OPTION_ARG_FILENAME, &images, "Folder the labels' file names are relative to", "DIR" },
     { "labels", 0, 0, G_OPTION_ARG_FILENAME, &labels, "Labels (file,labels; labels separated by ';')", "CSV" },
     { "l2", 0, 0, G_OPTION_ARG_DOUBLE, &l2, "L2 penalty λ on the mean loss (default: chosen by cross-validation)", "λ" },
@@ -96,7 +99,7 @@ mcam_cmd_refit (int argc, char **argv)
   g_autoptr(McamNet) net = NULL;
   g_autoptr(McamDataset) ds = NULL;
   g_autoptr(McamFeatureCache) cache = NULL;
-  g_autoptr(McamHead) head = NULL, own = NULL;
+  g_autoptr(McamHead) head = NULL;
   g_autofree McamHeadCvPoint *curve = NULL;
   g_autofree float *X = NULL, *logits = NULL;
   g_autofree char *cache_path = NULL;
@@ -120,13 +123,6 @@ mcam_cmd_refit (int argc, char **argv)
   if (argc > 1)
     {
       fprintf (stderr, "mcam refit: unexpected argument '%s'\n", argv[1]);
-      return MCAM_EXIT_USAGE;
-    }
-  if (layer != NULL && strcmp (layer, MCAM_HEAD_LAYER) != 0)
-    {
-      fprintf (stderr, "mcam refit: --layer %s: only %s (the target layer, whose pooled "
-               "features the network's own head reads) can be re-fitted\n", layer,
-               MCAM_HEAD_LAYER);
       return MCAM_EXIT_USAGE;
     }
   if (!isfinite (l2) || (l2 < 0.0 && l2 != -1.0) || folds < 2 || seed < 0)
@@ -153,13 +149,13 @@ mcam_cmd_refit (int argc, char **argv)
   net = mcam_net_load (model, &error);
   if (net == NULL)
     return mcam_cli_fail ("refit", error);
+  mcam_cli_warn_metadata (model, net);
+  /* Before the features are cached (their key holds the layer). The
+   * network's own head need not be GAP + linear: its logits are compared
+   * as they are, and the re-fit head is linear on GAP of any 4-D map. */
+  if (layer != NULL && !mcam_net_set_target (net, layer, &error))
+    return mcam_cli_fail ("refit", error);
   info = mcam_net_get_info (net);
-  own = mcam_head_new_from_net (net);
-  if (own == NULL)
-    {
-      fprintf (stderr, "mcam refit: %s has no GAP + linear head to stand beside\n", model);
-      return MCAM_EXIT_ERROR;
-    }
   ds = mcam_dataset_load (labels, NULL, images, (const char *const *) info->classes,
                           info->n_classes, &error);
   if (ds == NULL
@@ -185,7 +181,7 @@ mcam_cmd_refit (int argc, char **argv)
   c = info->feat_c;
   hw = info->feat_h * info->feat_w;
   fprintf (stderr, "mcam refit: %d images, %d classes, pooled %s features (%d channels), "
-           "%s\n", n, C, MCAM_HEAD_LAYER, c, info->multilabel ? "sigmoid" : "softmax");
+           "%s\n", n, C, info->target, c, info->multilabel ? "sigmoid" : "softmax");
 
   if (feature_parts != NULL)
     {
@@ -241,6 +237,7 @@ mcam_cmd_refit (int argc, char **argv)
 
   head->classes = g_strdupv (info->classes);
   head->backbone = g_strdup (info->fingerprint);
+  head->layer = g_strdup (info->target);
   head->n_images = n;
   head->images_hash = mcam_head_hash_images ((const char *const *) ds->names,
                                              (const char *const *) ds->paths, ds->labels,

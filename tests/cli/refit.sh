@@ -5,10 +5,12 @@
 # features cached beside it), the same seed giving the same file, classify /
 # explain / eval explaining it (JSON says so; eval's re-fit lens gives both
 # heads' own-object rates and a verdict per class), and the refusals: another
-# backbone, another layer, the model as --out, bad options. Last, the shipped
-# re-fit head on the shipped images finds the demo's head bias.
+# backbone, an unknown layer, the model as --out, bad options. Then the shipped
+# re-fit head on the shipped images finds the demo's head bias, and a head
+# re-fitted at an inner layer of an ONNX fixture (--layer) explains CAM there
+# and is refused at another layer, naming the --layer to use.
 set -u
-echo "1..10"
+echo "1..12"
 
 src=${MCAM_SOURCE_DIR:?}
 model="$src/data/demo/fashion-mosaic-resnet.safetensors"
@@ -97,14 +99,14 @@ else
   echo "not ok 7 - another backbone (exit $rc)"; sed 's/^/# /' "$dir/o.out"
 fi
 
-# 8: another layer, the model as --out, bad options: usage errors
+# 8: a layer the model does not have, the model as --out, bad options: usage errors
 refit --layer layer3 --out "$dir/d.safetensors" > "$dir/d.out" 2>&1; r1=$?
 refit --out "$model" > "$dir/e.out" 2>&1; r2=$?
 refit --folds 1 --out "$dir/f.safetensors" > "$dir/f.out" 2>&1; r3=$?
 refit --l2 -3 --out "$dir/f.safetensors" > /dev/null 2>&1; r4=$?
-if [ $r1 = 2 ] && grep -q 'only layer4' "$dir/d.out" && [ $r2 = 2 ] && [ $r3 = 2 ] &&
+if [ $r1 = 2 ] && grep -q "no layer 'layer3'" "$dir/d.out" && [ $r2 = 2 ] && [ $r3 = 2 ] &&
    [ $r4 = 2 ] && [ ! -e "$dir/d.safetensors" ] && [ ! -e "$dir/f.safetensors" ]; then
-  echo "ok 8 - another layer, the model as output and bad options are usage errors"
+  echo "ok 8 - an unknown layer, the model as output and bad options are usage errors"
 else
   echo "not ok 8 - refusals ($r1 $r2 $r3 $r4)"; cat "$dir/d.out" "$dir/e.out" | sed 's/^/# /'
 fi
@@ -130,4 +132,61 @@ if grep -q "the features locate Sneaker; the network's head relies on Ankle boot
   echo "ok 10 - the shipped re-fit head finds the demo's Sneaker head bias"
 else
   echo "not ok 10 - the demo's head bias"; sed 's/^/# /' "$dir/s.md"
+fi
+
+# 11: --layer: a head re-fitted on GAP of an inner layer of the ONNX ResNet fixture (its
+# 5 classes given cyclically to the 40 demo mosaics: any labels make a valid fit) records
+# that layer, and CAM there — refused for the network's own head, which does not read
+# that layer — explains it: the CAM weights of class dog are the head's row 1
+onnx="$MCAM_FIXTURES_DIR/onnx/resnet.onnx"
+inner=/layer3/layer3.0/relu_1/Relu_output_0
+{ echo file,labels; i=0
+  for f in $(cd "$imgs" && ls *.png); do
+    set -- cat dog bird fish frog; shift $((i % 5)); echo "$f,$1"; i=$((i + 1))
+  done; } > "$dir/onnx-labels.csv"
+"$MCAM" refit --model "$onnx" --layer "$inner" --images "$imgs" --labels "$dir/onnx-labels.csv" \
+  --l2 0.01 --threads 1 --out "$dir/inner.safetensors" > "$dir/i.out" 2>&1; r1=$?
+"$MCAM" explain --model "$onnx" --layer "$inner" --class dog --method cam --json \
+  "$imgs/pairs-00000.png" > "$dir/i-net.json" 2>&1; r2=$?
+"$MCAM" explain --model "$onnx" --layer "$inner" --head "$dir/inner.safetensors" --class dog \
+  --method cam --json "$imgs/pairs-00000.png" > "$dir/i-head.json" 2> "$dir/i-head.err"; r3=$?
+if [ $r1 = 0 ] && [ $r2 != 0 ] && [ $r3 = 0 ] &&
+   grep -q "pooled $inner features (24 channels)" "$dir/i.out" &&
+   /usr/bin/python3 - "$dir/inner.safetensors" "$dir/i-head.json" "$inner" <<'PY'
+import array, json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+hdr = json.loads(raw[8:8 + n])
+assert hdr["__metadata__"]["mcam.head.layer"] == sys.argv[3], hdr["__metadata__"]
+w = hdr["head.weight"]
+C, c = w["shape"]
+a = array.array("f")
+a.frombytes(raw[8 + n + w["data_offsets"][0]:8 + n + w["data_offsets"][1]])
+out = json.load(open(sys.argv[2]))
+assert out["explains"] == "re-fit head" and out["class_index"] == 1, out["explains"]
+assert out["feature_shape"][0] == c == len(out["weights"]), (c, out["feature_shape"])
+assert max(abs(x - y) for x, y in zip(out["weights"], a[c:2 * c])) < 1e-6
+PY
+then
+  echo "ok 11 - refit --layer fits an inner layer's GAP, and CAM there explains that head"
+else
+  echo "not ok 11 - refit --layer ($r1 $r2 $r3)"
+  cat "$dir/i.out" "$dir/i-head.err" | sed 's/^/# /'
+fi
+
+# 12: that head at the model's default layer, and the demo's head at an inner layer, are
+# refused (exit 1) naming what to use; classify takes the inner head with its --layer
+"$MCAM" explain --model "$onnx" --head "$dir/inner.safetensors" --class dog --method cam \
+  --json "$imgs/pairs-00000.png" > "$dir/j.out" 2>&1; r1=$?
+"$MCAM" classify --model "$model" --layer layer3.0 --head "$dir/a.safetensors" \
+  "$imgs/pairs-00000.png" > "$dir/k.out" 2>&1; r2=$?
+"$MCAM" classify --model "$onnx" --layer "$inner" --head "$dir/inner.safetensors" --json \
+  "$imgs/pairs-00000.png" > "$dir/l.out" 2>/dev/null; r3=$?
+if [ $r1 = 1 ] && grep -q "use it with --layer $inner" "$dir/j.out" &&
+   [ $r2 = 1 ] && grep -q "a.safetensors was fitted on the pooled features of layer “layer4.0”" "$dir/k.out" &&
+   grep -q "use it with --layer layer4.0" "$dir/k.out" &&
+   [ $r3 = 0 ] && grep -q '"explains" : "re-fit head"' "$dir/l.out"; then
+  echo "ok 12 - a head fitted at another layer is refused, naming the --layer to use"
+else
+  echo "not ok 12 - another layer ($r1 $r2 $r3)"; cat "$dir/j.out" "$dir/k.out" | sed 's/^/# /'
 fi

@@ -304,7 +304,7 @@ test_file (void)
   g_assert_cmpint (r->n_images, ==, 42);
   g_assert_cmpint (r->folds, ==, 5);
   g_assert_cmpstr (r->images_hash, ==, "abc");
-  g_assert_cmpstr (r->layer, ==, MCAM_HEAD_LAYER);
+  g_assert_cmpstr (r->layer, ==, info->target);
   g_assert_cmpstr (r->backbone, ==, info->fingerprint);
   g_assert_cmpstr (r->cv_curve, ==, h->cv_curve);
   g_assert_true (r->multilabel == info->multilabel);
@@ -330,8 +330,44 @@ test_file (void)
   g_autoptr(McamHead) layer = mcam_head_load (path, net, &error);
   g_assert_null (layer);
   g_assert_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH);
-  g_assert_nonnull (strstr (error->message, "layer3"));
+  g_assert_nonnull (strstr (error->message, "--layer layer3"));
   g_clear_error (&error);
+
+  /* A head that records "layer4" (written before the target was movable)
+   * was fitted at the default target: accepted there, refused at another
+   * layer saying to drop --layer (the layer is checked before the width). */
+  g_free (h->layer);
+  h->layer = g_strdup (MCAM_HEAD_LAYER_LEGACY);
+  g_assert_true (mcam_head_save (h, path, NULL));
+  g_autoptr(McamHead) legacy = mcam_head_load (path, net, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (legacy);
+  {
+    g_autoptr(McamNet) inner = fixture_net ();
+    g_assert_true (mcam_net_set_target (inner, "layer3.0", NULL));
+    g_autoptr(McamHead) legacy_inner = mcam_head_load (path, inner, &error);
+    g_assert_null (legacy_inner);
+    g_assert_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH);
+    g_assert_nonnull (strstr (error->message, "without --layer"));
+    g_clear_error (&error);
+
+    /* A head recording that inner layer: accepted there, refused at the
+     * default target naming the --layer to use. */
+    g_autoptr(McamHead) hi = mcam_head_new (info->n_classes,
+                                            mcam_net_get_info (inner)->feat_c,
+                                            info->multilabel);
+    hi->backbone = g_strdup (info->fingerprint);
+    hi->layer = g_strdup ("layer3.0");
+    g_assert_true (mcam_head_save (hi, path, NULL));
+    g_autoptr(McamHead) at_inner = mcam_head_load (path, inner, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (at_inner->layer, ==, "layer3.0");
+    g_autoptr(McamHead) at_default = mcam_head_load (path, net, &error);
+    g_assert_null (at_default);
+    g_assert_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH);
+    g_assert_nonnull (strstr (error->message, "--layer layer3.0"));
+    g_clear_error (&error);
+  }
 
   /* Not a head at all: the network file. */
   g_autoptr(McamHead) notahead = mcam_head_load (mcam_net_get_path (net), net, &error);

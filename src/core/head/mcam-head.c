@@ -29,7 +29,6 @@ mcam_head_new (int n_classes, int c, gboolean multilabel)
   h->multilabel = multilabel;
   h->weight = g_new0 (float, (gsize) n_classes * c);
   h->bias = g_new0 (float, n_classes);
-  h->layer = g_strdup (MCAM_HEAD_LAYER);
   h->l2 = NAN;
   h->val_score = NAN;
   return h;
@@ -65,6 +64,7 @@ mcam_head_new_from_net (McamNet *net)
   memcpy (h->bias, b, sizeof (float) * info->n_classes);
   h->classes = g_strdupv (info->classes);
   h->backbone = g_strdup (info->fingerprint);
+  h->layer = g_strdup (info->target);
   return h;
 }
 
@@ -95,7 +95,8 @@ mcam_head_save (const McamHead *h, const char *path, GError **error)
   mcam_safetensors_writer_set_metadata (wr, META "multilabel", h->multilabel ? "true" : "false");
   if (h->backbone != NULL)
     mcam_safetensors_writer_set_metadata (wr, META "backbone", h->backbone);
-  mcam_safetensors_writer_set_metadata (wr, META "layer", h->layer ? h->layer : MCAM_HEAD_LAYER);
+  if (h->layer != NULL)
+    mcam_safetensors_writer_set_metadata (wr, META "layer", h->layer);
   mcam_safetensors_writer_set_metadata (wr, META "images", n_images);
   if (h->images_hash != NULL)
     mcam_safetensors_writer_set_metadata (wr, META "images_hash", h->images_hash);
@@ -157,20 +158,34 @@ parse_classes (const char *json)
   return (char **) g_ptr_array_free (out, FALSE);
 }
 
+/* A head that records the net's current target was fitted there; one that
+ * records nothing or the legacy name was fitted at the default target,
+ * the layer the network's own GAP + linear head reads (unless the net
+ * really has a layer of that name). */
+static gboolean
+layer_matches (const McamHead *h, McamNet *net)
+{
+  const McamNetInfo *info = mcam_net_get_info (net);
+
+  if (h->layer != NULL && g_strcmp0 (h->layer, info->target) == 0)
+    return TRUE;
+  if (h->layer == NULL || strcmp (h->layer, MCAM_HEAD_LAYER_LEGACY) == 0)
+    {
+      g_auto(GStrv) layers = mcam_net_list_layers (net);
+      if (h->layer != NULL && layers != NULL &&
+          g_strv_contains ((const char *const *) layers, h->layer))
+        return FALSE;
+      return mcam_net_get_head_weight (net) != NULL;
+    }
+  return FALSE;
+}
+
 gboolean
 mcam_head_check_net (const McamHead *h, const char *path, McamNet *net, GError **error)
 {
   const McamNetInfo *info = mcam_net_get_info (net);
   const char *net_path = mcam_net_get_path (net);
 
-  if (g_strcmp0 (h->layer, MCAM_HEAD_LAYER) != 0)
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH,
-                   "%s: the head reads the pooled features of layer “%s”, and only %s "
-                   "(the target layer) can be explained with %s",
-                   path, h->layer ? h->layer : "?", MCAM_HEAD_LAYER, net_path);
-      return FALSE;
-    }
   if (h->backbone == NULL || info->fingerprint == NULL ||
       strcmp (h->backbone, info->fingerprint) != 0)
     {
@@ -180,6 +195,23 @@ mcam_head_check_net (const McamHead *h, const char *path, McamNet *net, GError *
                    "was fitted on; fit one for this model with mcam refit",
                    path, h->backbone ? h->backbone : "unknown", net_path,
                    info->fingerprint ? info->fingerprint : "unknown");
+      return FALSE;
+    }
+  /* The features of another layer mean nothing to this head (and their
+   * channel count may even agree); the backbone first, as another one's
+   * layer names mean nothing either. */
+  if (!layer_matches (h, net))
+    {
+      if (h->layer == NULL || !g_strcmp0 (h->layer, MCAM_HEAD_LAYER_LEGACY))
+        g_set_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH,
+                     "%s was fitted at the default target layer of %s (it records "
+                     "“%s”), not at “%s”: use it without --layer",
+                     path, net_path, h->layer ? h->layer : "no layer", info->target);
+      else
+        g_set_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH,
+                     "%s was fitted on the pooled features of layer “%s” of %s, not of "
+                     "“%s”: use it with --layer %s", path, h->layer, net_path,
+                     info->target, h->layer);
       return FALSE;
     }
   if (h->n_classes != info->n_classes || h->c != info->feat_c)
