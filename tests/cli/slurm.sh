@@ -47,7 +47,7 @@ stop () {
 trap stop EXIT
 trap 'exit 1' INT TERM HUP
 
-echo "1..8"
+echo "1..9"
 n=0
 check () { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi; }
 show_logs () { for f in "$T"/*.log; do echo "# --- $f"; tail -n 15 "$f" | sed 's/^/# /'; done; }
@@ -143,6 +143,15 @@ check $? "mcam eval --merge of the parts $(cat "$T/merge.err")"
 "$MCAM" eval $E --json > "$T/full.json" 2> "$T/full.err"
 python3 "$SAME" "$T/full.json" "$T/merged.json"
 check $? "the merged figures equal one unsharded run's to 1e-6"
+
+# tools/slurm/eval-merge.sh: the array and the merge job after it (afterok).
+# shellcheck disable=SC2086
+MERGE_JOB=$(MCAM="$MCAM" timeout 30 sh "$SLURM_TOOLS/eval-merge.sh" 3 "$T/em" $E 2> "$T/em.err")
+timeout 400 sh -c "while squeue -h -j '$MERGE_JOB' 2> /dev/null | grep -q .; do sleep 2; done"
+python3 "$SAME" "$T/full.json" "$T/em/eval.json" && grep -q "^## Bias lens" "$T/em/eval.md"
+ok=$?
+check $ok "tools/slurm/eval-merge.sh: its merge job's eval.json equals the unsharded run, eval.md written"
+[ $ok = 0 ] || { show_logs; cat "$T"/em/*.log "$T/em.err" | sed 's/^/# /'; }
 
 # Features + train: tools/slurm/features-train.sh submits a 3-task features
 # array and the training job after it (afterok); the memory it trains is the
