@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "mcam-head-lens.h"
 #include "mcam-head-pair.h"
@@ -237,6 +238,38 @@ _mcam_window_unload_head (McamWindow *self)
   _mcam_window_set_head_side_by_side (self, FALSE);
   set_head (self, NULL);
   mcam_class_list_set_head_scores (self->class_list, FALSE, NULL);
+}
+
+/* A safetensors file whose header metadata has mcam.head.* keys: a re-fit
+ * head, not a model (a dropped file is told apart by this alone; the load
+ * then checks everything). Reads the header only. */
+gboolean
+_mcam_head_file_is_head (const char *path)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileInputStream) in = NULL;
+  g_autofree char *header = NULL;
+  guint8 len_le[8];
+  guint64 len = 0;
+  gsize got = 0;
+
+  if (!g_str_has_suffix (path, ".safetensors"))
+    return FALSE;
+  file = g_file_new_for_path (path);
+  in = g_file_read (file, NULL, NULL);
+  if (in == NULL ||
+      !g_input_stream_read_all (G_INPUT_STREAM (in), len_le, 8, &got, NULL, NULL) || got != 8)
+    return FALSE;
+  for (int i = 7; i >= 0; i--)
+    len = (len << 8) | len_le[i];
+  /* A head's header is small; a model's can be large, and is not a head. */
+  if (len == 0 || len > 1 << 20)
+    return FALSE;
+  header = g_malloc0 (len + 1);
+  if (!g_input_stream_read_all (G_INPUT_STREAM (in), header, len, &got, NULL, NULL) ||
+      got != len)
+    return FALSE;
+  return strstr (header, "\"mcam.head.") != NULL;
 }
 
 /* ---------------------------------------------------------------- actions */

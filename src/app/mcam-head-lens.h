@@ -25,6 +25,9 @@ void         _mcam_window_load_head   (McamWindow *self, const char *path);
 void         _mcam_window_unload_head (McamWindow *self);
 /* A new image (or model) is shown: the third column follows. */
 void         _mcam_window_head_image_changed (McamWindow *self);
+/* A re-fit head's file (its safetensors header has mcam.head.* metadata),
+ * so a dropped head is loaded as one, not as a model. */
+gboolean     _mcam_head_file_is_head  (const char *path);
 /* win.open-head (Ctrl+H), win.unload-head. */
 void         _mcam_window_class_install_head_actions (GtkWidgetClass *klass);
 

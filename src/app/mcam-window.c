@@ -568,9 +568,12 @@ mcam_window_open_files (McamWindow *self, GFile **files, int n_files)
     {
       g_autofree char *path = g_file_get_path (files[i]);
 
-      /* A model dropped on the window is opened as the model (a PyTorch
-       * file too: the core's refusal says how to convert it). */
-      if (path != NULL && (g_str_has_suffix (path, ".safetensors") ||
+      /* A re-fit head dropped on the window goes beside the model; a model
+       * is opened as the model (a PyTorch file too: the core's refusal says
+       * how to convert it). */
+      if (path != NULL && _mcam_head_file_is_head (path))
+        _mcam_window_load_head (self, path);
+      else if (path != NULL && (g_str_has_suffix (path, ".safetensors") ||
                            g_str_has_suffix (path, ".onnx") ||
                            g_str_has_suffix (path, ".pth") || g_str_has_suffix (path, ".pt")))
         mcam_window_load_model (self, path, NULL);
@@ -952,6 +955,7 @@ mcam_window_init (McamWindow *self)
   }
   _mcam_window_setup_image_keys (self);
   _mcam_window_setup_inspector (self);
+  _mcam_window_setup_layout (self);
   _mcam_window_update_actions (self);
   _mcam_window_setup_status (self);
   _mcam_window_setup_session (self);
