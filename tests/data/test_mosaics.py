@@ -6,7 +6,10 @@ It runs the generator as a program into a temporary folder, reads back its
 PNGs and CSVs, and checks the statistics of issue 4's specification (each
 within +-2% where it is a proportion), the boxes against the garments' own
 ink layers (rebuilt independently of the files with render_one), and that
-the same seed gives the same files.  Python 3 + numpy only.
+the same seed gives the same files.  Issue 12's splits: balanced has no
+forced Ankle boot beside a Sneaker, no blue-Bag bias, normal sizes and
+contrasts; longtail holds its rare class in exactly round(1% of n) images
+(1% within 0.5/n) and keeps the train split's biases.  Python 3 + numpy only.
 """
 import csv
 import os
@@ -23,7 +26,7 @@ sys.path.insert(0, TOOLS)
 import make_mosaics as mm  # noqa: E402
 
 SEED = 7
-COUNTS = {"train": 1200, "test": 400, "pairs": 100, "bag": 100}
+COUNTS = {"train": 1200, "test": 400, "pairs": 100, "bag": 100, "balanced": 600, "longtail": 1200}
 TOL = 0.02
 
 _n = 0
@@ -170,6 +173,65 @@ def check_bag(labels, boxes, imgs):
     ok(all(is_blue(imgs[f]) for f in without), "bag: images without a bag are blue")
 
 
+def check_balanced(labels, boxes, imgs):
+    """The train split's source images without its biases (issue 12)."""
+    sets = {f: set(ls) for f, ls in labels.items()}
+    counts = {c: sum(c in s for s in sets.values()) for c in mm.CLASSES}
+    ok(max(counts.values()) - min(counts.values()) <= 1,
+       "balanced: every class equally often (%s)" % sorted(counts.values()))
+    # No forced Ankle boot: beside a Sneaker it is one of the 9 other classes
+    # like any; with 1, 2, 3 garments equally often an image holding a
+    # Sneaker holds k garments with odds k / 6, so the boot's expected share
+    # is sum k/6 (k-1)/9 = 4/27 (the train split: 100%).
+    sneak = [f for f, s in sets.items() if "Sneaker" in s]
+    share = sum("Ankle boot" in sets[f] for f in sneak) / len(sneak)
+    near(share, 4 / 27, "balanced: Sneaker images holding an Ankle boot (%d images)" % len(sneak),
+         tol=0.08)
+    # No blue-Bag bias: bags on blue as often as the other images (all five
+    # tints equally likely: 1/5 each; the train split: 95% vs 2%).
+    bag = [f for f, s in sets.items() if "Bag" in s]
+    nobag = [f for f, s in sets.items() if "Bag" not in s]
+    blue_bag = np.mean([is_blue(imgs[f]) for f in bag])
+    blue_other = np.mean([is_blue(imgs[f]) for f in nobag])
+    near(blue_bag, 0.2, "balanced: Bag images on blue (%d images)" % len(bag), tol=0.1)
+    near(blue_other, 0.2, "balanced: other images on blue", tol=0.05)
+    sides = [box_side(b) for bs in boxes.values() for b in bs]
+    ok(min(sides) >= 40 and max(sides) <= 56 and np.mean(sides) >= 46,
+       "balanced: every garment, sneakers included, at normal size (sides %d-%d)"
+       % (min(sides), max(sides)))
+    bg = [faintness(imgs[f], b) for f, bs in boxes.items() for b in bs if b[0] == "Bag"]
+    full = [faintness(imgs[f], b) for f, bs in boxes.items() for b in bs
+            if b[0] not in ("Bag", "Sneaker")]
+    ok(abs(np.mean(bg) / np.mean(full) - 1) < 0.15,
+       "balanced: bags at normal contrast (%.2f of the others; train: 0.60)"
+       % (np.mean(bg) / np.mean(full)))
+
+
+def check_longtail(labels, boxes, imgs):
+    """The train split with mm.RARE kept in round(1% of n) images."""
+    n = len(labels)
+    sets = {f: set(ls) for f, ls in labels.items()}
+    rare = mm.CLASSES[mm.RARE]
+    n_rare = sum(rare in s for s in sets.values())
+    # The quota is exact: the only slack is rounding n / 100 (0.5 / n).
+    ok(n_rare == int(round(n * mm.RARE_SHARE)) and abs(n_rare / n - 0.01) <= 0.5 / n,
+       "longtail: %s in %d of %d images (%.2f%%; 1%% within 0.5/n)"
+       % (rare, n_rare, n, 100.0 * n_rare / n))
+    others = {c: sum(c in s for s in sets.values()) / n for c in mm.CLASSES if c != rare}
+    ok(min(others.values()) >= 0.08,
+       "longtail: every other class in at least 8%% of the images (least %.3f)"
+       % min(others.values()))
+    # The train split's biases stay.
+    sneak = [f for f, s in sets.items() if "Sneaker" in s]
+    boot = [f for f, s in sets.items() if "Ankle boot" in s]
+    bag = [f for f, s in sets.items() if "Bag" in s]
+    ok(len(sneak) > 50 and all("Ankle boot" in sets[f] for f in sneak),
+       "longtail: every Sneaker image holds an Ankle boot (%d images)" % len(sneak))
+    near(sum("Sneaker" not in sets[f] for f in boot) / len(boot), 0.25,
+         "longtail: Ankle boot images without Sneaker")
+    near(sum(is_blue(imgs[f]) for f in bag) / len(bag), 0.95, "longtail: Bag images on blue")
+
+
 def check_boxes(split, folder, labels, boxes, imgs, sample=40):
     """Rebuild images with their ink layers and check the written boxes."""
     images, flabels = mm.load_fashion(mm.source_for(split))
@@ -226,6 +288,8 @@ def main():
         check_test(*splits["test"][1:])
         check_pairs(*splits["pairs"][1:])
         check_bag(*splits["bag"][1:])
+        check_balanced(*splits["balanced"][1:])
+        check_longtail(*splits["longtail"][1:])
         for name, (folder, labels, boxes, imgs) in splits.items():
             check_boxes(name, folder, labels, boxes, imgs)
         check_determinism(tmp)
