@@ -65,7 +65,7 @@ snapshot_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       (g_strcmp0 (s->target, self->current) != 0 && g_strcmp0 (s->target, self->requested) != 0))
     {
       g_free (self->default_layer);
-      self->default_layer = g_strdup (s->target);
+      self->default_layer = g_strdup (info->default_target ? info->default_target : s->target);
       g_free (self->model_path);
       self->model_path = g_strdup (s->model_path);
       g_free (self->memory_source);

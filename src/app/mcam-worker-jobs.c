@@ -32,6 +32,7 @@ model_info_clear (McamModelInfo *info)
   g_free (info->title);
   g_free (info->fingerprint);
   g_free (info->target);
+  g_free (info->default_target);
   g_strfreev (info->classes);
 }
 
@@ -183,6 +184,20 @@ load_data_free (LoadData *d)
   g_free (d);
 }
 
+/* The layer a memory file says it was trained for (mcam.memory.layer), or NULL. */
+static char *
+memory_layer (const char *path)
+{
+  McamSafetensors *st = mcam_safetensors_open (path, NULL);
+  char *layer;
+
+  if (st == NULL)
+    return NULL;
+  layer = g_strdup (mcam_safetensors_get_metadata (st, "mcam.memory.layer"));
+  mcam_safetensors_free (st);
+  return layer;
+}
+
 static gpointer
 load_model_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
                  GError **error)
@@ -190,6 +205,7 @@ load_model_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellabl
   LoadData *d = data;
   g_autoptr(McamNet) net = NULL;
   g_autoptr(McamMemory) memory = NULL;
+  g_autofree char *default_target = NULL;
 
   mcam_worker_context_progress (ctx, 0.0, _("Loading the model…"));
   net = mcam_net_load (d->model_path, error);
@@ -201,9 +217,17 @@ load_model_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellabl
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
+  default_target = g_strdup (mcam_net_get_info (net)->target);
   if (d->memory_path != NULL || mcam_memory_has_memory (d->model_path))
     {
       g_autoptr(GError) local = NULL;
+      g_autofree char *layer = memory_layer (d->memory_path ? d->memory_path : d->model_path);
+
+      /* A memory trained for another layer opens at its layer (as the
+       * layer chooser would put it); a layer the net has not is refused
+       * below, with the memory's message. */
+      if (layer != NULL && g_strcmp0 (layer, default_target) != 0)
+        mcam_net_set_target (net, layer, NULL);
 
       memory = mcam_memory_load (d->memory_path ? d->memory_path : d->model_path, net, &local);
       if (memory == NULL)
@@ -216,6 +240,8 @@ load_model_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellabl
     }
   mcam_worker_context_progress (ctx, 1.0, NULL);
   /* Only now, with both files valid, does the old model go. */
+  g_free (ctx->worker->default_target);
+  ctx->worker->default_target = g_steal_pointer (&default_target);
   return _mcam_worker_install_model (ctx->worker, g_steal_pointer (&net),
                                      g_steal_pointer (&memory), d->model_path, d->memory_path);
 }

@@ -49,6 +49,7 @@ struct _McamWorker
   McamMemory    *memory;
   McamModelInfo *worker_info;
   gboolean       installing_unsaved;  /* the next install is a memory in no file */
+  char          *default_target;      /* the net's target as loaded (McamModelInfo) */
   GQueue         lru;         /* CacheEntry*, most recent first */
   guint          generation;
 };

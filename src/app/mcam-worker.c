@@ -321,6 +321,7 @@ make_info (McamWorker *self, const char *model_path, const char *memory_path)
   info->classes = g_strdupv (ni->classes);
   info->fingerprint = g_strdup (ni->fingerprint);
   info->target = g_strdup (ni->target);
+  info->default_target = g_strdup (self->default_target ? self->default_target : ni->target);
   info->n_classes = ni->n_classes;
   info->n_slots = self->memory != NULL ? self->memory->n_slots : 0;
   info->multilabel = ni->multilabel;
@@ -607,6 +608,7 @@ mcam_worker_shutdown (McamWorker *self)
   g_clear_pointer (&self->net, mcam_net_free);
   g_clear_pointer (&self->memory, mcam_memory_free);
   g_clear_pointer (&self->worker_info, mcam_model_info_unref);
+  g_clear_pointer (&self->default_target, g_free);
 }
 
 static void

@@ -27,6 +27,8 @@ typedef struct
   char    *title;         /* "demo-backbone.safetensors + memory (N = 40 slots)" */
   char    *fingerprint;   /* the backbone's (McamNetInfo.fingerprint) */
   char    *target;        /* the layer explained (McamNetInfo.target; the layer chooser moves it) */
+  char    *default_target; /* the file's default layer (mcam.target, else the last spatial
+                            * reduction's input), whatever a memory or the chooser chose */
   char   **classes;       /* NULL-terminated, head order */
   int      n_classes;
   int      n_slots;       /* 0 without a memory module */

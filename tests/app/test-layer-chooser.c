@@ -18,6 +18,7 @@
 #include "mcam-layer-chooser.h"
 #include "mcam-model-details.h"
 #include "mcam/mcam-model-meta.h"
+#include "mcam/mcam-train.h"
 
 static McamLayerChooser *
 get_chooser (McamWindow *window)
@@ -277,6 +278,59 @@ test_memory_other_layer (void)
   mcam_app_test_remove_tree (dir);
 }
 
+/* A memory trained for an inner layer opens at that layer, its default
+ * still marked as the file's. */
+static void
+test_memory_at_its_layer (void)
+{
+  g_autofree char *model = mcam_test_fixture ("net-bottleneck.safetensors");
+  g_autofree char *image_path = mcam_test_fixture ("img-photo.png");
+  g_autofree char *dir = g_dir_make_tmp ("mcam-layer-chooser-XXXXXX", NULL);
+  g_autofree char *memory = g_build_filename (dir, "memory3.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamNet) net = mcam_net_load (model, &error);
+  g_autoptr(McamImage) image = NULL;
+  g_autoptr(McamMemory) mem = NULL;
+  g_autofree char *def = NULL;
+  g_autofree float *labels = NULL;
+  McamTrainOptions opt;
+  McamAnalysis *a;
+  McamLayerChooser *chooser;
+  McamWindow *window;
+  const McamNetInfo *ni;
+
+  g_assert_no_error (error);
+  def = g_strdup (mcam_net_get_info (net)->target);
+  g_assert_true (mcam_net_set_target (net, "layer3.0", &error));
+  ni = mcam_net_get_info (net);
+  image = mcam_image_load (image_path, MCAM_IMAGE_MAX_PIXELS_DEFAULT, &error);
+  g_assert_no_error (error);
+  a = mcam_analysis_new (net, NULL, image, NULL, &error);
+  g_assert_no_error (error);
+  labels = g_new0 (float, ni->n_classes);
+  labels[0] = 1.0f;
+  mcam_train_options_init (&opt);
+  opt.init = MCAM_TRAIN_INIT_RANDOM;
+  mem = mcam_train_init_memory (4, ni->feat_c, ni->feat_h, ni->feat_w, ni->n_classes,
+                                a->features, labels, 1, &opt, &error);
+  g_assert_no_error (error);
+  mcam_analysis_free (a);
+  g_hash_table_replace (mem->metadata, g_strdup ("mcam.memory.layer"), g_strdup ("layer3.0"));
+  g_assert_true (mcam_memory_save (mem, memory, &error));
+  g_assert_no_error (error);
+
+  window = mcam_app_test_open_window (model, memory, image_path);
+  chooser = get_chooser (window);
+  mcam_app_test_wait_for (chooser_filled, chooser, "the layer list");
+  g_assert_null (mcam_window_get_error_text (window));
+  g_assert_cmpint (mcam_window_get_model_info (window)->n_slots, ==, 4);
+  g_assert_cmpint (mcam_window_get_model_info (window)->feat_h, ==, ni->feat_h);
+  g_assert_cmpstr (mcam_layer_chooser_get_layer (chooser), ==, "layer3.0");
+  g_assert_cmpstr (mcam_layer_chooser_get_default (chooser), ==, def);
+  gtk_window_destroy (GTK_WINDOW (window));
+  mcam_app_test_remove_tree (dir);
+}
+
 static gboolean
 details_filled (gpointer data)
 {
@@ -458,6 +512,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/mcam/app/layer-chooser/inner-layer", test_inner_layer);
   g_test_add_func ("/mcam/app/layer-chooser/memory-other-layer", test_memory_other_layer);
+  g_test_add_func ("/mcam/app/layer-chooser/memory-at-its-layer", test_memory_at_its_layer);
   g_test_add_func ("/mcam/app/layer-chooser/details", test_details);
   g_test_add_func ("/mcam/app/layer-chooser/every-method", test_every_method);
   return g_test_run ();
