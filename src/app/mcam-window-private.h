@@ -129,6 +129,14 @@ void  _mcam_window_memory_saved              (McamWindow *self, const char *path
 
 /* mcam-window-tools.c: the memory inspector, train dialog, bias lens */
 void  _mcam_window_setup_inspector            (McamWindow *self);
+/* mcam-window-layout.c: the centre / inspector split follows the window's
+ * height until the user drags it. The inspector's useful height: its title,
+ * the health verdict and the four address/Δ bar charts in view without
+ * scrolling (the slot grid below them scrolls; the whole inspector's own
+ * minimum is 233 px, more than a logical 500 px window can spare). */
+#define MCAM_INSPECTOR_USEFUL_HEIGHT 160
+void      _mcam_window_setup_layout         (McamWindow *self);
+GtkPaned *_mcam_window_get_inspector_paned  (McamWindow *self);
 void  _mcam_window_update_inspector           (McamWindow *self, McamMapResult *map);
 /* The class-agnostic warning beside the overlay (data may be NULL: hide). */
 void  _mcam_window_update_agnostic            (McamWindow *self, McamInspectorData *data);
