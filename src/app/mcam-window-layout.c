@@ -21,6 +21,7 @@
 typedef struct
 {
   int      last_set;    /* the position this code set last; -1: none */
+  int      fitted_height; /* the paned's height when it was set */
   gboolean user_moved;  /* the user dragged the divider: leave it alone */
   guint    idle_id;
 } LayoutState;
@@ -44,11 +45,10 @@ fit_now (GtkPaned *paned)
    * child may shrink to nothing) */
   g_object_get (paned, "max-position", &max_position, NULL);
   position = MAX (max_position - inspector, top_min);
+  st->last_set = position;
+  st->fitted_height = total;
   if (position != gtk_paned_get_position (paned))
-    {
-      st->last_set = position;
-      gtk_paned_set_position (paned, position);
-    }
+    gtk_paned_set_position (paned, position);
 }
 
 static gboolean
@@ -80,10 +80,12 @@ position_cb (GtkPaned *paned)
   LayoutState *st = g_object_get_data (G_OBJECT (paned), "mcam-layout");
   int position = gtk_paned_get_position (paned);
 
-  /* a position this code did not set, while the paned is not being fitted
-   * to a new height: the user dragged the divider */
+  /* a position this code did not set, at the height it was set for: the
+   * user dragged the divider. (A new height moves it too — GtkPaned
+   * notifies position before max-position while allocating — and is
+   * fitted again, not taken for the user's choice.) */
   if (st->last_set >= 0 && position != st->last_set && st->idle_id == 0 &&
-      gtk_widget_get_height (GTK_WIDGET (paned)) > 0)
+      gtk_widget_get_height (GTK_WIDGET (paned)) == st->fitted_height)
     st->user_moved = TRUE;
 }
 
@@ -102,6 +104,15 @@ _mcam_window_get_inspector_paned (McamWindow *self)
 {
   return GTK_PANED (gtk_widget_get_ancestor (GTK_WIDGET (self->memory_inspector_box),
                                              GTK_TYPE_PANED));
+}
+
+gboolean
+_mcam_window_layout_follows_window (McamWindow *self)
+{
+  LayoutState *st = g_object_get_data (G_OBJECT (_mcam_window_get_inspector_paned (self)),
+                                       "mcam-layout");
+
+  return st != NULL && !st->user_moved;
 }
 
 void

@@ -137,6 +137,8 @@ void  _mcam_window_setup_inspector            (McamWindow *self);
 #define MCAM_INSPECTOR_USEFUL_HEIGHT 160
 void      _mcam_window_setup_layout         (McamWindow *self);
 GtkPaned *_mcam_window_get_inspector_paned  (McamWindow *self);
+/* FALSE once the user dragged the divider */
+gboolean  _mcam_window_layout_follows_window (McamWindow *self);
 void  _mcam_window_update_inspector           (McamWindow *self, McamMapResult *map);
 /* The class-agnostic warning beside the overlay (data may be NULL: hide). */
 void  _mcam_window_update_agnostic            (McamWindow *self, McamInspectorData *data);

@@ -82,6 +82,14 @@ test_short_window (void)
   assert_inside (window, GTK_WIDGET (window->class_list), "class list");
   assert_inside (window, inspector_area, "inspector");
 
+  /* a resize alone is not taken for the user's choice: still fitted */
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 540);
+  mcam_app_test_settle ();
+  g_test_message ("resized to %d high: inspector %d px", gtk_widget_get_height (GTK_WIDGET (window)),
+                  gtk_widget_get_height (inspector_area));
+  g_assert_true (_mcam_window_layout_follows_window (window));
+  g_assert_cmpint (gtk_widget_get_height (inspector_area), >=, MCAM_INSPECTOR_USEFUL_HEIGHT);
+
   /* a divider the user moved is not fitted again: through a resize the
    * inspector keeps the height the user gave it (the centre takes the
    * difference), where the fitting would have gone back to 160 */
@@ -94,6 +102,7 @@ test_short_window (void)
   g_test_message ("after the user's move and a resize: inspector %d px (was %d), window %d high",
                   gtk_widget_get_height (inspector_area), moved,
                   gtk_widget_get_height (GTK_WIDGET (window)));
+  g_assert_false (_mcam_window_layout_follows_window (window));
   g_assert_cmpint (gtk_widget_get_height (inspector_area), ==, moved);
   gtk_window_destroy (GTK_WINDOW (window));
 }
