@@ -19,6 +19,7 @@
 #include "mcam-window-private.h"
 #include "mcam-head-lens.h"
 #include "mcam-head-pair.h"
+#include "mcam-head-dialog.h"
 
 G_DEFINE_FINAL_TYPE (McamWindow, mcam_window, GTK_TYPE_APPLICATION_WINDOW)
 
@@ -868,6 +869,7 @@ mcam_window_class_init (McamWindowClass *klass)
   _mcam_window_class_install_tool_actions (widget_class);
   _mcam_window_class_install_head_actions (widget_class);
   _mcam_window_class_install_head_pair_actions (widget_class);
+  _mcam_window_class_install_head_dialog_actions (widget_class);
 }
 
 /* GtkApplication loads style.css from the resource base path by itself; a

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Issue 12 in the app, under Xvfb: Fit a Re-fit Head… fits on the demo
+ * images (λ by 3-fold cross-validation, seed 0) on its own thread, and the
+ * head equals mcam_head_fit on the same pooled features and labels, computed
+ * here apart from the dialog; the result is unsaved until saved, and the
+ * saved file loads back with the same weights. Skipped without data/demo. */
+
+#include "config.h"
+
+#include <gtk/gtk.h>
+#include <glib/gstdio.h>
+#include <math.h>
+
+#include "mcam-test-util.h"
+#include "mcam-app-test-util.h"
+#include "mcam-window-test-util.h"
+#include "mcam-head-dialog.h"
+#include "mcam-window-private.h"
+
+static gboolean
+head_fitted (gpointer data)
+{
+  return mcam_head_dialog_get_head (data) != NULL;
+}
+
+/* The reference: the same inputs straight through the core. */
+static McamHead *
+reference_fit (const char *model, const char *images, const char *labels)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamNet) net = mcam_net_load (model, &error);
+  g_autoptr(McamDataset) ds = NULL;
+  g_autoptr(McamFeatureCache) cache = NULL;
+  g_autofree float *X = NULL;
+  g_autofree McamHeadCvPoint *curve = NULL;
+  const McamNetInfo *info;
+  McamHeadFitOptions opt;
+  McamHead *head;
+  int n_curve = 0;
+
+  g_assert_no_error (error);
+  info = mcam_net_get_info (net);
+  ds = mcam_dataset_load (labels, NULL, images, (const char *const *) info->classes,
+                          info->n_classes, &error);
+  g_assert_no_error (error);
+  cache = mcam_feature_cache_open (NULL, net, (const char *const *) ds->paths, ds->n, 16,
+                                   NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  X = g_new (float, (gsize) ds->n * info->feat_c);
+  mcam_head_pool_features (mcam_feature_cache_get_features (cache), ds->n, info->feat_c,
+                           info->feat_h * info->feat_w, X);
+  mcam_head_fit_options_init (&opt);
+  opt.folds = 3;
+  opt.seed = 0;
+  opt.multilabel = info->multilabel;
+  head = mcam_head_fit (X, ds->labels, ds->n, info->feat_c, info->n_classes, &opt, &curve,
+                        &n_curve, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n_curve, >, 1);
+  return head;
+}
+
+static void
+assert_same_head (const McamHead *a, const McamHead *b)
+{
+  double max_diff = 0;
+
+  g_assert_cmpint (a->n_classes, ==, b->n_classes);
+  g_assert_cmpint (a->c, ==, b->c);
+  g_assert_cmpfloat (a->l2, ==, b->l2);
+  for (int i = 0; i < a->n_classes * a->c; i++)
+    max_diff = MAX (max_diff, fabsf (a->weight[i] - b->weight[i]));
+  for (int k = 0; k < a->n_classes; k++)
+    max_diff = MAX (max_diff, fabsf (a->bias[k] - b->bias[k]));
+  g_test_message ("λ %g; max |dialog - core| over W and b: %g", a->l2, max_diff);
+  g_assert_cmpfloat (max_diff, <=, 1e-6);
+}
+
+static void
+test_fit (void)
+{
+  g_autofree char *model = NULL, *memory = NULL, *images = NULL, *labels = NULL;
+  g_autofree char *image = NULL, *dir = NULL, *out = NULL;
+  g_autoptr(McamHead) ref = NULL, saved = NULL;
+  g_autoptr(GError) error = NULL;
+  McamWindow *window;
+  McamHeadDialog *dialog;
+
+  if (!mcam_find_demo (&model, &memory, &images))
+    {
+      g_test_skip ("no data/demo");
+      return;
+    }
+  labels = g_build_filename (images, "labels.csv", NULL);
+  image = g_build_filename (images, "bag-00000.png", NULL);
+  window = mcam_app_test_open_window (model, memory, image);
+
+  dialog = mcam_head_dialog_new (window);
+  gtk_window_present (GTK_WINDOW (dialog));
+  mcam_head_dialog_set_inputs (dialog, images, labels, -1, 3, 0);
+  mcam_head_dialog_start (dialog);
+  /* Not modal: the window keeps answering while the dialog fits. */
+  g_assert_false (gtk_window_get_modal (GTK_WINDOW (dialog)));
+  mcam_app_test_wait_for (head_fitted, dialog, "the fitted head");
+  g_assert_true (mcam_head_dialog_get_unsaved (dialog));
+
+  ref = reference_fit (model, images, labels);
+  assert_same_head (mcam_head_dialog_get_head (dialog), ref);
+
+  dir = g_dir_make_tmp ("mcam-test-head-dialog-XXXXXX", &error);
+  g_assert_no_error (error);
+  out = g_build_filename (dir, "fitted.safetensors", NULL);
+  g_assert_true (mcam_head_dialog_save_to (dialog, out, &error));
+  g_assert_no_error (error);
+  g_assert_false (mcam_head_dialog_get_unsaved (dialog));
+  saved = mcam_head_load (out, NULL, &error);
+  g_assert_no_error (error);
+  assert_same_head (saved, ref);
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unlink (out);
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  mcam_test_init (&argc, &argv);
+  gtk_init ();
+
+  g_test_add_func ("/mcam/app/head-dialog/fit", test_fit);
+  return g_test_run ();
+}
