@@ -69,3 +69,23 @@ mcam_app_test_demo_or_fixtures (char **model, char **memory, char **images, char
   *image = mcam_test_fixture ("img-photo.png");
   *images = g_strdup (*image);
 }
+
+/* The widget's box, in the window's coordinates, lies inside the window and
+ * is not empty: nothing of it clipped by the window's edge. */
+static inline void
+mcam_app_test_assert_inside (McamWindow *window, GtkWidget *widget, const char *what)
+{
+  graphene_rect_t r;
+  int ww = gtk_widget_get_width (GTK_WIDGET (window));
+  int wh = gtk_widget_get_height (GTK_WIDGET (window));
+
+  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &r));
+  g_test_message ("%s: x %.0f y %.0f w %.0f h %.0f in %dx%d", what, r.origin.x, r.origin.y,
+                  r.size.width, r.size.height, ww, wh);
+  g_assert_cmpfloat (r.size.width, >, 0);
+  g_assert_cmpfloat (r.size.height, >, 0);
+  g_assert_cmpfloat (r.origin.x, >=, 0);
+  g_assert_cmpfloat (r.origin.y, >=, 0);
+  g_assert_cmpfloat (r.origin.x + r.size.width, <=, ww + 0.5);
+  g_assert_cmpfloat (r.origin.y + r.size.height, <=, wh + 0.5);
+}

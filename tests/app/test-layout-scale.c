@@ -18,24 +18,6 @@
 #include "mcam-window-private.h"
 
 static void
-assert_inside (McamWindow *window, GtkWidget *widget, const char *what)
-{
-  graphene_rect_t r;
-  int ww = gtk_widget_get_width (GTK_WIDGET (window));
-  int wh = gtk_widget_get_height (GTK_WIDGET (window));
-
-  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &r));
-  g_test_message ("%s: x %.0f y %.0f w %.0f h %.0f in %dx%d", what, r.origin.x, r.origin.y,
-                  r.size.width, r.size.height, ww, wh);
-  g_assert_cmpfloat (r.size.width, >, 0);
-  g_assert_cmpfloat (r.size.height, >, 0);
-  g_assert_cmpfloat (r.origin.x, >=, 0);
-  g_assert_cmpfloat (r.origin.y, >=, 0);
-  g_assert_cmpfloat (r.origin.x + r.size.width, <=, ww + 0.5);
-  g_assert_cmpfloat (r.origin.y + r.size.height, <=, wh + 0.5);
-}
-
-static void
 test_short_window (void)
 {
   g_autofree char *model = NULL, *memory = NULL, *images = NULL;
@@ -75,12 +57,12 @@ test_short_window (void)
   g_assert_cmpint (h, >=, MCAM_INSPECTOR_USEFUL_HEIGHT);
 
   toolbar = gtk_widget_get_ancestor (GTK_WIDGET (window->boxes_toggle), GTK_TYPE_SCROLLED_WINDOW);
-  assert_inside (window, GTK_WIDGET (window->caption_label), "caption");
-  assert_inside (window, GTK_WIDGET (window->overlay_view), "overlay");
-  assert_inside (window, toolbar, "overlay toolbar");
-  assert_inside (window, GTK_WIDGET (window->image_browser), "image browser");
-  assert_inside (window, GTK_WIDGET (window->class_list), "class list");
-  assert_inside (window, inspector_area, "inspector");
+  mcam_app_test_assert_inside (window, GTK_WIDGET (window->caption_label), "caption");
+  mcam_app_test_assert_inside (window, GTK_WIDGET (window->overlay_view), "overlay");
+  mcam_app_test_assert_inside (window, toolbar, "overlay toolbar");
+  mcam_app_test_assert_inside (window, GTK_WIDGET (window->image_browser), "image browser");
+  mcam_app_test_assert_inside (window, GTK_WIDGET (window->class_list), "class list");
+  mcam_app_test_assert_inside (window, inspector_area, "inspector");
 
   /* a resize alone is not taken for the user's choice: still fitted */
   gtk_window_set_default_size (GTK_WINDOW (window), 800, 540);

@@ -40,24 +40,6 @@ open_demo (int width, int height)
   return window;
 }
 
-/* The widget's box in the window's coordinates lies inside the window. */
-static void
-assert_inside (McamWindow *window, GtkWidget *widget, const char *what)
-{
-  graphene_rect_t r;
-  int ww = gtk_widget_get_width (GTK_WIDGET (window));
-  int wh = gtk_widget_get_height (GTK_WIDGET (window));
-
-  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &r));
-  g_test_message ("%s: x %.0f y %.0f w %.0f h %.0f in %dx%d", what, r.origin.x, r.origin.y,
-                  r.size.width, r.size.height, ww, wh);
-  g_assert_cmpfloat (r.size.width, >, 0);
-  g_assert_cmpfloat (r.origin.x, >=, 0);
-  g_assert_cmpfloat (r.origin.y, >=, 0);
-  g_assert_cmpfloat (r.origin.x + r.size.width, <=, ww + 0.5);
-  g_assert_cmpfloat (r.origin.y + r.size.height, <=, wh + 0.5);
-}
-
 static gboolean
 agnostic_shown (gpointer data)
 {
@@ -79,11 +61,11 @@ test_narrow (void)
     }
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), <=, 1024);
   toolbar = gtk_widget_get_ancestor (GTK_WIDGET (window->boxes_toggle), GTK_TYPE_SCROLLED_WINDOW);
-  assert_inside (window, GTK_WIDGET (window->caption_label), "caption");
-  assert_inside (window, GTK_WIDGET (window->overlay_view), "overlay");
-  assert_inside (window, toolbar, "overlay toolbar");
-  assert_inside (window, GTK_WIDGET (window->image_browser), "image browser");
-  assert_inside (window, GTK_WIDGET (window->class_list), "class list");
+  mcam_app_test_assert_inside (window, GTK_WIDGET (window->caption_label), "caption");
+  mcam_app_test_assert_inside (window, GTK_WIDGET (window->overlay_view), "overlay");
+  mcam_app_test_assert_inside (window, toolbar, "overlay toolbar");
+  mcam_app_test_assert_inside (window, GTK_WIDGET (window->image_browser), "image browser");
+  mcam_app_test_assert_inside (window, GTK_WIDGET (window->class_list), "class list");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -133,7 +115,7 @@ test_default_size (void)
 
   /* One click to CAM. */
   g_test_message ("agnostic: %s", gtk_widget_get_tooltip_text (window->agnostic_bar));
-  assert_inside (window, window->agnostic_bar, "class-agnostic notice");
+  mcam_app_test_assert_inside (window, window->agnostic_bar, "class-agnostic notice");
   {
     GtkWidget *profile = mcam_app_test_find_widget (GTK_WIDGET (window->agnostic_bar), GTK_TYPE_BUTTON);
 
