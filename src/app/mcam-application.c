@@ -51,6 +51,11 @@ compare_strings (gconstpointer a, gconstpointer b)
   return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
 }
 
+/* The bundled demo (data/demo/README.md): the backbone trained on biased
+ * mosaics and the memory module our trainer made for it. */
+#define DEMO_MAIN_MODEL  "fashion-mosaic-resnet.safetensors"
+#define DEMO_MAIN_MEMORY "fashion-mosaic-memory.safetensors"
+
 static char *
 find_file_with_suffix (const char *dir, const char *suffix, gboolean want_memory)
 {
@@ -96,13 +101,26 @@ mcam_find_demo (char **model_path, char **memory_path, char **images_dir)
   for (guint i = 0; i < G_N_ELEMENTS (roots); i++)
     {
       g_autofree char *dir = g_build_filename (roots[i], "demo", NULL);
-      g_autofree char *model = find_file_with_suffix (dir, ".safetensors", FALSE);
+      g_autofree char *main_model = g_build_filename (dir, DEMO_MAIN_MODEL, NULL);
+      g_autofree char *main_memory = g_build_filename (dir, DEMO_MAIN_MEMORY, NULL);
+      g_autofree char *model = NULL;
       g_autofree char *images = g_build_filename (dir, "images", NULL);
 
-      if (model == NULL)
+      /* The demo folder holds more than one backbone (the long-tail one of
+       * docs/RESULTS.md sorts first): the biased-mosaic pair is the demo. */
+      if (g_file_test (main_model, G_FILE_TEST_IS_REGULAR))
+        {
+          *model_path = g_steal_pointer (&main_model);
+          *memory_path = g_file_test (main_memory, G_FILE_TEST_IS_REGULAR)
+                           ? g_steal_pointer (&main_memory) : NULL;
+        }
+      else if ((model = find_file_with_suffix (dir, ".safetensors", FALSE)) != NULL)
+        {
+          *model_path = g_steal_pointer (&model);
+          *memory_path = find_file_with_suffix (dir, ".safetensors", TRUE);
+        }
+      else
         continue;
-      *model_path = g_steal_pointer (&model);
-      *memory_path = find_file_with_suffix (dir, ".safetensors", TRUE);
       *images_dir = g_file_test (images, G_FILE_TEST_IS_DIR) ? g_steal_pointer (&images)
                                                              : g_strdup (dir);
       return TRUE;

@@ -759,6 +759,30 @@ test_arrow_keys (Fixture *fx, gconstpointer unused)
   mcam_app_test_wait_for (image_shown, &second_shown, "the next image (Page Down)");
 }
 
+/* The app starts on the bundled demo: the biased-mosaic backbone and its
+ * memory, not another backbone that sorts first in data/demo (the long-tail
+ * one of docs/RESULTS.md did, and every demo test ran on it). */
+static void
+test_demo_is_mosaic (void)
+{
+  g_autofree char *model = NULL;
+  g_autofree char *memory = NULL;
+  g_autofree char *images = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamNet) net = NULL;
+  g_autoptr(McamMemory) mem = NULL;
+
+  g_assert_true (mcam_find_demo (&model, &memory, &images));
+  g_assert_true (g_str_has_suffix (model, "fashion-mosaic-resnet.safetensors"));
+  g_assert_nonnull (memory);
+  g_assert_true (g_str_has_suffix (memory, "fashion-mosaic-memory.safetensors"));
+  net = mcam_net_load (model, &error);
+  g_assert_no_error (error);
+  mem = mcam_memory_load (memory, net, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (mem);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -784,6 +808,7 @@ main (int argc, char **argv)
               test_overlay_blend, fixture_tear_down);
   g_test_add ("/mcam/app/window/class-rows", Fixture, NULL, fixture_set_up, test_class_rows,
               fixture_tear_down);
+  g_test_add_func ("/mcam/app/window/demo-is-mosaic", test_demo_is_mosaic);
   g_test_add ("/mcam/app/window/arrow-keys", Fixture, NULL, fixture_set_up, test_arrow_keys,
               fixture_tear_down);
   return g_test_run ();
