@@ -145,6 +145,17 @@ void  _mcam_window_update_agnostic            (McamWindow *self, McamInspectorDa
 void  _mcam_window_class_install_tool_actions (GtkWidgetClass *klass);
 void  _mcam_inspector_cache_free              (McamInspectorCache *cache);
 
+/* mcam-window.c: the caption under the overlay (map may be NULL). */
+void  _mcam_window_update_caption (McamWindow *self, McamMapResult *map);
+/* mcam-window-images.c: the selected image analysed on the worker and shown;
+ * files opened or dropped on the window. */
+void     _mcam_window_analyse_current   (McamWindow *self);
+void     _mcam_window_image_selected_cb (McamWindow *self, McamImageItem *item);
+void     _mcam_window_browser_error_cb  (McamWindow *self, const char *title,
+                                         const char *message);
+gboolean _mcam_window_drop_cb           (GtkDropTarget *target, const GValue *value,
+                                         double x, double y, McamWindow *self);
+
 /* mcam-window-actions.c */
 void  _mcam_window_class_install_actions (GtkWidgetClass *klass);
 void  _mcam_window_update_actions  (McamWindow *self);
