@@ -84,6 +84,37 @@ elsewhere_name (const McamNetInfo *info, const McamPointingTally *t, int c)
   return y == MCAM_LANDING_BACKGROUND (t) ? "background" : info->classes[y];
 }
 
+/* One class's row of the re-fit lens table, the same for Markdown and JSON. */
+typedef struct
+{
+  int pairs;
+  double own_network, own_refit;
+  const char *else_on;
+  char *verdict;
+} HeadRow;
+
+static void
+head_row_clear (HeadRow *r)
+{
+  g_clear_pointer (&r->verdict, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HeadRow, head_row_clear)
+
+/* FALSE when class c has no pairs (no row). */
+static gboolean
+head_row (const McamNetInfo *info, McamEvalMethod *m, int c, HeadRow *r)
+{
+  if (m->tally->pairs[c] == 0)
+    return FALSE;
+  r->pairs = m->tally->pairs[c];
+  r->own_network = mcam_pointing_tally_rate (m->net_tally, c);
+  r->own_refit = mcam_pointing_tally_rate (m->tally, c);
+  r->else_on = elsewhere_name (info, m->net_tally, c);
+  r->verdict = verdict (info, m->net_tally, m->tally, c);
+  return TRUE;
+}
+
 void
 mcam_eval_head_markdown (McamEvalRun *run, FILE *out)
 {
@@ -109,15 +140,12 @@ mcam_eval_head_markdown (McamEvalRun *run, FILE *out)
                "|---|---:|---:|---|---:|---|\n", mcam_method_get_name (m->method));
       for (int c = 0; c < C; c++)
         {
-          g_autofree char *v = NULL;
-          const char *y;
-          if (m->tally->pairs[c] == 0)
+          g_auto(HeadRow) r = { 0 };
+          if (!head_row (info, m, c, &r))
             continue;
-          v = verdict (info, m->net_tally, m->tally, c);
-          y = elsewhere_name (info, m->net_tally, c);
           fprintf (out, "| %s | %d | %.1f%% | %s | %.1f%% | %s |\n", info->classes[c],
-                   m->tally->pairs[c], 100.0 * mcam_pointing_tally_rate (m->net_tally, c),
-                   y ? y : "–", 100.0 * mcam_pointing_tally_rate (m->tally, c), v);
+                   r.pairs, 100.0 * r.own_network, r.else_on ? r.else_on : "–",
+                   100.0 * r.own_refit, r.verdict);
         }
       fprintf (out, "| all | %d | %.1f%% | | %.1f%% | |\n", m->tally->total_pairs,
                100.0 * mcam_pointing_tally_rate (m->net_tally, -1),
@@ -165,25 +193,22 @@ mcam_eval_head_json (McamEvalRun *run, JsonBuilder *b)
       json_builder_begin_object (b);
       for (int c = 0; c < C; c++)
         {
-          g_autofree char *v = NULL;
-          const char *y;
-          if (m->tally->pairs[c] == 0)
+          g_auto(HeadRow) r = { 0 };
+          if (!head_row (info, m, c, &r))
             continue;
-          v = verdict (info, m->net_tally, m->tally, c);
-          y = elsewhere_name (info, m->net_tally, c);
           json_builder_set_member_name (b, info->classes[c]);
           json_builder_begin_object (b);
           json_builder_set_member_name (b, "pairs");
-          json_builder_add_int_value (b, m->tally->pairs[c]);
-          mcam_json_set_double (b, "own_network_head", mcam_pointing_tally_rate (m->net_tally, c));
-          mcam_json_set_double (b, "own_refit_head", mcam_pointing_tally_rate (m->tally, c));
+          json_builder_add_int_value (b, r.pairs);
+          mcam_json_set_double (b, "own_network_head", r.own_network);
+          mcam_json_set_double (b, "own_refit_head", r.own_refit);
           json_builder_set_member_name (b, "network_head_else_on");
-          if (y != NULL)
-            json_builder_add_string_value (b, y);
+          if (r.else_on != NULL)
+            json_builder_add_string_value (b, r.else_on);
           else
             json_builder_add_null_value (b);
           json_builder_set_member_name (b, "verdict");
-          json_builder_add_string_value (b, v);
+          json_builder_add_string_value (b, r.verdict);
           json_builder_end_object (b);
         }
       json_builder_end_object (b);
