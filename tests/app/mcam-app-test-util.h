@@ -121,3 +121,16 @@ mcam_app_test_find_widget (GtkWidget *root, GType type)
     }
   return NULL;
 }
+
+/* The start of every app test's main(): one renderer everywhere (Xvfb has
+ * no GL: pixels are then exact), no accessibility bus, mcam_test_init()
+ * (which may start the program again for its OpenBLAS kernel: nothing is
+ * made before it), then GTK. Needs mcam-test-util.h. */
+static inline void
+mcam_app_test_init (int *argc, char ***argv)
+{
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  mcam_test_init (argc, argv);
+  gtk_init ();
+}

@@ -26,6 +26,23 @@ mcam_app_test_map_shown (gpointer data)
          map->request->method == w->method;
 }
 
+/* What mcam_app_test_image_shown() waits for. */
+typedef struct
+{
+  McamWindow *window;
+  const char *path;
+} McamAppTestImageWait;
+
+/* The window shows a map of the image at path (data: McamAppTestImageWait). */
+static inline gboolean
+mcam_app_test_image_shown (gpointer data)
+{
+  McamAppTestImageWait *w = data;
+  McamMapResult *map = mcam_window_get_map_result (w->window);
+
+  return map != NULL && g_strcmp0 (map->request->path, w->path) == 0;
+}
+
 /* The window shows some map (data: the McamWindow). */
 static inline gboolean
 mcam_app_test_any_map_shown (gpointer data)

@@ -357,10 +357,7 @@ test_top_k (Fixture *fx, gconstpointer unused)
 int
 main (int argc, char **argv)
 {
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add ("/mcam/app/batch-export/modes-count", Fixture, NULL, fixture_set_up,
               test_modes_count, fixture_tear_down);

@@ -420,10 +420,7 @@ test_no_memory (Fixture *fx, gconstpointer unused)
 int
 main (int argc, char **argv)
 {
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add ("/mcam/app/compare/all-methods", Fixture, NULL, fixture_set_up,
               test_all_methods, fixture_tear_down);

@@ -17,21 +17,6 @@
 #include "mcam-bias-lens-dialog.h"
 #include "mcam-window-private.h"
 
-typedef struct
-{
-  McamWindow *window;
-  const char *path;
-} ImageWait;
-
-static gboolean
-image_shown (gpointer data)
-{
-  ImageWait *w = data;
-  McamMapResult *map = mcam_window_get_map_result (w->window);
-
-  return map != NULL && g_strcmp0 (map->request->path, w->path) == 0;
-}
-
 static guint
 n_items (McamWindow *window)
 {
@@ -51,7 +36,7 @@ test_open_remove_clear (void)
   g_autofree char *first = NULL, *second = NULL;
   g_autoptr(GFile) folder = NULL;
   McamWindow *window;
-  ImageWait w;
+  McamAppTestImageWait w;
   guint n;
 
   if (!mcam_find_demo (&model, &memory, &images))
@@ -67,8 +52,8 @@ test_open_remove_clear (void)
   folder = g_file_new_for_path (images);
   mcam_window_open_files (window, &folder, 1);
   mcam_app_test_wait_for (has_items, window, "the folder listed");
-  w = (ImageWait) { window, first };
-  mcam_app_test_wait_for (image_shown, &w, "the folder's first image");
+  w = (McamAppTestImageWait) { window, first };
+  mcam_app_test_wait_for (mcam_app_test_image_shown, &w, "the folder's first image");
   g_assert_cmpstr (mcam_image_item_get_path (mcam_image_browser_get_selected (window->image_browser)),
                    ==, first);
 
@@ -96,7 +81,7 @@ test_open_remove_clear (void)
   gtk_widget_activate_action (GTK_WIDGET (window), "win.remove-image", NULL);
   g_assert_cmpuint (n_items (window), ==, n - 1);
   w.path = second;
-  mcam_app_test_wait_for (image_shown, &w, "the next image");
+  mcam_app_test_wait_for (mcam_app_test_image_shown, &w, "the next image");
   g_assert_true (g_file_test (first, G_FILE_TEST_EXISTS));
 
   /* Clear: nothing of the last image on screen. */
@@ -221,10 +206,7 @@ test_bias_lens_class (void)
 int
 main (int argc, char **argv)
 {
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add_func ("/mcam/app/image-list/open-remove-clear", test_open_remove_clear);
   g_test_add_func ("/mcam/app/image-list/bias-lens-class", test_bias_lens_class);

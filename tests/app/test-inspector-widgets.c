@@ -672,11 +672,7 @@ test_inspector_shows_data (void)
 int
 main (int argc, char **argv)
 {
-  /* One renderer everywhere (Xvfb has no GL); pixels are then exact. */
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add_func ("/mcam/app/bar-chart/marks-index", test_bar_chart_marks_index);
   g_test_add_func ("/mcam/app/bar-chart/512-slots", test_bar_chart_512);

@@ -504,11 +504,7 @@ test_every_method (void)
 int
 main (int argc, char **argv)
 {
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  /* May start the program again (OpenBLAS kernel): make nothing before it. */
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add_func ("/mcam/app/layer-chooser/inner-layer", test_inner_layer);
   g_test_add_func ("/mcam/app/layer-chooser/memory-other-layer", test_memory_other_layer);

@@ -94,11 +94,7 @@ main (int argc, char **argv)
 {
   /* 1600x1000 device pixels at scale 2 (xvfb's screen is 1600x1200) */
   g_setenv ("GDK_SCALE", "2", TRUE);
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  /* May start the program again (OpenBLAS kernel): make nothing before it. */
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add_func ("/mcam/app/layout-scale/short-window", test_short_window);
   return g_test_run ();

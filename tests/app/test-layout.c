@@ -131,10 +131,7 @@ test_default_size (void)
 int
 main (int argc, char **argv)
 {
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add_func ("/mcam/app/layout/narrow", test_narrow);
   g_test_add_func ("/mcam/app/layout/default-size", test_default_size);

@@ -136,11 +136,7 @@ test_onnx_opens (void)
 int
 main (int argc, char **argv)
 {
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  /* May start the program again (OpenBLAS kernel): make nothing before it. */
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add_func ("/mcam/app/model-open/onnx", test_onnx_opens);
   g_test_add_func ("/mcam/app/model-open/pytorch-refused", test_pytorch_refused);

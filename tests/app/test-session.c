@@ -278,10 +278,7 @@ test_browse_while_training (Fixture *fx, gconstpointer unused)
 int
 main (int argc, char **argv)
 {
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add ("/mcam/app/session/unsaved-memory", Fixture, NULL, fixture_set_up,
               test_unsaved_memory, fixture_tear_down);

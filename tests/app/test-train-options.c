@@ -182,11 +182,7 @@ test_same_as_cli (void)
 int
 main (int argc, char **argv)
 {
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  /* May start the program again (OpenBLAS kernel): make nothing before it. */
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add_func ("/mcam/app/train-options/same-as-cli", test_same_as_cli);
   return g_test_run ();

@@ -355,10 +355,7 @@ test_messages (Fixture *fx, gconstpointer unused)
 int
 main (int argc, char **argv)
 {
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add ("/mcam/app/truthful/failed-image", Fixture, NULL, fixture_set_up,
               test_failed_image, fixture_tear_down);

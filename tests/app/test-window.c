@@ -510,22 +510,6 @@ press_image_key (McamWindow *window, guint keyval)
   return FALSE;
 }
 
-static GtkWidget *
-find_widget (GtkWidget *root, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* Largest difference of a colour channel between two renderings. */
 static int
 max_channel_difference (const guint32 *a, const guint32 *b, gsize n)
@@ -615,7 +599,7 @@ static void
 test_class_rows (Fixture *fx, gconstpointer unused)
 {
   McamImageResult *image = mcam_window_get_image_result (fx->window);
-  GtkWidget *list = find_widget (GTK_WIDGET (fx->window), MCAM_TYPE_CLASS_LIST);
+  GtkWidget *list = mcam_app_test_find_widget (GTK_WIDGET (fx->window), MCAM_TYPE_CLASS_LIST);
   g_autoptr(GPtrArray) rows = g_ptr_array_new ();
   guint n_shown = 0, n_bars = 0;
 
@@ -670,21 +654,6 @@ test_class_rows (Fixture *fx, gconstpointer unused)
   g_assert_cmpuint (n_bars, >=, 1);
 }
 
-typedef struct
-{
-  McamWindow *window;
-  const char *path;
-} ImageWait;
-
-static gboolean
-image_shown (gpointer data)
-{
-  ImageWait *w = data;
-  McamMapResult *map = mcam_window_get_map_result (w->window);
-
-  return map != NULL && g_strcmp0 (map->request->path, w->path) == 0;
-}
-
 static gboolean
 two_images_listed (gpointer data)
 {
@@ -714,22 +683,23 @@ test_arrow_keys (Fixture *fx, gconstpointer unused)
 {
   McamWindow *window = fx->window;
   g_autoptr(GFile) second = g_file_new_for_path (fx->image2);
-  GtkWidget *class_list = find_widget (GTK_WIDGET (window), MCAM_TYPE_CLASS_LIST);
-  ImageWait first_shown = { window, fx->image }, second_shown = { window, fx->image2 };
+  GtkWidget *class_list = mcam_app_test_find_widget (GTK_WIDGET (window), MCAM_TYPE_CLASS_LIST);
+  McamAppTestImageWait first_shown = { window, fx->image };
+  McamAppTestImageWait second_shown = { window, fx->image2 };
   struct { GtkWidget *widget; const char *what; } controls[] = {
-    { find_widget (GTK_WIDGET (window), GTK_TYPE_SCALE), "the opacity slider" },
+    { mcam_app_test_find_widget (GTK_WIDGET (window), GTK_TYPE_SCALE), "the opacity slider" },
     { GTK_WIDGET (window->colormap_dropdown), "the colormap drop-down" },
-    { find_widget (class_list, GTK_TYPE_DROP_DOWN), "the method drop-down" },
-    { find_widget (class_list, GTK_TYPE_LIST_VIEW), "the class list" },
+    { mcam_app_test_find_widget (class_list, GTK_TYPE_DROP_DOWN), "the method drop-down" },
+    { mcam_app_test_find_widget (class_list, GTK_TYPE_LIST_VIEW), "the class list" },
   };
   double opacity = gtk_adjustment_get_value (window->opacity_adjustment);
 
   mcam_window_open_files (window, &second, 1);
   mcam_app_test_wait_for (two_images_listed, window, "the second image in the browser");
   /* Opening selects the new image (issue 11 item 7); back to the first. */
-  mcam_app_test_wait_for (image_shown, &second_shown, "the opened image");
+  mcam_app_test_wait_for (mcam_app_test_image_shown, &second_shown, "the opened image");
   mcam_image_browser_select_path (window->image_browser, fx->image);
-  mcam_app_test_wait_for (image_shown, &first_shown, "the first image again");
+  mcam_app_test_wait_for (mcam_app_test_image_shown, &first_shown, "the first image again");
 
   for (guint i = 0; i < G_N_ELEMENTS (controls); i++)
     {
@@ -739,7 +709,7 @@ test_arrow_keys (Fixture *fx, gconstpointer unused)
       g_assert_false (press_image_key (window, GDK_KEY_Left));
       g_assert_false (press_image_key (window, GDK_KEY_Page_Down));
       mcam_app_test_settle ();
-      g_assert_true (image_shown (&first_shown));
+      g_assert_true (mcam_app_test_image_shown (&first_shown));
     }
   g_assert_cmpfloat (gtk_adjustment_get_value (window->opacity_adjustment), ==, opacity);
 
@@ -747,16 +717,18 @@ test_arrow_keys (Fixture *fx, gconstpointer unused)
   focus_and_check (window, GTK_WIDGET (window->boxes_toggle), "the boxes toggle");
   g_assert_false (_mcam_window_focus_takes_arrows (window));
   g_assert_true (press_image_key (window, GDK_KEY_Right));
-  mcam_app_test_wait_for (image_shown, &second_shown, "the next image");
+  mcam_app_test_wait_for (mcam_app_test_image_shown, &second_shown, "the next image");
   g_assert_true (press_image_key (window, GDK_KEY_Left));
-  mcam_app_test_wait_for (image_shown, &first_shown, "the previous image");
+  mcam_app_test_wait_for (mcam_app_test_image_shown, &first_shown, "the previous image");
 
   /* In the image browser's own list the arrows still move through images. */
-  focus_and_check (window, find_widget (GTK_WIDGET (window->image_browser), GTK_TYPE_LIST_VIEW),
+  focus_and_check (window,
+                   mcam_app_test_find_widget (GTK_WIDGET (window->image_browser),
+                                              GTK_TYPE_LIST_VIEW),
                    "the image list");
   g_assert_false (_mcam_window_focus_takes_arrows (window));
   g_assert_true (press_image_key (window, GDK_KEY_Page_Down));
-  mcam_app_test_wait_for (image_shown, &second_shown, "the next image (Page Down)");
+  mcam_app_test_wait_for (mcam_app_test_image_shown, &second_shown, "the next image (Page Down)");
 }
 
 /* The app starts on the bundled demo: the biased-mosaic backbone and its
@@ -786,11 +758,7 @@ test_demo_is_mosaic (void)
 int
 main (int argc, char **argv)
 {
-  /* One renderer everywhere (Xvfb has no GL): pixels are then exact. */
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  mcam_test_init (&argc, &argv);
-  gtk_init ();
+  mcam_app_test_init (&argc, &argv);
 
   g_test_add ("/mcam/app/window/overlay-changes", Fixture, NULL, fixture_set_up,
               test_overlay_changes, fixture_tear_down);
