@@ -204,7 +204,14 @@ test_peak_rss (void)
                   size / 1e6, peak * 1024 / 1e6, peak * 1024.0 / size, after * 1024 / 1e6,
                   after * 1024.0 / size);
   g_assert_cmpfloat (peak * 1024.0, <=, 2.6 * size);
+#if defined(__SANITIZE_ADDRESS__)
+  /* ASan holds freed blocks in its quarantine (256 MB by default), so what
+   * the load freed still counts in RSS: only the peak is checked there (the
+   * held-bytes test above counts the graph's own copy exactly). */
+  g_test_message ("under ASan: the RSS after the load includes the quarantine, not checked");
+#else
   g_assert_cmpfloat (after * 1024.0, <=, 1.5 * size);
+#endif
   mcam_net_free (net);
   g_unlink (path);
 }
