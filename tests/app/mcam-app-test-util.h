@@ -16,12 +16,25 @@
 
 typedef gboolean (*McamAppTestCondition) (gpointer data);
 
+/* MCAM_TEST_TIMEOUT_SCALE (a positive number, default 1) stretches every
+ * wait: tools/sanitize sets it for ThreadSanitizer, which runs the app ~10x
+ * slower, so a slow first overlay is not reported as a hang. */
+static inline double
+mcam_app_test_timeout_scale (void)
+{
+  const char *v = g_getenv ("MCAM_TEST_TIMEOUT_SCALE");
+  double scale = v != NULL ? g_ascii_strtod (v, NULL) : 1.0;
+
+  return scale >= 1.0 ? scale : 1.0;
+}
+
 /* Run the main loop until cond holds; fail the test after
- * MCAM_APP_TEST_TIMEOUT_S seconds. */
+ * MCAM_APP_TEST_TIMEOUT_S seconds (times the scale above). */
 static inline void
 mcam_app_test_wait_for (McamAppTestCondition cond, gpointer data, const char *what)
 {
-  gint64 deadline = g_get_monotonic_time () + MCAM_APP_TEST_TIMEOUT_S * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () +
+                    (gint64) (MCAM_APP_TEST_TIMEOUT_S * mcam_app_test_timeout_scale () * G_USEC_PER_SEC);
 
   while (!cond (data))
     {
