@@ -116,6 +116,25 @@ mcam_cli_progress_free (McamCliProgress *p)
   g_free (p);
 }
 
+/* The feature pass's progress: the bar (on a terminal), else a plain line
+ * "WHAT: done/total images" at every tenth. */
+void
+mcam_cli_feature_progress (McamCliProgress *bar, const char *what, int *last_decile, int done,
+                           int total)
+{
+  if (bar != NULL)
+    mcam_cli_progress_update (bar, done);
+  if (!mcam_cli_stderr_is_tty ())
+    {
+      int decile = total > 0 ? (int) (10L * done / total) : 10;
+      if (decile > *last_decile)
+        {
+          fprintf (stderr, "%s: %d/%d images\n", what, done, total);
+          *last_decile = decile;
+        }
+    }
+}
+
 /* ---- outputs ------------------------------------------------------------ */
 
 /* The file a path names (links followed), or FALSE when there is none. */

@@ -72,6 +72,10 @@ void             mcam_cli_progress_update (McamCliProgress *p, gint64 done);
 void             mcam_cli_progress_free   (McamCliProgress *p);
 /* TRUE when stderr is a terminal. */
 gboolean         mcam_cli_stderr_is_tty   (void);
+/* The feature pass's progress: the bar, else a line "WHAT: done/total
+ * images" at every tenth (last_decile starts at 0). */
+void             mcam_cli_feature_progress (McamCliProgress *bar, const char *what,
+                                            int *last_decile, int done, int total);
 
 /* An input a command reads, for mcam_cli_check_out (): what it is ("model",
  * "labels") and its path (NULL: not given). */

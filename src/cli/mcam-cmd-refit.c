@@ -35,17 +35,7 @@ on_feature_progress (int done, int total, gpointer user_data)
 {
   Progress *p = user_data;
 
-  if (p->bar != NULL)
-    mcam_cli_progress_update (p->bar, done);
-  if (!mcam_cli_stderr_is_tty ())
-    {
-      int decile = total > 0 ? (int) (10L * done / total) : 10;
-      if (decile > p->last_decile)
-        {
-          fprintf (stderr, "features: %d/%d images\n", done, total);
-          p->last_decile = decile;
-        }
-    }
+  mcam_cli_feature_progress (p->bar, "features", &p->last_decile, done, total);
 }
 
 static gboolean

@@ -51,18 +51,7 @@ on_feature_progress (int done, int total, gpointer user_data)
   /* Ctrl+C: stop after this batch; the cache's temp file is removed. */
   if (interrupted)
     g_cancellable_cancel (fp->cancellable);
-  if (fp->bar != NULL)
-    mcam_cli_progress_update (fp->bar, done);
-  if (!mcam_cli_stderr_is_tty ())
-    {
-      /* plain lines: every tenth */
-      int decile = total > 0 ? (int) (10L * done / total) : 10;
-      if (decile > fp->last_decile)
-        {
-          fprintf (stderr, "%s: %d/%d images\n", fp->what, done, total);
-          fp->last_decile = decile;
-        }
-    }
+  mcam_cli_feature_progress (fp->bar, fp->what, &fp->last_decile, done, total);
 }
 
 typedef struct
