@@ -272,9 +272,11 @@ test_bad_files (void)
 
   /* BMPs whose info header claims 0xffff0028 bytes, or whose pixels start
    * 0xfeffff36 bytes in (both found by fuzz-image: gdk-pixbuf's BMP loader
-   * then asks for 4 GB before reading anything) are refused from their
-   * header, before the loader sees them. */
-  for (int k = 0; k < 2; k++)
+   * then asks for 4 GB before reading anything), or whose palette claims
+   * 0xffffffff colours (found by the CI fuzz smoke: 4 x that in 32 bits is
+   * a 4,294,967,292-byte realloc), are refused from their header, before
+   * the loader sees them. */
+  for (int k = 0; k < 3; k++)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(McamImage) img = NULL;
@@ -287,8 +289,10 @@ test_bad_files (void)
       g_assert_cmpuint (len, >, 18);
       if (k == 0)
         contents[16] = contents[17] = (char) 0xff;
-      else
+      else if (k == 1)
         contents[11] = contents[12] = contents[13] = (char) 0xff;
+      else
+        contents[46] = contents[47] = contents[48] = contents[49] = (char) 0xff;
       g_assert_true (g_file_set_contents (forged, contents, len, NULL));
       img = mcam_image_load (forged, 0, &error);
       g_assert_null (img);

@@ -182,6 +182,13 @@ webp_is_complete (const guint8 *d, gsize n)
  * or pixel data 4 GB in, makes it ask for 4 GB (found by fuzzing). The
  * largest info header there is, BITMAPV5HEADER, is 124 bytes, and the pixel
  * data of a whole file starts inside it: anything else is damage. */
+/* biClrUsed of a BITMAPINFOHEADER or later (bytes 46-49 of the file). */
+static guint32
+bmp_colours_used (const guint8 *d)
+{
+  return (guint32) d[46] | (guint32) d[47] << 8 | (guint32) d[48] << 16 | (guint32) d[49] << 24;
+}
+
 static gboolean
 bmp_header_is_sane (const guint8 *d, gsize n, char **problem)
 {
@@ -199,6 +206,12 @@ bmp_header_is_sane (const guint8 *d, gsize n, char **problem)
   else if (data_offset > n)
     *problem = g_strdup_printf ("its pixels would start at byte %" G_GUINT32_FORMAT
                                 " of a %" G_GSIZE_FORMAT "-byte file", data_offset, n);
+  else if (header_size >= 40 && n >= 50 && bmp_colours_used (d) > 256)
+    /* the loader sizes its palette as colours x 4 in 32 bits: 0xFFFFFFFF
+     * colours asked realloc for 4,294,967,292 bytes (found by the CI fuzz
+     * smoke); no BMP palette has more than 256 entries */
+    *problem = g_strdup_printf ("its palette claims %" G_GUINT32_FORMAT " colours",
+                                bmp_colours_used (d));
   else
     return TRUE;
   return FALSE;
