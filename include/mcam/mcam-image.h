@@ -32,6 +32,11 @@ McamImage *mcam_image_load      (const char *path, guint64 max_pixels, GError **
 GBytes    *mcam_image_read_file (const char *path, guint64 max_pixels, GError **error);
 McamImage *mcam_image_new       (int width, int height);            /* zero-filled */
 McamImage *mcam_image_copy      (const McamImage *img);
+/* A copy whose longer side is at most max_side (the image itself, copied,
+ * when it is already that small); NULL if gdk-pixbuf cannot allocate it. For
+ * display and thumbnails only: the network's input comes from
+ * mcam_image_preprocess on the full image. */
+McamImage *mcam_image_scale_to_fit (const McamImage *img, int max_side);
 void       mcam_image_free      (McamImage *img);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McamImage, mcam_image_free)

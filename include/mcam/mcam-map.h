@@ -23,6 +23,11 @@ gboolean mcam_map_relu   (float *map, gsize n);
  * are 0 and the normalisation is over the rectangle only. pp NULL: stretch. */
 float *mcam_map_to_image (const float *map, int h, int w, const McamImage *img,
                           const McamPreprocess *pp);
+/* The same onto a W x H copy of the image (the app's display copy of a large
+ * photo): the crop rectangle is img's, scaled by W / img->width and
+ * H / img->height. W x H = img's size gives mcam_map_to_image's result. */
+float *mcam_map_to_size  (const float *map, int h, int w, const McamImage *img,
+                          const McamPreprocess *pp, int W, int H);
 
 typedef enum
 {

@@ -74,8 +74,9 @@ texture_from_rgb (GBytes *rgb, int width, int height)
  * the image with the map already blended in at the current opacity, made
  * again when the opacity changes. Up to a million pixels that takes about a
  * millisecond; larger images keep the opacity node rather than stall the
- * main loop. */
-#define MAX_BAKED_PIXELS ((gsize) 1 << 20)
+ * main loop. The worker's display copies (at most 1280 px a side, 1.6 million
+ * pixels) are all baked. */
+#define MAX_BAKED_PIXELS ((gsize) 1 << 21)
 
 static void
 update_baked_map (McamOverlayView *self)
@@ -87,7 +88,8 @@ update_baked_map (McamOverlayView *self)
 
   g_clear_object (&self->map_baked);
   if (self->map == NULL || self->image == NULL || self->opacity <= 0 ||
-      self->map->width != self->image->width || self->map->height != self->image->height)
+      self->map->width != self->image->display_width ||
+      self->map->height != self->image->display_height)
     return;
   n = (gsize) self->map->width * self->map->height;
   if (n > self->max_baked_pixels)
@@ -159,12 +161,19 @@ get_image_rect (McamOverlayView *self, graphene_rect_t *rect, double *scale_out)
   return TRUE;
 }
 
+/* (x, y) in the image's own pixels; the map is on the displayed pixels,
+ * which are fewer for a large photo. */
 gboolean
 mcam_overlay_view_get_value_at (McamOverlayView *self, int x, int y, float *value)
 {
-  if (self->map == NULL || x < 0 || y < 0 || x >= self->map->width || y >= self->map->height)
+  int mx, my;
+
+  if (self->map == NULL || self->image == NULL || x < 0 || y < 0 ||
+      x >= self->image->width || y >= self->image->height)
     return FALSE;
-  *value = self->map->map[(gsize) y * self->map->width + x];
+  mx = MIN ((int) ((double) x * self->map->width / self->image->width), self->map->width - 1);
+  my = MIN ((int) ((double) y * self->map->height / self->image->height), self->map->height - 1);
+  *value = self->map->map[(gsize) my * self->map->width + mx];
   return TRUE;
 }
 
@@ -329,6 +338,24 @@ mcam_overlay_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         }
     }
 
+  /* A large photo is drawn from its display copy (the worker's
+   * MCAM_DISPLAY_MAX_SIDE): zoomed in past that copy's own pixels, the
+   * picture is an enlargement, and the view says so rather than pass it off
+   * as the photo's pixels. */
+  if (self->image->display_width < self->image->width &&
+      scale * self->image->width / self->image->display_width > 1.05)
+    {
+      g_autofree char *text = g_strdup_printf (_("Enlarged from a %d × %d copy of the %d × %d photo"),
+                                               self->image->display_width,
+                                               self->image->display_height,
+                                               self->image->width, self->image->height);
+      g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, text);
+      int lw, lh;
+
+      pango_layout_get_pixel_size (layout, &lw, &lh);
+      append_text (snapshot, widget, text, MAX (12, w - lw - 12), 12, TRUE);
+    }
+
   if (self->map_unpainted && self->after_paint_id == 0)
     {
       GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
@@ -443,7 +470,8 @@ mcam_overlay_view_set_image (McamOverlayView *self, McamImageResult *image)
   if (image != NULL)
     {
       self->image = mcam_image_result_ref (image);
-      self->image_texture = texture_from_rgb (image->rgb, image->width, image->height);
+      self->image_texture = texture_from_rgb (image->rgb, image->display_width,
+                                              image->display_height);
     }
   update_baked_map (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));

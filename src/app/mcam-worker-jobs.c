@@ -314,12 +314,13 @@ colormap_bytes (const float *map, gsize n, McamColormap cm)
   return g_bytes_new_take (rgb, n * 3);
 }
 
-/* The explanation of one (image, class, method) and its map on the image's
- * own pixels; shared by the map, export and clipboard jobs. */
+/* The explanation of one (image, class, method) and its map on `onto` (the
+ * image's own pixels for exports, its display copy for the window); shared by
+ * the map, export and clipboard jobs. */
 static McamExplanation *
-explain_on_image (McamWorker *self, CacheEntry *e, int class_index, McamMethod method,
-                  int slot, guint64 seed, int draws, float temperature, float **map_out,
-                  GCancellable *cancellable, GError **error)
+explain_on_image (McamWorker *self, CacheEntry *e, const McamImage *onto, int class_index,
+                  McamMethod method, int slot, guint64 seed, int draws, float temperature,
+                  float **map_out, GCancellable *cancellable, GError **error)
 {
   McamExplainOptions opts;
   McamExplanation *expl;
@@ -349,8 +350,9 @@ explain_on_image (McamWorker *self, CacheEntry *e, int class_index, McamMethod m
   expl = mcam_explain (e->analysis, class_index, method, &opts, cancellable, error);
   if (expl == NULL)
     return NULL;
-  *map_out = mcam_map_to_image (expl->map, expl->h, expl->w, e->image,
-                                &mcam_net_get_info (self->net)->preprocess);
+  *map_out = mcam_map_to_size (expl->map, expl->h, expl->w, e->image,
+                               &mcam_net_get_info (self->net)->preprocess, onto->width,
+                               onto->height);
   return expl;
 }
 
@@ -369,8 +371,9 @@ compute_map_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellab
   e = _mcam_worker_cache_lookup (self, req->path, cancellable, error);
   if (e == NULL)
     return NULL;
-  expl = explain_on_image (self, e, req->class_index, req->method, req->slot, req->seed,
-                           req->draws, req->temperature, &map, cancellable, error);
+  expl = explain_on_image (self, e, _mcam_cache_entry_display (e), req->class_index,
+                           req->method, req->slot, req->seed, req->draws, req->temperature,
+                           &map, cancellable, error);
   if (expl == NULL)
     return NULL;
 
@@ -379,8 +382,8 @@ compute_map_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellab
   r->generation = self->generation;
   r->image = _mcam_worker_cache_entry_get_result (self, e);
   r->explanation = expl;
-  r->width = e->image->width;
-  r->height = e->image->height;
+  r->width = r->image->display_width;
+  r->height = r->image->display_height;
   r->map = map;
   r->map_rgb = colormap_bytes (map, (gsize) r->width * r->height, req->colormap);
   r->compute_us = g_get_monotonic_time () - t0;
@@ -417,8 +420,8 @@ render_item_full (McamWorker *self, const char *path, int class_index, McamMetho
   e = _mcam_worker_cache_lookup (self, path, cancellable, error);
   if (e == NULL)
     return NULL;
-  expl = explain_on_image (self, e, class_index, method, slot, seed, draws, temperature,
-                           &map, cancellable, error);
+  expl = explain_on_image (self, e, e->image, class_index, method, slot, seed, draws,
+                           temperature, &map, cancellable, error);
   if (expl == NULL)
     return NULL;
   if (score_out != NULL)

@@ -161,6 +161,7 @@ cache_entry_free (CacheEntry *e)
 {
   g_free (e->path);
   g_clear_pointer (&e->image, mcam_image_free);
+  g_clear_pointer (&e->display, mcam_image_free);
   g_clear_pointer (&e->analysis, mcam_analysis_free);
   g_clear_pointer (&e->result, mcam_image_result_unref);
   g_free (e);
@@ -193,7 +194,10 @@ _mcam_worker_cache_entry_get_result (McamWorker *self, CacheEntry *e)
   r->generation = self->generation;
   r->width = e->image->width;
   r->height = e->image->height;
-  r->rgb = g_bytes_new (e->image->rgb, (gsize) e->image->width * e->image->height * 3);
+  r->display_width = _mcam_cache_entry_display (e)->width;
+  r->display_height = _mcam_cache_entry_display (e)->height;
+  r->rgb = g_bytes_new (_mcam_cache_entry_display (e)->rgb,
+                        (gsize) r->display_width * r->display_height * 3);
   r->n_classes = a->n_classes;
   r->scores = dup_floats (a->scores, a->n_classes);
   r->memory_scores = dup_floats (a->memory_scores, a->n_classes);
@@ -240,6 +244,8 @@ _mcam_worker_cache_lookup (McamWorker *self, const char *path, GCancellable *can
   e = g_new0 (CacheEntry, 1);
   e->path = g_strdup (path);
   e->image = g_steal_pointer (&image);
+  if (MAX (e->image->width, e->image->height) > MCAM_DISPLAY_MAX_SIDE)
+    e->display = mcam_image_scale_to_fit (e->image, MCAM_DISPLAY_MAX_SIDE);
   e->analysis = analysis;
   g_queue_push_head (&self->lru, e);
   while (self->lru.length > CACHE_CAPACITY)

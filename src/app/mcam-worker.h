@@ -48,7 +48,9 @@ typedef struct
   char   *path;
   guint   generation;
   int     width, height;  /* the original image */
-  GBytes *rgb;            /* packed 8-bit RGB, stride 3 * width */
+  int     display_width, display_height; /* what rgb holds: the image, scaled down to
+                                          * a longer side of at most 2048 px */
+  GBytes *rgb;            /* packed 8-bit RGB, stride 3 * display_width */
   int     n_classes;
   float  *scores;         /* target network [C] */
   float  *memory_scores;  /* memory classifier [C], NULL without memory */
@@ -85,8 +87,8 @@ typedef struct
   guint            generation;
   McamImageResult *image;
   McamExplanation *explanation; /* at feature resolution; slot, Δ, p' for M-CAM */
-  int              width, height;
-  float           *map;         /* [height, width] in [0,1], the image's own pixels */
+  int              width, height; /* image->display_width, display_height */
+  float           *map;         /* [height, width] in [0,1], on the displayed pixels */
   GBytes          *map_rgb;     /* colormap (request->colormap) of map, packed RGB */
   gint64           compute_us;  /* time spent on the worker */
 } McamMapResult;

@@ -9,7 +9,9 @@
 
 #include "config.h"
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "mcam-test-util.h"
@@ -288,6 +290,88 @@ test_map_matches_core (void)
   mcam_worker_shutdown (worker);
 }
 
+/* A photo larger than the window's display side: the network sees the whole
+ * image, the window gets a copy scaled to MCAM_DISPLAY_MAX_SIDE and its map
+ * on those pixels, equal to the core's map for that size. */
+static void
+test_large_image_display (void)
+{
+  g_autoptr(McamWorker) worker = new_loaded_worker ();
+  g_autofree char *small_path = mcam_test_fixture ("img-photo.png");
+  g_autofree char *model = mcam_test_fixture ("net-bottleneck.safetensors");
+  g_autofree char *memory_path = mcam_test_fixture ("memory-bottleneck.safetensors");
+  g_autofree char *dir = g_dir_make_tmp ("mcam-large-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "large.png", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) small = gdk_pixbuf_new_from_file (small_path, &error);
+  g_autoptr(GdkPixbuf) large = NULL;
+  g_autoptr(McamNet) net = mcam_net_load (model, &error);
+  g_autoptr(McamMemory) memory = NULL;
+  g_autoptr(McamImage) image = NULL;
+  g_autoptr(McamImage) display = NULL;
+  g_autoptr(McamAnalysis) analysis = NULL;
+  g_autoptr(McamExplanation) expl = NULL;
+  g_autofree float *expected = NULL;
+  McamExplainOptions opts;
+  McamMapRequest req;
+  McamImageResult *ir;
+  McamMapResult *r;
+  Wait w = { 0 };
+  double max_diff = 0;
+
+  g_assert_no_error (error);
+  large = gdk_pixbuf_scale_simple (small, 2600, 1700, GDK_INTERP_BILINEAR);
+  g_assert_true (gdk_pixbuf_save (large, path, "png", &error, NULL));
+  g_assert_no_error (error);
+  memory = mcam_memory_load (memory_path, net, &error);
+  g_assert_no_error (error);
+  image = mcam_image_load (path, 0, &error);
+  g_assert_no_error (error);
+  display = mcam_image_scale_to_fit (image, 1280);
+  analysis = mcam_analysis_new (net, memory, image, NULL, &error);
+  g_assert_no_error (error);
+
+  mcam_worker_analyse_async (worker, path, NULL, analyse_cb, &w);
+  wait_done (&w);
+  g_assert_no_error (w.error);
+  ir = w.result;
+  g_assert_cmpint (ir->width, ==, 2600);
+  g_assert_cmpint (ir->height, ==, 1700);
+  g_assert_cmpint (ir->display_width, ==, 1280);
+  g_assert_cmpint (ir->display_height, ==, 837);   /* 1700 * 1280 / 2600 = 836.9 */
+  g_assert_cmpmem (g_bytes_get_data (ir->rgb, NULL), g_bytes_get_size (ir->rgb),
+                   display->rgb, (gsize) 1280 * 837 * 3);
+  /* The network saw the full image: the same scores as the core's analysis. */
+  for (int c = 0; c < analysis->n_classes; c++)
+    g_assert_cmpfloat (fabs (ir->scores[c] - analysis->scores[c]), <=, 1e-5);
+  mcam_image_result_unref (ir);
+
+  mcam_map_request_init (&req);
+  req.path = path;
+  req.class_index = 1;
+  req.method = MCAM_METHOD_CAM;
+  w = (Wait) { 0 };
+  mcam_worker_compute_map_async (worker, &req, NULL, map_cb, &w);
+  wait_done (&w);
+  g_assert_no_error (w.error);
+  r = w.result;
+  mcam_explain_options_init (&opts);
+  opts.image = image;
+  expl = mcam_explain (analysis, 1, MCAM_METHOD_CAM, &opts, NULL, &error);
+  g_assert_no_error (error);
+  expected = mcam_map_to_size (expl->map, expl->h, expl->w, image,
+                               &mcam_net_get_info (net)->preprocess, 1280, 837);
+  g_assert_cmpint (r->width, ==, 1280);
+  g_assert_cmpint (r->height, ==, 837);
+  for (gsize i = 0; i < (gsize) 1280 * 837; i++)
+    max_diff = MAX (max_diff, fabs ((double) r->map[i] - expected[i]));
+  g_assert_cmpfloat (max_diff, <=, 1e-4);
+  mcam_map_result_unref (r);
+  mcam_worker_shutdown (worker);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* What the train dialog does when training ends: hand a memory to the worker. */
 static gpointer
 set_memory_func (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
@@ -380,6 +464,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/app/worker/failed-load-keeps-model", test_failed_load_keeps_model);
   g_test_add_func ("/mcam/app/worker/cache", test_cache);
   g_test_add_func ("/mcam/app/worker/map-matches-core", test_map_matches_core);
+  g_test_add_func ("/mcam/app/worker/large-image-display", test_large_image_display);
   g_test_add_func ("/mcam/app/worker/set-memory", test_set_memory);
   g_test_add_func ("/mcam/app/worker/method-needs-memory", test_method_needs_memory);
   return g_test_run ();

@@ -198,6 +198,67 @@ test_to_image_center_crop (void)
   }
 }
 
+/* Onto a smaller copy (the app's display copy of a large photo): the crop
+ * rectangle is the full image's, scaled. A 128x96 image shown at 64x48 must
+ * get exactly the map of a 64x48 image (same geometry, half the size); at
+ * the image's own size it is mcam_map_to_image. */
+static void
+test_to_size (void)
+{
+  g_autoptr(McamImage) big = mcam_image_new (128, 96);
+  g_autoptr(McamImage) small = mcam_image_new (64, 48);
+  McamPreprocess pp = { 24, 24, MCAM_RESIZE_CENTER_CROP, { 0, 0, 0 }, { 1, 1, 1 } };
+  float map[3 * 4];
+  g_autofree float *want = NULL;
+  g_autofree float *got = NULL;
+  g_autofree float *full = NULL;
+  g_autofree float *same = NULL;
+
+  fill_map (map, 12);
+  want = mcam_map_to_image (map, 3, 4, small, &pp);
+  got = mcam_map_to_size (map, 3, 4, big, &pp, 64, 48);
+  for (int i = 0; i < 64 * 48; i++)
+    g_assert_cmpfloat (fabs (got[i] - want[i]), <, 1e-6);
+
+  full = mcam_map_to_image (map, 3, 4, big, &pp);
+  same = mcam_map_to_size (map, 3, 4, big, &pp, 128, 96);
+  g_assert_cmpmem (full, 128 * 96 * sizeof (float), same, 128 * 96 * sizeof (float));
+  /* Columns 0..15 of the full-size map were never seen by the network. */
+  for (int y = 0; y < 96; y++)
+    g_assert_cmpfloat (full[y * 128 + 15], ==, 0.0f);
+}
+
+/* The display copy: its longer side at most max_side, the aspect kept, a
+ * flat colour stays that colour (the filter averages), a small image is
+ * copied as it is. */
+static void
+test_scale_to_fit (void)
+{
+  g_autoptr(McamImage) img = mcam_image_new (3000, 1000);
+  g_autoptr(McamImage) fit = NULL;
+  g_autoptr(McamImage) copy = NULL;
+
+  for (gsize i = 0; i < (gsize) 3000 * 1000; i++)
+    {
+      img->rgb[3 * i] = 200;
+      img->rgb[3 * i + 1] = 100;
+      img->rgb[3 * i + 2] = 7;
+    }
+  fit = mcam_image_scale_to_fit (img, 2048);
+  g_assert_cmpint (fit->width, ==, 2048);
+  g_assert_cmpint (fit->height, ==, 683);   /* 1000 * 2048 / 3000 = 682.7 */
+  for (gsize i = 0; i < (gsize) fit->width * fit->height; i++)
+    {
+      g_assert_cmpint (fit->rgb[3 * i], ==, 200);
+      g_assert_cmpint (fit->rgb[3 * i + 1], ==, 100);
+      g_assert_cmpint (fit->rgb[3 * i + 2], ==, 7);
+    }
+  copy = mcam_image_scale_to_fit (fit, 4096);
+  g_assert_cmpint (copy->width, ==, fit->width);
+  g_assert_cmpmem (copy->rgb, (gsize) fit->width * fit->height * 3, fit->rgb,
+                   (gsize) fit->width * fit->height * 3);
+}
+
 /* A map that is all zero (after the ReLU nothing fired) stays all zero. */
 static void
 test_to_image_flat (void)
@@ -307,6 +368,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/map/to-image-stretch", test_to_image_stretch);
   g_test_add_func ("/mcam/map/to-image-center-crop", test_to_image_center_crop);
   g_test_add_func ("/mcam/map/to-image-flat", test_to_image_flat);
+  g_test_add_func ("/mcam/map/to-size", test_to_size);
+  g_test_add_func ("/mcam/map/scale-to-fit", test_scale_to_fit);
   g_test_add_func ("/mcam/map/to-image-large-map", test_to_image_large_map);
 
   return g_test_run ();

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,6 +57,39 @@ mcam_image_copy (const McamImage *img)
   copy->height = img->height;
   copy->rgb = g_memdup2 (img->rgb, (gsize) img->width * (gsize) img->height * 3);
   return copy;
+}
+
+McamImage *
+mcam_image_scale_to_fit (const McamImage *img, int max_side)
+{
+  double scale;
+  int w, h;
+  g_autoptr(GdkPixbuf) src = NULL;
+  g_autoptr(GdkPixbuf) dst = NULL;
+  McamImage *out;
+  const guint8 *pixels;
+  int stride;
+
+  g_return_val_if_fail (img != NULL && max_side > 0, NULL);
+
+  scale = MIN (1.0, (double) max_side / MAX (img->width, img->height));
+  w = MAX (1, (int) lround (img->width * scale));
+  h = MAX (1, (int) lround (img->height * scale));
+  if (w == img->width && h == img->height)
+    return mcam_image_copy (img);
+  /* gdk-pixbuf's bilinear filter integrates over the source when it reduces
+   * (no aliasing), and the rows are the image's own: no copy. */
+  src = gdk_pixbuf_new_from_data (img->rgb, GDK_COLORSPACE_RGB, FALSE, 8, img->width,
+                                  img->height, img->width * 3, NULL, NULL);
+  dst = gdk_pixbuf_scale_simple (src, w, h, GDK_INTERP_BILINEAR);
+  if (dst == NULL)
+    return NULL;
+  out = mcam_image_new (w, h);
+  pixels = gdk_pixbuf_read_pixels (dst);
+  stride = gdk_pixbuf_get_rowstride (dst);
+  for (int y = 0; y < h; y++)
+    memcpy (out->rgb + (gsize) y * w * 3, pixels + (gsize) y * stride, (gsize) w * 3);
+  return out;
 }
 
 void

@@ -159,17 +159,22 @@ float *
 mcam_map_to_image (const float *map, int h, int w, const McamImage *img,
                    const McamPreprocess *pp)
 {
-  int W, H;
+  g_return_val_if_fail (img != NULL, NULL);
+  return mcam_map_to_size (map, h, w, img, pp, img->width, img->height);
+}
+
+float *
+mcam_map_to_size (const float *map, int h, int w, const McamImage *img,
+                  const McamPreprocess *pp, int W, int H)
+{
   double x0 = 0.0, y0 = 0.0, cw, ch;
   int xa, xb, ya, yb;
   float *out;
   float lo = INFINITY, hi = -INFINITY;
 
   g_return_val_if_fail (map != NULL && img != NULL, NULL);
-  g_return_val_if_fail (h > 0 && w > 0, NULL);
+  g_return_val_if_fail (h > 0 && w > 0 && W > 0 && H > 0, NULL);
 
-  W = img->width;
-  H = img->height;
   out = g_new (float, (gsize) W * H);   /* every entry is written below */
 
   if (pp == NULL || pp->resize == MCAM_RESIZE_STRETCH)
@@ -179,11 +184,23 @@ mcam_map_to_image (const float *map, int h, int w, const McamImage *img,
       return out;
     }
 
-  /* Centre crop: the network saw the rectangle (x0, y0, cw, ch) of the image.
-   * Pixels whose centre lies inside it get the map upsampled onto that
-   * rectangle; the rest of the image was never seen and stays 0. Map
-   * coordinate of pixel centre p: (p + 0.5 − x0)·(w / cw) − 0.5. */
+  /* Centre crop: the network saw the rectangle (x0, y0, cw, ch) of the image,
+   * in the image's own pixels, scaled here to the W x H output (a display
+   * copy of a large photo is smaller than the photo; the rectangle is the
+   * photo's, not one recomputed from the copy's rounded size). Pixels whose
+   * centre lies inside it get the map upsampled onto that rectangle; the
+   * rest of the image was never seen and stays 0. Map coordinate of pixel
+   * centre p: (p + 0.5 − x0)·(w / cw) − 0.5. */
   mcam_image_preprocess_source_rect (img, pp, &x0, &y0, &cw, &ch);
+  if (W != img->width || H != img->height)
+    {
+      double sx = (double) W / img->width, sy = (double) H / img->height;
+
+      x0 *= sx;
+      cw *= sx;
+      y0 *= sy;
+      ch *= sy;
+    }
   lerp_2d (map, h, w, -y0 * (h / ch), h / ch, H, -x0 * (w / cw), w / cw, W, out);
 
   /* The pixels whose centre is inside: columns [xa, xb), rows [ya, yb). */
