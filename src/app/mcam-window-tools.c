@@ -283,6 +283,7 @@ bias_lens_action (GtkWidget *widget, const char *name, GVariant *param)
       mcam_bias_lens_dialog_set_folder (dialog, folder);
     }
   mcam_bias_lens_dialog_set_method (dialog, self->method);
+  mcam_bias_lens_dialog_follow_head (dialog, self);
   g_signal_connect_object (dialog, "image-activated", G_CALLBACK (bias_lens_image_cb), self,
                            G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (dialog));

@@ -19,6 +19,9 @@
 #include "mcam-class-item.h"
 #include "mcam-class-list.h"
 #include "mcam-class-row.h"
+#include "mcam/mcam-dataset.h"
+#include "mcam/mcam-head-verdict.h"
+#include "mcam-bias-lens-dialog.h"
 #include "mcam-compare-window.h"
 #include "mcam-head-lens.h"
 #include "mcam-head-pair.h"
@@ -503,6 +506,185 @@ test_compare (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+lens_idle (gpointer data)
+{
+  return !mcam_bias_lens_dialog_is_running (data);
+}
+
+/* The bias lens's tallies of `m`, apart from the app: every class with a
+ * box on every image of the folder, under the network's head (k = 0) and
+ * the re-fit head (k = 1). */
+static void
+reference_tallies (const char *model, const char *head_path, const char *folder, McamMethod m,
+                   McamPointingTally **tally)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamNet) net = mcam_net_load (model, &error);
+  g_autofree char *labels = g_build_filename (folder, "labels.csv", NULL);
+  g_autofree char *boxes_csv = g_build_filename (folder, "boxes.csv", NULL);
+  g_autoptr(McamDataset) ds = NULL;
+  g_autoptr(McamHead) head = NULL;
+  const McamNetInfo *info;
+
+  g_assert_no_error (error);
+  info = mcam_net_get_info (net);
+  head = mcam_head_load (head_path, net, &error);
+  g_assert_no_error (error);
+  ds = mcam_dataset_load (labels, boxes_csv, folder, (const char *const *) info->classes,
+                          info->n_classes, &error);
+  g_assert_no_error (error);
+  for (int k = 0; k < 2; k++)
+    tally[k] = mcam_pointing_tally_new (info->n_classes);
+  for (int i = 0; i < ds->n; i++)
+    {
+      const McamBox *boxes = ds->boxes + ds->box_start[i];
+      g_autoptr(McamImage) img = NULL;
+      g_autoptr(McamAnalysis) a = NULL;
+      g_autofree gboolean *seen = g_new0 (gboolean, info->n_classes);
+
+      if (ds->box_count[i] == 0)
+        continue;
+      img = mcam_image_load (ds->paths[i], 0, &error);
+      g_assert_no_error (error);
+      a = mcam_analysis_new (net, NULL, img, NULL, &error);
+      g_assert_no_error (error);
+      for (int b = 0; b < ds->box_count[i]; b++)
+        {
+          int c = boxes[b].class_index;
+
+          if (seen[c])
+            continue;
+          seen[c] = TRUE;
+          for (int k = 0; k < 2; k++)
+            {
+              McamExplainOptions opts;
+              g_autoptr(McamExplanation) e = NULL;
+              g_autofree float *map = NULL;
+
+              mcam_explain_options_init (&opts);
+              opts.image = img;
+              opts.head = k == 1 ? head : NULL;
+              e = mcam_explain (a, c, m, &opts, NULL, &error);
+              g_assert_no_error (error);
+              map = mcam_map_to_image (e->map, e->h, e->w, img, &info->preprocess);
+              mcam_pointing_tally_add (tally[k], boxes, ds->box_count[i], c, map, img->width,
+                                       img->height, MCAM_POINTING_TOLERANCE);
+            }
+        }
+    }
+}
+
+/* The bias lens takes the re-fit head too, and gives the verdict: with the
+ * demo's head loaded, one CAM run over the demo images tallies both heads;
+ * the selector switches the table between the network's tally and the re-fit
+ * head's, each equal to the core's computed here; the verdict of every class
+ * is the core's (mcam_head_verdict_make on those tallies), and for Sneaker
+ * it names the head bias on the Ankle boot. */
+static void
+test_bias_lens (void)
+{
+  g_autofree char *model = NULL, *memory = NULL, *images = NULL;
+  g_autofree char *image = NULL, *head_path = NULL;
+  McamPointingTally *ref[2] = { NULL, NULL };
+  McamBiasLensDialog *lens;
+  McamWindow *window;
+  GtkWidget *selector;
+  int sneaker;
+
+  if (!mcam_find_demo (&model, &memory, &images))
+    {
+      g_test_skip ("no data/demo");
+      return;
+    }
+  head_path = g_build_filename (images, "..", "fashion-mosaic-refit-head.safetensors", NULL);
+  if (!g_file_test (head_path, G_FILE_TEST_IS_REGULAR) ||
+      !g_str_has_suffix (model, "fashion-mosaic-resnet.safetensors"))
+    {
+      g_test_skip ("the demo is not fashion-mosaic-resnet with its re-fit head");
+      return;
+    }
+  image = g_build_filename (images, "pairs-00003.png", NULL);
+  window = mcam_app_test_open_window (model, memory, image);
+  sneaker = class_named (window, "Sneaker");
+
+  lens = mcam_bias_lens_dialog_new (GTK_WINDOW (window), mcam_window_get_worker (window));
+  mcam_bias_lens_dialog_follow_head (lens, window);
+  gtk_window_present (GTK_WINDOW (lens));
+  selector = find_by_tooltip (GTK_WIDGET (lens), "Whose maps the table shows");
+  g_assert_nonnull (selector);
+  g_assert_false (gtk_widget_get_visible (selector));
+  _mcam_window_load_head (window, head_path);
+  mcam_app_test_wait_for (head_loaded, window, "the re-fit head");
+  g_assert_true (gtk_widget_get_visible (selector));
+
+  mcam_bias_lens_dialog_set_folder (lens, images);
+  mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_CAM);
+  mcam_bias_lens_dialog_run (lens);
+  mcam_app_test_wait_for (lens_idle, lens, "the bias lens with both heads");
+  g_test_message ("%s", mcam_bias_lens_dialog_get_status (lens));
+
+  reference_tallies (model, head_path, images, MCAM_METHOD_CAM, ref);
+  for (int k = 0; k < 2; k++)
+    {
+      gtk_drop_down_set_selected (GTK_DROP_DOWN (selector), k);
+      g_assert_cmpint (mcam_bias_lens_dialog_get_use_refit_head (lens), ==, k == 1);
+      g_assert_nonnull (strstr (mcam_bias_lens_dialog_get_status (lens),
+                                k == 1 ? "re-fit head" : "network's own head"));
+      for (int c = 0; c < window->model->n_classes; c++)
+        {
+          const int *row = ref[k]->landing + c * (window->model->n_classes + 2);
+
+          g_assert_cmpint (mcam_bias_lens_dialog_get_count (lens, c, MCAM_BIAS_LENS_OWN), ==,
+                           row[c]);
+          g_assert_cmpint (mcam_bias_lens_dialog_get_count (lens, c, MCAM_BIAS_LENS_BACKGROUND),
+                           ==, row[window->model->n_classes]);
+        }
+    }
+  /* Sneaker's own-object count moves between the two tallies. */
+  g_test_message ("Sneaker own object: network %d, re-fit head %d of %d",
+                  ref[0]->landing[sneaker * (window->model->n_classes + 2) + sneaker],
+                  ref[1]->landing[sneaker * (window->model->n_classes + 2) + sneaker],
+                  ref[1]->pairs[sneaker]);
+  for (int c = 0; c < window->model->n_classes; c++)
+    {
+      g_auto(McamHeadVerdict) want = { 0 };
+      g_autofree char *got = mcam_bias_lens_dialog_get_verdict (lens, c);
+
+      if (!mcam_head_verdict_make (&want, ref[0], ref[1], c,
+                                   (const char *const *) window->model->classes))
+        {
+          g_assert_null (got);
+          continue;
+        }
+      g_test_message ("%s: %s", window->model->classes[c], got);
+      g_assert_cmpstr (got, ==, want.text);
+    }
+  {
+    g_autofree char *v = mcam_bias_lens_dialog_get_verdict (lens, sneaker);
+
+    g_assert_cmpstr (v, ==, "the features locate Sneaker; the network's head relies on Ankle "
+                            "boot (head bias)");
+  }
+
+  /* A method that reads no head: one tally, no verdict. */
+  mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_EIGENCAM);
+  mcam_bias_lens_dialog_run (lens);
+  mcam_app_test_wait_for (lens_idle, lens, "the bias lens with Eigen-CAM");
+  g_assert_false (mcam_bias_lens_dialog_get_use_refit_head (lens));
+  g_assert_null (mcam_bias_lens_dialog_get_verdict (lens, sneaker));
+  g_assert_nonnull (strstr (mcam_bias_lens_dialog_get_status (lens), "no head"));
+
+  /* Unloaded: the selector goes. */
+  _mcam_window_unload_head (window);
+  g_assert_false (gtk_widget_get_visible (selector));
+
+  for (int k = 0; k < 2; k++)
+    mcam_pointing_tally_free (ref[k]);
+  gtk_window_destroy (GTK_WINDOW (lens));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -510,5 +692,6 @@ main (int argc, char **argv)
 
   g_test_add_func ("/mcam/app/head/third-column", test_third_column);
   g_test_add_func ("/mcam/app/head/compare", test_compare);
+  g_test_add_func ("/mcam/app/head/bias-lens", test_bias_lens);
   return g_test_run ();
 }
