@@ -31,6 +31,7 @@ struct _McamBiasLensDialog
   GtkLabel       *folder_label;
   GtkProgressBar *progress_bar;
   GtkLabel       *status_label;
+  GtkLabel       *verdict_label;
   GtkGrid        *table;
   GtkLabel       *cell_label;
   GtkListBox     *image_list;
@@ -179,6 +180,56 @@ header_label (const char *text)
   return label;
 }
 
+/* The re-fit lens's verdict, a line per class under the status: each class
+ * the heads disagree on (or neither locates) with its own-object rates under
+ * both heads, then the classes both heads locate in one line. Only after a
+ * run that tallied both heads. */
+static void
+fill_verdicts (McamBiasLensDialog *self)
+{
+  McamBiasResult *r = self->result;
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GString) both = g_string_new (NULL);
+
+  if (r == NULL || r->n_heads != 2)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->verdict_label), FALSE);
+      return;
+    }
+  /* TRANSLATORS: heading of the re-fit lens's verdicts; %s is the method */
+  g_string_printf (text, _("<b>Re-fit lens</b> (%s; own object under the network's head → "
+                           "the re-fit head):"), mcam_method_get_label (r->method));
+  for (int c = 0; c < r->n_classes; c++)
+    {
+      g_auto(McamHeadVerdict) v = { 0 };
+      g_autofree char *name = NULL;
+
+      if (!mcam_head_verdict_make (&v, r->tally[MCAM_BIAS_NETWORK_HEAD],
+                                   r->tally[MCAM_BIAS_REFIT_HEAD], c,
+                                   (const char *const *) r->classes))
+        continue;
+      name = g_markup_escape_text (r->classes[c], -1);
+      if (v.kind == MCAM_HEAD_VERDICT_BOTH)
+        {
+          g_string_append_printf (both, "%s%s", both->len > 0 ? ", " : "", name);
+          continue;
+        }
+      {
+        g_autofree char *words = g_markup_escape_text (v.text, -1);
+
+        g_string_append_printf (text, "\n• <b>%s</b> %.0f%% → %.0f%%: %s%s%s", name,
+                                100.0 * v.own_network, 100.0 * v.own_refit,
+                                v.kind == MCAM_HEAD_VERDICT_HEAD_BIAS ? "<b>" : "", words,
+                                v.kind == MCAM_HEAD_VERDICT_HEAD_BIAS ? "</b>" : "");
+      }
+    }
+  if (both->len > 0)
+    /* TRANSLATORS: the classes whose maps land on their own object under both heads */
+    g_string_append_printf (text, "\n• %s %s", _("both heads locate"), both->str);
+  gtk_label_set_markup (self->verdict_label, text->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->verdict_label), TRUE);
+}
+
 static void
 _mcam_bias_lens_fill_table (McamBiasLensDialog *self)
 {
@@ -192,19 +243,12 @@ _mcam_bias_lens_fill_table (McamBiasLensDialog *self)
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->table))) != NULL)
     gtk_grid_remove (self->table, child);
+  fill_verdicts (self);
   if (r == NULL)
     return;
 
   for (guint j = 0; j < G_N_ELEMENTS (heads); j++)
     gtk_grid_attach (self->table, header_label (_(heads[j])), j, 0, 1, 1);
-  if (r->n_heads == 2)
-    {
-      /* TRANSLATORS: own-object rate under the network's head → under the re-fit head */
-      gtk_grid_attach (self->table, header_label (_("Own object: network → re-fit head")),
-                       G_N_ELEMENTS (heads), 0, 1, 1);
-      gtk_grid_attach (self->table, header_label (_("Verdict")), G_N_ELEMENTS (heads) + 1, 0,
-                       1, 1);
-    }
 
   for (int c = 0; c < r->n_classes; c++)
     {
@@ -250,29 +294,6 @@ _mcam_bias_lens_fill_table (McamBiasLensDialog *self)
           g_object_set_data (G_OBJECT (button), "mcam-place", GINT_TO_POINTER (place));
           g_signal_connect (button, "clicked", G_CALLBACK (on_cell_clicked), self);
           gtk_grid_attach (self->table, button, place + 2, c + 1, 1, 1);
-        }
-      if (r->n_heads == 2)
-        {
-          g_auto(McamHeadVerdict) v = { 0 };
-          GtkWidget *rates, *verdict;
-
-          if (!mcam_head_verdict_make (&v, r->tally[MCAM_BIAS_NETWORK_HEAD],
-                                       r->tally[MCAM_BIAS_REFIT_HEAD], c,
-                                       (const char *const *) r->classes))
-            continue;
-          {
-            g_autofree char *text = g_strdup_printf ("%.0f%% → %.0f%%", 100.0 * v.own_network,
-                                                     100.0 * v.own_refit);
-            rates = gtk_label_new (text);
-          }
-          verdict = gtk_label_new (v.text);
-          gtk_label_set_wrap (GTK_LABEL (verdict), TRUE);
-          gtk_label_set_max_width_chars (GTK_LABEL (verdict), 44);
-          gtk_label_set_xalign (GTK_LABEL (verdict), 0.0f);
-          if (v.kind == MCAM_HEAD_VERDICT_HEAD_BIAS)
-            gtk_widget_add_css_class (verdict, "warning");
-          gtk_grid_attach (self->table, rates, MCAM_BIAS_LENS_N_PLACES + 2, c + 1, 1, 1);
-          gtk_grid_attach (self->table, verdict, MCAM_BIAS_LENS_N_PLACES + 3, c + 1, 1, 1);
         }
     }
 }
@@ -643,6 +664,7 @@ mcam_bias_lens_dialog_class_init (McamBiasLensDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, folder_label);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, status_label);
+  gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, verdict_label);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, table);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, cell_label);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, image_list);

@@ -314,6 +314,24 @@ find_by_tooltip (GtkWidget *root, const char *prefix)
   return NULL;
 }
 
+/* The first label under root whose text holds `text`. */
+static GtkWidget *
+find_label_containing (GtkWidget *root, const char *text)
+{
+  if (GTK_IS_LABEL (root) && gtk_widget_get_visible (root) &&
+      strstr (gtk_label_get_text (GTK_LABEL (root)), text) != NULL)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_label_containing (c, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static gboolean
 head_loaded (gpointer data)
 {
@@ -666,6 +684,11 @@ test_bias_lens (void)
     g_assert_cmpstr (v, ==, "the features locate Sneaker; the network's head relies on Ankle "
                             "boot (head bias)");
   }
+
+  /* And the dialog shows it, a line per class. */
+  g_assert_nonnull (find_label_containing (GTK_WIDGET (lens), "Sneaker 24% → 94%: the features "
+                                           "locate Sneaker; the network's head relies on Ankle "
+                                           "boot (head bias)"));
 
   /* A method that reads no head: one tally, no verdict. */
   mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_EIGENCAM);
