@@ -101,7 +101,8 @@ void             mcam_compare_view_export_async  (McamCompareView *self, const c
 gboolean         mcam_compare_view_export_finish (McamCompareView *self, GAsyncResult *result,
                                                   GError **error);
 /* A file name for the grid: <image>__<class>__all-methods.png or
- * <image>__all-classes__<method>.png. */
+ * <image>__all-classes__<method>.png, with __refit-head before .png when
+ * the tiles explain the re-fit head. */
 char            *mcam_compare_view_suggest_name (McamCompareView *self);
 
 G_END_DECLS

@@ -515,6 +515,13 @@ test_compare (void)
                          scores[mcam_compare_view_get_tile_class (view, i)]);
   }
 
+  /* The grid's file name says whose maps they are. */
+  {
+    g_autofree char *name = mcam_compare_view_suggest_name (view);
+
+    g_assert_cmpstr (name, ==, "pairs-00003__all-classes__cam__refit-head.png");
+  }
+
   /* Unloaded: no selector; the choice is kept for the next head. */
   _mcam_window_unload_head (window);
   g_assert_false (gtk_widget_get_visible (selector));
