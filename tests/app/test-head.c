@@ -294,19 +294,18 @@ test_third_column (void)
   }
 }
 
-/* The first widget under root whose tooltip starts with prefix (the head
- * selectors are found as a user finds them). */
-static GtkWidget *
-find_by_tooltip (GtkWidget *root, const char *prefix)
-{
-  const char *tip = gtk_widget_get_tooltip_text (root);
+typedef gboolean (*WidgetTest) (GtkWidget *widget, const char *text);
 
-  if (tip != NULL && g_str_has_prefix (tip, prefix))
+/* The first widget under root (root included) that passes `test`. */
+static GtkWidget *
+find_widget_where (GtkWidget *root, WidgetTest test, const char *text)
+{
+  if (test (root, text))
     return root;
   for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
        c = gtk_widget_get_next_sibling (c))
     {
-      GtkWidget *found = find_by_tooltip (c, prefix);
+      GtkWidget *found = find_widget_where (c, test, text);
 
       if (found != NULL)
         return found;
@@ -314,22 +313,20 @@ find_by_tooltip (GtkWidget *root, const char *prefix)
   return NULL;
 }
 
-/* The first label under root whose text holds `text`. */
-static GtkWidget *
-find_label_containing (GtkWidget *root, const char *text)
+/* The head selectors are found as a user finds them: by their tooltip. */
+static gboolean
+tooltip_starts (GtkWidget *widget, const char *prefix)
 {
-  if (GTK_IS_LABEL (root) && gtk_widget_get_visible (root) &&
-      strstr (gtk_label_get_text (GTK_LABEL (root)), text) != NULL)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_label_containing (c, text);
+  const char *tip = gtk_widget_get_tooltip_text (widget);
 
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  return tip != NULL && g_str_has_prefix (tip, prefix);
+}
+
+static gboolean
+label_holds (GtkWidget *widget, const char *text)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_visible (widget) &&
+         strstr (gtk_label_get_text (GTK_LABEL (widget)), text) != NULL;
 }
 
 static gboolean
@@ -342,6 +339,30 @@ static gboolean
 view_idle (gpointer data)
 {
   return !mcam_compare_view_is_busy (data);
+}
+
+/* The main demo (fashion-mosaic-resnet and its memory) on pairs-00003.png,
+ * a Sneaker + Ankle boot pair, and its shipped re-fit head's path; NULL
+ * (the test skipped) without them. */
+static McamWindow *
+open_mosaic_demo (char **model, char **images, char **head_path)
+{
+  g_autofree char *memory = NULL, *image = NULL;
+
+  if (!mcam_find_demo (model, &memory, images))
+    {
+      g_test_skip ("no data/demo");
+      return NULL;
+    }
+  *head_path = g_build_filename (*images, "..", "fashion-mosaic-refit-head.safetensors", NULL);
+  if (!g_file_test (*head_path, G_FILE_TEST_IS_REGULAR) ||
+      !g_str_has_suffix (*model, "fashion-mosaic-resnet.safetensors"))
+    {
+      g_test_skip ("the demo is not fashion-mosaic-resnet with its re-fit head");
+      return NULL;
+    }
+  image = g_build_filename (*images, "pairs-00003.png", NULL);
+  return mcam_app_test_open_window (*model, memory, image);
 }
 
 static int
@@ -402,7 +423,7 @@ tile_vs_core (McamCompareView *view, int tile, McamNet *net, McamAnalysis *a,
 static void
 test_compare (void)
 {
-  g_autofree char *model = NULL, *memory = NULL, *images = NULL;
+  g_autofree char *model = NULL, *images = NULL;
   g_autofree char *image = NULL, *head_path = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(McamNet) net = NULL;
@@ -416,25 +437,15 @@ test_compare (void)
   GtkWidget *selector;
   int k;
 
-  if (!mcam_find_demo (&model, &memory, &images))
-    {
-      g_test_skip ("no data/demo");
-      return;
-    }
-  head_path = g_build_filename (images, "..", "fashion-mosaic-refit-head.safetensors", NULL);
-  if (!g_file_test (head_path, G_FILE_TEST_IS_REGULAR) ||
-      !g_str_has_suffix (model, "fashion-mosaic-resnet.safetensors"))
-    {
-      g_test_skip ("the demo is not fashion-mosaic-resnet with its re-fit head");
-      return;
-    }
+  window = open_mosaic_demo (&model, &images, &head_path);
+  if (window == NULL)
+    return;
   image = g_build_filename (images, "pairs-00003.png", NULL);
-  window = mcam_app_test_open_window (model, memory, image);
   k = class_named (window, "Sneaker");
 
   compare = mcam_compare_window_present_for (window);
   view = mcam_compare_window_get_view (compare);
-  selector = find_by_tooltip (GTK_WIDGET (view), "Whose maps");
+  selector = find_widget_where (GTK_WIDGET (view), tooltip_starts, "Whose maps");
   g_assert_nonnull (selector);
   g_assert_false (gtk_widget_get_visible (selector));
 
@@ -609,34 +620,22 @@ reference_tallies (const char *model, const char *head_path, const char *folder,
 static void
 test_bias_lens (void)
 {
-  g_autofree char *model = NULL, *memory = NULL, *images = NULL;
-  g_autofree char *image = NULL, *head_path = NULL;
+  g_autofree char *model = NULL, *images = NULL, *head_path = NULL;
   McamPointingTally *ref[2] = { NULL, NULL };
   McamBiasLensDialog *lens;
   McamWindow *window;
   GtkWidget *selector;
   int sneaker;
 
-  if (!mcam_find_demo (&model, &memory, &images))
-    {
-      g_test_skip ("no data/demo");
-      return;
-    }
-  head_path = g_build_filename (images, "..", "fashion-mosaic-refit-head.safetensors", NULL);
-  if (!g_file_test (head_path, G_FILE_TEST_IS_REGULAR) ||
-      !g_str_has_suffix (model, "fashion-mosaic-resnet.safetensors"))
-    {
-      g_test_skip ("the demo is not fashion-mosaic-resnet with its re-fit head");
-      return;
-    }
-  image = g_build_filename (images, "pairs-00003.png", NULL);
-  window = mcam_app_test_open_window (model, memory, image);
+  window = open_mosaic_demo (&model, &images, &head_path);
+  if (window == NULL)
+    return;
   sneaker = class_named (window, "Sneaker");
 
   lens = mcam_bias_lens_dialog_new (GTK_WINDOW (window), mcam_window_get_worker (window));
   mcam_bias_lens_dialog_follow_head (lens, window);
   gtk_window_present (GTK_WINDOW (lens));
-  selector = find_by_tooltip (GTK_WIDGET (lens), "Whose maps the table shows");
+  selector = find_widget_where (GTK_WIDGET (lens), tooltip_starts, "Whose maps the table shows");
   g_assert_nonnull (selector);
   g_assert_false (gtk_widget_get_visible (selector));
   _mcam_window_load_head (window, head_path);
@@ -693,7 +692,7 @@ test_bias_lens (void)
   }
 
   /* And the dialog shows it, a line per class. */
-  g_assert_nonnull (find_label_containing (GTK_WIDGET (lens), "Sneaker 24% → 94%: the features "
+  g_assert_nonnull (find_widget_where (GTK_WIDGET (lens), label_holds, "Sneaker 24% → 94%: the features "
                                            "locate Sneaker; the network's head relies on Ankle "
                                            "boot (head bias)"));
 
