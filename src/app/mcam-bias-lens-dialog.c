@@ -46,6 +46,8 @@ struct _McamBiasLensDialog
 
 G_DEFINE_FINAL_TYPE (McamBiasLensDialog, mcam_bias_lens_dialog, GTK_TYPE_WINDOW)
 
+static void sync_head_widget (McamBiasLensDialog *self);
+
 enum { PROP_0, PROP_WORKER, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 enum { IMAGE_ACTIVATED, N_SIGNALS };
@@ -330,10 +332,17 @@ show_summary (McamBiasLensDialog *self)
   g_string_printf (msg, _("%s: %d images, %d class–object pairs; the map peaks on its own object in %.1f%% of them."),
                    mcam_method_get_label (r->method), r->n_images, r->tally[k]->total_pairs,
                    isfinite (rate) ? 100.0 * rate : 0.0);
-  if (r->n_heads == 2)
-    g_string_append_printf (msg, " %s", k == MCAM_BIAS_REFIT_HEAD
-                            ? _("The table shows the re-fit head's maps (what the features support).")
-                            : _("The table shows the network's own head's maps."));
+  if (r->n_heads == 2 && k == MCAM_BIAS_REFIT_HEAD)
+    {
+      g_autofree char *base = g_path_get_basename (r->head_path);
+
+      g_string_append_c (msg, ' ');
+      /* TRANSLATORS: %s is the re-fit head's file name */
+      g_string_append_printf (msg, _("The table shows the re-fit head's maps (%s: what the "
+                                     "features support)."), base);
+    }
+  else if (r->n_heads == 2)
+    g_string_append_printf (msg, " %s", _("The table shows the network's own head's maps."));
   else if (self->head != NULL && !mcam_method_reads_head (r->method))
     g_string_append_printf (msg, " %s",
                             mcam_method_needs_memory (r->method)
@@ -394,6 +403,7 @@ bias_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
     {
       g_clear_pointer (&self->result, mcam_bias_result_free);
       self->result = r;
+      sync_head_widget (self);
       show_summary (self);
       gtk_progress_bar_set_fraction (self->progress_bar, 1.0);
       _mcam_bias_lens_fill_table (self);
@@ -483,10 +493,14 @@ mcam_bias_lens_dialog_set_method (McamBiasLensDialog *self, McamMethod method)
 
 /* ------------------------------------------------------------ the head */
 
+/* Shown with a head loaded, and while the table holds a run with both
+ * heads (a head unloaded since: its run can still be read both ways). */
 static void
 sync_head_widget (McamBiasLensDialog *self)
 {
-  gtk_widget_set_visible (GTK_WIDGET (self->head_dropdown), self->head != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->head_dropdown),
+                          self->head != NULL ||
+                          (self->result != NULL && self->result->n_heads == 2));
   if (gtk_drop_down_get_selected (self->head_dropdown) != (self->prefer_refit ? 1u : 0u))
     gtk_drop_down_set_selected (self->head_dropdown, self->prefer_refit ? 1 : 0);
 }

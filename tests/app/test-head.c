@@ -696,6 +696,17 @@ test_bias_lens (void)
                                            "locate Sneaker; the network's head relies on Ankle "
                                            "boot (head bias)"));
 
+  /* The head unloaded: the run with both heads can still be read both ways. */
+  _mcam_window_unload_head (window);
+  g_assert_true (gtk_widget_get_visible (selector));
+  {
+    g_autofree char *v = mcam_bias_lens_dialog_get_verdict (lens, sneaker);
+
+    g_assert_nonnull (v);
+  }
+  _mcam_window_load_head (window, head_path);
+  mcam_app_test_wait_for (head_loaded, window, "the re-fit head again");
+
   /* A method that reads no head: one tally, no verdict. */
   mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_EIGENCAM);
   mcam_bias_lens_dialog_run (lens);
