@@ -17,3 +17,4 @@
 #include "mcam-metrics.h"
 #include "mcam-json.h"
 #include "mcam-head.h"
+#include "mcam-head-verdict.h"

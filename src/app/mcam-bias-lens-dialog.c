@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The bias lens's window: the class x landing-place table of a run
+ * (mcam-bias-lens-job.c), its cells' images, and with a re-fit head loaded
+ * (issue 12) the choice of head the table shows and the re-fit lens's
+ * verdict per class (the core's, mcam-head-verdict.h). */
 #define G_LOG_DOMAIN "mcam-bias-lens"
 
 #include "config.h"
@@ -6,194 +10,10 @@
 #include <math.h>
 #include <glib/gi18n.h>
 
-#include "mcam/mcam-dataset.h"
+#include "mcam/mcam-head-verdict.h"
 #include "mcam/mcam-metrics.h"
 #include "mcam-bias-lens-dialog.h"
-
-/* ------------------------------------------------------------ the job */
-
-typedef struct
-{
-  char      *folder;
-  McamMethod method;
-} BiasJob;
-
-typedef struct
-{
-  int                n_classes;
-  char             **classes;
-  McamMethod         method;
-  McamPointingTally *tally;
-  GPtrArray        **cells;       /* [C * (C + 2)]: image paths per (class, landing column) */
-  int                n_images;    /* images with at least one box */
-  int                n_failed;    /* unreadable images, skipped */
-  char              *first_failure;
-} BiasResult;
-
-static void
-bias_job_free (gpointer data)
-{
-  BiasJob *job = data;
-
-  g_free (job->folder);
-  g_free (job);
-}
-
-static void
-bias_result_free (gpointer data)
-{
-  BiasResult *r = data;
-
-  if (r->cells)
-    for (int i = 0; i < r->n_classes * (r->n_classes + 2); i++)
-      g_clear_pointer (&r->cells[i], g_ptr_array_unref);
-  g_free (r->cells);
-  g_strfreev (r->classes);
-  g_clear_pointer (&r->tally, mcam_pointing_tally_free);
-  g_free (r->first_failure);
-  g_free (r);
-}
-
-/* An image that would not load or a map that failed: counted (the first
- * message kept), unless the job was cancelled, which goes to the caller.
- * Returns TRUE when the job must stop. */
-static gboolean
-note_failure (BiasResult *r, GError **local, GError **error)
-{
-  if (g_error_matches (*local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_propagate_error (error, g_steal_pointer (local));
-      return TRUE;
-    }
-  if (r->n_failed++ == 0)
-    r->first_failure = g_strdup ((*local)->message);
-  g_clear_error (local);
-  return FALSE;
-}
-
-static gpointer
-bias_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
-              GError **error)
-{
-  BiasJob *job = data;
-  McamNet *net = mcam_worker_context_get_net (ctx);
-  McamMemory *memory = mcam_worker_context_get_memory (ctx);
-  g_autofree char *labels_csv = g_build_filename (job->folder, "labels.csv", NULL);
-  g_autofree char *boxes_csv = g_build_filename (job->folder, "boxes.csv", NULL);
-  g_autoptr(McamDataset) ds = NULL;
-  const McamNetInfo *info;
-  McamExplainOptions opts;
-  BiasResult *r;
-  int C, n_with_boxes = 0, done = 0;
-
-  if (net == NULL)
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE, _("No model is loaded"));
-      return NULL;
-    }
-  if (mcam_method_needs_memory (job->method) && memory == NULL)
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_USAGE,
-                   _("%s needs a memory module, and the loaded model has none"),
-                   mcam_method_get_label (job->method));
-      return NULL;
-    }
-  if (!g_file_test (boxes_csv, G_FILE_TEST_IS_REGULAR))
-    {
-      g_set_error (error, MCAM_ERROR, MCAM_ERROR_IO,
-                   _("%s: not found. The bias lens needs the objects' boxes (boxes.csv, with labels.csv) beside the images."),
-                   boxes_csv);
-      return NULL;
-    }
-  info = mcam_net_get_info (net);
-  C = info->n_classes;
-  ds = mcam_dataset_load (g_file_test (labels_csv, G_FILE_TEST_IS_REGULAR) ? labels_csv : NULL,
-                          boxes_csv, job->folder, (const char *const *) info->classes, C,
-                          error);
-  if (ds == NULL)
-    return NULL;
-
-  r = g_new0 (BiasResult, 1);
-  r->n_classes = C;
-  r->classes = g_strdupv (info->classes);
-  r->method = job->method;
-  r->tally = mcam_pointing_tally_new (C);
-  r->cells = g_new0 (GPtrArray *, C * (C + 2));
-  for (int i = 0; i < C * (C + 2); i++)
-    r->cells[i] = g_ptr_array_new_with_free_func (g_free);
-  for (int i = 0; i < ds->n; i++)
-    n_with_boxes += ds->box_count[i] > 0;
-
-  mcam_explain_options_init (&opts);
-  for (int i = 0; i < ds->n; i++)
-    {
-      const McamBox *boxes = ds->boxes + ds->box_start[i];
-      int nb = ds->box_count[i];
-      g_autoptr(GError) local = NULL;
-      g_autoptr(McamImage) image = NULL;
-      g_autoptr(McamAnalysis) a = NULL;
-      g_autofree gboolean *seen = NULL;
-
-      if (nb == 0)
-        continue;
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        {
-          bias_result_free (r);
-          return NULL;
-        }
-      /* Its own analysis, not the window's cache: a folder pass must not
-       * evict the images the user is looking at. */
-      image = mcam_image_load (ds->paths[i], 0, &local);
-      if (image != NULL)
-        a = mcam_analysis_new (net, memory, image, cancellable, &local);
-      if (a == NULL)
-        {
-          if (note_failure (r, &local, error))
-            {
-              bias_result_free (r);
-              return NULL;
-            }
-          continue;
-        }
-      r->n_images++;
-
-      seen = g_new0 (gboolean, C);
-      opts.image = image;
-      for (int b = 0; b < nb; b++)
-        {
-          int c = boxes[b].class_index, col;
-          g_autoptr(McamExplanation) e = NULL;
-          g_autofree float *map = NULL;
-
-          if (c < 0 || c >= C || seen[c])
-            continue;
-          seen[c] = TRUE;
-          e = mcam_explain (a, c, job->method, &opts, cancellable, &local);
-          if (e == NULL)
-            {
-              if (note_failure (r, &local, error))
-                {
-                  bias_result_free (r);
-                  return NULL;
-                }
-              continue;
-            }
-          map = mcam_map_to_image (e->map, e->h, e->w, image, &info->preprocess);
-          col = mcam_pointing_tally_add (r->tally, boxes, nb, c, map, image->width,
-                                         image->height, MCAM_POINTING_TOLERANCE);
-          if (col >= 0)
-            g_ptr_array_add (r->cells[c * (C + 2) + col], g_strdup (ds->paths[i]));
-        }
-
-      done++;
-      {
-        g_autofree char *text = g_strdup_printf (_("Explained %d of %d images"), done,
-                                                 n_with_boxes);
-        mcam_worker_context_progress (ctx, (double) done / MAX (1, n_with_boxes), text);
-      }
-    }
-  return r;
-}
+#include "mcam-bias-lens-job.h"
 
 /* ------------------------------------------------------------ the dialog */
 
@@ -205,22 +25,28 @@ struct _McamBiasLensDialog
 
   GtkButton      *folder_button;
   GtkDropDown    *method_dropdown;
+  GtkDropDown    *head_dropdown;
   GtkButton      *run_button;
   GtkButton      *cancel_button;
   GtkLabel       *folder_label;
   GtkProgressBar *progress_bar;
   GtkLabel       *status_label;
+  GtkLabel       *verdict_label;
   GtkGrid        *table;
   GtkLabel       *cell_label;
   GtkListBox     *image_list;
 
   McamWorker   *worker;
   char         *folder;
-  GCancellable *cancellable;
-  BiasResult   *result;
+  GCancellable   *cancellable;
+  McamBiasResult *result;
+  McamHeadRef    *head;          /* loaded beside the model, or NULL */
+  gboolean        prefer_refit;  /* the head selector's choice */
 };
 
 G_DEFINE_FINAL_TYPE (McamBiasLensDialog, mcam_bias_lens_dialog, GTK_TYPE_WINDOW)
+
+static void sync_head_widget (McamBiasLensDialog *self);
 
 enum { PROP_0, PROP_WORKER, N_PROPS };
 static GParamSpec *properties[N_PROPS];
@@ -238,12 +64,20 @@ _mcam_bias_lens_update_sensitivity (McamBiasLensDialog *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->method_dropdown), !running);
 }
 
+/* The tally the table shows: the re-fit head's when chosen and computed. */
+static int
+shown_head (McamBiasLensDialog *self)
+{
+  return self->result != NULL && self->result->n_heads == 2 && self->prefer_refit
+         ? MCAM_BIAS_REFIT_HEAD : MCAM_BIAS_NETWORK_HEAD;
+}
+
 /* Pairs of class c at one place; OTHER sums every other class's column. */
 static int
-count_at (BiasResult *r, int c, McamBiasLensPlace place)
+count_at (McamBiasResult *r, int k, int c, McamBiasLensPlace place)
 {
   int C = r->n_classes, sum = 0;
-  const int *row = r->tally->landing + c * (C + 2);
+  const int *row = r->tally[k]->landing + c * (C + 2);
 
   switch (place)
     {
@@ -271,9 +105,9 @@ mcam_bias_lens_dialog_show_cell (McamBiasLensDialog *self, int c, McamBiasLensPl
     N_("on its own object"), N_("on another class's object"), N_("on the background"),
     N_("with no positive value"),
   };
-  BiasResult *r = self->result;
+  McamBiasResult *r = self->result;
   g_autofree char *heading = NULL;
-  int C, n = 0;
+  int C, n = 0, k = shown_head (self);
   GtkWidget *child;
 
   g_return_val_if_fail (MCAM_IS_BIAS_LENS_DIALOG (self), 0);
@@ -287,7 +121,7 @@ mcam_bias_lens_dialog_show_cell (McamBiasLensDialog *self, int c, McamBiasLensPl
 
   for (int j = 0; j < C + 2; j++)
     {
-      GPtrArray *cell = r->cells[c * (C + 2) + j];
+      GPtrArray *cell = r->cells[k][c * (C + 2) + j];
       gboolean wanted = place == MCAM_BIAS_LENS_OWN ? j == c
                       : place == MCAM_BIAS_LENS_OTHER ? (j < C && j != c)
                       : place == MCAM_BIAS_LENS_BACKGROUND ? j == C
@@ -348,6 +182,56 @@ header_label (const char *text)
   return label;
 }
 
+/* The re-fit lens's verdict, a line per class under the status: each class
+ * the heads disagree on (or neither locates) with its own-object rates under
+ * both heads, then the classes both heads locate in one line. Only after a
+ * run that tallied both heads. */
+static void
+fill_verdicts (McamBiasLensDialog *self)
+{
+  McamBiasResult *r = self->result;
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GString) both = g_string_new (NULL);
+
+  if (r == NULL || r->n_heads != 2)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->verdict_label), FALSE);
+      return;
+    }
+  /* TRANSLATORS: heading of the re-fit lens's verdicts; %s is the method */
+  g_string_printf (text, _("<b>Re-fit lens</b> (%s; own object under the network's head → "
+                           "the re-fit head):"), mcam_method_get_label (r->method));
+  for (int c = 0; c < r->n_classes; c++)
+    {
+      g_auto(McamHeadVerdict) v = { 0 };
+      g_autofree char *name = NULL;
+
+      if (!mcam_head_verdict_make (&v, r->tally[MCAM_BIAS_NETWORK_HEAD],
+                                   r->tally[MCAM_BIAS_REFIT_HEAD], c,
+                                   (const char *const *) r->classes))
+        continue;
+      name = g_markup_escape_text (r->classes[c], -1);
+      if (v.kind == MCAM_HEAD_VERDICT_BOTH)
+        {
+          g_string_append_printf (both, "%s%s", both->len > 0 ? ", " : "", name);
+          continue;
+        }
+      {
+        g_autofree char *words = g_markup_escape_text (v.text, -1);
+
+        g_string_append_printf (text, "\n• <b>%s</b> %.0f%% → %.0f%%: %s%s%s", name,
+                                100.0 * v.own_network, 100.0 * v.own_refit,
+                                v.kind == MCAM_HEAD_VERDICT_HEAD_BIAS ? "<b>" : "", words,
+                                v.kind == MCAM_HEAD_VERDICT_HEAD_BIAS ? "</b>" : "");
+      }
+    }
+  if (both->len > 0)
+    /* TRANSLATORS: the classes whose maps land on their own object under both heads */
+    g_string_append_printf (text, "\n• %s %s", _("both heads locate"), both->str);
+  gtk_label_set_markup (self->verdict_label, text->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->verdict_label), TRUE);
+}
+
 static void
 _mcam_bias_lens_fill_table (McamBiasLensDialog *self)
 {
@@ -355,11 +239,13 @@ _mcam_bias_lens_fill_table (McamBiasLensDialog *self)
     N_("Class"), N_("Pairs"), N_("Own object"), N_("Another object"), N_("Background"),
     N_("No map"),
   };
-  BiasResult *r = self->result;
+  McamBiasResult *r = self->result;
   GtkWidget *child;
+  int k = shown_head (self);
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->table))) != NULL)
     gtk_grid_remove (self->table, child);
+  fill_verdicts (self);
   if (r == NULL)
     return;
 
@@ -368,7 +254,7 @@ _mcam_bias_lens_fill_table (McamBiasLensDialog *self)
 
   for (int c = 0; c < r->n_classes; c++)
     {
-      int pairs = r->tally->pairs[c];
+      int pairs = r->tally[k]->pairs[c];
       g_autofree char *pairs_text = g_strdup_printf ("%d", pairs);
       GtkWidget *name = gtk_label_new (r->classes[c]);
       GtkWidget *pairs_label = gtk_label_new (pairs_text);
@@ -378,7 +264,7 @@ _mcam_bias_lens_fill_table (McamBiasLensDialog *self)
       gtk_grid_attach (self->table, pairs_label, 1, c + 1, 1, 1);
       for (int place = 0; place < MCAM_BIAS_LENS_N_PLACES; place++)
         {
-          int n = count_at (r, c, place);
+          int n = count_at (r, k, c, place);
           g_autofree char *text = NULL;
           GtkWidget *button;
 
@@ -387,7 +273,7 @@ _mcam_bias_lens_fill_table (McamBiasLensDialog *self)
           else if (place == MCAM_BIAS_LENS_OTHER && n > 0)
             {
               /* Name the shortcut: the other class the map lands on most. */
-              const int *row = r->tally->landing + c * (r->n_classes + 2);
+              const int *row = r->tally[k]->landing + c * (r->n_classes + 2);
               int top = -1;
               for (int j = 0; j < r->n_classes; j++)
                 if (j != c && (top < 0 || row[j] > row[top]))
@@ -414,6 +300,62 @@ _mcam_bias_lens_fill_table (McamBiasLensDialog *self)
     }
 }
 
+char *
+mcam_bias_lens_dialog_get_verdict (McamBiasLensDialog *self, int class_index)
+{
+  McamBiasResult *r;
+  McamHeadVerdict v;
+
+  g_return_val_if_fail (MCAM_IS_BIAS_LENS_DIALOG (self), NULL);
+  r = self->result;
+  if (r == NULL || r->n_heads != 2 || class_index < 0 || class_index >= r->n_classes ||
+      !mcam_head_verdict_make (&v, r->tally[MCAM_BIAS_NETWORK_HEAD],
+                               r->tally[MCAM_BIAS_REFIT_HEAD], class_index,
+                               (const char *const *) r->classes))
+    return NULL;
+  return v.text;
+}
+
+/* The status line after a run: the shown head's summary, whose maps they
+ * are when a re-fit head is loaded, and what was skipped. */
+static void
+show_summary (McamBiasLensDialog *self)
+{
+  McamBiasResult *r = self->result;
+  g_autoptr(GString) msg = g_string_new (NULL);
+  int k = shown_head (self);
+  double rate;
+
+  if (r == NULL)
+    return;
+  rate = mcam_pointing_tally_rate (r->tally[k], -1);
+  g_string_printf (msg, _("%s: %d images, %d class–object pairs; the map peaks on its own object in %.1f%% of them."),
+                   mcam_method_get_label (r->method), r->n_images, r->tally[k]->total_pairs,
+                   isfinite (rate) ? 100.0 * rate : 0.0);
+  if (r->n_heads == 2 && k == MCAM_BIAS_REFIT_HEAD)
+    {
+      g_autofree char *base = g_path_get_basename (r->head_path);
+
+      g_string_append_c (msg, ' ');
+      /* TRANSLATORS: %s is the re-fit head's file name */
+      g_string_append_printf (msg, _("The table shows the re-fit head's maps (%s: what the "
+                                     "features support)."), base);
+    }
+  else if (r->n_heads == 2)
+    g_string_append_printf (msg, " %s", _("The table shows the network's own head's maps."));
+  else if (self->head != NULL && !mcam_method_reads_head (r->method))
+    g_string_append_printf (msg, " %s",
+                            mcam_method_needs_memory (r->method)
+                            ? _("This method reads the memory module, not a head: no verdict.")
+                            : _("This method depends on no head: no verdict."));
+  else if (self->head != NULL)
+    g_string_append_printf (msg, " %s", _("Run again to compare with the re-fit head."));
+  if (r->n_failed > 0)
+    g_string_append_printf (msg, _(" %d skipped (first: %s)."), r->n_failed,
+                            r->first_failure);
+  gtk_label_set_text (self->status_label, msg->str);
+}
+
 const char *
 mcam_bias_lens_dialog_get_status (McamBiasLensDialog *self)
 {
@@ -428,7 +370,7 @@ mcam_bias_lens_dialog_get_count (McamBiasLensDialog *self, int class_index,
   g_return_val_if_fail (MCAM_IS_BIAS_LENS_DIALOG (self), -1);
   if (self->result == NULL || class_index < 0 || class_index >= self->result->n_classes)
     return -1;
-  return count_at (self->result, class_index, place);
+  return count_at (self->result, shown_head (self), class_index, place);
 }
 
 static void
@@ -446,7 +388,7 @@ bias_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   g_autoptr(McamBiasLensDialog) self = user_data;
   g_autoptr(GError) error = NULL;
-  BiasResult *r = mcam_worker_run_finish (MCAM_WORKER (source), res, &error);
+  McamBiasResult *r = mcam_worker_run_finish (MCAM_WORKER (source), res, &error);
 
   g_clear_object (&self->cancellable);
   if (r == NULL)
@@ -459,18 +401,10 @@ bias_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
     }
   else
     {
-      g_autoptr(GString) msg = g_string_new (NULL);
-      double rate = mcam_pointing_tally_rate (r->tally, -1);
-
-      g_clear_pointer (&self->result, bias_result_free);
+      g_clear_pointer (&self->result, mcam_bias_result_free);
       self->result = r;
-      g_string_printf (msg, _("%s: %d images, %d class–object pairs; the map peaks on its own object in %.1f%% of them."),
-                       mcam_method_get_label (r->method), r->n_images, r->tally->total_pairs,
-                       isfinite (rate) ? 100.0 * rate : 0.0);
-      if (r->n_failed > 0)
-        g_string_append_printf (msg, _(" %d skipped (first: %s)."), r->n_failed,
-                                r->first_failure);
-      gtk_label_set_text (self->status_label, msg->str);
+      sync_head_widget (self);
+      show_summary (self);
       gtk_progress_bar_set_fraction (self->progress_bar, 1.0);
       _mcam_bias_lens_fill_table (self);
       mcam_bias_lens_dialog_show_cell (self, -1, MCAM_BIAS_LENS_OWN);
@@ -482,20 +416,21 @@ bias_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 void
 mcam_bias_lens_dialog_run (McamBiasLensDialog *self)
 {
-  BiasJob *job;
+  McamBiasJob *job;
 
   g_return_if_fail (MCAM_IS_BIAS_LENS_DIALOG (self));
   if (self->cancellable != NULL || self->folder == NULL || self->worker == NULL)
     return;
 
-  job = g_new0 (BiasJob, 1);
+  job = g_new0 (McamBiasJob, 1);
   job->folder = g_strdup (self->folder);
   job->method = gtk_drop_down_get_selected (self->method_dropdown);
+  job->head = self->head != NULL ? mcam_head_ref_acquire (self->head) : NULL;
   self->cancellable = g_cancellable_new ();
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_label_set_text (self->status_label, _("Starting…"));
-  mcam_worker_run_async (self->worker, _("Bias lens"), "bias-lens", bias_job_run, job,
-                         bias_job_free, bias_result_free, bias_progress_cb, self,
+  mcam_worker_run_async (self->worker, _("Bias lens"), "bias-lens", mcam_bias_job_run, job,
+                         mcam_bias_job_free, mcam_bias_result_free, bias_progress_cb, self,
                          self->cancellable, bias_done_cb, g_object_ref (self));
   _mcam_bias_lens_update_sensitivity (self);
 }
@@ -556,6 +491,83 @@ mcam_bias_lens_dialog_set_method (McamBiasLensDialog *self, McamMethod method)
   gtk_drop_down_set_selected (self->method_dropdown, method);
 }
 
+/* ------------------------------------------------------------ the head */
+
+/* Shown with a head loaded, and while the table holds a run with both
+ * heads (a head unloaded since: its run can still be read both ways). */
+static void
+sync_head_widget (McamBiasLensDialog *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->head_dropdown),
+                          self->head != NULL ||
+                          (self->result != NULL && self->result->n_heads == 2));
+  if (gtk_drop_down_get_selected (self->head_dropdown) != (self->prefer_refit ? 1u : 0u))
+    gtk_drop_down_set_selected (self->head_dropdown, self->prefer_refit ? 1 : 0);
+}
+
+void
+mcam_bias_lens_dialog_set_head (McamBiasLensDialog *self, McamHeadRef *head)
+{
+  g_return_if_fail (MCAM_IS_BIAS_LENS_DIALOG (self));
+  if (head == self->head)
+    return;
+  g_clear_pointer (&self->head, mcam_head_ref_release);
+  self->head = head != NULL ? mcam_head_ref_acquire (head) : NULL;
+  sync_head_widget (self);
+  /* A table made with the old head stays (it names its head); the next run
+   * takes the new one. */
+  show_summary (self);
+}
+
+void
+mcam_bias_lens_dialog_set_use_refit_head (McamBiasLensDialog *self, gboolean refit)
+{
+  g_return_if_fail (MCAM_IS_BIAS_LENS_DIALOG (self));
+  refit = !!refit;
+  if (refit == self->prefer_refit)
+    return;
+  self->prefer_refit = refit;
+  sync_head_widget (self);
+  /* Both tallies are in the result: switching needs no new run. */
+  _mcam_bias_lens_fill_table (self);
+  if (self->result != NULL)
+    {
+      mcam_bias_lens_dialog_show_cell (self, -1, MCAM_BIAS_LENS_OWN);
+      gtk_label_set_text (self->cell_label, _("Click a cell to list its images."));
+    }
+  show_summary (self);
+}
+
+gboolean
+mcam_bias_lens_dialog_get_use_refit_head (McamBiasLensDialog *self)
+{
+  g_return_val_if_fail (MCAM_IS_BIAS_LENS_DIALOG (self), FALSE);
+  return shown_head (self) == MCAM_BIAS_REFIT_HEAD;
+}
+
+static void
+on_head_selected (McamBiasLensDialog *self)
+{
+  mcam_bias_lens_dialog_set_use_refit_head (self,
+                                            gtk_drop_down_get_selected (self->head_dropdown) == 1);
+}
+
+static void
+follow_head (McamWindow *window, McamBiasLensDialog *self)
+{
+  mcam_bias_lens_dialog_set_head (self, _mcam_window_get_head (window));
+}
+
+void
+mcam_bias_lens_dialog_follow_head (McamBiasLensDialog *self, McamWindow *window)
+{
+  g_return_if_fail (MCAM_IS_BIAS_LENS_DIALOG (self));
+  g_signal_connect_object (window, "head-changed", G_CALLBACK (follow_head), self, 0);
+  follow_head (window, self);
+}
+
+/* ------------------------------------------------------------ widgets */
+
 static void
 on_folder_response (GtkNativeDialog *native, int response, McamBiasLensDialog *self)
 {
@@ -604,7 +616,8 @@ mcam_bias_lens_dialog_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), MCAM_TYPE_BIAS_LENS_DIALOG);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->worker);
-  g_clear_pointer (&self->result, bias_result_free);
+  g_clear_pointer (&self->result, mcam_bias_result_free);
+  g_clear_pointer (&self->head, mcam_head_ref_release);
   G_OBJECT_CLASS (mcam_bias_lens_dialog_parent_class)->dispose (object);
 }
 
@@ -659,11 +672,13 @@ mcam_bias_lens_dialog_class_init (McamBiasLensDialogClass *klass)
                                                "/io/github/mcam_explorer/MCamExplorer/ui/mcam-bias-lens-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, folder_button);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, method_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, head_dropdown);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, run_button);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, folder_label);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, status_label);
+  gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, verdict_label);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, table);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, cell_label);
   gtk_widget_class_bind_template_child (widget_class, McamBiasLensDialog, image_list);
@@ -689,6 +704,8 @@ mcam_bias_lens_dialog_init (McamBiasLensDialog *self)
   g_signal_connect_swapped (self->cancel_button, "clicked",
                             G_CALLBACK (mcam_bias_lens_dialog_cancel), self);
   g_signal_connect (self->image_list, "row-activated", G_CALLBACK (on_row_activated), self);
+  g_signal_connect_swapped (self->head_dropdown, "notify::selected",
+                            G_CALLBACK (on_head_selected), self);
   mcam_bias_lens_dialog_set_folder (self, NULL);
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtk/gtk.h>
+#include "mcam-head-lens.h"
 #include "mcam-worker.h"
 
 G_BEGIN_DECLS
@@ -44,6 +45,20 @@ const char *mcam_bias_lens_dialog_get_status (McamBiasLensDialog *self);
 /* After a run: pairs of class c landing at `place` (-1 before any result). */
 int      mcam_bias_lens_dialog_get_count  (McamBiasLensDialog *self, int class_index,
                                            McamBiasLensPlace place);
+/* The re-fit lens (issue 12). With a re-fit head (NULL: none; the selector
+ * hides), a run of a method that reads a head tallies both heads in one
+ * pass; the selector (Network's head / Re-fit head, kept while the dialog
+ * is open) picks the tally the table, the counts and the cells show, and
+ * the table adds each class's own-object rates under both heads and the
+ * core's verdict (mcam-head-verdict.h). follow_head keeps the dialog on
+ * the window's head ("head-changed"). */
+void     mcam_bias_lens_dialog_set_head   (McamBiasLensDialog *self, McamHeadRef *head);
+void     mcam_bias_lens_dialog_follow_head (McamBiasLensDialog *self, McamWindow *window);
+void     mcam_bias_lens_dialog_set_use_refit_head (McamBiasLensDialog *self, gboolean refit);
+/* TRUE when the table shows the re-fit head's tally. */
+gboolean mcam_bias_lens_dialog_get_use_refit_head (McamBiasLensDialog *self);
+/* The verdict of a class after a run with both heads (g_free), else NULL. */
+char    *mcam_bias_lens_dialog_get_verdict (McamBiasLensDialog *self, int class_index);
 /* As a click on a cell: lists its images; returns how many. */
 int      mcam_bias_lens_dialog_show_cell  (McamBiasLensDialog *self, int class_index,
                                            McamBiasLensPlace place);

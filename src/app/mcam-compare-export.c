@@ -220,14 +220,18 @@ mcam_compare_view_suggest_name (McamCompareView *self)
 {
   g_autofree char *base = NULL;
   g_autofree char *cls = NULL;
+  const char *tail;
 
   g_return_val_if_fail (MCAM_IS_COMPARE_VIEW (self), NULL);
   base = self->path ? image_base (self->path) : g_strdup ("image");
+  /* The re-fit head's grid does not take the network head's name. */
+  tail = mcam_compare_view_get_use_refit_head (self) ? "__refit-head" : "";
   if (self->mode == MCAM_COMPARE_ALL_CLASSES)
-    return g_strdup_printf ("%s__all-classes__%s.png", base, mcam_method_get_name (self->method));
+    return g_strdup_printf ("%s__all-classes__%s%s.png", base,
+                            mcam_method_get_name (self->method), tail);
   cls = g_strdup (_mcam_compare_view_class_name (self, self->class_index));
   g_strcanon (cls, G_CSET_A_2_Z G_CSET_a_2_z G_CSET_DIGITS "-+.,()", '_');
-  return g_strdup_printf ("%s__%s__all-methods.png", base, cls);
+  return g_strdup_printf ("%s__%s__all-methods%s.png", base, cls, tail);
 }
 
 static void

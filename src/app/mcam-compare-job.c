@@ -13,6 +13,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n.h>
 
+#include "mcam/mcam-head-verdict.h"
 #include "mcam-compare-job.h"
 
 /* Maps are computed on a copy of the image this large (longer side), so that
@@ -107,6 +108,7 @@ mcam_compare_job_free (McamCompareJob *job)
   mcam_compare_sink_unref (job->sink);
   g_free (job->path);
   g_strfreev (job->class_names);
+  g_clear_pointer (&job->head, mcam_head_ref_release);
   g_free (job);
 }
 
@@ -202,6 +204,36 @@ post_partial (McamCompareJob *job, const McamImage *thumb, gboolean first, const
   g_idle_add_full (G_PRIORITY_DEFAULT, partial_main, p, partial_free);
 }
 
+/* Whose map a method gives in this job. */
+static McamCompareHead
+tile_head (const McamCompareJob *job, McamMethod m)
+{
+  if (mcam_method_needs_memory (m))
+    return MCAM_COMPARE_HEAD_MEMORY;
+  if (!mcam_method_reads_head (m))
+    return MCAM_COMPARE_HEAD_NONE;
+  return job->head != NULL ? MCAM_COMPARE_HEAD_REFIT : MCAM_COMPARE_HEAD_NETWORK;
+}
+
+/* The label's tail naming whose map a tile is, once a re-fit head is
+ * loaded (without one, every map is the network's, as always). */
+static const char *
+head_suffix (McamCompareHead head)
+{
+  switch (head)
+    {
+    case MCAM_COMPARE_HEAD_REFIT:
+      return _("re-fit head");
+    case MCAM_COMPARE_HEAD_NETWORK:
+      return _("network's head");
+    case MCAM_COMPARE_HEAD_MEMORY:
+      return _("memory");
+    case MCAM_COMPARE_HEAD_NONE:
+    default:
+      return _("no head");
+    }
+}
+
 /* Worker thread: every tile's map, in one job. */
 gpointer
 mcam_compare_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cancellable,
@@ -218,6 +250,8 @@ mcam_compare_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cance
   g_autoptr(GString) notes = g_string_new (NULL);
   gboolean scorecam_top_k;
   McamCompareResult *result;
+  const McamHead *head = job->head != NULL ? mcam_head_ref_get_head (job->head) : NULL;
+  g_autofree float *head_scores = NULL;
 
   if (net == NULL)
     {
@@ -228,6 +262,23 @@ mcam_compare_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cance
   if (a == NULL)
     return NULL;
   pp = &mcam_net_get_info (net)->preprocess;
+  if (head != NULL)
+    {
+      g_autofree float *logits = NULL;
+
+      if (head->c != a->c || head->n_classes != a->n_classes)
+        {
+          g_set_error (error, MCAM_ERROR, MCAM_ERROR_MISMATCH,
+                       _("The re-fit head %s reads %d channels and %d classes; the model has "
+                         "%d and %d"), mcam_head_ref_get_path (job->head), head->c,
+                       head->n_classes, a->c, a->n_classes);
+          return NULL;
+        }
+      logits = g_new (float, a->n_classes);
+      head_scores = g_new (float, a->n_classes);
+      mcam_head_logits_from_features (head, a->features, a->h * a->w, logits);
+      mcam_head_scores (head, logits, head_scores);
+    }
 
   if (job->mode == MCAM_COMPARE_ALL_METHODS)
     {
@@ -267,7 +318,9 @@ mcam_compare_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cance
       g_autoptr(GArray) order = g_array_sized_new (FALSE, FALSE, sizeof (ClassScore),
                                                    a->n_classes);
       const float *scores = mcam_method_needs_memory (job->method) && a->memory_scores
-                            ? a->memory_scores : a->scores;
+                            ? a->memory_scores
+                            : tile_head (job, job->method) == MCAM_COMPARE_HEAD_REFIT
+                            ? head_scores : a->scores;
 
       /* Highest score first, as the class list sorts them. */
       for (int c = 0; c < a->n_classes; c++)
@@ -323,8 +376,11 @@ mcam_compare_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cance
 
       t->class_index = pair[0];
       t->method = pair[1];
+      t->head = tile_head (job, t->method);
       t->score = mcam_method_needs_memory (t->method) && a->memory_scores != NULL
-                 ? a->memory_scores[t->class_index] : a->scores[t->class_index];
+                 ? a->memory_scores[t->class_index]
+                 : t->head == MCAM_COMPARE_HEAD_REFIT ? head_scores[t->class_index]
+                 : a->scores[t->class_index];
       if (job->mode == MCAM_COMPARE_ALL_METHODS && t->method == MCAM_METHOD_SCORECAM &&
           scorecam_top_k)
         t->label = g_strdup_printf (_("%s (top %d channels)"),
@@ -335,6 +391,14 @@ mcam_compare_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cance
         /* Two significant digits even for the small scores of a wide softmax. */
         t->label = g_strdup_printf (t->score >= 0.01f ? "%s %.2f" : "%s %.2g", class_name,
                                     t->score);
+      if (job->head_loaded)
+        {
+          /* TRANSLATORS: a tile's label and whose map it is ("CAM — re-fit head") */
+          char *named = g_strdup_printf (_("%s — %s"), t->label, head_suffix (t->head));
+
+          g_free (t->label);
+          t->label = named;
+        }
       g_ptr_array_add (result->tiles, t);
 
       mcam_worker_context_progress (ctx, (double) i / pairs->len, t->label);
@@ -347,6 +411,8 @@ mcam_compare_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cance
       opts.image = image; /* Score-CAM and Ablation-CAM perturb the image */
       if (t->method == MCAM_METHOD_SCORECAM && scorecam_top_k)
         opts.top_k_channels = SCORECAM_TOP_K;
+      if (t->head == MCAM_COMPARE_HEAD_REFIT)
+        opts.head = head;
       t0 = g_get_monotonic_time ();
       e = mcam_explain (a, t->class_index, t->method, &opts, cancellable, &local);
       g_debug ("%s, class %d: %.1f ms", mcam_method_get_name (t->method), t->class_index,

@@ -18,6 +18,7 @@ typedef struct
   gboolean    any_positive;
   char       *error;        /* why the map is missing */
   float       score;        /* of the classifier the method explains */
+  McamCompareHead head;     /* whose map it is */
 } McamCompareTile;
 
 void mcam_compare_tile_free (McamCompareTile *t);
@@ -59,6 +60,9 @@ typedef struct
   int              draws;
   float            temperature;
   char           **class_names;
+  McamHeadRef     *head;    /* explained by every method that reads a head; NULL:
+                             * the network's own */
+  gboolean         head_loaded; /* a re-fit head is loaded (the labels say whose map) */
 } McamCompareJob;
 
 void     mcam_compare_job_free (McamCompareJob *job);

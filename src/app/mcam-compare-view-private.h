@@ -15,6 +15,7 @@ typedef struct
   McamCompareView *view;    /* unowned: tiles live no longer than the view */
   int              class_index;
   McamMethod       method;
+  McamCompareHead  head;
   char            *label;
   char            *tooltip;
   float           *map;
@@ -34,6 +35,7 @@ struct _McamCompareView
   GtkDropDown     *class_dropdown;
   GtkDropDown     *method_dropdown;
   GtkDropDown     *size_dropdown;
+  GtkDropDown     *head_dropdown;
   GtkButton       *export_button;
   GtkLabel        *status_label;
   GtkProgressBar  *progress_bar;
@@ -52,6 +54,8 @@ struct _McamCompareView
   McamColormap     colormap;
   double           opacity;
   int              tile_size;
+  McamHeadRef     *head;          /* the re-fit head loaded beside the model, or NULL */
+  gboolean         prefer_refit;  /* the selector's choice, kept across an unload */
 
   McamImage       *thumb;
   GPtrArray       *tiles;         /* Tile, in grid order */
@@ -71,6 +75,12 @@ void        _mcam_compare_view_set_message (McamCompareView *self, const char *m
 /* The box a tile's overlay fits in: the thumbnail's shape, longer side = tile size. */
 void        _mcam_compare_view_tile_box    (McamCompareView *self, int *w, int *h);
 const char *_mcam_compare_view_class_name  (McamCompareView *self, int class_index);
+
+/* Coalesced on idle: one job for many setter calls. */
+void        _mcam_compare_view_schedule_refresh (McamCompareView *self);
+
+/* mcam-compare-head.c: the head selector's "notify::selected" */
+void        _mcam_compare_view_head_selected (McamCompareView *self);
 
 /* mcam-compare-export.c: "Export Grid…" */
 void        _mcam_compare_view_run_export_dialog (McamCompareView *self);

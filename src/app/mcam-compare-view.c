@@ -155,6 +155,7 @@ add_tile (McamCompareView *self, McamCompareTile *d)
   t->view = self;
   t->class_index = d->class_index;
   t->method = d->method;
+  t->head = d->head;
   t->map = g_steal_pointer (&d->map);
   t->any_positive = d->any_positive;
   if (d->error != NULL)
@@ -188,6 +189,15 @@ start_tiles (McamCompareView *self, McamImage *thumb)
   self->tiles_title = self->mode == MCAM_COMPARE_ALL_METHODS
     ? g_strdup_printf (_("%s — %s — all methods"), base, _mcam_compare_view_class_name (self, self->class_index))
     : g_strdup_printf (_("%s — %s — all classes"), base, mcam_method_get_label (self->method));
+  if (self->head != NULL)
+    {
+      /* TRANSLATORS: the grid's title and whose maps it shows */
+      char *titled = g_strdup_printf (_("%s — explaining the %s"), self->tiles_title,
+                                      self->prefer_refit ? _("re-fit head") : _("network's head"));
+
+      g_free (self->tiles_title);
+      self->tiles_title = titled;
+    }
 }
 
 static void
@@ -294,8 +304,8 @@ refresh_idle (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-schedule_refresh (McamCompareView *self)
+void
+_mcam_compare_view_schedule_refresh (McamCompareView *self)
 {
   if (self->idle_id == 0)
     self->idle_id = g_idle_add (refresh_idle, self);
@@ -344,6 +354,9 @@ mcam_compare_view_refresh (McamCompareView *self)
   job->draws = self->draws;
   job->temperature = self->temperature;
   job->class_names = g_strdupv (self->model->classes);
+  job->head_loaded = self->head != NULL;
+  if (self->head != NULL && self->prefer_refit)
+    job->head = mcam_head_ref_acquire (self->head);
 
   dd = g_new0 (DoneData, 1);
   dd->view = g_object_ref (self);
@@ -404,7 +417,7 @@ mcam_compare_view_set_model (McamCompareView *self, McamModelInfo *info)
   if (info == NULL || self->class_index >= info->n_classes)
     self->class_index = -1;
   sync_widgets (self);
-  schedule_refresh (self);
+  _mcam_compare_view_schedule_refresh (self);
 }
 
 void
@@ -415,7 +428,7 @@ mcam_compare_view_set_image (McamCompareView *self, const char *path)
     return;
   g_free (self->path);
   self->path = g_strdup (path);
-  schedule_refresh (self);
+  _mcam_compare_view_schedule_refresh (self);
 }
 
 void
@@ -427,7 +440,7 @@ mcam_compare_view_set_class (McamCompareView *self, int class_index)
   self->class_index = class_index;
   sync_widgets (self);
   if (self->mode == MCAM_COMPARE_ALL_METHODS)
-    schedule_refresh (self);
+    _mcam_compare_view_schedule_refresh (self);
 }
 
 void
@@ -440,7 +453,7 @@ mcam_compare_view_set_method (McamCompareView *self, McamMethod method)
   self->method = method;
   sync_widgets (self);
   if (self->mode == MCAM_COMPARE_ALL_CLASSES)
-    schedule_refresh (self);
+    _mcam_compare_view_schedule_refresh (self);
 }
 
 void
@@ -451,7 +464,7 @@ mcam_compare_view_set_mode (McamCompareView *self, McamCompareMode mode)
     return;
   self->mode = mode;
   sync_widgets (self);
-  schedule_refresh (self);
+  _mcam_compare_view_schedule_refresh (self);
 }
 
 McamCompareMode
@@ -471,7 +484,7 @@ mcam_compare_view_set_options (McamCompareView *self, guint64 seed, int draws,
   self->seed = seed;
   self->draws = draws;
   self->temperature = temperature;
-  schedule_refresh (self);
+  _mcam_compare_view_schedule_refresh (self);
 }
 
 static void
@@ -585,6 +598,24 @@ mcam_compare_view_get_tile_method (McamCompareView *self, guint i)
   return t ? t->method : MCAM_METHOD_MCAM;
 }
 
+McamCompareHead
+mcam_compare_view_get_tile_head (McamCompareView *self, guint i)
+{
+  Tile *t = get_tile (self, i);
+
+  return t ? t->head : MCAM_COMPARE_HEAD_NETWORK;
+}
+
+const float *
+mcam_compare_view_get_tile_map (McamCompareView *self, guint i, int *width, int *height)
+{
+  Tile *t = get_tile (self, i);
+
+  *width = self->thumb ? self->thumb->width : 0;
+  *height = self->thumb ? self->thumb->height : 0;
+  return t ? t->map : NULL;
+}
+
 /* ---------------------------------------------------------------- widgets */
 
 static void
@@ -665,6 +696,7 @@ mcam_compare_view_finalize (GObject *object)
   g_clear_pointer (&self->tiles, g_ptr_array_unref);
   g_clear_pointer (&self->thumb, mcam_image_free);
   g_clear_pointer (&self->model, mcam_model_info_unref);
+  g_clear_pointer (&self->head, mcam_head_ref_release);
   g_free (self->path);
   g_free (self->tiles_title);
   g_free (self->message);
@@ -694,6 +726,7 @@ mcam_compare_view_class_init (McamCompareViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamCompareView, class_dropdown);
   gtk_widget_class_bind_template_child (widget_class, McamCompareView, method_dropdown);
   gtk_widget_class_bind_template_child (widget_class, McamCompareView, size_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, McamCompareView, head_dropdown);
   gtk_widget_class_bind_template_child (widget_class, McamCompareView, export_button);
   gtk_widget_class_bind_template_child (widget_class, McamCompareView, status_label);
   gtk_widget_class_bind_template_child (widget_class, McamCompareView, progress_bar);
@@ -737,6 +770,8 @@ mcam_compare_view_init (McamCompareView *self)
                             G_CALLBACK (method_selected_cb), self);
   g_signal_connect_swapped (self->size_dropdown, "notify::selected",
                             G_CALLBACK (size_selected_cb), self);
+  g_signal_connect_swapped (self->head_dropdown, "notify::selected",
+                            G_CALLBACK (_mcam_compare_view_head_selected), self);
   g_signal_connect_swapped (self->export_button, "clicked",
                             G_CALLBACK (_mcam_compare_view_run_export_dialog), self);
   g_signal_connect_swapped (self->cancel_button, "clicked",

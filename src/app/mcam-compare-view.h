@@ -3,6 +3,7 @@
 
 #include <gtk/gtk.h>
 
+#include "mcam-head-lens.h"
 #include "mcam-worker.h"
 
 G_BEGIN_DECLS
@@ -24,6 +25,15 @@ typedef enum
   MCAM_COMPARE_ALL_CLASSES,   /* every class for the chosen method */
 } McamCompareMode;
 
+/* Whose map a tile shows (a re-fit head loaded beside the model, issue 12). */
+typedef enum
+{
+  MCAM_COMPARE_HEAD_NETWORK,  /* the network's own head */
+  MCAM_COMPARE_HEAD_REFIT,    /* the re-fit head */
+  MCAM_COMPARE_HEAD_MEMORY,   /* M-CAM methods: the memory module, no head */
+  MCAM_COMPARE_HEAD_NONE,     /* Eigen-CAM: depends on no head */
+} McamCompareHead;
+
 #define MCAM_TYPE_COMPARE_VIEW (mcam_compare_view_get_type ())
 G_DECLARE_FINAL_TYPE (McamCompareView, mcam_compare_view, MCAM, COMPARE_VIEW, GtkBox)
 
@@ -40,6 +50,13 @@ McamCompareMode mcam_compare_view_get_mode     (McamCompareView *self);
 /* Slot search options for the M-CAM tiles (the main window's settings). */
 void            mcam_compare_view_set_options  (McamCompareView *self, guint64 seed, int draws,
                                                 float temperature);
+
+/* The re-fit head loaded beside the model (NULL: none; the head selector
+ * hides) and whether the tiles explain it instead of the network's own head
+ * (remembered while the view lives, also across an unload). */
+void            mcam_compare_view_set_head     (McamCompareView *self, McamHeadRef *head);
+void            mcam_compare_view_set_use_refit_head (McamCompareView *self, gboolean refit);
+gboolean        mcam_compare_view_get_use_refit_head (McamCompareView *self);
 
 /* Drawing only: no recomputation. */
 void            mcam_compare_view_set_colormap (McamCompareView *self, McamColormap colormap);
@@ -61,6 +78,12 @@ cairo_surface_t *mcam_compare_view_get_tile_surface  (McamCompareView *self, gui
 const char      *mcam_compare_view_get_tile_label    (McamCompareView *self, guint i);
 int              mcam_compare_view_get_tile_class    (McamCompareView *self, guint i);
 McamMethod       mcam_compare_view_get_tile_method   (McamCompareView *self, guint i);
+McamCompareHead  mcam_compare_view_get_tile_head     (McamCompareView *self, guint i);
+/* The tile's map in [0,1] on the computed image (*width x *height, the
+ * image the tiles are drawn on); NULL when it failed or had no positive
+ * value. Borrowed. */
+const float     *mcam_compare_view_get_tile_map      (McamCompareView *self, guint i,
+                                                      int *width, int *height);
 
 /* Columns of the exported grid for n tiles: n up to 4, then 4, from 17 on 6. */
 int              mcam_compare_view_grid_columns (guint n_tiles);
@@ -78,7 +101,8 @@ void             mcam_compare_view_export_async  (McamCompareView *self, const c
 gboolean         mcam_compare_view_export_finish (McamCompareView *self, GAsyncResult *result,
                                                   GError **error);
 /* A file name for the grid: <image>__<class>__all-methods.png or
- * <image>__all-classes__<method>.png. */
+ * <image>__all-classes__<method>.png, with __refit-head before .png when
+ * the tiles explain the re-fit head. */
 char            *mcam_compare_view_suggest_name (McamCompareView *self);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "mcam-compare-window.h"
+#include "mcam-head-lens.h"
 #include "mcam-overlay-view.h"
 
 #define DATA_KEY "mcam-compare-window"
@@ -48,6 +49,12 @@ follow_map (McamCompareWindow *self)
     }
   else
     mcam_compare_view_set_image (self->view, image ? image->path : NULL);
+}
+
+static void
+follow_head (McamCompareWindow *self)
+{
+  mcam_compare_view_set_head (self->view, _mcam_window_get_head (self->main_window));
 }
 
 static void
@@ -130,11 +137,14 @@ mcam_compare_window_new (McamWindow *main_window)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (main_window, "image-changed", G_CALLBACK (follow_map), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (main_window, "head-changed", G_CALLBACK (follow_head), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_object (overlay, "notify::colormap", G_CALLBACK (follow_overlay), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (overlay, "notify::opacity", G_CALLBACK (follow_overlay), self,
                            G_CONNECT_SWAPPED);
   follow_overlay (self);
+  follow_head (self);
   follow_map (self);
   return self;
 }

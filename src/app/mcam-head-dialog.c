@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Fit a re-fit head from the app (issue 12), as `mcam refit` does: the
- * pooled target-layer features of the listed images (computed in memory),
+ * pooled features of the listed images (computed in memory) at the layer
+ * the window explains (the layer chooser's, as `mcam refit --layer`),
  * then mcam_head_fit with λ given or chosen by K-fold cross-validation. Not
  * modal; the fit runs on a thread of its own with its own copy of the
  * backbone, so the window keeps working; progress and Cancel; the CV curve
@@ -25,6 +26,8 @@ struct _McamHeadDialog
 
   McamWindow     *window;         /* weak */
   char           *model_path;
+  char           *layer;          /* the layer the head will read */
+  GtkLabel       *layer_label;
   GtkEntry       *images_entry;
   GtkEntry       *labels_entry;
   GtkCheckButton *cv_check;
@@ -59,6 +62,7 @@ typedef struct
 {
   McamHeadDialog *dialog;       /* strong while the job runs */
   char           *model_path;
+  char           *layer;
   char           *images;
   char           *labels;
   McamHeadFitOptions opt;
@@ -71,6 +75,7 @@ fit_job_free (FitJob *job)
 {
   g_object_unref (job->dialog);
   g_free (job->model_path);
+  g_free (job->layer);
   g_free (job->images);
   g_free (job->labels);
   g_free (job->curve);
@@ -107,8 +112,8 @@ on_fit (const char *stage, int step, int n_steps, gpointer user_data)
 
 /* The fit's own thread: everything `mcam refit` computes, nothing written. */
 McamHead *
-mcam_head_dialog_fit_images (const char *model_path, const char *images, const char *labels,
-                             const McamHeadFitOptions *opt, McamHeadCvPoint **curve,
+mcam_head_dialog_fit_images (const char *model_path, const char *layer, const char *images,
+                             const char *labels, const McamHeadFitOptions *opt, McamHeadCvPoint **curve,
                              int *n_curve, McamFeatureCacheProgress feature_progress,
                              McamHeadFitProgress fit_progress, gpointer user_data,
                              GCancellable *cancellable, GError **error)
@@ -122,6 +127,10 @@ mcam_head_dialog_fit_images (const char *model_path, const char *images, const c
   McamHead *head;
 
   if (net == NULL)
+    return NULL;
+  /* Before the features: they are the chosen layer's (the head records it,
+   * and loading it checks it against the layer explained then). */
+  if (layer != NULL && !mcam_net_set_target (net, layer, error))
     return NULL;
   info = mcam_net_get_info (net);
   ds = mcam_dataset_load (labels, NULL, images, (const char *const *) info->classes,
@@ -164,7 +173,8 @@ fit_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellab
 {
   FitJob *job = data;
   GError *error = NULL;
-  McamHead *head = mcam_head_dialog_fit_images (job->model_path, job->images, job->labels,
+  McamHead *head = mcam_head_dialog_fit_images (job->model_path, job->layer, job->images,
+                                                job->labels,
                                                 &job->opt, &job->curve, &job->n_curve,
                                                 on_features, on_fit, job, cancellable,
                                                 &error);
@@ -247,6 +257,36 @@ fit_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_signal_emit (self, signals[FITTED], 0);
 }
 
+/* The window's model and the layer it explains now (the layer chooser
+ * moves it): what the next fit uses, shown in the dialog. */
+static void
+update_layer (McamHeadDialog *self)
+{
+  McamModelInfo *info = self->window != NULL ? mcam_window_get_model_info (self->window) : NULL;
+  g_autofree char *text = NULL;
+
+  if (info == NULL)
+    return;
+  g_free (self->model_path);
+  self->model_path = g_strdup (info->model_path);
+  g_free (self->layer);
+  self->layer = g_strdup (info->target);
+  if (info->default_target != NULL && g_strcmp0 (info->target, info->default_target) != 0)
+    /* TRANSLATORS: the layer a head is fitted at, and the model's default layer */
+    text = g_strdup_printf (_("%s (chosen in the header; the model's default is %s)"),
+                            info->target, info->default_target);
+  else
+    text = g_strdup_printf (_("%s (the model's default; choose another in the header)"),
+                            info->target);
+  gtk_label_set_text (self->layer_label, text);
+}
+
+const char *
+mcam_head_dialog_get_layer (McamHeadDialog *self)
+{
+  return self->layer;
+}
+
 void
 mcam_head_dialog_start (McamHeadDialog *self)
 {
@@ -257,9 +297,11 @@ mcam_head_dialog_start (McamHeadDialog *self)
 
   if (self->cancellable != NULL)
     return;
+  update_layer (self);
   job = g_new0 (FitJob, 1);
   job->dialog = g_object_ref (self);
   job->model_path = g_strdup (self->model_path);
+  job->layer = g_strdup (self->layer);
   job->images = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->images_entry)));
   job->labels = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->labels_entry)));
   mcam_head_fit_options_init (&job->opt);
@@ -429,6 +471,7 @@ mcam_head_dialog_finalize (GObject *object)
   g_clear_pointer (&self->head, mcam_head_free);
   g_clear_object (&self->cancellable);
   g_free (self->model_path);
+  g_free (self->layer);
   g_free (self->stage);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mcam_head_dialog_parent_class)->finalize (object);
@@ -473,6 +516,11 @@ mcam_head_dialog_init (McamHeadDialog *self)
   self->folds_spin = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (2, 20, 1));
   self->seed_spin = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (0, G_MAXINT32, 1));
   gtk_widget_set_hexpand (GTK_WIDGET (self->images_entry), TRUE);
+  self->layer_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->layer_label, 0.0f);
+  gtk_label_set_wrap (self->layer_label, TRUE);
+  gtk_grid_attach (GTK_GRID (grid), row_label (_("Layer")), 0, r, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->layer_label), 1, r++, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), row_label (_("Images folder")), 0, r, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->images_entry), 1, r++, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), row_label (_("Labels (CSV)")), 0, r, 1, 1);
@@ -530,6 +578,10 @@ mcam_head_dialog_new (McamWindow *window)
   gtk_window_set_transient_for (GTK_WINDOW (self), GTK_WINDOW (window));
   g_set_weak_pointer (&self->window, window);
   self->model_path = g_strdup (info != NULL ? info->model_path : NULL);
+  update_layer (self);
+  /* A layer chosen (or a model opened) while the dialog is open. */
+  g_signal_connect_object (window, "model-changed", G_CALLBACK (update_layer), self,
+                           G_CONNECT_SWAPPED);
   /* The demo's images as a start when it is the demo's model. */
   if (mcam_find_demo (&model, &memory, &images) && info != NULL &&
       g_strcmp0 (model, info->model_path) == 0)

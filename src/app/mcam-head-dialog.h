@@ -26,10 +26,15 @@ gboolean        mcam_head_dialog_get_unsaved (McamHeadDialog *self);
 gboolean        mcam_head_dialog_save_to    (McamHeadDialog *self, const char *path,
                                              GError **error);
 
-/* What the dialog's thread runs: features of the listed images (in memory),
- * then mcam_head_fit, with the head's provenance filled as `mcam refit`
- * fills it. */
-McamHead *mcam_head_dialog_fit_images (const char *model_path, const char *images,
+/* The layer the next fit reads: the one the window explains (its layer
+ * chooser's), followed while the dialog is open. */
+const char     *mcam_head_dialog_get_layer  (McamHeadDialog *self);
+
+/* What the dialog's thread runs: features of the listed images (in memory)
+ * at `layer` (NULL: the model's default target), then mcam_head_fit, with
+ * the head's provenance filled as `mcam refit` fills it. */
+McamHead *mcam_head_dialog_fit_images (const char *model_path, const char *layer,
+                                       const char *images,
                                        const char *labels, const McamHeadFitOptions *opt,
                                        McamHeadCvPoint **curve, int *n_curve,
                                        McamFeatureCacheProgress feature_progress,

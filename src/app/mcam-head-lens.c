@@ -20,6 +20,9 @@
  * stay as they are: the head goes with the window. */
 #define HEAD_KEY "mcam-head-lens"
 
+/* "head-changed": the compare window and the bias lens follow the head. */
+static guint head_changed_signal;
+
 struct _McamHeadRef
 {
   McamHead *head;
@@ -204,6 +207,7 @@ set_head (McamWindow *self, McamHeadRef *ref)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.unload-head", ref != NULL);
   if (self->settings != NULL)
     g_settings_set_string (self->settings, "last-head", ref != NULL ? ref->path : "");
+  g_signal_emit (self, head_changed_signal, 0);
 }
 
 static void
@@ -313,6 +317,9 @@ unload_head_action (GtkWidget *widget, const char *name, GVariant *param)
 void
 _mcam_window_class_install_head_actions (GtkWidgetClass *klass)
 {
+  /* Registered here rather than in mcam-window.c: the head is this file's. */
+  head_changed_signal = g_signal_new ("head-changed", G_TYPE_FROM_CLASS (klass),
+                                      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   gtk_widget_class_install_action (klass, "win.open-head", NULL, open_head_action);
   gtk_widget_class_install_action (klass, "win.unload-head", NULL, unload_head_action);
   gtk_widget_class_add_binding_action (klass, GDK_KEY_h, GDK_CONTROL_MASK, "win.open-head",

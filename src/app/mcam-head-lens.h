@@ -28,7 +28,8 @@ void         _mcam_window_head_image_changed (McamWindow *self);
 /* A re-fit head's file (its safetensors header has mcam.head.* metadata),
  * so a dropped head is loaded as one, not as a model. */
 gboolean     _mcam_head_file_is_head  (const char *path);
-/* win.open-head (Ctrl+H), win.unload-head. */
+/* win.open-head (Ctrl+H), win.unload-head, and the window's signal
+ * "head-changed" () emitted when a head is loaded or unloaded. */
 void         _mcam_window_class_install_head_actions (GtkWidgetClass *klass);
 
 G_END_DECLS

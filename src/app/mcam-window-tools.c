@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "mcam-bias-lens-dialog.h"
+#include "mcam-head-pair.h"
 #include "mcam-memory-inspector.h"
 #include "mcam-profile.h"
 #include "mcam-train-dialog.h"
@@ -258,6 +259,9 @@ bias_lens_image_cb (McamWindow *self, const char *path, gpointer dialog)
       c < self->model->n_classes)
     {
       mcam_window_set_method (self, method);
+      /* A cell of the re-fit head's table: both heads' maps, side by side. */
+      if (mcam_bias_lens_dialog_get_use_refit_head (lens))
+        _mcam_window_set_head_side_by_side (self, TRUE);
       if (self->image != NULL && g_strcmp0 (self->image->path, path) == 0)
         {
           mcam_window_select_class (self, c);
@@ -283,6 +287,7 @@ bias_lens_action (GtkWidget *widget, const char *name, GVariant *param)
       mcam_bias_lens_dialog_set_folder (dialog, folder);
     }
   mcam_bias_lens_dialog_set_method (dialog, self->method);
+  mcam_bias_lens_dialog_follow_head (dialog, self);
   g_signal_connect_object (dialog, "image-activated", G_CALLBACK (bias_lens_image_cb), self,
                            G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (dialog));

@@ -19,6 +19,10 @@
 #include "mcam-class-item.h"
 #include "mcam-class-list.h"
 #include "mcam-class-row.h"
+#include "mcam/mcam-dataset.h"
+#include "mcam/mcam-head-verdict.h"
+#include "mcam-bias-lens-dialog.h"
+#include "mcam-compare-window.h"
 #include "mcam-head-lens.h"
 #include "mcam-head-pair.h"
 #include "mcam-window-private.h"
@@ -290,11 +294,444 @@ test_third_column (void)
   }
 }
 
+typedef gboolean (*WidgetTest) (GtkWidget *widget, const char *text);
+
+/* The first widget under root (root included) that passes `test`. */
+static GtkWidget *
+find_widget_where (GtkWidget *root, WidgetTest test, const char *text)
+{
+  if (test (root, text))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_widget_where (c, test, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The head selectors are found as a user finds them: by their tooltip. */
+static gboolean
+tooltip_starts (GtkWidget *widget, const char *prefix)
+{
+  const char *tip = gtk_widget_get_tooltip_text (widget);
+
+  return tip != NULL && g_str_has_prefix (tip, prefix);
+}
+
+static gboolean
+label_holds (GtkWidget *widget, const char *text)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_visible (widget) &&
+         strstr (gtk_label_get_text (GTK_LABEL (widget)), text) != NULL;
+}
+
+static gboolean
+head_loaded (gpointer data)
+{
+  return _mcam_window_get_head (data) != NULL;
+}
+
+static gboolean
+view_idle (gpointer data)
+{
+  return !mcam_compare_view_is_busy (data);
+}
+
+/* The main demo (fashion-mosaic-resnet and its memory) on pairs-00003.png,
+ * a Sneaker + Ankle boot pair, and its shipped re-fit head's path; NULL
+ * (the test skipped) without them. */
+static McamWindow *
+open_mosaic_demo (char **model, char **images, char **head_path)
+{
+  g_autofree char *memory = NULL, *image = NULL;
+
+  if (!mcam_find_demo (model, &memory, images))
+    {
+      g_test_skip ("no data/demo");
+      return NULL;
+    }
+  *head_path = g_build_filename (*images, "..", "fashion-mosaic-refit-head.safetensors", NULL);
+  if (!g_file_test (*head_path, G_FILE_TEST_IS_REGULAR) ||
+      !g_str_has_suffix (*model, "fashion-mosaic-resnet.safetensors"))
+    {
+      g_test_skip ("the demo is not fashion-mosaic-resnet with its re-fit head");
+      return NULL;
+    }
+  image = g_build_filename (*images, "pairs-00003.png", NULL);
+  return mcam_app_test_open_window (*model, memory, image);
+}
+
+static int
+class_named (McamWindow *window, const char *name)
+{
+  for (int c = 0; c < window->model->n_classes; c++)
+    if (g_strcmp0 (window->model->classes[c], name) == 0)
+      return c;
+  return 0;
+}
+
+/* The tile of this method, or -1. */
+static int
+find_tile (McamCompareView *view, McamMethod m)
+{
+  for (guint i = 0; i < mcam_compare_view_get_n_tiles (view); i++)
+    if (mcam_compare_view_get_tile_method (view, i) == m)
+      return (int) i;
+  return -1;
+}
+
+/* max |tile's map - the core's map of class k by `m` under `head` (NULL:
+ * the network's)|, the core's map brought onto the same image as the job
+ * does (mcam_map_to_image). */
+static double
+tile_vs_core (McamCompareView *view, int tile, McamNet *net, McamAnalysis *a,
+              const McamImage *img, const McamHead *head, int k, McamMethod m)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamExplanation) e = NULL;
+  g_autofree float *want = NULL;
+  McamExplainOptions opts;
+  const float *got;
+  double max_diff = 0;
+  int w = 0, h = 0;
+
+  got = mcam_compare_view_get_tile_map (view, tile, &w, &h);
+  g_assert_nonnull (got);
+  g_assert_cmpint (w, ==, img->width);
+  g_assert_cmpint (h, ==, img->height);
+  mcam_explain_options_init (&opts);
+  opts.head = head;
+  opts.image = img;
+  e = mcam_explain (a, k, m, &opts, NULL, &error);
+  g_assert_no_error (error);
+  want = mcam_map_to_image (e->map, e->h, e->w, img, &mcam_net_get_info (net)->preprocess);
+  for (int i = 0; i < w * h; i++)
+    max_diff = MAX (max_diff, fabsf (got[i] - want[i]));
+  return max_diff;
+}
+
+/* Compare takes the re-fit head as a target: with the head loaded the view
+ * offers the selector; "Re-fit head" makes the CAM and Grad-CAM tiles of
+ * Sneaker on a Sneaker + Ankle boot pair the core's maps of that head (and
+ * not the network's), labelled so; "Network's head" brings the network's
+ * maps back; M-CAM tiles say they read the memory. Unloading the head hides
+ * the selector. */
+static void
+test_compare (void)
+{
+  g_autofree char *model = NULL, *images = NULL;
+  g_autofree char *image = NULL, *head_path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamNet) net = NULL;
+  g_autoptr(McamImage) img = NULL;
+  g_autoptr(McamAnalysis) a = NULL;
+  g_autoptr(McamHead) head = NULL;
+  static const McamMethod checked[] = { MCAM_METHOD_CAM, MCAM_METHOD_GRADCAM };
+  McamCompareWindow *compare;
+  McamCompareView *view;
+  McamWindow *window;
+  GtkWidget *selector;
+  int k;
+
+  window = open_mosaic_demo (&model, &images, &head_path);
+  if (window == NULL)
+    return;
+  image = g_build_filename (images, "pairs-00003.png", NULL);
+  k = class_named (window, "Sneaker");
+
+  compare = mcam_compare_window_present_for (window);
+  view = mcam_compare_window_get_view (compare);
+  selector = find_widget_where (GTK_WIDGET (view), tooltip_starts, "Whose maps");
+  g_assert_nonnull (selector);
+  g_assert_false (gtk_widget_get_visible (selector));
+
+  _mcam_window_load_head (window, head_path);
+  mcam_app_test_wait_for (head_loaded, window, "the re-fit head");
+  g_assert_true (gtk_widget_get_visible (selector));
+  g_assert_false (mcam_compare_view_get_use_refit_head (view));
+  mcam_compare_view_set_mode (view, MCAM_COMPARE_ALL_METHODS);
+  mcam_compare_view_set_class (view, k);
+  /* As the user picks it in the selector. */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (selector), 1);
+  g_assert_true (mcam_compare_view_get_use_refit_head (view));
+  mcam_compare_view_refresh (view);
+  mcam_app_test_wait_for (view_idle, view, "the re-fit head's tiles");
+  g_test_message ("%s", mcam_compare_view_get_message (view));
+  g_assert_nonnull (strstr (mcam_compare_view_get_message (view), "re-fit head"));
+
+  net = mcam_net_load (model, &error);
+  g_assert_no_error (error);
+  img = mcam_image_load (image, 0, &error);
+  g_assert_no_error (error);
+  a = mcam_analysis_new (net, NULL, img, NULL, &error);
+  g_assert_no_error (error);
+  head = mcam_head_load (head_path, net, &error);
+  g_assert_no_error (error);
+
+  for (guint j = 0; j < G_N_ELEMENTS (checked); j++)
+    {
+      int t = find_tile (view, checked[j]);
+      double d_refit, d_network;
+
+      g_assert_cmpint (t, >=, 0);
+      g_assert_cmpint (mcam_compare_view_get_tile_head (view, t), ==, MCAM_COMPARE_HEAD_REFIT);
+      g_assert_nonnull (strstr (mcam_compare_view_get_tile_label (view, t), "re-fit head"));
+      d_refit = tile_vs_core (view, t, net, a, img, head, k, checked[j]);
+      d_network = tile_vs_core (view, t, net, a, img, NULL, k, checked[j]);
+      g_test_message ("%s, re-fit head: max |tile - core| %g; vs the network's map %g",
+                      mcam_method_get_name (checked[j]), d_refit, d_network);
+      g_assert_cmpfloat (d_refit, <=, 1e-5);
+      /* The pair's Sneaker map moves from the boot to the sneaker. */
+      g_assert_cmpfloat (d_network, >, 0.2);
+    }
+  {
+    int t = find_tile (view, MCAM_METHOD_MCAM);
+
+    g_assert_cmpint (t, >=, 0);
+    g_assert_cmpint (mcam_compare_view_get_tile_head (view, t), ==, MCAM_COMPARE_HEAD_MEMORY);
+    g_assert_nonnull (strstr (mcam_compare_view_get_tile_label (view, t), "memory"));
+  }
+
+  /* Back to the network's head: its own maps, labelled so. */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (selector), 0);
+  mcam_compare_view_refresh (view);
+  mcam_app_test_wait_for (view_idle, view, "the network head's tiles");
+  {
+    int t = find_tile (view, MCAM_METHOD_CAM);
+
+    g_assert_cmpint (mcam_compare_view_get_tile_head (view, t), ==, MCAM_COMPARE_HEAD_NETWORK);
+    g_assert_nonnull (strstr (mcam_compare_view_get_tile_label (view, t), "network's head"));
+    g_assert_cmpfloat (tile_vs_core (view, t, net, a, img, NULL, k, MCAM_METHOD_CAM), <=, 1e-5);
+  }
+
+  /* All classes for CAM under the re-fit head: ordered by its scores. */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (selector), 1);
+  mcam_compare_view_set_method (view, MCAM_METHOD_CAM);
+  mcam_compare_view_set_mode (view, MCAM_COMPARE_ALL_CLASSES);
+  mcam_compare_view_refresh (view);
+  mcam_app_test_wait_for (view_idle, view, "every class under the re-fit head");
+  {
+    g_autofree float *logits = g_new (float, head->n_classes);
+    g_autofree float *scores = g_new (float, head->n_classes);
+
+    mcam_head_logits_from_features (head, a->features, a->h * a->w, logits);
+    mcam_head_scores (head, logits, scores);
+    g_assert_cmpuint (mcam_compare_view_get_n_tiles (view), ==, head->n_classes);
+    for (guint i = 1; i < mcam_compare_view_get_n_tiles (view); i++)
+      g_assert_cmpfloat (scores[mcam_compare_view_get_tile_class (view, i - 1)], >=,
+                         scores[mcam_compare_view_get_tile_class (view, i)]);
+  }
+
+  /* The grid's file name says whose maps they are. */
+  {
+    g_autofree char *name = mcam_compare_view_suggest_name (view);
+
+    g_assert_cmpstr (name, ==, "pairs-00003__all-classes__cam__refit-head.png");
+  }
+
+  /* Unloaded: no selector; the choice is kept for the next head. */
+  _mcam_window_unload_head (window);
+  g_assert_false (gtk_widget_get_visible (selector));
+  g_assert_false (mcam_compare_view_get_use_refit_head (view));
+
+  gtk_window_destroy (GTK_WINDOW (compare));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+lens_idle (gpointer data)
+{
+  return !mcam_bias_lens_dialog_is_running (data);
+}
+
+/* The bias lens's tallies of `m`, apart from the app: every class with a
+ * box on every image of the folder, under the network's head (k = 0) and
+ * the re-fit head (k = 1). */
+static void
+reference_tallies (const char *model, const char *head_path, const char *folder, McamMethod m,
+                   McamPointingTally **tally)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McamNet) net = mcam_net_load (model, &error);
+  g_autofree char *labels = g_build_filename (folder, "labels.csv", NULL);
+  g_autofree char *boxes_csv = g_build_filename (folder, "boxes.csv", NULL);
+  g_autoptr(McamDataset) ds = NULL;
+  g_autoptr(McamHead) head = NULL;
+  const McamNetInfo *info;
+
+  g_assert_no_error (error);
+  info = mcam_net_get_info (net);
+  head = mcam_head_load (head_path, net, &error);
+  g_assert_no_error (error);
+  ds = mcam_dataset_load (labels, boxes_csv, folder, (const char *const *) info->classes,
+                          info->n_classes, &error);
+  g_assert_no_error (error);
+  for (int k = 0; k < 2; k++)
+    tally[k] = mcam_pointing_tally_new (info->n_classes);
+  for (int i = 0; i < ds->n; i++)
+    {
+      const McamBox *boxes = ds->boxes + ds->box_start[i];
+      g_autoptr(McamImage) img = NULL;
+      g_autoptr(McamAnalysis) a = NULL;
+      g_autofree gboolean *seen = g_new0 (gboolean, info->n_classes);
+
+      if (ds->box_count[i] == 0)
+        continue;
+      img = mcam_image_load (ds->paths[i], 0, &error);
+      g_assert_no_error (error);
+      a = mcam_analysis_new (net, NULL, img, NULL, &error);
+      g_assert_no_error (error);
+      for (int b = 0; b < ds->box_count[i]; b++)
+        {
+          int c = boxes[b].class_index;
+
+          if (seen[c])
+            continue;
+          seen[c] = TRUE;
+          for (int k = 0; k < 2; k++)
+            {
+              McamExplainOptions opts;
+              g_autoptr(McamExplanation) e = NULL;
+              g_autofree float *map = NULL;
+
+              mcam_explain_options_init (&opts);
+              opts.image = img;
+              opts.head = k == 1 ? head : NULL;
+              e = mcam_explain (a, c, m, &opts, NULL, &error);
+              g_assert_no_error (error);
+              map = mcam_map_to_image (e->map, e->h, e->w, img, &info->preprocess);
+              mcam_pointing_tally_add (tally[k], boxes, ds->box_count[i], c, map, img->width,
+                                       img->height, MCAM_POINTING_TOLERANCE);
+            }
+        }
+    }
+}
+
+/* The bias lens takes the re-fit head too, and gives the verdict: with the
+ * demo's head loaded, one CAM run over the demo images tallies both heads;
+ * the selector switches the table between the network's tally and the re-fit
+ * head's, each equal to the core's computed here; the verdict of every class
+ * is the core's (mcam_head_verdict_make on those tallies), and for Sneaker
+ * it names the head bias on the Ankle boot. */
+static void
+test_bias_lens (void)
+{
+  g_autofree char *model = NULL, *images = NULL, *head_path = NULL;
+  McamPointingTally *ref[2] = { NULL, NULL };
+  McamBiasLensDialog *lens;
+  McamWindow *window;
+  GtkWidget *selector;
+  int sneaker;
+
+  window = open_mosaic_demo (&model, &images, &head_path);
+  if (window == NULL)
+    return;
+  sneaker = class_named (window, "Sneaker");
+
+  lens = mcam_bias_lens_dialog_new (GTK_WINDOW (window), mcam_window_get_worker (window));
+  mcam_bias_lens_dialog_follow_head (lens, window);
+  gtk_window_present (GTK_WINDOW (lens));
+  selector = find_widget_where (GTK_WIDGET (lens), tooltip_starts, "Whose maps the table shows");
+  g_assert_nonnull (selector);
+  g_assert_false (gtk_widget_get_visible (selector));
+  _mcam_window_load_head (window, head_path);
+  mcam_app_test_wait_for (head_loaded, window, "the re-fit head");
+  g_assert_true (gtk_widget_get_visible (selector));
+
+  mcam_bias_lens_dialog_set_folder (lens, images);
+  mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_CAM);
+  mcam_bias_lens_dialog_run (lens);
+  mcam_app_test_wait_for (lens_idle, lens, "the bias lens with both heads");
+  g_test_message ("%s", mcam_bias_lens_dialog_get_status (lens));
+
+  reference_tallies (model, head_path, images, MCAM_METHOD_CAM, ref);
+  for (int k = 0; k < 2; k++)
+    {
+      gtk_drop_down_set_selected (GTK_DROP_DOWN (selector), k);
+      g_assert_cmpint (mcam_bias_lens_dialog_get_use_refit_head (lens), ==, k == 1);
+      g_assert_nonnull (strstr (mcam_bias_lens_dialog_get_status (lens),
+                                k == 1 ? "re-fit head" : "network's own head"));
+      for (int c = 0; c < window->model->n_classes; c++)
+        {
+          const int *row = ref[k]->landing + c * (window->model->n_classes + 2);
+
+          g_assert_cmpint (mcam_bias_lens_dialog_get_count (lens, c, MCAM_BIAS_LENS_OWN), ==,
+                           row[c]);
+          g_assert_cmpint (mcam_bias_lens_dialog_get_count (lens, c, MCAM_BIAS_LENS_BACKGROUND),
+                           ==, row[window->model->n_classes]);
+        }
+    }
+  /* Sneaker's own-object count moves between the two tallies. */
+  g_test_message ("Sneaker own object: network %d, re-fit head %d of %d",
+                  ref[0]->landing[sneaker * (window->model->n_classes + 2) + sneaker],
+                  ref[1]->landing[sneaker * (window->model->n_classes + 2) + sneaker],
+                  ref[1]->pairs[sneaker]);
+  for (int c = 0; c < window->model->n_classes; c++)
+    {
+      g_auto(McamHeadVerdict) want = { 0 };
+      g_autofree char *got = mcam_bias_lens_dialog_get_verdict (lens, c);
+
+      if (!mcam_head_verdict_make (&want, ref[0], ref[1], c,
+                                   (const char *const *) window->model->classes))
+        {
+          g_assert_null (got);
+          continue;
+        }
+      g_test_message ("%s: %s", window->model->classes[c], got);
+      g_assert_cmpstr (got, ==, want.text);
+    }
+  {
+    g_autofree char *v = mcam_bias_lens_dialog_get_verdict (lens, sneaker);
+
+    g_assert_cmpstr (v, ==, "the features locate Sneaker; the network's head relies on Ankle "
+                            "boot (head bias)");
+  }
+
+  /* And the dialog shows it, a line per class. */
+  g_assert_nonnull (find_widget_where (GTK_WIDGET (lens), label_holds, "Sneaker 24% → 94%: the features "
+                                           "locate Sneaker; the network's head relies on Ankle "
+                                           "boot (head bias)"));
+
+  /* The head unloaded: the run with both heads can still be read both ways. */
+  _mcam_window_unload_head (window);
+  g_assert_true (gtk_widget_get_visible (selector));
+  {
+    g_autofree char *v = mcam_bias_lens_dialog_get_verdict (lens, sneaker);
+
+    g_assert_nonnull (v);
+  }
+  _mcam_window_load_head (window, head_path);
+  mcam_app_test_wait_for (head_loaded, window, "the re-fit head again");
+
+  /* A method that reads no head: one tally, no verdict. */
+  mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_EIGENCAM);
+  mcam_bias_lens_dialog_run (lens);
+  mcam_app_test_wait_for (lens_idle, lens, "the bias lens with Eigen-CAM");
+  g_assert_false (mcam_bias_lens_dialog_get_use_refit_head (lens));
+  g_assert_null (mcam_bias_lens_dialog_get_verdict (lens, sneaker));
+  g_assert_nonnull (strstr (mcam_bias_lens_dialog_get_status (lens), "no head"));
+
+  /* Unloaded: the selector goes. */
+  _mcam_window_unload_head (window);
+  g_assert_false (gtk_widget_get_visible (selector));
+
+  for (int k = 0; k < 2; k++)
+    mcam_pointing_tally_free (ref[k]);
+  gtk_window_destroy (GTK_WINDOW (lens));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
   mcam_app_test_init (&argc, &argv);
 
   g_test_add_func ("/mcam/app/head/third-column", test_third_column);
+  g_test_add_func ("/mcam/app/head/compare", test_compare);
+  g_test_add_func ("/mcam/app/head/bias-lens", test_bias_lens);
   return g_test_run ();
 }

@@ -16,6 +16,8 @@
 #include "mcam-bias-lens-dialog.h"
 #include "mcam-train-dialog.h"
 #include "mcam-compare-window.h"
+#include "mcam-head-lens.h"
+#include "mcam-head-pair.h"
 
 #define TIMEOUT_S 120
 
@@ -190,6 +192,106 @@ save_compare (McamWindow *window, const char *dir)
   return ok;
 }
 
+static gboolean
+head_loaded (gpointer data)
+{
+  return _mcam_window_get_head (data) != NULL;
+}
+
+static gboolean
+pair_ready (gpointer data)
+{
+  McamWindow *window = data;
+  McamHeadPair *pair = _mcam_window_get_head_pair (window);
+  McamMapResult *map = mcam_window_get_map_result (window);
+
+  return pair != NULL && map != NULL &&
+         mcam_head_pair_get_request (pair)->class_index == map->request->class_index &&
+         mcam_head_pair_get_request (pair)->method == map->request->method &&
+         !mcam_worker_is_busy (mcam_window_get_worker (window));
+}
+
+/* The re-fit lens (MCAM_SCREENSHOT_REFIT=1, issue 12): the demo's re-fit
+ * head (or MCAM_SCREENSHOT_HEAD) beside the model; CAM for Sneaker (or
+ * MCAM_SCREENSHOT_CLASS) side by side, "what the network uses" / "what the
+ * features support"; compare on the re-fit head; the bias lens with both
+ * heads and the verdict. refit-*.png only. */
+static gboolean
+save_refit (McamWindow *window, const char *dir, const char *images)
+{
+  g_autofree char *head = g_getenv ("MCAM_SCREENSHOT_HEAD")
+    ? g_strdup (g_getenv ("MCAM_SCREENSHOT_HEAD"))
+    : g_build_filename (images, "..", "fashion-mosaic-refit-head.safetensors", NULL);
+  const char *want = g_getenv ("MCAM_SCREENSHOT_CLASS") ? g_getenv ("MCAM_SCREENSHOT_CLASS")
+                                                        : "Sneaker";
+  McamModelInfo *info = mcam_window_get_model_info (window);
+  gboolean ok = TRUE;
+  int k = -1;
+
+  for (int c = 0; info && c < info->n_classes; c++)
+    if (g_strcmp0 (info->classes[c], want) == 0)
+      k = c;
+  if (k < 0)
+    {
+      g_printerr ("mcam-screenshot: the model has no class %s\n", want);
+      return FALSE;
+    }
+  _mcam_window_load_head (window, head);
+  if (!wait_for (head_loaded, window, "the re-fit head"))
+    return FALSE;
+  mcam_window_set_method (window, MCAM_METHOD_CAM);
+  mcam_window_select_class (window, k);
+  wait_idle (window);
+  _mcam_window_set_head_side_by_side (window, TRUE);
+  spin (20);
+  if (!wait_for (pair_ready, window, "both heads' maps"))
+    return FALSE;
+  wait_idle (window);
+  spin (100);
+  ok &= save (GTK_WIDGET (window), dir, "refit-side-by-side.png");
+
+  {
+    McamCompareWindow *compare = mcam_compare_window_present_for (window);
+    McamCompareView *view = mcam_compare_window_get_view (compare);
+
+    gtk_window_set_default_size (GTK_WINDOW (compare), 1300, 760);
+    mcam_compare_view_set_mode (view, MCAM_COMPARE_ALL_METHODS);
+    mcam_compare_view_set_class (view, k);
+    mcam_compare_view_set_use_refit_head (view, TRUE);
+    mcam_compare_view_refresh (view);
+    spin (20);
+    if (wait_for (compare_ready, view, "compare on the re-fit head"))
+      {
+        spin (100);
+        ok &= save (GTK_WIDGET (compare), dir, "refit-compare.png");
+      }
+    gtk_window_destroy (GTK_WINDOW (compare));
+    spin (20);
+  }
+
+  {
+    McamBiasLensDialog *lens = mcam_bias_lens_dialog_new (GTK_WINDOW (window),
+                                                          mcam_window_get_worker (window));
+
+    gtk_window_set_default_size (GTK_WINDOW (lens), 1100, 700);
+    mcam_bias_lens_dialog_follow_head (lens, window);
+    gtk_window_present (GTK_WINDOW (lens));
+    mcam_bias_lens_dialog_set_folder (lens, images);
+    mcam_bias_lens_dialog_set_method (lens, MCAM_METHOD_CAM);
+    mcam_bias_lens_dialog_run (lens);
+    spin (20);
+    if (wait_for (lens_done, lens, "the bias lens with both heads"))
+      {
+        mcam_bias_lens_dialog_show_cell (lens, k, MCAM_BIAS_LENS_OTHER);
+        spin (100);
+        ok &= save (GTK_WIDGET (lens), dir, "refit-bias-lens.png");
+      }
+    gtk_window_destroy (GTK_WINDOW (lens));
+    spin (20);
+  }
+  return ok;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -256,6 +358,13 @@ main (int argc, char **argv)
     wait_for (inspector_ready, inspector, "the memory inspector");
   wait_idle (window);
   spin (100);
+  if (g_getenv ("MCAM_SCREENSHOT_REFIT") != NULL)
+    {
+      ok = save_refit (window, dir, images);
+      gtk_window_destroy (GTK_WINDOW (window));
+      spin (20);
+      return ok ? 0 : 1;
+    }
   /* A variant (dark, Korean): the main window only, as main-window-SUFFIX.png. */
   if (g_getenv ("MCAM_SCREENSHOT_SUFFIX") != NULL)
     {
