@@ -10,7 +10,6 @@
 #include <math.h>
 #include <string.h>
 
-#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n.h>
 
 #include "mcam/mcam-head-verdict.h"
@@ -110,35 +109,6 @@ mcam_compare_job_free (McamCompareJob *job)
   g_strfreev (job->class_names);
   g_clear_pointer (&job->head, mcam_head_ref_release);
   g_free (job);
-}
-
-/* The image scaled so that its longer side is at most `side` (gdk-pixbuf's
- * bilinear filter integrates over the source when reducing). */
-static McamImage *
-make_thumb (const McamImage *img, int side)
-{
-  double scale = MIN (1.0, (double) side / MAX (img->width, img->height));
-  int w = MAX (1, (int) lround (img->width * scale));
-  int h = MAX (1, (int) lround (img->height * scale));
-  g_autoptr(GdkPixbuf) src = NULL;
-  g_autoptr(GdkPixbuf) dst = NULL;
-  McamImage *out;
-  const guint8 *pixels;
-  int stride;
-
-  if (w == img->width && h == img->height)
-    return mcam_image_copy (img);
-  src = gdk_pixbuf_new_from_data (img->rgb, GDK_COLORSPACE_RGB, FALSE, 8, img->width,
-                                  img->height, img->width * 3, NULL, NULL);
-  dst = gdk_pixbuf_scale_simple (src, w, h, GDK_INTERP_BILINEAR);
-  if (dst == NULL)
-    return NULL;
-  out = mcam_image_new (w, h);
-  pixels = gdk_pixbuf_read_pixels (dst);
-  stride = gdk_pixbuf_get_rowstride (dst);
-  for (int y = 0; y < h; y++)
-    memcpy (out->rgb + (gsize) y * w * 3, pixels + (gsize) y * stride, (gsize) w * 3);
-  return out;
 }
 
 typedef struct
@@ -354,7 +324,7 @@ mcam_compare_job_run (McamWorkerContext *ctx, gpointer data, GCancellable *cance
   result->tiles = g_ptr_array_new_with_free_func ((GDestroyNotify) mcam_compare_tile_free);
   if (notes->len > 0)
     result->note = g_strdup (g_strchomp (notes->str));
-  result->thumb = make_thumb (image, COMPUTE_SIDE);
+  result->thumb = mcam_image_scale_to_fit (image, COMPUTE_SIDE);
   if (result->thumb == NULL)
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_FAILED, _("%s: out of memory for a tile"),
