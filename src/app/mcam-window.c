@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "mcam-application.h"
+#include "mcam-caption-row.h"
 #include "mcam-layer-chooser.h"
 #include "mcam-model-details.h"
 #include "mcam-profile.h"
@@ -337,12 +338,14 @@ mcam_window_get_slot (McamWindow *self)
 static void
 agnostic_profile_cb (McamWindow *self)
 {
+  gtk_menu_button_popdown (self->agnostic_button);
   mcam_window_set_method (self, MCAM_METHOD_MCAM_PROFILE);
 }
 
 static void
 agnostic_cam_cb (McamWindow *self)
 {
+  gtk_menu_button_popdown (self->agnostic_button);
   mcam_window_set_method (self, MCAM_METHOD_CAM);
 }
 
@@ -592,6 +595,7 @@ mcam_window_class_init (McamWindowClass *klass)
   g_type_ensure (MCAM_TYPE_IMAGE_BROWSER);
   g_type_ensure (MCAM_TYPE_OVERLAY_VIEW);
   g_type_ensure (MCAM_TYPE_CLASS_LIST);
+  g_type_ensure (MCAM_TYPE_CAPTION_ROW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/mcam_explorer/MCamExplorer/ui/mcam-window.ui");
@@ -617,8 +621,9 @@ mcam_window_class_init (McamWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamWindow, slot_bar_label);
   gtk_widget_class_bind_template_child (widget_class, McamWindow, slot_reset_button);
   gtk_widget_class_bind_template_callback (widget_class, slot_reset_cb);
-  gtk_widget_class_bind_template_child (widget_class, McamWindow, agnostic_bar);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, agnostic_button);
   gtk_widget_class_bind_template_child (widget_class, McamWindow, agnostic_label);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, agnostic_details);
   gtk_widget_class_bind_template_callback (widget_class, agnostic_profile_cb);
   gtk_widget_class_bind_template_callback (widget_class, agnostic_cam_cb);
   gtk_widget_class_bind_template_child_full (widget_class, "recent_menu", FALSE,
@@ -709,7 +714,9 @@ mcam_window_init (McamWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
   /* The caption keeps the height of two lines whatever it says: a longer
-   * caption must not move the overlay by a pixel. */
+   * caption must not move the overlay by a pixel (McamCaptionRow reads
+   * this request as the height to keep; only a window too narrow for two
+   * lines gives it a third). */
   {
     g_autoptr(PangoLayout) two = gtk_widget_create_pango_layout (GTK_WIDGET (self->caption_label),
                                                                  "Ag\nAg");
