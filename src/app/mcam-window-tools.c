@@ -175,8 +175,8 @@ _mcam_window_update_inspector (McamWindow *self, McamMapResult *map)
 /* The paper's M-CAM map of a memory that reads every slot alike is nearly
  * the class-agnostic ReLU(Σ_k f_k): the same picture for every class, and
  * class selection looks broken. Said beside the caption above the overlay
- * (McamCaptionRow: a few words, or the icon alone when the caption needs
- * the width), with the two methods that do depend on the class in its
+ * (McamCaptionRow: a warning button and a few words, or the button alone
+ * when the caption needs the width), with the two methods that do depend on the class in its
  * popover, one click each. */
 #define AGNOSTIC_R 0.9
 

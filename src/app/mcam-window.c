@@ -342,6 +342,13 @@ agnostic_profile_cb (McamWindow *self)
   mcam_window_set_method (self, MCAM_METHOD_MCAM_PROFILE);
 }
 
+/* The notice's words are part of it: a click opens its popover. */
+static void
+agnostic_words_pressed_cb (McamWindow *self)
+{
+  gtk_menu_button_popup (self->agnostic_button);
+}
+
 static void
 agnostic_cam_cb (McamWindow *self)
 {
@@ -626,6 +633,7 @@ mcam_window_class_init (McamWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamWindow, agnostic_details);
   gtk_widget_class_bind_template_callback (widget_class, agnostic_profile_cb);
   gtk_widget_class_bind_template_callback (widget_class, agnostic_cam_cb);
+  gtk_widget_class_bind_template_callback (widget_class, agnostic_words_pressed_cb);
   gtk_widget_class_bind_template_child_full (widget_class, "recent_menu", FALSE,
                                              G_STRUCT_OFFSET (McamWindow, recent_menu));
   _mcam_window_class_install_session_actions (widget_class);
@@ -640,15 +648,18 @@ mcam_window_class_init (McamWindowClass *klass)
   _mcam_window_class_install_head_dialog_actions (widget_class);
 }
 
-/* GtkApplication loads style.css from the resource base path by itself; a
- * window made without one (tests, screenshots) loads it here. */
+/* style.css, once per process. GtkApplication does not load it from the
+ * resource base path (AdwApplication would; GTK 4.8 loads only icons and
+ * gtk/ there): the app ran without it — class list headings uncoloured,
+ * row fades on — while the tests and screenshots, with no application,
+ * had it. */
 static void
 ensure_style (McamWindow *self)
 {
   static gboolean loaded;
   g_autoptr(GtkCssProvider) provider = NULL;
 
-  if (loaded || gtk_window_get_application (GTK_WINDOW (self)) != NULL)
+  if (loaded)
     return;
   loaded = TRUE;
   provider = gtk_css_provider_new ();

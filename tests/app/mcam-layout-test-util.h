@@ -104,9 +104,19 @@ mcam_layout_test_assert_fits (McamWindow *window)
 
   /* (b) */
   mcam_app_test_assert_inside (window, notice, "class-agnostic notice");
-  g_test_message ("class-agnostic notice: %d px wide, words %s", gtk_widget_get_width (notice),
-                  gtk_widget_get_child_visible (GTK_WIDGET (window->agnostic_label)) ? "shown" : "left out");
   g_assert_true (gtk_widget_get_mapped (notice));
+  /* beside the caption, not over it (the row lays them out itself) */
+  g_assert_true (gtk_widget_compute_bounds (caption, notice, &r));
+  g_assert_cmpfloat (r.origin.x + r.size.width, <=, 0.5);
+  if (gtk_widget_get_child_visible (GTK_WIDGET (window->agnostic_label)))
+    {
+      mcam_app_test_assert_inside (window, GTK_WIDGET (window->agnostic_label), "its words");
+      g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (window->agnostic_label)));
+      g_assert_true (gtk_widget_compute_bounds (notice, GTK_WIDGET (window->agnostic_label), &r));
+      g_assert_cmpfloat (r.origin.x + r.size.width, <=, 0.5);
+    }
+  else
+    g_test_message ("its words left out");
   tooltip = gtk_widget_get_tooltip_text (notice);
   g_assert_nonnull (strstr (tooltip, "same map for every class"));
   gtk_menu_button_popup (window->agnostic_button);

@@ -82,9 +82,18 @@ test_default_size (void)
   g_assert_false (gtk_label_get_selection_bounds (GTK_LABEL (details), &start, &end));
   gtk_menu_button_popdown (GTK_MENU_BUTTON (button));
 
-  /* One click to CAM, from the notice's popover. */
-  gtk_menu_button_popup (window->agnostic_button);
+  /* One click to CAM, from the notice's popover, opened by a click on its
+   * words. */
+  {
+    GListModel *controllers = gtk_widget_observe_controllers (GTK_WIDGET (window->agnostic_label));
+    g_autoptr(GtkEventController) click = g_list_model_get_item (controllers, 0);
+
+    g_assert_true (GTK_IS_GESTURE_CLICK (click));
+    g_signal_emit_by_name (click, "pressed", 1, 4.0, 4.0);
+    g_object_unref (controllers);
+  }
   mcam_app_test_settle ();
+  g_assert_true (gtk_widget_get_mapped (agnostic_popover));
   {
     GtkWidget *profile = mcam_app_test_find_widget (agnostic_popover, GTK_TYPE_BUTTON);
 
