@@ -6,7 +6,10 @@
  * are shown only while the caption still fits in its reserved height (its
  * height request: two lines) beside them; otherwise the notice is its
  * button alone — its message and actions are in its popover either way —
- * and the caption wraps in the rest of the width. */
+ * and the caption wraps in the rest of the width. Where two lines are not
+ * enough, the row keeps the tallest caption's height for as long as its
+ * width does not change: a shorter caption (CAM has no slot) must not move
+ * the overlay either. */
 
 #define G_LOG_DOMAIN "mcam-window"
 
@@ -22,6 +25,8 @@ struct _McamCaptionRow
   GtkWidget  parent_instance;
 
   gboolean   expanded;
+  int        kept_width;    /* the row's width at the last allocation */
+  int        kept_height;   /* the tallest caption (with margins) seen at it */
 };
 
 G_DEFINE_FINAL_TYPE (McamCaptionRow, mcam_caption_row, GTK_TYPE_WIDGET)
@@ -163,6 +168,11 @@ mcam_caption_row_measure (GtkWidget *widget, GtkOrientation orientation, int for
       Split s = split_width (self, for_size);
 
       measure_max (caption, s.caption_width, minimum, natural);
+      if (for_size == self->kept_width)
+        {
+          *minimum = MAX (*minimum, self->kept_height);
+          *natural = MAX (*natural, self->kept_height);
+        }
       measure_max (notice, s.notice_width > 0 ? s.notice_width : -1, minimum, natural);
       if (s.words_width > 0)
         measure_max (words, s.words_width, minimum, natural);
@@ -192,6 +202,15 @@ mcam_caption_row_size_allocate (GtkWidget *widget, int width, int height, int ba
     return;
   s = split_width (self, width);
   self->expanded = s.words_width > 0;
+  /* What the measure above already counted: the height only grows here. */
+  {
+    int caption_h;
+
+    gtk_widget_measure (caption, GTK_ORIENTATION_VERTICAL, s.caption_width, NULL, &caption_h,
+                        NULL, NULL);
+    self->kept_height = width == self->kept_width ? MAX (self->kept_height, caption_h) : caption_h;
+    self->kept_width = width;
+  }
   allocate_at (caption, 0, s.caption_width, height, rtl, width);
   if (notice == NULL)
     return;

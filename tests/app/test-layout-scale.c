@@ -109,6 +109,49 @@ test_caption_and_notice (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A caption on three lines here (the window is too narrow for two) and a
+ * shorter one (CAM: no slot) fits two: switching between them does not
+ * move the overlay by a pixel — the row keeps the tallest caption's height
+ * at this width. */
+static void
+test_caption_height_kept (void)
+{
+  McamWindow *window = mcam_layout_test_open_demo (800, 500);
+  GtkWidget *overlay;
+  graphene_rect_t before, after;
+  int lines[2];
+
+  if (window == NULL)
+    {
+      g_test_skip ("no demo");
+      return;
+    }
+  overlay = GTK_WIDGET (window->overlay_view);
+  g_assert_true (gtk_widget_compute_bounds (overlay, GTK_WIDGET (window), &before));
+  lines[0] = pango_layout_get_line_count (gtk_label_get_layout (window->caption_label));
+  for (int k = 0; k < 2; k++)
+    {
+      McamAppTestMapWait w = { window, window->class_index,
+                               k == 0 ? MCAM_METHOD_CAM : MCAM_METHOD_MCAM };
+
+      mcam_window_set_method (window, w.method);
+      mcam_app_test_wait_for (mcam_app_test_map_shown, &w, "the map of the other method");
+      mcam_app_test_settle ();
+      if (k == 0)
+        lines[1] = pango_layout_get_line_count (gtk_label_get_layout (window->caption_label));
+      g_assert_true (gtk_widget_compute_bounds (overlay, GTK_WIDGET (window), &after));
+      g_test_message ("%s: caption \"%s\", overlay at y %.0f, %.0f high (was %.0f, %.0f)",
+                      mcam_method_get_label (w.method), gtk_label_get_label (window->caption_label),
+                      after.origin.y, after.size.height, before.origin.y, before.size.height);
+      g_assert_cmpfloat (after.origin.y, ==, before.origin.y);
+      g_assert_cmpfloat (after.size.height, ==, before.size.height);
+    }
+  /* the case this is about: the captions do need different heights */
+  g_test_message ("caption lines: %d (M-CAM), %d (CAM)", lines[0], lines[1]);
+  g_assert_cmpint (lines[0], >, lines[1]);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -118,5 +161,6 @@ main (int argc, char **argv)
 
   g_test_add_func ("/mcam/app/layout-scale/short-window", test_short_window);
   g_test_add_func ("/mcam/app/layout-scale/caption-and-notice", test_caption_and_notice);
+  g_test_add_func ("/mcam/app/layout-scale/caption-height-kept", test_caption_height_kept);
   return g_test_run ();
 }
