@@ -54,8 +54,9 @@ struct _McamWindow
   GtkLabel          *slot_bar_label;
   GtkButton         *slot_reset_button;
   GMenu             *recent_menu;
-  GtkWidget         *agnostic_bar;
+  GtkMenuButton     *agnostic_button;   /* the class-agnostic notice */
   GtkLabel          *agnostic_label;
+  GtkLabel          *agnostic_details;
   GtkWidget         *inspector;     /* McamMemoryInspector, in memory_inspector_box */
   McamInspectorCache *inspector_cache;  /* worker thread only; freed after shutdown */
 

@@ -175,8 +175,10 @@ _mcam_window_update_inspector (McamWindow *self, McamMapResult *map)
 
 /* The paper's M-CAM map of a memory that reads every slot alike is nearly
  * the class-agnostic ReLU(Σ_k f_k): the same picture for every class, and
- * class selection looks broken. Said above the overlay, with the two
- * methods that do depend on the class one click away. */
+ * class selection looks broken. Said beside the caption above the overlay
+ * (McamCaptionRow: a warning button and a few words, or the button alone
+ * when the caption needs the width), with the two methods that do depend on the class in its
+ * popover, one click each. */
 #define AGNOSTIC_R 0.9
 
 void
@@ -202,10 +204,14 @@ _mcam_window_update_agnostic (McamWindow *self, McamInspectorData *data)
       else
         text = g_strdup_printf (_("With this memory, M-CAM (paper) draws nearly the same map for "
                                   "every class (r = %.2f with the class-agnostic Σf)."), r);
-      /* The short line beside the caption; the figures on hover. */
-      gtk_widget_set_tooltip_text (self->agnostic_bar, text);
+      /* The short line beside the caption; the figures on hover and in
+       * its popover, above the two buttons. */
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->agnostic_button), text);
+      gtk_label_set_label (self->agnostic_details, text);
     }
-  gtk_widget_set_visible (self->agnostic_bar, show);
+  else
+    gtk_menu_button_popdown (self->agnostic_button);
+  gtk_widget_set_visible (GTK_WIDGET (self->agnostic_button), show);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "mcam-application.h"
+#include "mcam-caption-row.h"
 #include "mcam-layer-chooser.h"
 #include "mcam-model-details.h"
 #include "mcam-profile.h"
@@ -337,12 +338,21 @@ mcam_window_get_slot (McamWindow *self)
 static void
 agnostic_profile_cb (McamWindow *self)
 {
+  gtk_menu_button_popdown (self->agnostic_button);
   mcam_window_set_method (self, MCAM_METHOD_MCAM_PROFILE);
+}
+
+/* The notice's words are part of it: a click opens its popover. */
+static void
+agnostic_words_pressed_cb (McamWindow *self)
+{
+  gtk_menu_button_popup (self->agnostic_button);
 }
 
 static void
 agnostic_cam_cb (McamWindow *self)
 {
+  gtk_menu_button_popdown (self->agnostic_button);
   mcam_window_set_method (self, MCAM_METHOD_CAM);
 }
 
@@ -592,6 +602,7 @@ mcam_window_class_init (McamWindowClass *klass)
   g_type_ensure (MCAM_TYPE_IMAGE_BROWSER);
   g_type_ensure (MCAM_TYPE_OVERLAY_VIEW);
   g_type_ensure (MCAM_TYPE_CLASS_LIST);
+  g_type_ensure (MCAM_TYPE_CAPTION_ROW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/mcam_explorer/MCamExplorer/ui/mcam-window.ui");
@@ -617,10 +628,12 @@ mcam_window_class_init (McamWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McamWindow, slot_bar_label);
   gtk_widget_class_bind_template_child (widget_class, McamWindow, slot_reset_button);
   gtk_widget_class_bind_template_callback (widget_class, slot_reset_cb);
-  gtk_widget_class_bind_template_child (widget_class, McamWindow, agnostic_bar);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, agnostic_button);
   gtk_widget_class_bind_template_child (widget_class, McamWindow, agnostic_label);
+  gtk_widget_class_bind_template_child (widget_class, McamWindow, agnostic_details);
   gtk_widget_class_bind_template_callback (widget_class, agnostic_profile_cb);
   gtk_widget_class_bind_template_callback (widget_class, agnostic_cam_cb);
+  gtk_widget_class_bind_template_callback (widget_class, agnostic_words_pressed_cb);
   gtk_widget_class_bind_template_child_full (widget_class, "recent_menu", FALSE,
                                              G_STRUCT_OFFSET (McamWindow, recent_menu));
   _mcam_window_class_install_session_actions (widget_class);
@@ -635,15 +648,18 @@ mcam_window_class_init (McamWindowClass *klass)
   _mcam_window_class_install_head_dialog_actions (widget_class);
 }
 
-/* GtkApplication loads style.css from the resource base path by itself; a
- * window made without one (tests, screenshots) loads it here. */
+/* style.css, once per process. GtkApplication does not load it from the
+ * resource base path (AdwApplication would; GTK 4.8 loads only icons and
+ * gtk/ there): the app ran without it — class list headings uncoloured,
+ * row fades on — while the tests and screenshots, with no application,
+ * had it. */
 static void
 ensure_style (McamWindow *self)
 {
   static gboolean loaded;
   g_autoptr(GtkCssProvider) provider = NULL;
 
-  if (loaded || gtk_window_get_application (GTK_WINDOW (self)) != NULL)
+  if (loaded)
     return;
   loaded = TRUE;
   provider = gtk_css_provider_new ();
@@ -709,7 +725,9 @@ mcam_window_init (McamWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
   /* The caption keeps the height of two lines whatever it says: a longer
-   * caption must not move the overlay by a pixel. */
+   * caption must not move the overlay by a pixel (McamCaptionRow reads
+   * this request as the height to keep; only a window too narrow for two
+   * lines gives it a third). */
   {
     g_autoptr(PangoLayout) two = gtk_widget_create_pango_layout (GTK_WIDGET (self->caption_label),
                                                                  "Ag\nAg");

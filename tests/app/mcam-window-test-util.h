@@ -4,6 +4,8 @@
 /* Conditions on the main window for mcam_app_test_wait_for(), shared by the
  * app tests that drive a McamWindow. Include after mcam-app-test-util.h. */
 
+#include <stdarg.h>
+
 #include "mcam-application.h"
 #include "mcam-window.h"
 
@@ -65,6 +67,32 @@ mcam_app_test_open_window (const char *model, const char *memory, const char *pa
   mcam_window_open_files (window, &file, 1);
   mcam_app_test_wait_for (mcam_app_test_any_map_shown, window, "the first overlay");
   return window;
+}
+
+/* The end of a fixture set up with the helpers above, in the order it
+ * needs: the window (*window; NULL: none) destroyed and its last events
+ * run, the temporary folder (*tmpdir; tmpdir NULL: none) deleted, then
+ * the path strings the fixture owns freed: a NULL-terminated list of
+ * their addresses (a string may be NULL). Each pointer is cleared. */
+static inline void
+mcam_app_test_tear_down (McamWindow **window, char **tmpdir, ...)
+{
+  va_list ap;
+  char **path;
+
+  if (window != NULL && *window != NULL)
+    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (window)));
+  mcam_app_test_settle ();
+  if (tmpdir != NULL)
+    {
+      if (*tmpdir != NULL)
+        mcam_app_test_remove_tree (*tmpdir);
+      g_clear_pointer (tmpdir, g_free);
+    }
+  va_start (ap, tmpdir);
+  while ((path = va_arg (ap, char **)) != NULL)
+    g_clear_pointer (path, g_free);
+  va_end (ap);
 }
 
 /* The demo (its images folder and bag-00000.png) when data/demo has one,

@@ -153,13 +153,9 @@ fixture_tear_down (Fixture *fx, gconstpointer unused)
 {
   if (fx->skip)
     return;
-  gtk_window_destroy (GTK_WINDOW (fx->window));
-  mcam_app_test_settle ();
-  mcam_app_test_remove_tree (fx->tmpdir);
-  g_free (fx->tmpdir);
-  g_free (fx->outdir);
-  g_free (fx->images[0]);
-  g_free (fx->images[1]);
+  /* outdir and the images are inside tmpdir */
+  mcam_app_test_tear_down (&fx->window, &fx->tmpdir, &fx->outdir, &fx->images[0], &fx->images[1],
+                           NULL);
 }
 
 static const int chosen_classes[] = { 0, 2 };

@@ -138,13 +138,7 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
 static void
 fixture_tear_down (Fixture *fx, gconstpointer unused)
 {
-  gtk_window_destroy (GTK_WINDOW (fx->window));
-  mcam_app_test_settle ();
-  mcam_app_test_remove_tree (fx->tmpdir);
-  g_free (fx->tmpdir);
-  g_free (fx->model);
-  g_free (fx->memory);
-  g_free (fx->image);
+  mcam_app_test_tear_down (&fx->window, &fx->tmpdir, &fx->model, &fx->memory, &fx->image, NULL);
 }
 
 /* Every method for the main window's class; pixels where they must differ

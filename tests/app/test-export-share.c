@@ -50,12 +50,9 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
 static void
 fixture_tear_down (Fixture *fx, gconstpointer unused)
 {
-  gtk_window_destroy (GTK_WINDOW (fx->window));
-  mcam_app_test_settle ();
-  g_free (fx->model);
-  g_free (fx->memory);
-  g_free (fx->image);
-  g_free (fx->out_dir);
+  /* out_dir is in the test's HOME, deleted at the end of main() */
+  mcam_app_test_tear_down (&fx->window, NULL, &fx->model, &fx->memory, &fx->image, &fx->out_dir,
+                           NULL);
 }
 
 typedef struct

@@ -6,7 +6,11 @@
  * slot grid below them scrolls) instead
  * of the 60 px strip the fixed divider left it; the centre (caption,
  * overlay, its toolbar) and both side panes stay inside the window; a
- * divider the user drags stays where it was put. */
+ * divider the user drags stays where it was put. With the class-agnostic
+ * notice shown beside the caption (the demo's memory), the caption is
+ * readable in full — it was squeezed to ~35 px and ellipsized — the
+ * notice's message and both actions stay reachable, and nothing else drops
+ * below its minimum (mcam-layout-test-util.h). */
 
 #include "config.h"
 
@@ -16,30 +20,21 @@
 #include "mcam-app-test-util.h"
 #include "mcam-window-test-util.h"
 #include "mcam-window-private.h"
+#include "mcam-layout-test-util.h"
 
 static void
 test_short_window (void)
 {
-  g_autofree char *model = NULL, *memory = NULL, *images = NULL;
-  g_autoptr(GFile) file = NULL;
-  McamWindow *window;
+  McamWindow *window = mcam_layout_test_open_demo (800, 500);
   GtkPaned *paned;
   GtkWidget *inspector_area, *toolbar;
   int min_h, nat_h, h, moved;
 
-  if (!mcam_find_demo (&model, &memory, &images))
+  if (window == NULL)
     {
       g_test_skip ("no demo");
       return;
     }
-  window = mcam_window_new (NULL);
-  gtk_window_set_default_size (GTK_WINDOW (window), 800, 500);
-  gtk_window_present (GTK_WINDOW (window));
-  file = g_file_new_for_path (images);
-  mcam_window_load_model (window, model, memory);
-  mcam_window_open_files (window, &file, 1);
-  mcam_app_test_wait_for (mcam_app_test_any_map_shown, window, "the first overlay");
-  mcam_app_test_settle ();
 
   g_test_message ("scale factor %d, window %dx%d",
                   gtk_widget_get_scale_factor (GTK_WIDGET (window)),
@@ -89,6 +84,74 @@ test_short_window (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The caption and the class-agnostic notice share the row above the
+ * overlay; the notice's Profile action works from its popover. */
+static void
+test_caption_and_notice (void)
+{
+  McamWindow *window = mcam_layout_test_open_demo (800, 500);
+  GtkWidget *popover, *profile;
+
+  if (window == NULL)
+    {
+      g_test_skip ("no demo");
+      return;
+    }
+  g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (window)), <=, 500);
+  popover = mcam_layout_test_assert_fits (window);
+  profile = mcam_app_test_find_widget (popover, GTK_TYPE_BUTTON);
+  g_signal_emit_by_name (profile, "clicked");
+  mcam_app_test_settle ();
+  g_assert_cmpint (mcam_class_list_get_method (window->class_list), ==,
+                   MCAM_METHOD_MCAM_PROFILE);
+  g_assert_false (gtk_widget_get_visible (popover));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window->agnostic_button)));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A caption on three lines here (the window is too narrow for two) and a
+ * shorter one (CAM: no slot) fits two: switching between them does not
+ * move the overlay by a pixel — the row keeps the tallest caption's height
+ * at this width. */
+static void
+test_caption_height_kept (void)
+{
+  McamWindow *window = mcam_layout_test_open_demo (800, 500);
+  GtkWidget *overlay;
+  graphene_rect_t before, after;
+  int lines[2];
+
+  if (window == NULL)
+    {
+      g_test_skip ("no demo");
+      return;
+    }
+  overlay = GTK_WIDGET (window->overlay_view);
+  g_assert_true (gtk_widget_compute_bounds (overlay, GTK_WIDGET (window), &before));
+  lines[0] = pango_layout_get_line_count (gtk_label_get_layout (window->caption_label));
+  for (int k = 0; k < 2; k++)
+    {
+      McamAppTestMapWait w = { window, window->class_index,
+                               k == 0 ? MCAM_METHOD_CAM : MCAM_METHOD_MCAM };
+
+      mcam_window_set_method (window, w.method);
+      mcam_app_test_wait_for (mcam_app_test_map_shown, &w, "the map of the other method");
+      mcam_app_test_settle ();
+      if (k == 0)
+        lines[1] = pango_layout_get_line_count (gtk_label_get_layout (window->caption_label));
+      g_assert_true (gtk_widget_compute_bounds (overlay, GTK_WIDGET (window), &after));
+      g_test_message ("%s: caption \"%s\", overlay at y %.0f, %.0f high (was %.0f, %.0f)",
+                      mcam_method_get_label (w.method), gtk_label_get_label (window->caption_label),
+                      after.origin.y, after.size.height, before.origin.y, before.size.height);
+      g_assert_cmpfloat (after.origin.y, ==, before.origin.y);
+      g_assert_cmpfloat (after.size.height, ==, before.size.height);
+    }
+  /* the case this is about: the captions do need different heights */
+  g_test_message ("caption lines: %d (M-CAM), %d (CAM)", lines[0], lines[1]);
+  g_assert_cmpint (lines[0], >, lines[1]);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -97,5 +160,7 @@ main (int argc, char **argv)
   mcam_app_test_init (&argc, &argv);
 
   g_test_add_func ("/mcam/app/layout-scale/short-window", test_short_window);
+  g_test_add_func ("/mcam/app/layout-scale/caption-and-notice", test_caption_and_notice);
+  g_test_add_func ("/mcam/app/layout-scale/caption-height-kept", test_caption_height_kept);
   return g_test_run ();
 }

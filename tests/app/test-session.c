@@ -43,12 +43,8 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
 static void
 fixture_tear_down (Fixture *fx, gconstpointer unused)
 {
-  mcam_app_test_settle ();
-  mcam_app_test_remove_tree (fx->tmpdir);
-  g_free (fx->model);
-  g_free (fx->memory);
-  g_free (fx->images);
-  g_free (fx->tmpdir);
+  /* each test closes its own windows */
+  mcam_app_test_tear_down (NULL, &fx->tmpdir, &fx->model, &fx->memory, &fx->images, NULL);
 }
 
 /* Installs the memory file's module in the worker without its path, as the

@@ -111,14 +111,8 @@ fixture_set_up (Fixture *fx, gconstpointer unused)
 static void
 fixture_tear_down (Fixture *fx, gconstpointer unused)
 {
-  gtk_window_destroy (GTK_WINDOW (fx->window));
-  mcam_app_test_settle ();
-  mcam_app_test_remove_tree (fx->tmpdir);
-  g_free (fx->tmpdir);
-  g_free (fx->model);
-  g_free (fx->memory);
-  g_free (fx->image);
-  g_free (fx->image2);
+  mcam_app_test_tear_down (&fx->window, &fx->tmpdir, &fx->model, &fx->memory, &fx->image,
+                           &fx->image2, NULL);
 }
 
 static void
