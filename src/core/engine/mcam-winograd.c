@@ -102,6 +102,7 @@ typedef struct
   gsize           t0, t1;    /* tile range of this chunk */
   float          *v;         /* [16][C][t1-t0] */
   float          *m;         /* [16][O][t1-t0] */
+  const float    *u;         /* [16][O][C] */
 } WinoJob;
 
 /* Where tile t of the batch lies: image *b, tile row *ty, tile column *tx
@@ -478,17 +479,31 @@ output_piece_vec (gpointer data, int piece)
 }
 #endif
 
+/* The 16 products M[xi] = U[xi] V[xi], whole ones per thread: each packs
+ * its own operands once, and the pool balances 16 equal items (mcam_sgemm
+ * runs serially inside a parallel job). */
+static void
+wino_gemm (gpointer data, int xi)
+{
+  const WinoJob *j = data;
+  const int C = j->conv->in_c, O = j->conv->out_c;
+  const gsize nt = j->t1 - j->t0;
+
+  mcam_sgemm (FALSE, FALSE, O, (int) nt, C, 1.0f, j->u + xi * (gsize) O * C, C,
+              j->v + xi * (gsize) C * nt, (int) nt, 0.0f, j->m + xi * (gsize) O * nt,
+              (int) nt);
+}
+
 void
 mcam_winograd_forward (const McamConv *conv, const float *u, int B, int H, int W,
                        const float *in, McamActLayout in_l,
                        float *out, McamActLayout out_l,
                        const float *residual, gboolean relu, float *workspace)
 {
-  const int C = conv->in_c, O = conv->out_c;
+  const int C = conv->in_c;
   int th = (H + 1) / 2, tw = (W + 1) / 2;
   gsize n_tiles = (gsize) B * th * tw;
   gsize chunk = tiles_per_chunk (conv, n_tiles);
-  gsize oc = (gsize) O * C;
   WinoJob job = { conv, B, H, W, th, tw, in, in_l, out, out_l, residual, relu };
 
   for (gsize t0 = 0; t0 < n_tiles; t0 += chunk)
@@ -500,15 +515,13 @@ mcam_winograd_forward (const McamConv *conv, const float *u, int B, int H, int W
       nt = job.t1 - job.t0;
       job.v = workspace;
       job.m = workspace + 16 * (gsize) C * nt;
+      job.u = u;
 #ifdef WINO_VECTOR
       mcam_parallel_for (WINO_PIECES, input_piece_vec, &job);
 #else
       mcam_parallel_for (WINO_PIECES, input_piece, &job);
 #endif
-      for (int xi = 0; xi < 16; xi++)
-        mcam_sgemm (FALSE, FALSE, O, (int) nt, C, 1.0f, u + xi * oc, C,
-                    job.v + xi * (gsize) C * nt, (int) nt, 0.0f,
-                    job.m + xi * (gsize) O * nt, (int) nt);
+      mcam_parallel_for (16, wino_gemm, &job);
 #ifdef WINO_VECTOR
       mcam_parallel_for (WINO_PIECES, output_piece_vec, &job);
 #else
