@@ -70,37 +70,27 @@ typedef struct
 } GemmSplit;
 
 static void
-split_range (int n, int pieces, int i, int *begin, int *end)
-{
-  int step = (n + pieces - 1) / pieces;
-
-  step = (step + SPLIT_ALIGN - 1) / SPLIT_ALIGN * SPLIT_ALIGN;
-  *begin = MIN (n, step * i);
-  *end = MIN (n, step * (i + 1));
-}
-
-static void
 gemm_piece (gpointer data, int i)
 {
   const GemmSplit *g = data;
-  int b, e;
+  gsize b, e;
 
   if (g->split_m)
     {
-      split_range (g->M, g->pieces, i, &b, &e);
+      mcam_parallel_block (g->M, g->pieces, SPLIT_ALIGN, i, &b, &e);
       if (e > b)
         cblas_sgemm (CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans,
-                     g->trans_b ? CblasTrans : CblasNoTrans, e - b, g->N, g->K, g->alpha,
-                     g->A + (g->trans_a ? (gsize) b : (gsize) b * g->lda), g->lda, g->B,
-                     g->ldb, g->beta, g->C + (gsize) b * g->ldc, g->ldc);
+                     g->trans_b ? CblasTrans : CblasNoTrans, (int) (e - b), g->N, g->K, g->alpha,
+                     g->A + (g->trans_a ? b : b * g->lda), g->lda, g->B,
+                     g->ldb, g->beta, g->C + b * g->ldc, g->ldc);
     }
   else
     {
-      split_range (g->N, g->pieces, i, &b, &e);
+      mcam_parallel_block (g->N, g->pieces, SPLIT_ALIGN, i, &b, &e);
       if (e > b)
         cblas_sgemm (CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans,
-                     g->trans_b ? CblasTrans : CblasNoTrans, g->M, e - b, g->K, g->alpha,
-                     g->A, g->lda, g->B + (g->trans_b ? (gsize) b * g->ldb : (gsize) b),
+                     g->trans_b ? CblasTrans : CblasNoTrans, g->M, (int) (e - b), g->K, g->alpha,
+                     g->A, g->lda, g->B + (g->trans_b ? b * g->ldb : b),
                      g->ldb, g->beta, g->C + b, g->ldc);
     }
 }
@@ -141,17 +131,17 @@ static void
 gemv_piece (gpointer data, int i)
 {
   const GemvSplit *g = data;
-  int n = g->trans_a ? g->N : g->M, b, e;
+  gsize b, e;
 
-  split_range (n, g->pieces, i, &b, &e);
+  mcam_parallel_block (g->trans_a ? g->N : g->M, g->pieces, SPLIT_ALIGN, i, &b, &e);
   if (e <= b)
     return;
   if (g->trans_a)
-    cblas_sgemv (CblasRowMajor, CblasTrans, g->M, e - b, g->alpha, g->A + b, g->lda,
+    cblas_sgemv (CblasRowMajor, CblasTrans, g->M, (int) (e - b), g->alpha, g->A + b, g->lda,
                  g->x, 1, g->beta, g->y + b, 1);
   else
-    cblas_sgemv (CblasRowMajor, CblasNoTrans, e - b, g->N, g->alpha,
-                 g->A + (gsize) b * g->lda, g->lda, g->x, 1, g->beta, g->y + b, 1);
+    cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) (e - b), g->N, g->alpha,
+                 g->A + b * g->lda, g->lda, g->x, 1, g->beta, g->y + b, 1);
 }
 
 void

@@ -418,16 +418,6 @@ typedef struct
 } GemmJob;
 
 static void
-block_range (gsize n, int pieces, int i, gsize *begin, gsize *end)
-{
-  gsize step = (n + pieces - 1) / pieces;
-
-  step = (step + GEMM_BLOCK_ALIGN - 1) / GEMM_BLOCK_ALIGN * GEMM_BLOCK_ALIGN;
-  *begin = MIN (n, step * i);
-  *end = MIN (n, step * (i + 1));
-}
-
-static void
 gemm_block (gpointer data, int i)
 {
   const GemmJob *j = data;
@@ -437,9 +427,9 @@ gemm_block (gpointer data, int i)
   gsize m0 = 0, m1 = conv->out_c, n0 = 0, n1 = j->ncols;
 
   if (j->split_m)
-    block_range (conv->out_c, j->pieces, i, &m0, &m1);
+    mcam_parallel_block (conv->out_c, j->pieces, GEMM_BLOCK_ALIGN, i, &m0, &m1);
   else
-    block_range (j->ncols, j->pieces, i, &n0, &n1);
+    mcam_parallel_block (j->ncols, j->pieces, GEMM_BLOCK_ALIGN, i, &n0, &n1);
   if (m1 <= m0 || n1 <= n0)
     return;
   mcam_sgemm (FALSE, FALSE, (int) (m1 - m0), (int) (n1 - n0), K, 1.0f,

@@ -22,6 +22,7 @@
 #include "mcam/mcam-blas.h"
 #include "mcam-conv.h"
 #include "mcam-parallel.h"
+#include "mcam-winograd-vec.h"
 
 #define W4_BUDGET (2u * 1024u * 1024u)
 #define W4_MIN_TILES 128
@@ -76,11 +77,8 @@ mcam_winograd4_transform_weights (const McamConv *conv)
 static gsize
 tiles_per_chunk (const McamConv *conv, gsize n_tiles)
 {
-  gsize per_tile = 36 * (gsize) (conv->in_c + conv->out_c);
-  gsize t = MAX (W4_BUDGET / per_tile, W4_MIN_TILES);
-  gsize n_chunks = (n_tiles + t - 1) / t;
-
-  return (n_tiles + n_chunks - 1) / n_chunks;
+  return mcam_wino_tiles_per_chunk (36 * (gsize) (conv->in_c + conv->out_c), W4_BUDGET, W4_MIN_TILES,
+                                    n_tiles);
 }
 
 gsize
@@ -108,14 +106,8 @@ typedef struct
   const float    *u;         /* [36][O][C] */
 } W4Job;
 
-typedef float V16 __attribute__ ((vector_size (64)));
-typedef gint32 I16 __attribute__ ((vector_size (64)));
-
 #include "mcam-multiversion.h"
 
-/* Helpers are macros: a V16 passed by value to a function that is not an
- * AVX-512 clone itself would change the ABI (-Wpsabi). */
-#define LOAD16(v, p) memcpy (&(v), (p), sizeof (V16))
 #define SPLAT(x) ((V16) { x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x })
 
 /* r = B^T d over one axis: B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0;
@@ -181,20 +173,7 @@ input_row (W4Job *j, int c, gsize b, int ty, int tx0, int tx1, gsize k, float *r
   float *r = rows + 6 * (gsize) len;
 
   /* rows[y][i] = in[4ty-1+y][i-1], zero outside the image */
-  for (int y = 0; y < 6; y++)
-    {
-      float *row = rows + (gsize) y * len;
-      int iy = 4 * ty - 1 + y;
-
-      if (iy < 0 || iy >= H)
-        memset (row, 0, sizeof (float) * len);
-      else
-        {
-          row[0] = 0.0f;
-          memcpy (row + 1, src + (gsize) iy * W, sizeof (float) * W);
-          memset (row + 1 + W, 0, sizeof (float) * (len - 1 - W));
-        }
-    }
+  mcam_wino_pad_rows (rows, 6, len, src, 4 * ty - 1, H, W);
   /* B^T along y, whole rows at a time */
   for (int i = 0; i < len; i += 16)
     {
@@ -248,7 +227,6 @@ output_store (const W4Job *j, float *dst, const float *res, const V16 *y, int co
 {
   const I16 lo = { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23 };
   const I16 hi = { 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31 };
-  const V16 zero = { 0 };
   V16 p0 = __builtin_shuffle (y[0], y[2], lo), p1 = __builtin_shuffle (y[0], y[2], hi);
   V16 q0 = __builtin_shuffle (y[1], y[3], lo), q1 = __builtin_shuffle (y[1], y[3], hi);
   V16 w[4];
@@ -257,31 +235,7 @@ output_store (const W4Job *j, float *dst, const float *res, const V16 *y, int co
   w[1] = __builtin_shuffle (p0, q0, hi);
   w[2] = __builtin_shuffle (p1, q1, lo);
   w[3] = __builtin_shuffle (p1, q1, hi);
-  for (int h = 0; h < 4; h++)
-    {
-      int n = MIN (16, count - 16 * h);
-
-      if (n <= 0)
-        break;
-      if (n == 16)
-        {
-          if (res != NULL)
-            {
-              V16 rv;
-              LOAD16 (rv, res + 16 * h);
-              w[h] += rv;
-            }
-          if (j->relu)
-            w[h] = (V16) ((I16) w[h] & (I16) (w[h] > zero));
-          memcpy (dst + 16 * h, &w[h], sizeof w[h]);
-        }
-      else
-        for (int i = 0; i < n; i++)
-          {
-            float val = w[h][i] + (res != NULL ? res[16 * h + i] : 0.0f);
-            dst[16 * h + i] = j->relu && !(val > 0.0f) ? 0.0f : val;
-          }
-    }
+  WINO_STORE_VECS (dst, res, w, 4, count, j->relu);
 }
 
 MCAM_MULTIVERSION
@@ -338,23 +292,6 @@ output_row (W4Job *j, int o, gsize b, int ty, int tx0, int tx1, gsize k)
     }
 }
 
-/* Runs body for every (b, ty, tx0..tx1) tile-row run of the chunk. */
-#define FOR_TILE_ROWS(j, body)                                              \
-  do {                                                                      \
-    gsize t_ = (j)->t0;                                                     \
-    while (t_ < (j)->t1)                                                    \
-      {                                                                     \
-        gsize per_img_ = (gsize) (j)->th * (j)->tw;                         \
-        gsize b = t_ / per_img_;                                            \
-        int ty = (int) ((t_ / (j)->tw) % (j)->th);                          \
-        int tx0 = (int) (t_ % (j)->tw);                                     \
-        int tx1 = (int) MIN ((gsize) (j)->tw, tx0 + ((j)->t1 - t_));        \
-        gsize k = t_ - (j)->t0;                                             \
-        body;                                                               \
-        t_ += tx1 - tx0;                                                    \
-      }                                                                     \
-  } while (0)
-
 static void
 input_piece (gpointer data, int piece)
 {
@@ -365,7 +302,7 @@ input_piece (gpointer data, int piece)
   g_autofree float *rows = g_new (float, 12 * (gsize) row_len (j->tw));
 
   for (int c = c0; c < c1; c++)
-    FOR_TILE_ROWS (j, input_row (j, c, b, ty, tx0, tx1, k, rows));
+    WINO_FOR_TILE_ROWS (j, input_row (j, c, b, ty, tx0, tx1, k, rows));
 }
 
 static void
@@ -377,7 +314,7 @@ output_piece (gpointer data, int piece)
   int o1 = (int) ((gint64) O * (piece + 1) / W4_PIECES);
 
   for (int o = o0; o < o1; o++)
-    FOR_TILE_ROWS (j, output_row (j, o, b, ty, tx0, tx1, k));
+    WINO_FOR_TILE_ROWS (j, output_row (j, o, b, ty, tx0, tx1, k));
 }
 
 /* The 36 products, whole ones per thread (serial GEMMs inside the job). */
