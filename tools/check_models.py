@@ -47,6 +47,8 @@ MODELS = [
     ("resnext50_32x4d", "onnx", "layer4"),
     ("resnext50_32x4d", "safetensors", "layer4"),
     ("wide_resnet50_2", "safetensors", "layer4"),
+    ("resnet50", "safetensors", "layer4"),
+    ("resnet18", "safetensors", "layer4"),
 ]
 
 
@@ -129,7 +131,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mcam", help="path of the mcam binary")
     ap.add_argument("--export-only", action="store_true", help="write tools/out/check-* and stop")
-    ap.add_argument("--models", help="comma-separated names (default: all eight)")
+    ap.add_argument("--models", help="comma-separated names (default: all ten)")
     ap.add_argument("--images", type=int, default=3)
     ap.add_argument("--no-export", action="store_true", help="reuse tools/out/check-* files")
     args = ap.parse_args()

@@ -16,6 +16,10 @@ void mcam_sgemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
 void mcam_sgemv (gboolean trans_a, int M, int N, float alpha, const float *A, int lda,
                  const float *x, float beta, float *y);
 
+/* Threads of the engine (n <= 0: one per CPU; default: OpenBLAS's own
+ * default, OPENBLAS_NUM_THREADS or the CPU count). OpenBLAS itself runs
+ * single-threaded; mcam_sgemm/mcam_sgemv cut large products into blocks run
+ * on the engine's thread pool (src/core/engine/mcam-blas.c). */
 void        mcam_blas_set_threads (int n);
 int         mcam_blas_get_threads (void);
 const char *mcam_blas_get_core    (void);   /* e.g. "Haswell", "SkylakeX", "Prescott" */

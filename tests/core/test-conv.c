@@ -11,6 +11,12 @@
 
 /* The GEMM sums in a different order than the double-precision loops. */
 #define CONV_TOL 1e-5
+/* F(4x4,3x3)'s transforms (coefficients up to 8, and 1/6, 1/24) lose about
+ * one more decimal on these uniform [-1, 1] weights; see winograd-error for
+ * realistic layers. */
+#define CONV_TOL_W4 1e-4
+
+static double conv_tol = CONV_TOL;
 
 static void
 fill_random (GRand *rng, float *v, gsize n)
@@ -87,11 +93,11 @@ check_conv_case (const ConvCase *cc, Layout lin, Layout lout, int mode, GRand *r
                          mode == 2 ? res : NULL, mode >= 1, ws);
     }
   err = mcam_test_rel_error (out, ref, n_out, 1e-3);
-  if (err > CONV_TOL)
+  if (err > conv_tol)
     g_test_message ("conv %d->%d k%d s%d p%d %dx%d B%d layouts %d->%d mode %d: rel err %g",
                     cc->in_c, cc->out_c, cc->k, cc->stride, cc->pad, cc->H, cc->W, cc->B,
                     lin, lout, mode, err);
-  g_assert_cmpfloat (err, <=, CONV_TOL);
+  g_assert_cmpfloat (err, <=, conv_tol);
   mcam_conv_free (conv);
 }
 
@@ -124,12 +130,115 @@ test_conv_winograd (void)
   g_autoptr (GRand) rng = g_rand_new_with_seed (6);
 
   mcam_conv_set_winograd_min_tiles (1);
+  mcam_conv_set_winograd4_min_tiles (0);
   for (gsize i = 0; i < G_N_ELEMENTS (winograd_cases); i++)
     for (int lin = 0; lin < 2; lin++)
       for (int lout = 0; lout < 2; lout++)
         for (int mode = 0; mode < 4; mode++)
           check_conv_case (&winograd_cases[i], lin, lout, mode, rng);
   mcam_conv_set_winograd_min_tiles (256);
+}
+
+static const ConvCase winograd4_cases[] = {
+  { 4, 6, 3, 1, 1, 9, 7, 3 },      /* odd sizes: tiles hang over two edges */
+  { 5, 3, 3, 1, 1, 1, 1, 2 },      /* a 1x1 map: one tile, all padding */
+  { 3, 4, 3, 1, 1, 8, 10, 1 },     /* even sizes, a partial tile column */
+  { 3, 4, 3, 1, 1, 9, 70, 2 },     /* 18 tiles a row: two vector blocks */
+  { 2, 3, 3, 1, 1, 14, 14, 1 },    /* resnet's 14x14: 4x4 tiles over 16x16 */
+  { 64, 40, 3, 1, 1, 40, 38, 3 },
+};
+
+/* Winograd F(4x4,3x3), forced on however few tiles there are. */
+static void
+test_conv_winograd4 (void)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (7);
+  /* several tile chunks (128 tiles at least; 72 here), crossing images and
+   * tile rows: one layout and mode, the naive loops are slow */
+  const ConvCase big = { 450, 8, 3, 1, 1, 21, 23, 4 };
+
+  if (!mcam_winograd4_available ())
+    {
+      g_test_skip ("F(4x4) is built only with GCC on x86-64");
+      return;
+    }
+  mcam_conv_set_winograd_min_tiles (1);
+  mcam_conv_set_winograd4_min_tiles (1);
+  conv_tol = CONV_TOL_W4;
+  for (gsize i = 0; i < G_N_ELEMENTS (winograd4_cases); i++)
+    for (int lin = 0; lin < 2; lin++)
+      for (int lout = 0; lout < 2; lout++)
+        for (int mode = 0; mode < 4; mode++)
+          check_conv_case (&winograd4_cases[i], lin, lout, mode, rng);
+  check_conv_case (&big, LAYOUT_CNHW, LAYOUT_NCHW, 2, rng);
+  conv_tol = CONV_TOL;
+  mcam_conv_set_winograd_min_tiles (256);
+  mcam_conv_set_winograd4_min_tiles (0);
+}
+
+/* Max |error| / max |reference| of one forward against the double loops. */
+static double
+conv_error (McamConv *conv, int H, int W, const float *in, const float *ref)
+{
+  McamActLayout l = mcam_layout_nchw (conv->in_c, H, W), ol = mcam_layout_nchw (conv->out_c, H, W);
+  gsize n_out = (gsize) conv->out_c * H * W;
+  g_autofree float *out = g_new (float, n_out);
+  g_autofree float *ws = g_new (float, mcam_conv_workspace_size (conv, 1, H, W) + 1);
+
+  mcam_conv_forward (conv, 1, H, W, in, l, out, ol, NULL, FALSE, ws);
+  return mcam_test_rel_error (out, ref, n_out, 1e-3);
+}
+
+/* The numerical price of Winograd on resnet-like layers: He-scaled random
+ * weights, inputs in [0, 1) like a ReLU's output, batch 1. im2col, F(2x2)
+ * and F(4x4) against the same double-precision loops (docs/BENCHMARKS.md
+ * quotes the messages). */
+static void
+test_conv_winograd_error (void)
+{
+  static const int layers[][3] = { { 64, 56, 56 }, { 128, 28, 28 }, { 256, 14, 14 } };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (8);
+
+  for (gsize li = 0; li < G_N_ELEMENTS (layers); li++)
+    {
+      int C = layers[li][0], H = layers[li][1], W = layers[li][2];
+      McamConv *conv = mcam_conv_new (C, C, 3, 3, 1, 1);
+      gsize n_in = (gsize) C * H * W;
+      g_autofree float *in = g_new (float, n_in);
+      g_autofree float *ref = g_new (float, n_in);
+      double scale = sqrt (3.0 * 2.0 / (9.0 * C)), e_direct, e2, e4;
+
+      for (gsize i = 0; i < n_in; i++)
+        in[i] = (float) g_rand_double (rng);
+      for (gsize i = 0; i < (gsize) C * C * 9; i++)
+        conv->weight[i] = (float) g_rand_double_range (rng, -scale, scale);
+      fill_random (rng, conv->bias, C);
+      mcam_conv_forward_naive (conv, 1, H, W, in, mcam_layout_nchw (C, H, W), ref,
+                               mcam_layout_nchw (C, H, W), NULL, FALSE);
+
+      mcam_conv_set_winograd_min_tiles (0);
+      e_direct = conv_error (conv, H, W, in, ref);
+      mcam_conv_set_winograd_min_tiles (1);
+      mcam_conv_set_winograd4_min_tiles (0);
+      e2 = conv_error (conv, H, W, in, ref);
+      e4 = e2;
+      if (mcam_winograd4_available ())
+        {
+          mcam_conv_set_winograd4_min_tiles (1);
+          e4 = conv_error (conv, H, W, in, ref);
+        }
+      g_test_message ("%d>%d 3x3 %dx%d: max rel error im2col %.2e, F(2x2) %.2e, F(4x4) %.2e",
+                      C, C, H, W, e_direct, e2, e4);
+      /* float32 GEMM sums: ~1e-7; F(2x2) adds halvings only; F(4x4)'s
+       * coefficients (up to 8, and 1/6, 1/24 in G) cost about one more
+       * decimal: each bar is ~10x what this machine measures */
+      g_assert_cmpfloat (e_direct, <=, 2e-6);
+      g_assert_cmpfloat (e2, <=, 5e-6);
+      g_assert_cmpfloat (e4, <=, 5e-5);
+      mcam_conv_free (conv);
+    }
+  mcam_conv_set_winograd_min_tiles (256);
+  mcam_conv_set_winograd4_min_tiles (0);
 }
 
 /* The naive reference itself, on a case small enough to check by hand. */
@@ -311,6 +420,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/conv/naive-by-hand", test_conv_naive_by_hand);
   g_test_add_func ("/mcam/conv/vs-naive", test_conv_vs_naive);
   g_test_add_func ("/mcam/conv/winograd", test_conv_winograd);
+  g_test_add_func ("/mcam/conv/winograd4", test_conv_winograd4);
+  g_test_add_func ("/mcam/conv/winograd-error", test_conv_winograd_error);
   g_test_add_func ("/mcam/conv/fold-batchnorm", test_conv_fold_batchnorm);
   g_test_add_func ("/mcam/conv/layout-copy", test_act_copy);
   g_test_add_func ("/mcam/pool/max", test_maxpool);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mcam/mcam-blas.h"
+#include "mcam-parallel.h"
 
 /* Declared by OpenBLAS but not always in its cblas.h. */
 extern char *openblas_get_corename (void);
@@ -23,38 +24,161 @@ extern int   openblas_get_num_threads (void);
 
 static const char *core_note = "not checked";
 
+/* Threads: OpenBLAS runs every call on ONE thread; a product big enough to
+ * share is cut here into blocks of rows or columns that the engine's own
+ * persistent pool (mcam-parallel.c) runs side by side. OpenBLAS 0.3.21
+ * threaded each call itself: a fork-join per GEMM whose idle threads spin
+ * (sched_yield) between the many small GEMMs of a batch-1 forward; at two
+ * threads our process used 90 ms of CPU for a 46 ms resnet50 forward
+ * (issue 14). Callers that run whole GEMMs on the pool's threads (Winograd's
+ * 16 products, a conv's GEMM + epilogue blocks) get the serial product here,
+ * because a nested mcam_parallel_for runs on its caller. */
+static int engine_threads;
+
+/* Read OpenBLAS's own default (OPENBLAS_NUM_THREADS or the CPU count) once,
+ * then keep OpenBLAS single-threaded for good. */
+static void
+blas_init (void)
+{
+  static gsize once;
+
+  if (g_once_init_enter (&once))
+    {
+      int n = openblas_get_num_threads ();
+
+      g_atomic_int_set (&engine_threads, MAX (n, 1));
+      openblas_set_num_threads (1);
+      g_once_init_leave (&once, 1);
+    }
+}
+
+/* Below this many multiply-adds (~20 us on one core) a split costs more in
+ * the fork-join and the duplicated packing than the second core saves. */
+#define SPLIT_MIN_MACS (1u << 21)
+/* Blocks are multiples of this many rows or columns (the SkylakeX sgemm
+ * kernel's 16-row/4-column register tiles). */
+#define SPLIT_ALIGN 16
+
+typedef struct
+{
+  gboolean     trans_a, trans_b, split_m;
+  int          M, N, K, pieces;
+  float        alpha, beta;
+  const float *A, *B;
+  int          lda, ldb, ldc;
+  float       *C;
+} GemmSplit;
+
+static void
+gemm_piece (gpointer data, int i)
+{
+  const GemmSplit *g = data;
+  gsize b, e;
+
+  if (g->split_m)
+    {
+      mcam_parallel_block (g->M, g->pieces, SPLIT_ALIGN, i, &b, &e);
+      if (e > b)
+        cblas_sgemm (CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans,
+                     g->trans_b ? CblasTrans : CblasNoTrans, (int) (e - b), g->N, g->K, g->alpha,
+                     g->A + (g->trans_a ? b : b * g->lda), g->lda, g->B,
+                     g->ldb, g->beta, g->C + b * g->ldc, g->ldc);
+    }
+  else
+    {
+      mcam_parallel_block (g->N, g->pieces, SPLIT_ALIGN, i, &b, &e);
+      if (e > b)
+        cblas_sgemm (CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans,
+                     g->trans_b ? CblasTrans : CblasNoTrans, g->M, (int) (e - b), g->K, g->alpha,
+                     g->A, g->lda, g->B + (g->trans_b ? b * g->ldb : b),
+                     g->ldb, g->beta, g->C + b, g->ldc);
+    }
+}
+
 void
 mcam_sgemm (gboolean trans_a, gboolean trans_b, int M, int N, int K, float alpha,
             const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
-  cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-               trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb,
-               beta, C, ldc);
+  int threads;
+  GemmSplit g = { trans_a, trans_b, FALSE, M, N, K, 0, alpha, beta, A, B, lda, ldb, ldc, C };
+
+  blas_init ();
+  threads = g_atomic_int_get (&engine_threads);
+  /* Cut the larger of M and N: each block packs its share of that side and
+   * all of the other, so the smaller side is the one packed twice. */
+  g.split_m = M > N;
+  g.pieces = MIN (threads, ((g.split_m ? M : N) + SPLIT_ALIGN - 1) / SPLIT_ALIGN);
+  if (g.pieces <= 1 || (guint64) M * N * K < SPLIT_MIN_MACS)
+    cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                 trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb,
+                 beta, C, ldc);
+  else
+    mcam_parallel_for (g.pieces, gemm_piece, &g);
+}
+
+typedef struct
+{
+  gboolean     trans_a;
+  int          M, N, pieces;
+  float        alpha, beta;
+  const float *A, *x;
+  int          lda;
+  float       *y;
+} GemvSplit;
+
+/* Blocks of y: rows of A, or columns when transposed. */
+static void
+gemv_piece (gpointer data, int i)
+{
+  const GemvSplit *g = data;
+  gsize b, e;
+
+  mcam_parallel_block (g->trans_a ? g->N : g->M, g->pieces, SPLIT_ALIGN, i, &b, &e);
+  if (e <= b)
+    return;
+  if (g->trans_a)
+    cblas_sgemv (CblasRowMajor, CblasTrans, g->M, (int) (e - b), g->alpha, g->A + b, g->lda,
+                 g->x, 1, g->beta, g->y + b, 1);
+  else
+    cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) (e - b), g->N, g->alpha,
+                 g->A + b * g->lda, g->lda, g->x, 1, g->beta, g->y + b, 1);
 }
 
 void
 mcam_sgemv (gboolean trans_a, int M, int N, float alpha, const float *A, int lda,
             const float *x, float beta, float *y)
 {
-  cblas_sgemv (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, M, N, alpha, A, lda,
-               x, 1, beta, y, 1);
+  GemvSplit g = { trans_a, M, N, 0, alpha, beta, A, x, lda, y };
+  int threads;
+
+  blas_init ();
+  threads = g_atomic_int_get (&engine_threads);
+  g.pieces = MIN (threads, ((trans_a ? N : M) + SPLIT_ALIGN - 1) / SPLIT_ALIGN);
+  /* memory-bound: worth a second core only for a few MB of A */
+  if (g.pieces <= 1 || (guint64) M * N < (1u << 19))
+    cblas_sgemv (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, M, N, alpha, A, lda,
+                 x, 1, beta, y, 1);
+  else
+    mcam_parallel_for (g.pieces, gemv_piece, &g);
 }
 
 void
 mcam_blas_set_threads (int n)
 {
+  blas_init ();
   if (n <= 0)
     {
       long cpus = sysconf (_SC_NPROCESSORS_ONLN);
       n = cpus > 0 ? (int) cpus : 1;
     }
-  openblas_set_num_threads (n);
+  g_atomic_int_set (&engine_threads, n);
 }
 
 int
 mcam_blas_get_threads (void)
 {
-  return openblas_get_num_threads ();
+  blas_init ();
+  return g_atomic_int_get (&engine_threads);
 }
 
 const char *

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Convolution as im2col + GEMM (mcam_sgemm), with a direct GEMM path for 1x1
- * stride-1 convolutions, Winograd F(2x2,3x3) for 3x3 stride-1 layers with
- * enough output tiles (mcam-winograd.c), and a fused bias (+ residual) + ReLU
- * epilogue. */
+ * stride-1 convolutions, Winograd F(4x4,3x3) or F(2x2,3x3) for 3x3 stride-1
+ * layers with enough output tiles (mcam-winograd4.c, mcam-winograd.c), and a
+ * fused bias (+ residual) + ReLU epilogue.
+ *
+ * Which Winograd (resnet50 batch 1, one thread, ms per layer, F(2x2) /
+ * F(4x4) / im2col): 64>64 56x56 (196 4x4 tiles) 1.7 / 0.9-1.0; 128>128
+ * 28x28 (49) 1.25 / 1.35-1.55; 256>256 14x14 (16) 2.0 / 2.7-3.0; 512>512
+ * 7x7 (4) im2col 3.0 / F(4x4) 7.3-8.0. F(4x4)'s 36 GEMMs need wide
+ * operands more than F(2x2)'s 16: so F(4x4) from 128 4x4 tiles on. */
 
 #include "config.h"
 
@@ -22,6 +28,7 @@
 /* ...but never fewer columns than this, or the GEMM gets too narrow. */
 #define MCAM_CONV_MIN_COLS 1024
 #define MCAM_WINOGRAD_MIN_TILES_DEFAULT 32
+#define MCAM_WINOGRAD4_MIN_TILES_DEFAULT 128
 
 McamConv *
 mcam_conv_new (int in_c, int out_c, int kh, int kw, int stride, int pad)
@@ -47,6 +54,7 @@ mcam_conv_free (McamConv *conv)
   g_free (conv->weight);
   g_free (conv->bias);
   g_free (conv->wino);
+  g_free (conv->wino4);
   g_free (conv);
 }
 
@@ -82,12 +90,23 @@ winograd_weights (const McamConv *conv)
   return conv->wino;
 }
 
+static const float *
+winograd4_weights (const McamConv *conv)
+{
+  McamConv *mut = (McamConv *) conv;
+
+  if (g_once_init_enter (&mut->wino4))
+    g_once_init_leave (&mut->wino4, mcam_winograd4_transform_weights (conv));
+  return conv->wino4;
+}
+
 /* Winograd pays off when its 16 GEMMs are wide enough: with few tiles
  * (a 7x7 map at batch 1 is 16 tiles) they run so far below the GEMM peak
  * that im2col's single, 9x deeper GEMM is faster despite 2.25x the work.
  * MCAM_WINOGRAD_MIN_TILES overrides the threshold (0 disables Winograd),
- * for benchmarks; tests set it with mcam_conv_set_winograd_min_tiles(). */
-static gint64 winograd_min_tiles = -1;
+ * for benchmarks; tests set it with mcam_conv_set_winograd_min_tiles().
+ * F(4x4) likewise with its own threshold (4x4 tiles). */
+static gint64 winograd_min_tiles = -1, winograd4_min_tiles = -1;
 
 void
 mcam_conv_set_winograd_min_tiles (gint64 n)
@@ -95,23 +114,48 @@ mcam_conv_set_winograd_min_tiles (gint64 n)
   __atomic_store_n (&winograd_min_tiles, n > 0 ? n : G_MAXINT64, __ATOMIC_RELAXED);
 }
 
-static gboolean
+void
+mcam_conv_set_winograd4_min_tiles (gint64 n)
+{
+  __atomic_store_n (&winograd4_min_tiles, n > 0 ? n : G_MAXINT64, __ATOMIC_RELAXED);
+}
+
+static gint64
+min_tiles_setting (gint64 *var, const char *env_name, gint64 dflt)
+{
+  gint64 v = __atomic_load_n (var, __ATOMIC_RELAXED);
+
+  if (v < 0)
+    {
+      const char *env = g_getenv (env_name);
+
+      v = env ? g_ascii_strtoll (env, NULL, 10) : dflt;
+      v = v > 0 ? v : G_MAXINT64;
+      __atomic_store_n (var, v, __ATOMIC_RELAXED);
+    }
+  return v;
+}
+
+typedef enum { WINO_NONE, WINO_2, WINO_4 } WinoKind;
+
+static WinoKind
 use_winograd (const McamConv *conv, int B, int H, int W)
 {
-  gint64 min_tiles;
-
-  if (!mcam_winograd_applies (conv))
-    return FALSE;
-  min_tiles = __atomic_load_n (&winograd_min_tiles, __ATOMIC_RELAXED);
-  if (min_tiles < 0)
-    {
-      const char *env = g_getenv ("MCAM_WINOGRAD_MIN_TILES");
-
-      mcam_conv_set_winograd_min_tiles (env ? g_ascii_strtoll (env, NULL, 10)
-                                            : MCAM_WINOGRAD_MIN_TILES_DEFAULT);
-      min_tiles = __atomic_load_n (&winograd_min_tiles, __ATOMIC_RELAXED);
-    }
-  return (gint64) B * ((H + 1) / 2) * ((W + 1) / 2) >= min_tiles;
+  /* MCAM_WINOGRAD_MIN_TILES=0 turns both variants off */
+  if (!mcam_winograd_applies (conv) ||
+      min_tiles_setting (&winograd_min_tiles, "MCAM_WINOGRAD_MIN_TILES",
+                         MCAM_WINOGRAD_MIN_TILES_DEFAULT) == G_MAXINT64)
+    return WINO_NONE;
+  if (mcam_winograd4_available () &&
+      (gint64) B * ((H + 3) / 4) * ((W + 3) / 4) >=
+      min_tiles_setting (&winograd4_min_tiles, "MCAM_WINOGRAD4_MIN_TILES",
+                         MCAM_WINOGRAD4_MIN_TILES_DEFAULT))
+    return WINO_4;
+  if ((gint64) B * ((H + 1) / 2) * ((W + 1) / 2) >=
+      min_tiles_setting (&winograd_min_tiles, "MCAM_WINOGRAD_MIN_TILES",
+                         MCAM_WINOGRAD_MIN_TILES_DEFAULT))
+    return WINO_2;
+  return WINO_NONE;
 }
 
 static gboolean
@@ -140,8 +184,15 @@ mcam_conv_workspace_size (const McamConv *conv, int B, int H, int W)
 
   if (is_pointwise (conv))
     return 0;
-  if (use_winograd (conv, B, H, W))
-    return mcam_winograd_workspace_size (conv, B, H, W);
+  switch (use_winograd (conv, B, H, W))
+    {
+    case WINO_4:
+      return mcam_winograd4_workspace_size (conv, B, H, W);
+    case WINO_2:
+      return mcam_winograd_workspace_size (conv, B, H, W);
+    case WINO_NONE:
+      break;
+    }
   return k * col_chunk (conv, (gsize) B * oh * ow);
 }
 
@@ -348,6 +399,50 @@ run_pieces (int n_items, gsize work, McamParallelFunc func, Pass *pass)
     mcam_parallel_for (pieces, func, pass);
 }
 
+/* With more than one thread the GEMM and its epilogue run as one parallel
+ * job: each thread takes a block of output rows (channels) or columns,
+ * multiplies it (mcam_sgemm, serial inside the job) and finishes it while
+ * it is still in cache: one fork-join per convolution instead of one inside
+ * the GEMM and one for the epilogue. Blocks are multiples of 16. */
+#define GEMM_BLOCK_ALIGN 16
+#define GEMM_SPLIT_MIN_MACS (1u << 20)
+
+typedef struct
+{
+  const McamConv *conv;
+  const float    *bmat;
+  gsize           ldb, ncols;
+  gboolean        split_m, accumulate;
+  int             pieces;
+  Pass            pass;
+} GemmJob;
+
+static void
+gemm_block (gpointer data, int i)
+{
+  const GemmJob *j = data;
+  const McamConv *conv = j->conv;
+  const Pass *p = &j->pass;
+  int K = conv->in_c * conv->kh * conv->kw;
+  gsize m0 = 0, m1 = conv->out_c, n0 = 0, n1 = j->ncols;
+
+  if (j->split_m)
+    mcam_parallel_block (conv->out_c, j->pieces, GEMM_BLOCK_ALIGN, i, &m0, &m1);
+  else
+    mcam_parallel_block (j->ncols, j->pieces, GEMM_BLOCK_ALIGN, i, &n0, &n1);
+  if (m1 <= m0 || n1 <= n0)
+    return;
+  mcam_sgemm (FALSE, FALSE, (int) (m1 - m0), (int) (n1 - n0), K, 1.0f,
+              conv->weight + m0 * K, K, j->bmat + n0, (int) j->ldb,
+              j->accumulate ? 1.0f : 0.0f, p->c + m0 * p->ldc + n0, (int) p->ldc);
+  for (gsize o = m0; o < m1; o++)
+    {
+      gsize off = o * p->ldc + n0;
+      epilogue_row (p->c + off, n1 - n0, conv->bias[o], p->res ? p->res + off : NULL,
+                    p->relu);
+    }
+}
+
 /* One GEMM over columns [n0, n1) that lie in a single contiguous run of the
  * output (one image, or several images in a batch-contiguous layout). */
 static void
@@ -356,16 +451,26 @@ gemm_columns (const McamConv *conv, const float *bmat, gsize ldb, gsize ncols,
               const float *residual, gboolean accumulate, gboolean relu)
 {
   int K = conv->in_c * conv->kh * conv->kw;
-  Pass pass = { .conv = conv };
+  int threads = mcam_blas_get_threads ();
+  GemmJob job = { conv, bmat, ldb, ncols, conv->out_c > (int) ncols, accumulate };
+  Pass *pass = &job.pass;
 
-  pass.c = out + out_off;
-  pass.ldc = out_l.chan_stride;
-  pass.ncols = ncols;
-  pass.res = residual != NULL && !accumulate ? residual + out_off : NULL;
-  pass.relu = relu;
+  pass->conv = conv;
+  pass->c = out + out_off;
+  pass->ldc = out_l.chan_stride;
+  pass->ncols = ncols;
+  pass->res = residual != NULL && !accumulate ? residual + out_off : NULL;
+  pass->relu = relu;
+  job.pieces = MIN (threads, (int) (((job.split_m ? (gsize) conv->out_c : ncols) +
+                                     GEMM_BLOCK_ALIGN - 1) / GEMM_BLOCK_ALIGN));
+  if (job.pieces > 1 && (guint64) conv->out_c * ncols * K >= GEMM_SPLIT_MIN_MACS)
+    {
+      mcam_parallel_for (job.pieces, gemm_block, &job);
+      return;
+    }
   mcam_sgemm (FALSE, FALSE, conv->out_c, (int) ncols, K, 1.0f, conv->weight, K,
-              bmat, (int) ldb, accumulate ? 1.0f : 0.0f, pass.c, (int) out_l.chan_stride);
-  run_pieces (conv->out_c, ncols * conv->out_c, epilogue_piece, &pass);
+              bmat, (int) ldb, accumulate ? 1.0f : 0.0f, pass->c, (int) out_l.chan_stride);
+  run_pieces (conv->out_c, ncols * conv->out_c, epilogue_piece, pass);
 }
 
 void
@@ -399,11 +504,18 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
       return;
     }
 
-  if (use_winograd (conv, B, H, W))
+  switch (use_winograd (conv, B, H, W))
     {
-      mcam_winograd_forward (conv, winograd_weights (conv), B, H, W, in, in_l, out, out_l, residual, relu,
-                             workspace);
+    case WINO_4:
+      mcam_winograd4_forward (conv, winograd4_weights (conv), B, H, W, in, in_l, out, out_l,
+                              residual, relu, workspace);
       return;
+    case WINO_2:
+      mcam_winograd_forward (conv, winograd_weights (conv), B, H, W, in, in_l, out, out_l,
+                             residual, relu, workspace);
+      return;
+    case WINO_NONE:
+      break;
     }
 
   chunk = col_chunk (conv, n_total);

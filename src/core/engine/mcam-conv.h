@@ -46,6 +46,7 @@ typedef struct
   float *wino;     /* Winograd F(2x2,3x3) weights [16][out_c][in_c], owned; made
                     * on first use (3x3 stride-1 pad-1 only): set the weights
                     * before the first forward, never after */
+  float *wino4;    /* the same for F(4x4,3x3): [36][out_c][in_c] */
 } McamConv;
 
 /* 0 when the (padded) input is smaller than the kernel. */
@@ -68,6 +69,12 @@ void mcam_conv_fold_batchnorm (McamConv *conv, const float *gamma, const float *
 /* Use Winograd for 3x3/1 layers with at least n 2x2 output tiles in the
  * batch (n <= 0: never). Default 32, or $MCAM_WINOGRAD_MIN_TILES. */
 void mcam_conv_set_winograd_min_tiles (gint64 n);
+
+/* Use Winograd F(4x4,3x3) instead of F(2x2) for 3x3/1 layers with at least
+ * n 4x4 output tiles in the batch (n <= 0: never). Default
+ * MCAM_WINOGRAD4_MIN_TILES_DEFAULT in mcam-conv.c, or
+ * $MCAM_WINOGRAD4_MIN_TILES. */
+void mcam_conv_set_winograd4_min_tiles (gint64 n);
 
 /* Floats of scratch memory mcam_conv_forward() needs for this geometry. */
 gsize mcam_conv_workspace_size (const McamConv *conv, int B, int H, int W);
@@ -105,5 +112,16 @@ void     mcam_winograd_forward           (const McamConv *conv, const float *u,
                                           float *out, McamActLayout out_l,
                                           const float *residual, gboolean relu,
                                           float *workspace);
+
+/* mcam-winograd4.c: F(4x4,3x3), same contract (FALSE: not built here). */
+gboolean mcam_winograd4_available         (void);
+float   *mcam_winograd4_transform_weights (const McamConv *conv);
+gsize    mcam_winograd4_workspace_size    (const McamConv *conv, int B, int H, int W);
+void     mcam_winograd4_forward           (const McamConv *conv, const float *u,
+                                           int B, int H, int W,
+                                           const float *in, McamActLayout in_l,
+                                           float *out, McamActLayout out_l,
+                                           const float *residual, gboolean relu,
+                                           float *workspace);
 
 G_END_DECLS

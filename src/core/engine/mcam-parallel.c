@@ -9,9 +9,8 @@
 #define MAX_WORKERS 63
 /* Workers spin briefly, then yield, then sleep: a forward pass runs a few
  * hundred short jobs back to back and a futex wake-up per job would cost
- * more than many of them; but a long spin would steal a core from the
- * OpenBLAS threads computing the GEMM in between (about 15 us of pause,
- * then a few yields). */
+ * more than many of them; but a long spin steals a core from the other
+ * processes of a busy machine (about 15 us of pause, then a few yields). */
 #define SPIN_ROUNDS 200
 #define YIELD_ROUNDS 20
 

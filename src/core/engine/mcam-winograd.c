@@ -18,6 +18,7 @@
 #include "mcam/mcam-blas.h"
 #include "mcam-conv.h"
 #include "mcam-parallel.h"
+#include "mcam-winograd-vec.h"
 
 /* Scratch per chunk of tiles: 16 x (C + O) floats per tile, at most about
  * this many floats, but never fewer than MIN_TILES tiles (narrow GEMMs). */
@@ -74,11 +75,8 @@ mcam_winograd_transform_weights (const McamConv *conv)
 static gsize
 tiles_per_chunk (const McamConv *conv, gsize n_tiles)
 {
-  gsize per_tile = 16 * (gsize) (conv->in_c + conv->out_c);
-  gsize t = MAX (WINO_BUDGET / per_tile, WINO_MIN_TILES);
-  gsize n_chunks = (n_tiles + t - 1) / t;
-
-  return (n_tiles + n_chunks - 1) / n_chunks;
+  return mcam_wino_tiles_per_chunk (16 * (gsize) (conv->in_c + conv->out_c), WINO_BUDGET, WINO_MIN_TILES,
+                                    n_tiles);
 }
 
 gsize
@@ -102,6 +100,7 @@ typedef struct
   gsize           t0, t1;    /* tile range of this chunk */
   float          *v;         /* [16][C][t1-t0] */
   float          *m;         /* [16][O][t1-t0] */
+  const float    *u;         /* [16][O][C] */
 } WinoJob;
 
 /* Where tile t of the batch lies: image *b, tile row *ty, tile column *tx
@@ -274,16 +273,9 @@ output_piece (gpointer data, int piece)
  * scalar versions above took 80% of a Winograd layer's time. The stride-2
  * access (neighbouring tiles overlap by 2 columns) becomes even/odd shuffles
  * of two loads. GCC vector extensions, compiled for AVX-512/AVX2/x86-64. */
-typedef float V16 __attribute__ ((vector_size (64)));
-typedef gint32 I16 __attribute__ ((vector_size (64)));
-
 /* target_clones, off under every sanitizer (see the header). */
 #include "mcam-multiversion.h"
 #define WINO_MULTIVERSION MCAM_MULTIVERSION
-
-/* Helpers are macros, not functions: a V16 passed by value to a function
- * that is not itself an AVX-512 clone would change the ABI (-Wpsabi). */
-#define LOAD16(v, p) memcpy (&(v), (p), sizeof (V16))
 
 /* A variable-size memcpy here became `rep movsq` (slow to start, 16 per
  * block): full vectors are stored whole, tails element by element. */
@@ -310,20 +302,7 @@ input_row_vec (WinoJob *j, int c, gsize b, int ty, int tx0, int tx1, gsize k, fl
   float *v = j->v + (gsize) c * nt;
 
   /* padded rows: prow[y][i] = in[2ty-1+y][i-1], zero outside the image */
-  for (int y = 0; y < 4; y++)
-    {
-      float *row = prow + (gsize) y * len;
-      int iy = 2 * ty - 1 + y;
-
-      if (iy < 0 || iy >= H)
-        memset (row, 0, sizeof (float) * len);
-      else
-        {
-          row[0] = 0.0f;
-          memcpy (row + 1, src + (gsize) iy * W, sizeof (float) * W);
-          memset (row + 1 + W, 0, sizeof (float) * (len - 1 - W));
-        }
-    }
+  mcam_wino_pad_rows (prow, 4, len, src, 2 * ty - 1, H, W);
 
   for (int tx = tx0; tx < tx1; tx += 16, k += 16)
     {
@@ -362,36 +341,11 @@ output_store (WinoJob *j, float *dst, const float *res, const V16 *a, const V16 
 {
   const I16 lo = { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23 };
   const I16 hi = { 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31 };
-  const V16 zero = { 0 };
   V16 w[2];
 
   w[0] = __builtin_shuffle (*a, *b, lo);
   w[1] = __builtin_shuffle (*a, *b, hi);
-  for (int h = 0; h < 2; h++)
-    {
-      int n = MIN (16, count - 16 * h);
-
-      if (n <= 0)
-        break;
-      if (n == 16)
-        {
-          if (res != NULL)
-            {
-              V16 r;
-              LOAD16 (r, res + 16 * h);
-              w[h] += r;
-            }
-          if (j->relu)
-            w[h] = (V16) ((I16) w[h] & (I16) (w[h] > zero));
-          memcpy (dst + 16 * h, &w[h], sizeof w[h]);
-        }
-      else
-        for (int i = 0; i < n; i++)
-          {
-            float val = w[h][i] + (res != NULL ? res[16 * h + i] : 0.0f);
-            dst[16 * h + i] = j->relu && !(val > 0.0f) ? 0.0f : val;
-          }
-    }
+  WINO_STORE_VECS (dst, res, w, 2, count, j->relu);
 }
 
 WINO_MULTIVERSION
@@ -436,22 +390,6 @@ output_row_vec (WinoJob *j, int o, gsize b, int ty, int tx0, int tx1, gsize k)
     }
 }
 
-/* Calls fn for every (b, ty, tx0..tx1) tile-row run of the chunk. */
-#define FOR_TILE_ROWS(j, body)                                              \
-  do {                                                                      \
-    gsize t_ = (j)->t0;                                                     \
-    while (t_ < (j)->t1)                                                    \
-      {                                                                     \
-        gsize b;                                                            \
-        int ty, tx0, tx1;                                                   \
-        tile_locate ((j), t_, &b, &ty, &tx0);                               \
-        tx1 = (int) MIN ((gsize) (j)->tw, tx0 + ((j)->t1 - t_));            \
-        gsize k = t_ - (j)->t0;                                             \
-        body;                                                               \
-        t_ += tx1 - tx0;                                                    \
-      }                                                                     \
-  } while (0)
-
 static void
 input_piece_vec (gpointer data, int piece)
 {
@@ -462,7 +400,7 @@ input_piece_vec (gpointer data, int piece)
   g_autofree float *prow = g_new (float, 4 * (gsize) (2 * j->tw + 36));
 
   for (int c = c0; c < c1; c++)
-    FOR_TILE_ROWS (j, input_row_vec (j, c, b, ty, tx0, tx1, k, prow));
+    WINO_FOR_TILE_ROWS (j, input_row_vec (j, c, b, ty, tx0, tx1, k, prow));
 }
 
 static void
@@ -474,9 +412,24 @@ output_piece_vec (gpointer data, int piece)
   int o1 = (int) ((gint64) O * (piece + 1) / WINO_PIECES);
 
   for (int o = o0; o < o1; o++)
-    FOR_TILE_ROWS (j, output_row_vec (j, o, b, ty, tx0, tx1, k));
+    WINO_FOR_TILE_ROWS (j, output_row_vec (j, o, b, ty, tx0, tx1, k));
 }
 #endif
+
+/* The 16 products M[xi] = U[xi] V[xi], whole ones per thread: each packs
+ * its own operands once, and the pool balances 16 equal items (mcam_sgemm
+ * runs serially inside a parallel job). */
+static void
+wino_gemm (gpointer data, int xi)
+{
+  const WinoJob *j = data;
+  const int C = j->conv->in_c, O = j->conv->out_c;
+  const gsize nt = j->t1 - j->t0;
+
+  mcam_sgemm (FALSE, FALSE, O, (int) nt, C, 1.0f, j->u + xi * (gsize) O * C, C,
+              j->v + xi * (gsize) C * nt, (int) nt, 0.0f, j->m + xi * (gsize) O * nt,
+              (int) nt);
+}
 
 void
 mcam_winograd_forward (const McamConv *conv, const float *u, int B, int H, int W,
@@ -484,11 +437,10 @@ mcam_winograd_forward (const McamConv *conv, const float *u, int B, int H, int W
                        float *out, McamActLayout out_l,
                        const float *residual, gboolean relu, float *workspace)
 {
-  const int C = conv->in_c, O = conv->out_c;
+  const int C = conv->in_c;
   int th = (H + 1) / 2, tw = (W + 1) / 2;
   gsize n_tiles = (gsize) B * th * tw;
   gsize chunk = tiles_per_chunk (conv, n_tiles);
-  gsize oc = (gsize) O * C;
   WinoJob job = { conv, B, H, W, th, tw, in, in_l, out, out_l, residual, relu };
 
   for (gsize t0 = 0; t0 < n_tiles; t0 += chunk)
@@ -500,15 +452,13 @@ mcam_winograd_forward (const McamConv *conv, const float *u, int B, int H, int W
       nt = job.t1 - job.t0;
       job.v = workspace;
       job.m = workspace + 16 * (gsize) C * nt;
+      job.u = u;
 #ifdef WINO_VECTOR
       mcam_parallel_for (WINO_PIECES, input_piece_vec, &job);
 #else
       mcam_parallel_for (WINO_PIECES, input_piece, &job);
 #endif
-      for (int xi = 0; xi < 16; xi++)
-        mcam_sgemm (FALSE, FALSE, O, (int) nt, C, 1.0f, u + xi * oc, C,
-                    job.v + xi * (gsize) C * nt, (int) nt, 0.0f,
-                    job.m + xi * (gsize) O * nt, (int) nt);
+      mcam_parallel_for (16, wino_gemm, &job);
 #ifdef WINO_VECTOR
       mcam_parallel_for (WINO_PIECES, output_piece_vec, &job);
 #else

@@ -158,6 +158,8 @@ describe (const McamNode *n, const McamShape *in, const McamShape *out, Entry *e
         e->kind = g_strdup ("dwconv");
       else if (n->n_convs > 1)
         e->kind = g_strdup ("grpconv");
+      else if (n->convs[0]->wino4 != NULL)
+        e->kind = g_strdup ("wino4");
       else if (n->convs[0]->wino != NULL)
         e->kind = g_strdup ("wino");
       else if (n->kh == 1 && n->kw == 1 && n->attrs.stride[0] == 1)

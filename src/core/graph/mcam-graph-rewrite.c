@@ -688,6 +688,8 @@ mcam_graph_get_weight_bytes (McamGraph *g, gsize *transformed)
                 floats += c->out_c;
               if (c->wino != NULL)
                 extra += (gsize) 16 * c->out_c * c->in_c;
+              if (c->wino4 != NULL)
+                extra += (gsize) 36 * c->out_c * c->in_c;
             }
           break;
         case MCAM_OP_GEMM:
