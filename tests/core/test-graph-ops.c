@@ -10,7 +10,7 @@
 
 #include "mcam-test-util.h"
 #include "mcam/mcam-error.h"
-#include "mcam-graph.h"
+#include "mcam-graph-private.h"
 
 #define TOL 1e-5
 
@@ -370,10 +370,11 @@ test_layernorm_matmul (void)
   g_autoptr (McamGraph) g = mcam_graph_new ("ln");
   g_autoptr (McamTensor) x = rnd_tensor (B, C, H, W, 50);
   g_autoptr (McamTensor) y = NULL;
-  gint64 in_shape[4] = { 1, C, H, W }, cs[1] = { C }, ws[2] = { C, O };
+  gint64 in_shape[4] = { 1, C, H, W }, cs[1] = { C }, ws[2] = { C, O }, os[1] = { O };
   McamNodeAttrs at;
-  int in[3], t, ln, mm, ge, rm;
+  int in[3], t, ln, mm, add, ge, rm;
   const float *gamma, *beta, *wm;
+  g_autofree float *bias = NULL;   /* a copy: the fused constant is freed by finish */
 
   in[0] = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
   mcam_node_attrs_init (&at);
@@ -391,9 +392,14 @@ test_layernorm_matmul (void)
   in[1] = constant (g, "w", 2, ws, 53);
   wm = mcam_graph_get_value (g, in[1])->data;
   mm = node (g, MCAM_OP_MATMUL, "mm", in, 2, NULL);
+  /* the bias as exported: Add (b, MatMul), fused into the MatMul */
+  in[0] = constant (g, "b", 1, os, 54);
+  in[1] = mm;
+  bias = g_memdup2 (mcam_graph_get_value (g, in[0])->data, sizeof (float) * O);
+  add = node (g, MCAM_OP_ADD, "add", in, 2, NULL);
   mcam_node_attrs_init (&at);
   at.act.kind = MCAM_ACT_GELU;
-  ge = node (g, MCAM_OP_UNARY, "gelu", &mm, 1, &at);
+  ge = node (g, MCAM_OP_UNARY, "gelu", &add, 1, &at);
   mcam_node_attrs_init (&at);
   at.perm[0] = 0; at.perm[1] = 3; at.perm[2] = 1; at.perm[3] = 2;
   t = node (g, MCAM_OP_TRANSPOSE, "nchw", &ge, 1, &at);
@@ -421,7 +427,7 @@ test_layernorm_matmul (void)
                    gamma[c] + beta[c];
           for (int o = 0; o < O; o++)
             {
-              double a = 0;
+              double a = bias[o];
               for (int c = 0; c < C; c++)
                 a += z[c] * wm[c * O + o];
               a = 0.5 * a * (1 + erf (a / sqrt (2.0)));
@@ -429,6 +435,16 @@ test_layernorm_matmul (void)
                                  1e-5);
             }
         }
+  /* the Add and the GELU went into the MatMul (bias and epilogue) */
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      const McamNode *n = g_ptr_array_index (g->nodes, i);
+
+      if (n->op == MCAM_OP_MATMUL)
+        g_assert_true (!n->dead && n->bias != NULL && n->attrs.act.kind == MCAM_ACT_GELU);
+      if (strcmp (n->name, "add") == 0 || strcmp (n->name, "gelu") == 0)
+        g_assert_true (n->dead);
+    }
   (void) rm;
 }
 
@@ -636,6 +652,9 @@ fd_graph (int *a_out)
   in[0] = d;
   in[1] = constant (g, "mm", 2, mm, 89);
   d = node (g, MCAM_OP_MATMUL, "mm.out", in, 2, NULL);
+  in[0] = d;
+  in[1] = constant (g, "mm.b", 1, (gint64[]) { 5 }, 94);
+  d = node (g, MCAM_OP_ADD, "mm.bias", in, 2, NULL);
   d = unary (g, "gelu", d, MCAM_ACT_GELU);
   mcam_node_attrs_init (&at);
   at.perm[0] = 0; at.perm[1] = 3; at.perm[2] = 1; at.perm[3] = 2;

@@ -258,6 +258,63 @@ _mcam_act_scalar (McamAct act, float x)
   return x;
 }
 
+/* McamAct as the vector kernels' kind (NONE for the scalar-only ones) */
+static McamVecAct
+vec_kind (McamAct act, float *a, float *b)
+{
+  *a = act.a;
+  *b = act.b;
+  switch (act.kind)
+    {
+    case MCAM_ACT_RELU:
+      *a = 0.0f;
+      *b = INFINITY;
+      return MCAM_VEC_CLIP;
+    case MCAM_ACT_CLIP:
+      return MCAM_VEC_CLIP;
+    case MCAM_ACT_SIGMOID:
+      return MCAM_VEC_SIGMOID;
+    case MCAM_ACT_SILU:
+      return MCAM_VEC_SILU;
+    case MCAM_ACT_HARD_SWISH:
+      return MCAM_VEC_HARD_SWISH;
+    case MCAM_ACT_HARD_SIGMOID:
+      return MCAM_VEC_HARD_SIGMOID;
+    case MCAM_ACT_GELU:
+      return MCAM_VEC_GELU;
+    case MCAM_ACT_ERF:
+      return MCAM_VEC_ERF;
+    default:
+      return MCAM_VEC_NONE;
+    }
+}
+
+static gboolean
+vectorised (McamAct act)
+{
+  return act.kind != MCAM_ACT_SQRT;
+}
+
+void
+_mcam_op_bias_act (McamAct act, float *x, gsize rows, gsize n, const float *bias)
+{
+  float a, b;
+  McamVecAct k = vec_kind (act, &a, &b);
+
+  if (!vectorised (act))
+    {
+      for (gsize r = 0; bias != NULL && r < rows; r++)
+        for (gsize i = 0; i < n; i++)
+          x[r * n + i] += bias[i];
+      _mcam_op_act (act, x, rows * n);
+      return;
+    }
+  if (bias == NULL && act.kind == MCAM_ACT_NONE)
+    return;
+  mcam_vec_act_rows (k, x, bias != NULL ? rows : 1,
+                     bias != NULL ? n : rows * n, bias, a, b);
+}
+
 void
 _mcam_op_act (McamAct act, float *x, gsize n)
 {
@@ -282,6 +339,12 @@ _mcam_op_act (McamAct act, float *x, gsize n)
       return;
     case MCAM_ACT_HARD_SIGMOID:
       mcam_vec_hard_sigmoid (x, n, act.a, act.b);
+      return;
+    case MCAM_ACT_GELU:   /* piecewise polynomial erf, 1.1e-7 from libm's */
+      mcam_vec_gelu (x, n);
+      return;
+    case MCAM_ACT_ERF:
+      mcam_vec_erf (x, n);
       return;
     default:
       for (gsize i = 0; i < n; i++)
@@ -448,11 +511,21 @@ void
 _mcam_op_scale_shift (const float *in, float *out, int C, gsize inner, const float *s,
                       const float *t, McamAct act)
 {
+  float a, b;
+  McamVecAct k = vec_kind (act, &a, &b);
+
+  /* one vector pass per channel: DenseNet's BatchNorm + ReLU before each
+   * conv (62 of them, over the whole growing concat) */
   for (int c = 0; c < C; c++)
     {
       const float *x = in + (gsize) c * inner;
       float *y = out + (gsize) c * inner;
 
+      if (vectorised (act))
+        {
+          mcam_vec_scale_shift_act (k, x, y, inner, s[c], t[c], a, b);
+          continue;
+        }
       for (gsize i = 0; i < inner; i++)
         y[i] = x[i] * s[c] + t[c];
       _mcam_op_act (act, y, inner);

@@ -464,6 +464,18 @@ fusable_act (McamActKind k)
   return k != MCAM_ACT_SQRT && k != MCAM_ACT_ERF && k != MCAM_ACT_NONE;
 }
 
+/* v is [n], [1, n], [1, 1, n]...: one row broadcast along every other axis */
+static gboolean
+is_row (const McamValue *v, int n)
+{
+  if (v->ndim < 1 || v->shape[v->ndim - 1] != n)
+    return FALSE;
+  for (int k = 0; k < v->ndim - 1; k++)
+    if (v->shape[k] != 1)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 fuse (McamGraph *g)
 {
@@ -496,6 +508,28 @@ fuse (McamGraph *g)
         }
       if (n->op == MCAM_OP_BATCHNORM)
         n->op = MCAM_OP_SCALE_SHIFT;
+
+      /* MatMul + constant row [O] -> the MatMul's bias (ConvNeXt's Linear
+       * layers export as MatMul then Add; the GELU after them can then go
+       * into the MatMul's epilogue too) */
+      if (n->op == MCAM_OP_ADD && n->attrs.act.kind == MCAM_ACT_NONE)
+        for (int side = 0; side < 2; side++)
+          {
+            const McamValue *b = _mcam_graph_value (g, n->inputs[1 - side]);
+
+            p = producer (g, n->inputs[side]);
+            if (p != NULL && !p->dead && p->op == MCAM_OP_MATMUL && p->bias == NULL &&
+                p->attrs.act.kind == MCAM_ACT_NONE && uses[p->output] == 1 && !b->batched &&
+                b->data != NULL && is_row (b, p->out_c) &&
+                b->ndim <= _mcam_graph_value (g, p->output)->ndim)
+              {
+                p->bias = g_memdup2 (b->data, sizeof (float) * p->out_c);
+                absorb (g, p, n);
+                break;
+              }
+          }
+      if (n->dead)
+        continue;
 
       /* conv + x (same shape) -> the conv's residual input */
       if (n->op == MCAM_OP_ADD && n->attrs.act.kind == MCAM_ACT_NONE)
@@ -694,7 +728,7 @@ mcam_graph_get_weight_bytes (McamGraph *g, gsize *transformed)
           floats += (gsize) n->out_c * n->in_c + n->out_c;
           break;
         case MCAM_OP_MATMUL:
-          floats += (gsize) n->out_c * n->in_c;
+          floats += (gsize) n->out_c * n->in_c + (n->bias != NULL ? n->out_c : 0);
           break;
         case MCAM_OP_SCALE_SHIFT:
           floats += (gsize) 2 * n->out_c;
