@@ -206,6 +206,96 @@ test_gelu_tail (void)
     }
 }
 
+/* DenseNet's unfolded BatchNorm + ReLU on planes of 49, 7 and 196 floats
+ * (every tail case), in place and not; a linear layer's bias + GELU by rows */
+static void
+test_scale_shift_rows (void)
+{
+  static const gsize sizes[] = { 49, 7, 196, 16 };
+
+  for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++)
+    for (int in_place = 0; in_place < 2; in_place++)
+      {
+        const gsize P = 5, n = sizes[k];
+        g_autofree float *x = g_new (float, P * n + 1), *y = g_new (float, P * n + 1);
+        float s[5], t[5];
+
+        for (gsize p = 0; p < P; p++)
+          s[p] = 0.5f + (float) p, t[p] = 0.25f - 0.2f * (float) p;
+        for (gsize i = 0; i < P * n + 1; i++)
+          x[i] = (float) ((i * 37) % 23) - 11.0f, y[i] = 777.0f;
+        mcam_vec_scale_shift_act (MCAM_VEC_CLIP, x, in_place ? x : y, P, n, s, t, 0.0f,
+                                  INFINITY);
+        for (gsize p = 0; p < P; p++)
+          for (gsize i = 0; i < n; i++)
+            {
+              float v = (float) (((p * n + i) * 37) % 23) - 11.0f;
+              g_assert_cmpfloat (fabsf ((in_place ? x : y)[p * n + i] - fmaxf (v * s[p] + t[p], 0.0f)),
+                                 <=, 1e-6f * fmaxf (1.0f, fabsf (v * s[p])));
+            }
+        g_assert_cmpfloat ((in_place ? x : y)[P * n], ==, in_place ? -11.0f + (float) ((P * n * 37) % 23) : 777.0f);
+      }
+  {
+    const gsize R = 3, n = 40;
+    float x[3 * 40 + 1], bias[40];
+
+    for (gsize i = 0; i < n; i++)
+      bias[i] = 0.1f * (float) i - 2.0f;
+    for (gsize i = 0; i < R * n + 1; i++)
+      x[i] = 0.05f * (float) i - 3.0f;
+    mcam_vec_act_rows (MCAM_VEC_GELU, x, R, n, bias, 0.0f, 0.0f);
+    for (gsize i = 0; i < R * n; i++)
+      {
+        double v = 0.05 * (double) i - 3.0 + (0.1 * (double) (i % n) - 2.0);
+        g_assert_cmpfloat (fabs (x[i] - 0.5 * v * erfc (-v / G_SQRT2)), <=, 1e-6);
+      }
+    g_assert_cmpfloat (x[R * n], ==, 0.05f * (float) (R * n) - 3.0f);
+  }
+}
+
+/* LayerNorm rows (n = 96, a multiple of 16, and 41, with a tail) against a
+ * double-precision loop, on rows with means up to 80 for a spread of 1.3
+ * (the sums are taken around the first value, then the mean) */
+static void
+test_layernorm (void)
+{
+  static const gsize sizes[] = { 96, 41, 7 };
+
+  for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      const gsize R = 9, n = sizes[k];
+      g_autofree float *x = g_new (float, R * n), *y = g_new (float, R * n);
+      g_autofree float *gamma = g_new (float, n), *beta = g_new (float, n);
+      double worst = 0.0;
+
+      for (gsize i = 0; i < n; i++)
+        gamma[i] = 0.5f + 0.01f * (float) i, beta[i] = 0.1f * (float) (i % 7) - 0.3f;
+      for (gsize i = 0; i < R * n; i++)
+        x[i] = 10.0f * (float) (i / n) + (float) ((i * 29) % 31) / 7.0f;
+      mcam_vec_layernorm_rows (x, y, R, n, gamma, beta, 1e-6f);
+      for (gsize r = 0; r < R; r++)
+        {
+          double mean = 0.0, var = 0.0;
+
+          for (gsize i = 0; i < n; i++)
+            mean += x[r * n + i];
+          mean /= (double) n;
+          for (gsize i = 0; i < n; i++)
+            var += (x[r * n + i] - mean) * (x[r * n + i] - mean);
+          var /= (double) n;
+          for (gsize i = 0; i < n; i++)
+            {
+              double ref = (x[r * n + i] - mean) / sqrt (var + 1e-6) * gamma[i] + beta[i];
+              worst = fmax (worst, fabs (y[r * n + i] - ref) / fmax (1.0, fabs (ref)));
+            }
+        }
+      g_test_message ("LayerNorm, rows of %" G_GSIZE_FORMAT ": worst error %.3g", n, worst);
+      g_assert_cmpfloat (worst, <=, 1e-5);
+      mcam_vec_layernorm_rows (x, x, R, n, gamma, beta, 1e-6f);   /* in place: the same */
+      g_assert_cmpmem (x, sizeof (float) * R * n, y, sizeof (float) * R * n);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -222,5 +312,7 @@ main (int argc, char **argv)
   g_test_add_func ("/act-vec/clip", test_clip);
   g_test_add_func ("/act-vec/erf-gelu", test_erf_gelu);
   g_test_add_func ("/act-vec/gelu-tail", test_gelu_tail);
+  g_test_add_func ("/act-vec/scale-shift-rows", test_scale_shift_rows);
+  g_test_add_func ("/act-vec/layernorm", test_layernorm);
   return g_test_run ();
 }

@@ -310,6 +310,37 @@ test_concat_pad_transpose (void)
           }
 }
 
+/* One image: NCHW -> NHWC -> NCHW is a 2-D transpose ([C][HW] <-> [HW][C]),
+ * done in tiles; sizes that leave partial tiles on both axes */
+static void
+test_transpose_tiles (void)
+{
+  const int C = 37, H = 5, W = 9;
+  g_autoptr (McamGraph) g = mcam_graph_new ("tiles");
+  g_autoptr (McamTensor) x = rnd_tensor (1, C, H, W, 45), y = NULL, back = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 in_shape[4] = { 1, C, H, W };
+  McamNodeAttrs at;
+  int in, t1, t2, r;
+
+  in = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
+  mcam_node_attrs_init (&at);
+  at.perm[0] = 0; at.perm[1] = 2; at.perm[2] = 3; at.perm[3] = 1;
+  t1 = node (g, MCAM_OP_TRANSPOSE, "t1", &in, 1, &at);
+  at.perm[0] = 0; at.perm[1] = 3; at.perm[2] = 1; at.perm[3] = 2;
+  t2 = node (g, MCAM_OP_TRANSPOSE, "t2", &t1, 1, &at);
+  r = node (g, MCAM_OP_GLOBAL_AVGPOOL, "gap", &t2, 1, NULL);
+  r = node (g, MCAM_OP_FLATTEN, "flat", &r, 1, NULL);
+  g_assert_true (mcam_graph_finish (g, r, &error));
+  g_assert_true (mcam_graph_run (g, in, x, t1, &y, NULL, NULL, &error));
+  g_assert_no_error (error);
+  for (int c = 0; c < C; c++)
+    for (int p = 0; p < H * W; p++)
+      g_assert_cmpfloat (y->data[(gsize) p * C + c], ==, x->data[(gsize) c * H * W + p]);
+  g_assert_true (mcam_graph_run (g, in, x, t2, &back, NULL, NULL, &error));
+  g_assert_cmpmem (back->data, sizeof (float) * back->n, x->data, sizeof (float) * x->n);
+}
+
 static void
 test_pools (void)
 {
@@ -769,6 +800,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/graph-ops/fusion", test_fusion);
   g_test_add_func ("/mcam/graph-ops/binary-broadcast", test_binary_broadcast);
   g_test_add_func ("/mcam/graph-ops/concat-pad-transpose", test_concat_pad_transpose);
+  g_test_add_func ("/mcam/graph-ops/transpose-tiles", test_transpose_tiles);
   g_test_add_func ("/mcam/graph-ops/pools", test_pools);
   g_test_add_func ("/mcam/graph-ops/layernorm-matmul", test_layernorm_matmul);
   g_test_add_func ("/mcam/graph-ops/gemm-acts", test_gemm_acts);

@@ -192,12 +192,35 @@ copy_row (gpointer data, gint64 n, float *o, gint64 so, const float *a, gint64 s
       o[i * so] = a[i * sa];
 }
 
+/* o[i][j] = a[j][i]: o rows of n1 (stride so), a rows of n0 (stride sa),
+ * in 32 × 32 tiles, so the 32 input lines a tile reads stay in L1 (the
+ * element-wise walk read one float per cache line, 46 of ConvNeXt's
+ * Transposes around its LayerNorms) */
+static void
+transpose_2d (float *o, gint64 so, const float *a, gint64 sa, gint64 n0, gint64 n1)
+{
+  for (gint64 i0 = 0; i0 < n0; i0 += 32)
+    for (gint64 j0 = 0; j0 < n1; j0 += 32)
+      {
+        gint64 i1 = MIN (i0 + 32, n0), j1 = MIN (j0 + 32, n1);
+
+        for (gint64 i = i0; i < i1; i++)
+          for (gint64 j = j0; j < j1; j++)
+            o[i * so + j] = a[j * sa + i];
+      }
+}
+
 void
 _mcam_op_copy (const McamView *out, const McamView *in)
 {
   Walk w;
 
   walk_setup (&w, out, in, NULL);
+  if (w.nd == 2 && w.s[0][1] == 1 && w.s[1][0] == 1 && w.s[1][1] != 1 && w.n[1] >= 8)
+    {
+      transpose_2d (out->data, w.s[0][0], in->data, w.s[1][1], w.n[0], w.n[1]);
+      return;
+    }
   walk_rows (&w, out->data, in->data, NULL, copy_row, NULL);
 }
 
@@ -489,22 +512,8 @@ void
 _mcam_op_layernorm (const float *in, float *out, gsize rows, int n, const float *gamma,
                     const float *beta, float eps)
 {
-  for (gsize r = 0; r < rows; r++)
-    {
-      const float *x = in + r * n;
-      float *y = out + r * n;
-      double mean = 0.0, var = 0.0, inv;
-
-      for (int i = 0; i < n; i++)
-        mean += x[i];
-      mean /= n;
-      for (int i = 0; i < n; i++)
-        var += (x[i] - mean) * (x[i] - mean);
-      var /= n;
-      inv = 1.0 / sqrt (var + eps);
-      for (int i = 0; i < n; i++)
-        y[i] = (float) ((x[i] - mean) * inv) * gamma[i] + beta[i];
-    }
+  /* vectorised (engine/mcam-act-vec.c): ConvNeXt's 23 LayerNorms over C */
+  mcam_vec_layernorm_rows (in, out, rows, (gsize) n, gamma, beta, eps);
 }
 
 void
@@ -514,18 +523,18 @@ _mcam_op_scale_shift (const float *in, float *out, int C, gsize inner, const flo
   float a, b;
   McamVecAct k = vec_kind (act, &a, &b);
 
-  /* one vector pass per channel: DenseNet's BatchNorm + ReLU before each
-   * conv (62 of them, over the whole growing concat) */
+  /* one vector pass: DenseNet's BatchNorm + ReLU before each conv (62 of
+   * them, over the whole growing concat) */
+  if (vectorised (act))
+    {
+      mcam_vec_scale_shift_act (k, in, out, C, inner, s, t, a, b);
+      return;
+    }
   for (int c = 0; c < C; c++)
     {
       const float *x = in + (gsize) c * inner;
       float *y = out + (gsize) c * inner;
 
-      if (vectorised (act))
-        {
-          mcam_vec_scale_shift_act (k, x, y, inner, s[c], t[c], a, b);
-          continue;
-        }
       for (gsize i = 0; i < inner; i++)
         y[i] = x[i] * s[c] + t[c];
       _mcam_op_act (act, y, inner);
