@@ -479,6 +479,134 @@ test_layernorm_matmul (void)
   (void) rm;
 }
 
+/* DenseNet's layer input: Concat of three maps, BatchNorm, ReLU; the
+ * BatchNorm cannot fold (no conv before it) and goes into the Concat. */
+static void
+test_concat_scale_shift (void)
+{
+  const int B = 2, H = 5, W = 3, C = 12;   /* pieces of 4, 1 and 7 channels */
+  g_autoptr (McamGraph) g = mcam_graph_new ("dense");
+  g_autoptr (McamTensor) x = rnd_tensor (B, 4, H, W, 64), y = NULL;
+  gint64 in_shape[4] = { 1, 4, H, W }, cs[1] = { C };
+  g_autofree float *gamma = rnd_array (C, 65), *beta = rnd_array (C, 66);
+  g_autofree float *mean = rnd_array (C, 67), *var = rnd_array (C, 68);
+  McamNodeAttrs at;
+  int in[5], piece[3], v;
+
+  in[0] = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
+  /* the pieces: x and two 1×1 convs of it */
+  piece[0] = in[0];
+  {
+    gint64 w1[4] = { 1, 4, 1, 1 }, w2[4] = { 7, 4, 1, 1 };
+    int ci[2] = { in[0], constant (g, "w1", 4, w1, 69) };
+
+    piece[1] = node (g, MCAM_OP_CONV, "p1", ci, 2, NULL);
+    ci[1] = constant (g, "w2", 4, w2, 70);
+    piece[2] = node (g, MCAM_OP_CONV, "p2", ci, 2, NULL);
+  }
+  mcam_node_attrs_init (&at);
+  at.axis = 1;
+  v = node (g, MCAM_OP_CONCAT, "cat", piece, 3, &at);
+  for (int c = 0; c < C; c++)
+    var[c] = fabsf (var[c]) + 0.2f;
+  in[0] = v;
+  in[1] = mcam_graph_add_constant (g, "g", 1, cs, g_memdup2 (gamma, sizeof (float) * C), NULL);
+  in[2] = mcam_graph_add_constant (g, "b", 1, cs, g_memdup2 (beta, sizeof (float) * C), NULL);
+  in[3] = mcam_graph_add_constant (g, "m", 1, cs, g_memdup2 (mean, sizeof (float) * C), NULL);
+  in[4] = mcam_graph_add_constant (g, "v", 1, cs, g_memdup2 (var, sizeof (float) * C), NULL);
+  v = node (g, MCAM_OP_BATCHNORM, "bn", in, 5, NULL);
+  mcam_node_attrs_init (&at);
+  at.act.kind = MCAM_ACT_RELU;
+  v = node (g, MCAM_OP_UNARY, "relu", &v, 1, &at);
+  /* the reference reads the pieces as the graph computes them */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (McamTensor) p1 = NULL, p2 = NULL, o = NULL;
+    int y_out;
+
+    y_out = node (g, MCAM_OP_GLOBAL_AVGPOOL, "test.gap", &v, 1, NULL);
+    y_out = node (g, MCAM_OP_FLATTEN, "test.flat", &y_out, 1, NULL);
+    g_assert_true (mcam_graph_finish (g, y_out, &error));
+    g_assert_true (mcam_graph_run (g, mcam_graph_get_input (g), x, v, &y, &o, NULL, &error));
+    g_assert_true (mcam_graph_run (g, mcam_graph_get_input (g), x, piece[1], &p1, NULL, NULL, &error));
+    g_assert_true (mcam_graph_run (g, mcam_graph_get_input (g), x, piece[2], &p2, NULL, NULL, &error));
+    g_assert_no_error (error);
+    for (int b = 0; b < B; b++)
+      for (int c = 0; c < C; c++)
+        for (int p = 0; p < H * W; p++)
+          {
+            float in_v = c < 4 ? x->data[((gsize) b * 4 + c) * H * W + p]
+                       : c < 5 ? p1->data[(gsize) b * H * W + p]
+                               : p2->data[((gsize) b * 7 + c - 5) * H * W + p];
+            double s = gamma[c] / sqrt (var[c] + 1e-5), ref = (in_v - mean[c]) * s + beta[c];
+
+            g_assert_cmpfloat (fabs (y->data[((gsize) b * C + c) * H * W + p] - fmax (ref, 0.0)),
+                               <=, 1e-5 * fmax (1.0, fabs (ref)));
+          }
+  }
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      const McamNode *n = g_ptr_array_index (g->nodes, i);
+
+      if (strcmp (n->name, "bn") == 0 || strcmp (n->name, "relu") == 0)
+        g_assert_true (n->dead);
+      if (strcmp (n->name, "cat") == 0)
+        g_assert_true (!n->dead && n->weight != NULL && n->attrs.act.kind == MCAM_ACT_RELU);
+    }
+}
+
+/* ConvNeXt's second Linear and layer scale: MatMul + bias -> NCHW ->
+ * Mul by [O,1,1]; the scale goes into the MatMul's weights and bias. */
+static void
+test_layer_scale (void)
+{
+  const int B = 2, C = 5, H = 3, W = 4, O = 6;
+  g_autoptr (McamGraph) g = mcam_graph_new ("scale");
+  g_autoptr (McamTensor) x = rnd_tensor (B, C, H, W, 60), y = NULL;
+  gint64 in_shape[4] = { 1, C, H, W }, ws[2] = { C, O }, os[1] = { O }, ls[3] = { O, 1, 1 };
+  g_autofree float *wm = NULL, *bias = NULL, *scale = NULL;
+  McamNodeAttrs at;
+  int in[2], v;
+
+  in[0] = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
+  mcam_node_attrs_init (&at);
+  at.perm[0] = 0; at.perm[1] = 2; at.perm[2] = 3; at.perm[3] = 1;
+  v = node (g, MCAM_OP_TRANSPOSE, "nhwc", in, 1, &at);
+  in[0] = v;
+  in[1] = constant (g, "w", 2, ws, 61);
+  wm = g_memdup2 (mcam_graph_get_value (g, in[1])->data, sizeof (float) * C * O);
+  v = node (g, MCAM_OP_MATMUL, "mm", in, 2, NULL);
+  in[0] = v;
+  in[1] = constant (g, "b", 1, os, 62);
+  bias = g_memdup2 (mcam_graph_get_value (g, in[1])->data, sizeof (float) * O);
+  v = node (g, MCAM_OP_ADD, "bias", in, 2, NULL);
+  at.perm[0] = 0; at.perm[1] = 3; at.perm[2] = 1; at.perm[3] = 2;
+  v = node (g, MCAM_OP_TRANSPOSE, "nchw", &v, 1, &at);
+  in[0] = constant (g, "gamma", 3, ls, 63);
+  in[1] = v;
+  scale = g_memdup2 (mcam_graph_get_value (g, in[0])->data, sizeof (float) * O);
+  v = node (g, MCAM_OP_MUL, "ls", in, 2, NULL);
+  y = finish_and_run (g, v, x, NULL);
+  for (int b = 0; b < B; b++)
+    for (int o = 0; o < O; o++)
+      for (int p = 0; p < H * W; p++)
+        {
+          double a = bias[o];
+
+          for (int c = 0; c < C; c++)
+            a += (double) x->data[((gsize) b * C + c) * H * W + p] * wm[c * O + o];
+          g_assert_cmpfloat (fabs (y->data[((gsize) b * O + o) * H * W + p] - a * scale[o]), <=,
+                             1e-5);
+        }
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      const McamNode *n = g_ptr_array_index (g->nodes, i);
+
+      if (strcmp (n->name, "ls") == 0 || strcmp (n->name, "bias") == 0)
+        g_assert_true (n->dead);
+    }
+}
+
 /* Activations vs their formulas, on a Gemm's output (fused epilogue). */
 static void
 test_gemm_acts (void)
@@ -695,6 +823,21 @@ fd_graph (int *a_out)
   in[1] = d;
   mcam_node_attrs_init (&at);
   e = node (g, MCAM_OP_CONCAT, "cat", in, 2, &at);
+  /* a BatchNorm + SiLU over the concat only: fused into it */
+  {
+    gint64 c12[1] = { 11 };   /* 6 + 5 channels */
+    float *var = rnd_array (11, 95);
+
+    for (int i = 0; i < 11; i++)
+      var[i] = fabsf (var[i]) + 0.5f;
+    in[0] = e;
+    in[1] = constant (g, "cat.bn.g", 1, c12, 96);
+    in[2] = constant (g, "cat.bn.b", 1, c12, 97);
+    in[3] = constant (g, "cat.bn.m", 1, c12, 98);
+    in[4] = mcam_graph_add_constant (g, "cat.bn.v", 1, c12, var, NULL);
+    e = node (g, MCAM_OP_BATCHNORM, "cat.bn", in, 5, NULL);
+    e = unary (g, "cat.silu", e, MCAM_ACT_SILU);
+  }
   mcam_node_attrs_init (&at);
   at.pads[0] = 1; at.pads[3] = 1;
   e = node (g, MCAM_OP_PAD, "pad", &e, 1, &at);
@@ -803,6 +946,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/graph-ops/transpose-tiles", test_transpose_tiles);
   g_test_add_func ("/mcam/graph-ops/pools", test_pools);
   g_test_add_func ("/mcam/graph-ops/layernorm-matmul", test_layernorm_matmul);
+  g_test_add_func ("/mcam/graph-ops/layer-scale", test_layer_scale);
+  g_test_add_func ("/mcam/graph-ops/concat-scale-shift", test_concat_scale_shift);
   g_test_add_func ("/mcam/graph-ops/gemm-acts", test_gemm_acts);
   g_test_add_func ("/mcam/graph-ops/refusals", test_refusals);
   g_test_add_func ("/mcam/graph-ops/other-size", test_other_size);

@@ -566,6 +566,86 @@ fuse (McamGraph *g)
     }
 }
 
+/* ConvNeXt's layer scale: MatMul (+ bias) -> Transpose (0,3,1,2) -> Mul by a
+ * constant [C,1,1]. The scale multiplies the MatMul's output columns, so it
+ * goes into its weights and bias, and the Transpose writes the Mul's output. */
+static void
+fold_channel_scale (McamGraph *g)
+{
+  g_autofree int *uses = count_uses (g);
+  static const int nchw[4] = { 0, 3, 1, 2 };
+
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i), *t, *p;
+
+      if (n->dead || n->op != MCAM_OP_MUL || n->attrs.act.kind != MCAM_ACT_NONE)
+        continue;
+      for (int side = 0; side < 2; side++)
+        {
+          const McamValue *c = _mcam_graph_value (g, n->inputs[1 - side]);
+          gint64 C;
+
+          if ((t = sole_producer (g, uses, n->inputs[side], MCAM_OP_TRANSPOSE)) == NULL ||
+              t->attrs.act.kind != MCAM_ACT_NONE ||
+              _mcam_graph_value (g, t->output)->ndim != 4 ||
+              memcmp (t->attrs.perm, nchw, sizeof nchw) != 0 ||
+              (p = sole_producer (g, uses, t->inputs[0], MCAM_OP_MATMUL)) == NULL ||
+              p->attrs.act.kind != MCAM_ACT_NONE || c->batched || c->data == NULL)
+            continue;
+          C = p->out_c;
+          /* [C,1,1] or [1,C,1,1]: one factor per channel (axis 1 of the output) */
+          if (!((c->ndim == 3 && c->shape[0] == C && c->shape[1] == 1 && c->shape[2] == 1) ||
+                (c->ndim == 4 && c->shape[0] == 1 && c->shape[1] == C && c->shape[2] == 1 &&
+                 c->shape[3] == 1)))
+            continue;
+          for (int k = 0; k < p->in_c; k++)
+            for (gint64 o = 0; o < C; o++)
+              p->weight[(gsize) k * C + o] *= c->data[o];
+          for (gint64 o = 0; p->bias != NULL && o < C; o++)
+            p->bias[o] *= c->data[o];
+          absorb (g, t, n);
+          break;
+        }
+    }
+}
+
+/* DenseNet: every layer concatenates all the earlier features and runs its
+ * own BatchNorm + ReLU (a scale/shift: its statistics differ per layer) over
+ * the result, which nothing else reads. The Concat then takes the
+ * scale/shift as its epilogue: each input is written once, scaled, into its
+ * channels of the output, instead of a copy followed by a second pass over
+ * the whole growing map. */
+static void
+fuse_concat_scale_shift (McamGraph *g)
+{
+  g_autofree int *uses = count_uses (g);
+
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i), *c;
+      const McamValue *y;
+      int axis;
+      gboolean batched = TRUE;
+
+      if (n->dead || n->op != MCAM_OP_SCALE_SHIFT ||
+          (c = sole_producer (g, uses, n->inputs[0], MCAM_OP_CONCAT)) == NULL ||
+          c->weight != NULL || c->attrs.act.kind != MCAM_ACT_NONE)
+        continue;
+      y = _mcam_graph_value (g, c->output);
+      axis = c->attrs.axis < 0 ? c->attrs.axis + y->ndim : c->attrs.axis;
+      for (int k = 0; k < c->n_inputs; k++)
+        batched = batched && _mcam_graph_value (g, c->inputs[k])->batched;
+      if (axis != 1 || y->ndim < 2 || !batched || n->out_c != y->shape[1])
+        continue;
+      c->weight = g_steal_pointer (&n->weight);
+      c->bias = g_steal_pointer (&n->bias);
+      c->out_c = c->in_c = n->out_c;
+      c->attrs.act = n->attrs.act;
+      absorb (g, c, n);
+    }
+}
+
 static gboolean
 prepare_conv (McamGraph *g, McamNode *n, GError **error)
 {
@@ -670,6 +750,8 @@ _mcam_graph_rewrite (McamGraph *g, GError **error)
         !prepare_params (g, _mcam_graph_node (g, i), uses, error))
       return FALSE;
   fuse (g);
+  fold_channel_scale (g);
+  fuse_concat_scale_shift (g);
   for (guint i = 0; i < g->nodes->len; i++)
     {
       McamNode *n = _mcam_graph_node (g, i);
@@ -731,6 +813,7 @@ mcam_graph_get_weight_bytes (McamGraph *g, gsize *transformed)
           floats += (gsize) n->out_c * n->in_c + (n->bias != NULL ? n->out_c : 0);
           break;
         case MCAM_OP_SCALE_SHIFT:
+        case MCAM_OP_CONCAT:   /* with a scale/shift epilogue (weight != NULL) */
           floats += (gsize) 2 * n->out_c;
           break;
         case MCAM_OP_LAYERNORM:

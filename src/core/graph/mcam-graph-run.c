@@ -245,6 +245,24 @@ _mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, float *c
       _mcam_op_scale_shift (x->data, out->data, n->out_c, total / n->out_c, n->weight, n->bias,
                             n->attrs.act);
       return;
+    case MCAM_OP_CONCAT:
+      if (n->weight != NULL)   /* with DenseNet's BatchNorm + ReLU: each input once */
+        {
+          gsize off = 0;
+
+          for (int i = 0; i < n->n_inputs; i++)
+            {
+              const McamView *in = &views[n->inputs[i]];
+              int ck = (int) in->shape.d[1];
+              gsize inner = (gsize) _mcam_shape_numel (&in->shape) / ck;
+
+              _mcam_op_scale_shift (in->data, out->data + off * inner, ck, inner,
+                                    n->weight + off, n->bias + off, n->attrs.act);
+              off += ck;
+            }
+          return;
+        }
+      break;
     case MCAM_OP_LAYERNORM:
       {
         int D = (int) x->shape.d[x->shape.ndim - 1];
@@ -273,14 +291,15 @@ _mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, float *c
         return;
       }
     default:
-      {
-        g_autofree McamView *in = g_new (McamView, n->n_inputs);
-
-        for (int i = 0; i < n->n_inputs; i++)
-          in[i] = views[n->inputs[i]];
-        _mcam_graph_eval_simple (n, in, out);
-      }
+      break;
     }
+  {
+    g_autofree McamView *in = g_new (McamView, n->n_inputs);
+
+    for (int i = 0; i < n->n_inputs; i++)
+      in[i] = views[n->inputs[i]];
+    _mcam_graph_eval_simple (n, in, out);
+  }
 }
 
 /* ---- planning ------------------------------------------------------------ */
