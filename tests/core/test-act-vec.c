@@ -4,9 +4,9 @@
  * every tail size, NaN kept NaN. Sigmoid and SiLU within 1e-6 relative
  * (the vectorised exp: measured 1.3e-7 and 1.4e-7). erf and GELU against
  * double erf()/erfc() over floats spread across the whole float range (every
- * float with `-m slow`): erf within 1.5e-7 absolute (measured 1.1e-7 on every
- * float), GELU within 1.5e-7 absolute where |GELU| <= 1 and 2e-7 relative
- * above (measured 1.06e-7 and 1.41e-7). */
+ * float with `-m slow`): erf within 1.5e-7 absolute, GELU within 1.5e-7
+ * absolute where |GELU| <= 1 and 2e-7 relative above (measured on every
+ * float: 1.18e-7, 1.25e-7 and 1.62e-7). */
 
 #include <math.h>
 #include <stdint.h>

@@ -363,7 +363,7 @@ _mcam_op_act (McamAct act, float *x, gsize n)
     case MCAM_ACT_HARD_SIGMOID:
       mcam_vec_hard_sigmoid (x, n, act.a, act.b);
       return;
-    case MCAM_ACT_GELU:   /* piecewise polynomial erf, 1.1e-7 from libm's */
+    case MCAM_ACT_GELU:   /* piecewise polynomial erf, 1.2e-7 from libm's */
       mcam_vec_gelu (x, n);
       return;
     case MCAM_ACT_ERF:
