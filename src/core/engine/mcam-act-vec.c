@@ -47,16 +47,14 @@ vmax (V a, V b)
   return vsel (b > a, b, a);
 }
 
-/* e^x for x in [-87.3, 88.7] (clamped): x = n ln2 + f, |f| <= ln2/2,
- * ln2 split in two so that n ln2 is exact enough; e^f by Horner. */
+/* e^x = 2^e · e^f: x = n ln2 + f, |f| <= ln2/2, ln2 split in two so that
+ * n ln2 is exact enough; e^f by Horner. Returns e^f, sets e = n. */
 INLINE V
-vexp (V x)
+exp_reduced (V x, I *e)
 {
   const V magic = SPLAT (12582912.0f);   /* 1.5 * 2^23: round to nearest */
   V t, n, f, p;
-  I e;
 
-  x = vmax (vmin (x, SPLAT (88.7f)), SPLAT (-87.3f));   /* NaN passes */
   t = x * SPLAT (1.44269504088896341f) + magic;
   n = t - magic;
   f = x - n * SPLAT (0.693359375f);
@@ -69,8 +67,20 @@ vexp (V x)
   p = p * f + SPLAT (0.5f);
   p = p * f + SPLAT (1.0f);
   p = p * f + SPLAT (1.0f);
+  *e = __builtin_convertvector (n, I);
+  return p;
+}
+
+/* e^x for x in [-87.3, 88.7] (clamped) */
+INLINE V
+vexp (V x)
+{
+  V p;
+  I e;
+
+  x = vmax (vmin (x, SPLAT (88.7f)), SPLAT (-87.3f));   /* NaN passes */
+  p = exp_reduced (x, &e);
   /* 2^n by the exponent bits; n = 128 (x near 88.7) in two steps */
-  e = __builtin_convertvector (n, I);
   {
     I half = e >> 1;
     V s1, s2;
@@ -82,28 +92,16 @@ vexp (V x)
   }
 }
 
-/* e^x for x in [-16, -1] (erfc's e^(-x²)): vexp without its clamps and
- * with 2^n in one step (n >= -24) */
+/* e^x for x in [-16, -1] (erfc's e^(-x²)): no clamps, 2^n in one step
+ * (n >= -24) */
 INLINE V
 vexp_small (V x)
 {
-  const V magic = SPLAT (12582912.0f);
-  V t, n, f, p, s;
+  V p, s;
   I e;
 
-  t = x * SPLAT (1.44269504088896341f) + magic;
-  n = t - magic;
-  f = x - n * SPLAT (0.693359375f);
-  f = f + n * SPLAT (2.12194440e-4f);
-  p = SPLAT (1.0f / 5040);
-  p = p * f + SPLAT (1.0f / 720);
-  p = p * f + SPLAT (1.0f / 120);
-  p = p * f + SPLAT (1.0f / 24);
-  p = p * f + SPLAT (1.0f / 6);
-  p = p * f + SPLAT (0.5f);
-  p = p * f + SPLAT (1.0f);
-  p = p * f + SPLAT (1.0f);
-  e = (__builtin_convertvector (n, I) + 127) << 23;
+  p = exp_reduced (x, &e);
+  e = (e + 127) << 23;
   memcpy (&s, &e, sizeof s);
   return p * s;
 }
