@@ -390,6 +390,35 @@ test_pools (void)
                 g_assert_cmpfloat (fabs (got - want), <=, 1e-6);
               }
     }
+  /* DenseNet's transition pool as exported: a Pad of zeros (dropped) then
+   * 2×2, stride 2, no pads (its own loop); an odd H leaves the last row out */
+  {
+    g_autoptr (McamGraph) g = mcam_graph_new ("pool2");
+    g_autoptr (McamTensor) x = rnd_tensor (B, C, H, W, 44), y = NULL;
+    gint64 in_shape[4] = { 1, C, H, W };
+    McamNodeAttrs at;
+    int in;
+
+    in = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
+    mcam_node_attrs_init (&at);
+    in = node (g, MCAM_OP_PAD, "zero-pad", &in, 1, &at);
+    at.kernel[0] = at.kernel[1] = 2;
+    at.stride[0] = at.stride[1] = 2;
+    y = finish_and_run (g, node (g, MCAM_OP_AVGPOOL, "pool", &in, 1, &at), x, NULL);
+    g_assert_true (((McamNode *) g_ptr_array_index (g->nodes, 0))->dead);   /* the Pad */
+    g_assert_cmpint (y->shape[2], ==, H / 2);
+    g_assert_cmpint (y->shape[3], ==, W / 2);
+    for (int p = 0; p < B * C; p++)
+      for (int oy = 0; oy < H / 2; oy++)
+        for (int ox = 0; ox < W / 2; ox++)
+          {
+            const float *r = x->data + ((gsize) p * H + 2 * oy) * W + 2 * ox;
+            double want = (r[0] + (double) r[1] + r[W] + r[W + 1]) / 4.0;
+
+            g_assert_cmpfloat (fabs (y->data[((gsize) p * (H / 2) + oy) * (W / 2) + ox] - want),
+                               <=, 1e-6);
+          }
+  }
 }
 
 /* LayerNorm over channels on NHWC, the MatMul linear layer and GELU;

@@ -458,6 +458,36 @@ merge_pads (McamGraph *g)
     }
 }
 
+/* A Pad of zero on every side is a copy (torch exports one before each of
+ * DenseNet's transition pools): its readers read its input instead. */
+static void
+drop_zero_pads (McamGraph *g)
+{
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      McamNode *pad = _mcam_graph_node (g, i);
+      int from, to;
+
+      if (pad->dead || pad->op != MCAM_OP_PAD || pad->attrs.act.kind != MCAM_ACT_NONE ||
+          pad->attrs.pads[0] != 0 || pad->attrs.pads[1] != 0 || pad->attrs.pads[2] != 0 ||
+          pad->attrs.pads[3] != 0 || pad->output == g->output)
+        continue;
+      from = pad->output;
+      to = pad->inputs[0];
+      for (guint j = i + 1; j < g->nodes->len; j++)
+        {
+          McamNode *r = _mcam_graph_node (g, j);
+
+          for (int k = 0; k < r->n_inputs; k++)
+            if (r->inputs[k] == from)
+              r->inputs[k] = to;
+          if (r->residual == from)
+            r->residual = to;
+        }
+      drop_node (g, pad);
+    }
+}
+
 static gboolean
 fusable_act (McamActKind k)
 {
@@ -743,6 +773,7 @@ _mcam_graph_rewrite (McamGraph *g, GError **error)
 
   recognise (g);
   recognise_layernorm (g);
+  drop_zero_pads (g);
   merge_pads (g);
   uses = count_uses (g);
   for (guint i = 0; i < g->nodes->len; i++)
