@@ -87,6 +87,8 @@ rnd_tensor (int B, int C, int H, int W, guint32 seed)
   return t;
 }
 
+static int unary (McamGraph *g, const char *name, int x, McamActKind kind);
+
 /* ---- convolution ---------------------------------------------------------- */
 
 static void
@@ -506,6 +508,51 @@ test_layernorm_matmul (void)
         g_assert_true (n->dead);
     }
   (void) rm;
+}
+
+/* A MatMul whose output passes 1 MB runs in blocks of rows, each block's
+ * bias and GELU applied after its product: 2 × 32 × 32 rows of 160 outputs
+ * give blocks of 819, 819 and 410 rows. */
+static void
+test_matmul_blocks (void)
+{
+  const int B = 2, C = 8, H = 32, W = 32, O = 160;
+  g_autoptr (McamGraph) g = mcam_graph_new ("blocks");
+  g_autoptr (McamTensor) x = rnd_tensor (B, C, H, W, 75), y = NULL;
+  gint64 in_shape[4] = { 1, C, H, W }, ws[2] = { C, O }, os[1] = { O };
+  g_autofree float *wm = NULL, *bias = NULL;
+  McamNodeAttrs at;
+  int in[2], v;
+  double worst = 0.0;
+
+  in[0] = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
+  mcam_node_attrs_init (&at);
+  at.perm[0] = 0; at.perm[1] = 2; at.perm[2] = 3; at.perm[3] = 1;
+  v = node (g, MCAM_OP_TRANSPOSE, "nhwc", in, 1, &at);
+  in[0] = v;
+  in[1] = constant (g, "w", 2, ws, 76);
+  wm = g_memdup2 (mcam_graph_get_value (g, in[1])->data, sizeof (float) * C * O);
+  v = node (g, MCAM_OP_MATMUL, "mm", in, 2, NULL);
+  in[0] = v;
+  in[1] = constant (g, "b", 1, os, 77);
+  bias = g_memdup2 (mcam_graph_get_value (g, in[1])->data, sizeof (float) * O);
+  v = node (g, MCAM_OP_ADD, "bias", in, 2, NULL);
+  v = unary (g, "gelu", v, MCAM_ACT_GELU);
+  at.perm[0] = 0; at.perm[1] = 3; at.perm[2] = 1; at.perm[3] = 2;
+  v = node (g, MCAM_OP_TRANSPOSE, "nchw", &v, 1, &at);
+  y = finish_and_run (g, v, x, NULL);
+  for (int b = 0; b < B; b++)
+    for (int p = 0; p < H * W; p++)
+      for (int o = 0; o < O; o++)
+        {
+          double a = bias[o];
+
+          for (int c = 0; c < C; c++)
+            a += (double) x->data[((gsize) b * C + c) * H * W + p] * wm[c * O + o];
+          a = 0.5 * a * erfc (-a / G_SQRT2);
+          worst = fmax (worst, fabs (y->data[((gsize) b * O + o) * H * W + p] - a));
+        }
+  g_assert_cmpfloat (worst, <=, 1e-5);
 }
 
 /* DenseNet's layer input: Concat of three maps, BatchNorm, ReLU; the
@@ -976,6 +1023,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mcam/graph-ops/pools", test_pools);
   g_test_add_func ("/mcam/graph-ops/layernorm-matmul", test_layernorm_matmul);
   g_test_add_func ("/mcam/graph-ops/layer-scale", test_layer_scale);
+  g_test_add_func ("/mcam/graph-ops/matmul-blocks", test_matmul_blocks);
   g_test_add_func ("/mcam/graph-ops/concat-scale-shift", test_concat_scale_shift);
   g_test_add_func ("/mcam/graph-ops/gemm-acts", test_gemm_acts);
   g_test_add_func ("/mcam/graph-ops/refusals", test_refusals);
