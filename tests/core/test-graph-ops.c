@@ -567,7 +567,7 @@ test_concat_scale_shift (void)
   g_autofree float *gamma = rnd_array (C, 65), *beta = rnd_array (C, 66);
   g_autofree float *mean = rnd_array (C, 67), *var = rnd_array (C, 68);
   McamNodeAttrs at;
-  int in[5], piece[3], v;
+  int in[5], piece[3], v, cat2, last;
 
   in[0] = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
   /* the pieces: x and two 1×1 convs of it */
@@ -594,13 +594,34 @@ test_concat_scale_shift (void)
   mcam_node_attrs_init (&at);
   at.act.kind = MCAM_ACT_RELU;
   v = node (g, MCAM_OP_UNARY, "relu", &v, 1, &at);
+  /* the next layer: its input is every piece again and a new one (cat2,
+   * the block's output here: it stays unfused, a map one can choose) */
+  {
+    gint64 w3[4] = { 2, C, 1, 1 }, c14[1] = { C + 2 };
+    int ci[2] = { v, constant (g, "w3", 4, w3, 71) }, p4[4];
+    float *var2 = rnd_array (C + 2, 72);
+
+    for (int c = 0; c < C + 2; c++)
+      var2[c] = fabsf (var2[c]) + 0.2f;
+    memcpy (p4, piece, sizeof piece);
+    p4[3] = node (g, MCAM_OP_CONV, "p3", ci, 2, NULL);
+    mcam_node_attrs_init (&at);
+    at.axis = 1;
+    cat2 = node (g, MCAM_OP_CONCAT, "cat2", p4, 4, &at);
+    in[0] = cat2;
+    in[1] = constant (g, "g2", 1, c14, 73);
+    in[2] = constant (g, "b2", 1, c14, 74);
+    in[3] = constant (g, "m2", 1, c14, 75);
+    in[4] = mcam_graph_add_constant (g, "v2", 1, c14, var2, NULL);
+    last = node (g, MCAM_OP_BATCHNORM, "bn2", in, 5, NULL);
+  }
   /* the reference reads the pieces as the graph computes them */
   {
     g_autoptr (GError) error = NULL;
     g_autoptr (McamTensor) p1 = NULL, p2 = NULL, o = NULL;
     int y_out;
 
-    y_out = node (g, MCAM_OP_GLOBAL_AVGPOOL, "test.gap", &v, 1, NULL);
+    y_out = node (g, MCAM_OP_GLOBAL_AVGPOOL, "test.gap", &last, 1, NULL);
     y_out = node (g, MCAM_OP_FLATTEN, "test.flat", &y_out, 1, NULL);
     g_assert_true (mcam_graph_finish (g, y_out, &error));
     g_assert_true (mcam_graph_run (g, mcam_graph_get_input (g), x, v, &y, &o, NULL, &error));
@@ -628,7 +649,19 @@ test_concat_scale_shift (void)
         g_assert_true (n->dead);
       if (strcmp (n->name, "cat") == 0)
         g_assert_true (!n->dead && n->weight != NULL && n->attrs.act.kind == MCAM_ACT_RELU);
+      if (strcmp (n->name, "cat2") == 0)
+        g_assert_true (!n->dead && n->weight == NULL);
+      if (strcmp (n->name, "bn2") == 0)
+        g_assert_true (!n->dead && n->op == MCAM_OP_SCALE_SHIFT);
     }
+  {
+    g_autoptr (GArray) maps = mcam_graph_list_maps (g);
+    gboolean listed = FALSE;
+
+    for (guint i = 0; i < maps->len; i++)
+      listed = listed || g_array_index (maps, int, i) == cat2;
+    g_assert_true (listed);
+  }
 }
 
 /* ConvNeXt's second Linear and layer scale: MatMul + bias -> NCHW ->
@@ -838,7 +871,7 @@ fd_graph (int *a_out)
 {
   McamGraph *g = mcam_graph_new ("fd");
   gint64 xs[4] = { 1, 3, 8, 8 }, ws[4] = { 6, 3, 3, 3 }, cs[1] = { 6 }, dws[4] = { 6, 1, 3, 3 };
-  gint64 ln[1] = { 6 }, mm[2] = { 6, 5 }, fc[2] = { 4, 11 }, fb[1] = { 4 }, one[1] = { 1 };
+  gint64 ln[1] = { 6 }, mm[2] = { 6, 5 }, fc[2] = { 4, 22 }, fb[1] = { 4 }, one[1] = { 1 };
   McamNodeAttrs at;
   int in[5], a, b, c, d, e, f, h, se;
 
@@ -899,7 +932,8 @@ fd_graph (int *a_out)
   in[1] = d;
   mcam_node_attrs_init (&at);
   e = node (g, MCAM_OP_CONCAT, "cat", in, 2, &at);
-  /* a BatchNorm + SiLU over the concat only: fused into it */
+  /* a BatchNorm + SiLU over the concat only, whose inputs a later concat
+   * reads again (a DenseNet layer's input): fused into it */
   {
     gint64 c12[1] = { 11 };   /* 6 + 5 channels */
     float *var = rnd_array (11, 95);
@@ -913,6 +947,12 @@ fd_graph (int *a_out)
     in[4] = mcam_graph_add_constant (g, "cat.bn.v", 1, c12, var, NULL);
     e = node (g, MCAM_OP_BATCHNORM, "cat.bn", in, 5, NULL);
     e = unary (g, "cat.silu", e, MCAM_ACT_SILU);
+    in[0] = c;
+    in[1] = d;
+    in[2] = e;
+    mcam_node_attrs_init (&at);
+    at.axis = 1;
+    e = node (g, MCAM_OP_CONCAT, "cat2", in, 3, &at);   /* [1,22,4,4] */
   }
   mcam_node_attrs_init (&at);
   at.pads[0] = 1; at.pads[3] = 1;

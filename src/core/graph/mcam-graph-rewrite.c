@@ -640,12 +640,42 @@ fold_channel_scale (McamGraph *g)
     }
 }
 
+/* Whether a later live Concat reads every input of c: c is then a partial
+ * sum of features (a DenseNet layer's input), not a block's output. */
+static gboolean
+concat_subsumed (McamGraph *g, const McamNode *c)
+{
+  guint i = 0;
+
+  g_ptr_array_find (g->nodes, c, &i);
+  for (i = i + 1; i < g->nodes->len; i++)
+    {
+      const McamNode *d = _mcam_graph_node (g, i);
+      gboolean all = !d->dead && d->op == MCAM_OP_CONCAT;
+
+      for (int k = 0; all && k < c->n_inputs; k++)
+        {
+          gboolean found = FALSE;
+
+          for (int j = 0; j < d->n_inputs && !found; j++)
+            found = d->inputs[j] == c->inputs[k];
+          all = found;
+        }
+      if (all)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* DenseNet: every layer concatenates all the earlier features and runs its
  * own BatchNorm + ReLU (a scale/shift: its statistics differ per layer) over
  * the result, which nothing else reads. The Concat then takes the
  * scale/shift as its epilogue: each input is written once, scaled, into its
  * channels of the output, instead of a copy followed by a second pass over
- * the whole growing map. */
+ * the whole growing map. The Concat's own output then no longer exists, so
+ * only the layers' inputs are fused, whose features a later Concat holds
+ * again; a block's output (the last of its chain) stays a map one can
+ * choose as the target layer. */
 static void
 fuse_concat_scale_shift (McamGraph *g)
 {
@@ -660,7 +690,7 @@ fuse_concat_scale_shift (McamGraph *g)
 
       if (n->dead || n->op != MCAM_OP_SCALE_SHIFT ||
           (c = sole_producer (g, uses, n->inputs[0], MCAM_OP_CONCAT)) == NULL ||
-          c->weight != NULL || c->attrs.act.kind != MCAM_ACT_NONE)
+          c->weight != NULL || c->attrs.act.kind != MCAM_ACT_NONE || !concat_subsumed (g, c))
         continue;
       y = _mcam_graph_value (g, c->output);
       axis = c->attrs.axis < 0 ? c->attrs.axis + y->ndim : c->attrs.axis;
