@@ -510,6 +510,36 @@ test_layernorm_matmul (void)
   (void) rm;
 }
 
+/* x [1,C,H,W] -> NHWC -> MatMul w [C,O] -> Add b [O], ConvNeXt's Linear as
+ * exported; *wm and *bias get copies (finish takes or frees the constants) */
+static int
+nhwc_linear (McamGraph *g, int x, int C, int O, guint32 seed, float **wm, float **bias)
+{
+  gint64 ws[2] = { C, O }, os[1] = { O };
+  McamNodeAttrs at;
+  int in[2];
+
+  mcam_node_attrs_init (&at);
+  at.perm[0] = 0; at.perm[1] = 2; at.perm[2] = 3; at.perm[3] = 1;
+  in[0] = node (g, MCAM_OP_TRANSPOSE, "nhwc", &x, 1, &at);
+  in[1] = constant (g, "w", 2, ws, seed);
+  *wm = g_memdup2 (mcam_graph_get_value (g, in[1])->data, sizeof (float) * C * O);
+  in[0] = node (g, MCAM_OP_MATMUL, "mm", in, 2, NULL);
+  in[1] = constant (g, "b", 1, os, seed + 1);
+  *bias = g_memdup2 (mcam_graph_get_value (g, in[1])->data, sizeof (float) * O);
+  return node (g, MCAM_OP_ADD, "bias", in, 2, NULL);
+}
+
+static int
+to_nchw (McamGraph *g, int v)
+{
+  McamNodeAttrs at;
+
+  mcam_node_attrs_init (&at);
+  at.perm[0] = 0; at.perm[1] = 3; at.perm[2] = 1; at.perm[3] = 2;
+  return node (g, MCAM_OP_TRANSPOSE, "nchw", &v, 1, &at);
+}
+
 /* A MatMul whose output passes 1 MB runs in blocks of rows, each block's
  * bias and GELU applied after its product: 2 × 32 × 32 rows of 160 outputs
  * give blocks of 819, 819 and 410 rows. */
@@ -519,27 +549,14 @@ test_matmul_blocks (void)
   const int B = 2, C = 8, H = 32, W = 32, O = 160;
   g_autoptr (McamGraph) g = mcam_graph_new ("blocks");
   g_autoptr (McamTensor) x = rnd_tensor (B, C, H, W, 75), y = NULL;
-  gint64 in_shape[4] = { 1, C, H, W }, ws[2] = { C, O }, os[1] = { O };
+  gint64 in_shape[4] = { 1, C, H, W };
   g_autofree float *wm = NULL, *bias = NULL;
-  McamNodeAttrs at;
-  int in[2], v;
+  int v;
   double worst = 0.0;
 
-  in[0] = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
-  mcam_node_attrs_init (&at);
-  at.perm[0] = 0; at.perm[1] = 2; at.perm[2] = 3; at.perm[3] = 1;
-  v = node (g, MCAM_OP_TRANSPOSE, "nhwc", in, 1, &at);
-  in[0] = v;
-  in[1] = constant (g, "w", 2, ws, 76);
-  wm = g_memdup2 (mcam_graph_get_value (g, in[1])->data, sizeof (float) * C * O);
-  v = node (g, MCAM_OP_MATMUL, "mm", in, 2, NULL);
-  in[0] = v;
-  in[1] = constant (g, "b", 1, os, 77);
-  bias = g_memdup2 (mcam_graph_get_value (g, in[1])->data, sizeof (float) * O);
-  v = node (g, MCAM_OP_ADD, "bias", in, 2, NULL);
-  v = unary (g, "gelu", v, MCAM_ACT_GELU);
-  at.perm[0] = 0; at.perm[1] = 3; at.perm[2] = 1; at.perm[3] = 2;
-  v = node (g, MCAM_OP_TRANSPOSE, "nchw", &v, 1, &at);
+  v = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
+  v = nhwc_linear (g, v, C, O, 76, &wm, &bias);
+  v = to_nchw (g, unary (g, "gelu", v, MCAM_ACT_GELU));
   y = finish_and_run (g, v, x, NULL);
   for (int b = 0; b < B; b++)
     for (int p = 0; p < H * W; p++)
@@ -672,25 +689,12 @@ test_layer_scale (void)
   const int B = 2, C = 5, H = 3, W = 4, O = 6;
   g_autoptr (McamGraph) g = mcam_graph_new ("scale");
   g_autoptr (McamTensor) x = rnd_tensor (B, C, H, W, 60), y = NULL;
-  gint64 in_shape[4] = { 1, C, H, W }, ws[2] = { C, O }, os[1] = { O }, ls[3] = { O, 1, 1 };
+  gint64 in_shape[4] = { 1, C, H, W }, ls[3] = { O, 1, 1 };
   g_autofree float *wm = NULL, *bias = NULL, *scale = NULL;
-  McamNodeAttrs at;
   int in[2], v;
 
-  in[0] = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
-  mcam_node_attrs_init (&at);
-  at.perm[0] = 0; at.perm[1] = 2; at.perm[2] = 3; at.perm[3] = 1;
-  v = node (g, MCAM_OP_TRANSPOSE, "nhwc", in, 1, &at);
-  in[0] = v;
-  in[1] = constant (g, "w", 2, ws, 61);
-  wm = g_memdup2 (mcam_graph_get_value (g, in[1])->data, sizeof (float) * C * O);
-  v = node (g, MCAM_OP_MATMUL, "mm", in, 2, NULL);
-  in[0] = v;
-  in[1] = constant (g, "b", 1, os, 62);
-  bias = g_memdup2 (mcam_graph_get_value (g, in[1])->data, sizeof (float) * O);
-  v = node (g, MCAM_OP_ADD, "bias", in, 2, NULL);
-  at.perm[0] = 0; at.perm[1] = 3; at.perm[2] = 1; at.perm[3] = 2;
-  v = node (g, MCAM_OP_TRANSPOSE, "nchw", &v, 1, &at);
+  v = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
+  v = to_nchw (g, nhwc_linear (g, v, C, O, 61, &wm, &bias));
   in[0] = constant (g, "gamma", 3, ls, 63);
   in[1] = v;
   scale = g_memdup2 (mcam_graph_get_value (g, in[0])->data, sizeof (float) * O);
