@@ -10,82 +10,8 @@
 
 #include "mcam-test-util.h"
 #include "mcam/mcam-error.h"
-#include "mcam-graph.h"
-
-#define TOL 1e-5
-
-static float
-rnd (guint32 *s)
-{
-  *s = *s * 1664525u + 1013904223u;
-  return (float) ((*s >> 8) / 16777216.0 * 2.0 - 1.0);
-}
-
-static float *
-rnd_array (gsize n, guint32 seed)
-{
-  float *a = g_new (float, n);
-  for (gsize i = 0; i < n; i++)
-    a[i] = rnd (&seed);
-  return a;
-}
-
-static int
-constant (McamGraph *g, const char *name, int ndim, const gint64 *shape, guint32 seed)
-{
-  g_autoptr (GError) error = NULL;
-  int v = mcam_graph_add_constant (g, name, ndim, shape,
-                                   rnd_array (mcam_shape_numel (ndim, shape), seed), &error);
-  g_assert_no_error (error);
-  return v;
-}
-
-static int
-node (McamGraph *g, McamOpType op, const char *out, const int *in, int n_in,
-      const McamNodeAttrs *at)
-{
-  g_autoptr (GError) error = NULL;
-  int v = mcam_graph_add_node (g, op, out, in, n_in, out, at, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (v, >=, 0);
-  return v;
-}
-
-/* GAP + Flatten after `v` as the graph's [B, C] output, finish, run on x;
- * returns `v` as NCHW (and the output). */
-static McamTensor *
-finish_and_run (McamGraph *g, int v, const McamTensor *x, McamTensor **out)
-{
-  g_autoptr (GError) error = NULL;
-  const McamValue *val = mcam_graph_get_value (g, v);
-  McamTensor *kept = NULL;
-  McamTensor *o = NULL;
-  int y = v;
-
-  if (val->ndim == 4)
-    {
-      y = node (g, MCAM_OP_GLOBAL_AVGPOOL, "test.gap", &y, 1, NULL);
-      y = node (g, MCAM_OP_FLATTEN, "test.flat", &y, 1, NULL);
-    }
-  g_assert_true (mcam_graph_finish (g, y, &error));
-  g_assert_no_error (error);
-  g_assert_true (mcam_graph_run (g, mcam_graph_get_input (g), x, v, &kept, &o, NULL, &error));
-  g_assert_no_error (error);
-  if (out)
-    *out = o;
-  else
-    mcam_tensor_free (o);
-  return kept;
-}
-
-static McamTensor *
-rnd_tensor (int B, int C, int H, int W, guint32 seed)
-{
-  McamTensor *t = mcam_tensor_new_4d (B, C, H, W);
-  for (gsize i = 0; i < t->n; i++)
-    t->data[i] = rnd (&seed);
-  return t;
-}
+#include "mcam-graph-private.h"
+#include "test-graph-util.h"
 
 /* ---- convolution ---------------------------------------------------------- */
 
@@ -359,6 +285,35 @@ test_pools (void)
                 g_assert_cmpfloat (fabs (got - want), <=, 1e-6);
               }
     }
+  /* DenseNet's transition pool as exported: a Pad of zeros (dropped) then
+   * 2×2, stride 2, no pads (its own loop); an odd H leaves the last row out */
+  {
+    g_autoptr (McamGraph) g = mcam_graph_new ("pool2");
+    g_autoptr (McamTensor) x = rnd_tensor (B, C, H, W, 44), y = NULL;
+    gint64 in_shape[4] = { 1, C, H, W };
+    McamNodeAttrs at;
+    int in;
+
+    in = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
+    mcam_node_attrs_init (&at);
+    in = node (g, MCAM_OP_PAD, "zero-pad", &in, 1, &at);
+    at.kernel[0] = at.kernel[1] = 2;
+    at.stride[0] = at.stride[1] = 2;
+    y = finish_and_run (g, node (g, MCAM_OP_AVGPOOL, "pool", &in, 1, &at), x, NULL);
+    g_assert_true (((McamNode *) g_ptr_array_index (g->nodes, 0))->dead);   /* the Pad */
+    g_assert_cmpint (y->shape[2], ==, H / 2);
+    g_assert_cmpint (y->shape[3], ==, W / 2);
+    for (int p = 0; p < B * C; p++)
+      for (int oy = 0; oy < H / 2; oy++)
+        for (int ox = 0; ox < W / 2; ox++)
+          {
+            const float *r = x->data + ((gsize) p * H + 2 * oy) * W + 2 * ox;
+            double want = (r[0] + (double) r[1] + r[W] + r[W + 1]) / 4.0;
+
+            g_assert_cmpfloat (fabs (y->data[((gsize) p * (H / 2) + oy) * (W / 2) + ox] - want),
+                               <=, 1e-6);
+          }
+  }
 }
 
 /* LayerNorm over channels on NHWC, the MatMul linear layer and GELU;
@@ -370,10 +325,11 @@ test_layernorm_matmul (void)
   g_autoptr (McamGraph) g = mcam_graph_new ("ln");
   g_autoptr (McamTensor) x = rnd_tensor (B, C, H, W, 50);
   g_autoptr (McamTensor) y = NULL;
-  gint64 in_shape[4] = { 1, C, H, W }, cs[1] = { C }, ws[2] = { C, O };
+  gint64 in_shape[4] = { 1, C, H, W }, cs[1] = { C }, ws[2] = { C, O }, os[1] = { O };
   McamNodeAttrs at;
-  int in[3], t, ln, mm, ge, rm;
+  int in[3], t, ln, mm, add, ge, rm;
   const float *gamma, *beta, *wm;
+  g_autofree float *bias = NULL;   /* a copy: the fused constant is freed by finish */
 
   in[0] = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
   mcam_node_attrs_init (&at);
@@ -391,9 +347,14 @@ test_layernorm_matmul (void)
   in[1] = constant (g, "w", 2, ws, 53);
   wm = mcam_graph_get_value (g, in[1])->data;
   mm = node (g, MCAM_OP_MATMUL, "mm", in, 2, NULL);
+  /* the bias as exported: Add (b, MatMul), fused into the MatMul */
+  in[0] = constant (g, "b", 1, os, 54);
+  in[1] = mm;
+  bias = g_memdup2 (mcam_graph_get_value (g, in[0])->data, sizeof (float) * O);
+  add = node (g, MCAM_OP_ADD, "add", in, 2, NULL);
   mcam_node_attrs_init (&at);
   at.act.kind = MCAM_ACT_GELU;
-  ge = node (g, MCAM_OP_UNARY, "gelu", &mm, 1, &at);
+  ge = node (g, MCAM_OP_UNARY, "gelu", &add, 1, &at);
   mcam_node_attrs_init (&at);
   at.perm[0] = 0; at.perm[1] = 3; at.perm[2] = 1; at.perm[3] = 2;
   t = node (g, MCAM_OP_TRANSPOSE, "nchw", &ge, 1, &at);
@@ -421,7 +382,7 @@ test_layernorm_matmul (void)
                    gamma[c] + beta[c];
           for (int o = 0; o < O; o++)
             {
-              double a = 0;
+              double a = bias[o];
               for (int c = 0; c < C; c++)
                 a += z[c] * wm[c * O + o];
               a = 0.5 * a * (1 + erf (a / sqrt (2.0)));
@@ -429,6 +390,16 @@ test_layernorm_matmul (void)
                                  1e-5);
             }
         }
+  /* the Add and the GELU went into the MatMul (bias and epilogue) */
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      const McamNode *n = g_ptr_array_index (g->nodes, i);
+
+      if (n->op == MCAM_OP_MATMUL)
+        g_assert_true (!n->dead && n->bias != NULL && n->attrs.act.kind == MCAM_ACT_GELU);
+      if (strcmp (n->name, "add") == 0 || strcmp (n->name, "gelu") == 0)
+        g_assert_true (n->dead);
+    }
   (void) rm;
 }
 
@@ -570,16 +541,6 @@ test_other_size (void)
 
 /* ---- the reverse pass ------------------------------------------------------ */
 
-static int
-unary (McamGraph *g, const char *name, int x, McamActKind kind)
-{
-  McamNodeAttrs at;
-
-  mcam_node_attrs_init (&at);
-  at.act.kind = kind;
-  return node (g, MCAM_OP_UNARY, name, &x, 1, &at);
-}
-
 /* A small random graph through every op with a backward; its output
  * seed · logits as a function of the value `from`. */
 static McamGraph *
@@ -587,7 +548,7 @@ fd_graph (int *a_out)
 {
   McamGraph *g = mcam_graph_new ("fd");
   gint64 xs[4] = { 1, 3, 8, 8 }, ws[4] = { 6, 3, 3, 3 }, cs[1] = { 6 }, dws[4] = { 6, 1, 3, 3 };
-  gint64 ln[1] = { 6 }, mm[2] = { 6, 5 }, fc[2] = { 4, 11 }, fb[1] = { 4 }, one[1] = { 1 };
+  gint64 ln[1] = { 6 }, mm[2] = { 6, 5 }, fc[2] = { 4, 22 }, fb[1] = { 4 }, one[1] = { 1 };
   McamNodeAttrs at;
   int in[5], a, b, c, d, e, f, h, se;
 
@@ -636,6 +597,9 @@ fd_graph (int *a_out)
   in[0] = d;
   in[1] = constant (g, "mm", 2, mm, 89);
   d = node (g, MCAM_OP_MATMUL, "mm.out", in, 2, NULL);
+  in[0] = d;
+  in[1] = constant (g, "mm.b", 1, (gint64[]) { 5 }, 94);
+  d = node (g, MCAM_OP_ADD, "mm.bias", in, 2, NULL);
   d = unary (g, "gelu", d, MCAM_ACT_GELU);
   mcam_node_attrs_init (&at);
   at.perm[0] = 0; at.perm[1] = 3; at.perm[2] = 1; at.perm[3] = 2;
@@ -645,6 +609,28 @@ fd_graph (int *a_out)
   in[1] = d;
   mcam_node_attrs_init (&at);
   e = node (g, MCAM_OP_CONCAT, "cat", in, 2, &at);
+  /* a BatchNorm + SiLU over the concat only, whose inputs a later concat
+   * reads again (a DenseNet layer's input): fused into it */
+  {
+    gint64 c12[1] = { 11 };   /* 6 + 5 channels */
+    float *var = rnd_array (11, 95);
+
+    for (int i = 0; i < 11; i++)
+      var[i] = fabsf (var[i]) + 0.5f;
+    in[0] = e;
+    in[1] = constant (g, "cat.bn.g", 1, c12, 96);
+    in[2] = constant (g, "cat.bn.b", 1, c12, 97);
+    in[3] = constant (g, "cat.bn.m", 1, c12, 98);
+    in[4] = mcam_graph_add_constant (g, "cat.bn.v", 1, c12, var, NULL);
+    e = node (g, MCAM_OP_BATCHNORM, "cat.bn", in, 5, NULL);
+    e = unary (g, "cat.silu", e, MCAM_ACT_SILU);
+    in[0] = c;
+    in[1] = d;
+    in[2] = e;
+    mcam_node_attrs_init (&at);
+    at.axis = 1;
+    e = node (g, MCAM_OP_CONCAT, "cat2", in, 3, &at);   /* [1,22,4,4] */
+  }
   mcam_node_attrs_init (&at);
   at.pads[0] = 1; at.pads[3] = 1;
   e = node (g, MCAM_OP_PAD, "pad", &e, 1, &at);

@@ -417,8 +417,23 @@ node_backward (Back *bk, const McamNode *n)
       {
         const McamShape *ys = &bk->t->shapes[n->output];
         int axis = n->attrs.axis < 0 ? n->attrs.axis + ys->ndim : n->attrs.axis;
-        McamView dyv = flat_view ((float *) dy, ys);
+        g_autofree float *dz = NULL;
+        McamView dyv;
         gint64 off = 0;
+
+        if (n->weight != NULL)
+          {
+            /* a fused scale/shift (+ activation) on channels: through the
+             * activation at the pre-activation, then times s[c] */
+            gsize inner = ny / n->out_c;
+
+            dz = pre_activation_grad (bk, n, dy);
+            for (int c = 0; c < n->out_c; c++)
+              for (gsize i = 0; i < inner; i++)
+                dz[c * inner + i] *= n->weight[c];
+            dy = dz;
+          }
+        dyv = flat_view ((float *) dy, ys);
 
         for (int k = 0; k < n->n_inputs; k++)
           {

@@ -192,12 +192,35 @@ copy_row (gpointer data, gint64 n, float *o, gint64 so, const float *a, gint64 s
       o[i * so] = a[i * sa];
 }
 
+/* o[i][j] = a[j][i]: o rows of n1 (stride so), a rows of n0 (stride sa),
+ * in 32 × 32 tiles, so the 32 input lines a tile reads stay in L1 (the
+ * element-wise walk read one float per cache line, 46 of ConvNeXt's
+ * Transposes around its LayerNorms) */
+static void
+transpose_2d (float *o, gint64 so, const float *a, gint64 sa, gint64 n0, gint64 n1)
+{
+  for (gint64 i0 = 0; i0 < n0; i0 += 32)
+    for (gint64 j0 = 0; j0 < n1; j0 += 32)
+      {
+        gint64 i1 = MIN (i0 + 32, n0), j1 = MIN (j0 + 32, n1);
+
+        for (gint64 i = i0; i < i1; i++)
+          for (gint64 j = j0; j < j1; j++)
+            o[i * so + j] = a[j * sa + i];
+      }
+}
+
 void
 _mcam_op_copy (const McamView *out, const McamView *in)
 {
   Walk w;
 
   walk_setup (&w, out, in, NULL);
+  if (w.nd == 2 && w.s[0][1] == 1 && w.s[1][0] == 1 && w.s[1][1] != 1 && w.n[1] >= 8)
+    {
+      transpose_2d (out->data, w.s[0][0], in->data, w.s[1][1], w.n[0], w.n[1]);
+      return;
+    }
   walk_rows (&w, out->data, in->data, NULL, copy_row, NULL);
 }
 
@@ -258,6 +281,63 @@ _mcam_act_scalar (McamAct act, float x)
   return x;
 }
 
+/* McamAct as the vector kernels' kind (NONE for the scalar-only ones) */
+static McamVecAct
+vec_kind (McamAct act, float *a, float *b)
+{
+  *a = act.a;
+  *b = act.b;
+  switch (act.kind)
+    {
+    case MCAM_ACT_RELU:
+      *a = 0.0f;
+      *b = INFINITY;
+      return MCAM_VEC_CLIP;
+    case MCAM_ACT_CLIP:
+      return MCAM_VEC_CLIP;
+    case MCAM_ACT_SIGMOID:
+      return MCAM_VEC_SIGMOID;
+    case MCAM_ACT_SILU:
+      return MCAM_VEC_SILU;
+    case MCAM_ACT_HARD_SWISH:
+      return MCAM_VEC_HARD_SWISH;
+    case MCAM_ACT_HARD_SIGMOID:
+      return MCAM_VEC_HARD_SIGMOID;
+    case MCAM_ACT_GELU:
+      return MCAM_VEC_GELU;
+    case MCAM_ACT_ERF:
+      return MCAM_VEC_ERF;
+    default:
+      return MCAM_VEC_NONE;
+    }
+}
+
+static gboolean
+vectorised (McamAct act)
+{
+  return act.kind != MCAM_ACT_SQRT;
+}
+
+void
+_mcam_op_bias_act (McamAct act, float *x, gsize rows, gsize n, const float *bias)
+{
+  float a, b;
+  McamVecAct k = vec_kind (act, &a, &b);
+
+  if (!vectorised (act))
+    {
+      for (gsize r = 0; bias != NULL && r < rows; r++)
+        for (gsize i = 0; i < n; i++)
+          x[r * n + i] += bias[i];
+      _mcam_op_act (act, x, rows * n);
+      return;
+    }
+  if (bias == NULL && act.kind == MCAM_ACT_NONE)
+    return;
+  mcam_vec_act_rows (k, x, bias != NULL ? rows : 1,
+                     bias != NULL ? n : rows * n, bias, a, b);
+}
+
 void
 _mcam_op_act (McamAct act, float *x, gsize n)
 {
@@ -283,6 +363,12 @@ _mcam_op_act (McamAct act, float *x, gsize n)
     case MCAM_ACT_HARD_SIGMOID:
       mcam_vec_hard_sigmoid (x, n, act.a, act.b);
       return;
+    case MCAM_ACT_GELU:   /* piecewise polynomial erf, 1.2e-7 from libm's */
+      mcam_vec_gelu (x, n);
+      return;
+    case MCAM_ACT_ERF:
+      mcam_vec_erf (x, n);
+      return;
     default:
       for (gsize i = 0; i < n; i++)
         x[i] = _mcam_act_scalar (act, x[i]);
@@ -298,6 +384,22 @@ _mcam_op_pool (gboolean is_max, const McamNodeAttrs *at, const float *in, gsize 
   const int kh = at->kernel[0], kw = at->kernel[1], sh = at->stride[0], sw = at->stride[1];
   const int pt = at->pads[0], pl = at->pads[1], pb = at->pads[2], pr = at->pads[3];
 
+  /* DenseNet's transitions: 2×2 average, stride 2, no pads; the general
+   * loop below (window bounds, double sums) took 1 ms of its forward */
+  if (!is_max && kh == 2 && kw == 2 && sh == 2 && sw == 2 && pt == 0 && pl == 0 && pb == 0 &&
+      pr == 0 && OH == H / 2 && OW == W / 2)
+    {
+      for (gsize p = 0; p < n_planes; p++)
+        for (int oy = 0; oy < OH; oy++)
+          {
+            const float *r0 = in + (p * H + 2 * oy) * W, *r1 = r0 + W;
+            float *y = out + (p * OH + oy) * OW;
+
+            for (int ox = 0; ox < OW; ox++)
+              y[ox] = 0.25f * ((r0[2 * ox] + r0[2 * ox + 1]) + (r1[2 * ox] + r1[2 * ox + 1]));
+          }
+      return;
+    }
   for (gsize p = 0; p < n_planes; p++)
     {
       const float *x = in + p * H * W;
@@ -426,28 +528,24 @@ void
 _mcam_op_layernorm (const float *in, float *out, gsize rows, int n, const float *gamma,
                     const float *beta, float eps)
 {
-  for (gsize r = 0; r < rows; r++)
-    {
-      const float *x = in + r * n;
-      float *y = out + r * n;
-      double mean = 0.0, var = 0.0, inv;
-
-      for (int i = 0; i < n; i++)
-        mean += x[i];
-      mean /= n;
-      for (int i = 0; i < n; i++)
-        var += (x[i] - mean) * (x[i] - mean);
-      var /= n;
-      inv = 1.0 / sqrt (var + eps);
-      for (int i = 0; i < n; i++)
-        y[i] = (float) ((x[i] - mean) * inv) * gamma[i] + beta[i];
-    }
+  /* vectorised (engine/mcam-act-vec.c): ConvNeXt's 23 LayerNorms over C */
+  mcam_vec_layernorm_rows (in, out, rows, (gsize) n, gamma, beta, eps);
 }
 
 void
 _mcam_op_scale_shift (const float *in, float *out, int C, gsize inner, const float *s,
                       const float *t, McamAct act)
 {
+  float a, b;
+  McamVecAct k = vec_kind (act, &a, &b);
+
+  /* one vector pass: DenseNet's BatchNorm + ReLU before each conv (62 of
+   * them, over the whole growing concat) */
+  if (vectorised (act))
+    {
+      mcam_vec_scale_shift_act (k, in, out, C, inner, s, t, a, b);
+      return;
+    }
   for (int c = 0; c < C; c++)
     {
       const float *x = in + (gsize) c * inner;

@@ -35,6 +35,8 @@ void _mcam_op_accumulate (const McamView *out, const McamView *in);
 /* x[i] = act(x[i]) over n contiguous floats. */
 void _mcam_op_act (McamAct act, float *x, gsize n);
 float _mcam_act_scalar (McamAct act, float x);
+/* x[r][i] = act(x[r][i] + bias[i]) over rows of n floats (bias may be NULL). */
+void _mcam_op_bias_act (McamAct act, float *x, gsize rows, gsize n, const float *bias);
 
 /* Planes (n_planes contiguous H x W maps): max or average pooling with
  * kernel/stride/pads (top, left, bottom, right) as attrs says. */

@@ -81,5 +81,18 @@ gboolean _mcam_graph_infer (McamGraph *g, const McamNode *node, const McamShape 
 /* mcam-graph-rewrite.c: BN folding, fusions, kernel preparation. */
 gboolean _mcam_graph_rewrite (McamGraph *g, GError **error);
 void     _mcam_node_clear_prepared (McamNode *node);
+/* ... and its helpers for the passes of mcam-graph-fold.c: readers of every
+ * value among live nodes (g_free it), the live node of type op producing v
+ * when nothing else reads v, `into` taking over `gone`'s output, a node
+ * removed with its output value. */
+int      *_mcam_graph_count_uses    (McamGraph *g);
+McamNode *_mcam_graph_sole_producer (McamGraph *g, const int *uses, int v, McamOpType op);
+void      _mcam_graph_absorb        (McamGraph *g, McamNode *into, McamNode *gone);
+void      _mcam_graph_drop_node     (McamGraph *g, McamNode *n);
+
+/* mcam-graph-fold.c: model-specific rewrites (see there). */
+void _mcam_graph_drop_zero_pads           (McamGraph *g);
+void _mcam_graph_fold_channel_scale       (McamGraph *g);
+void _mcam_graph_fuse_concat_scale_shift  (McamGraph *g);
 
 G_END_DECLS

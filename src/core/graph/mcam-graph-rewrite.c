@@ -464,6 +464,18 @@ fusable_act (McamActKind k)
   return k != MCAM_ACT_SQRT && k != MCAM_ACT_ERF && k != MCAM_ACT_NONE;
 }
 
+/* v is [n], [1, n], [1, 1, n]...: one row broadcast along every other axis */
+static gboolean
+is_row (const McamValue *v, int n)
+{
+  if (v->ndim < 1 || v->shape[v->ndim - 1] != n)
+    return FALSE;
+  for (int k = 0; k < v->ndim - 1; k++)
+    if (v->shape[k] != 1)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 fuse (McamGraph *g)
 {
@@ -496,6 +508,28 @@ fuse (McamGraph *g)
         }
       if (n->op == MCAM_OP_BATCHNORM)
         n->op = MCAM_OP_SCALE_SHIFT;
+
+      /* MatMul + constant row [O] -> the MatMul's bias (ConvNeXt's Linear
+       * layers export as MatMul then Add; the GELU after them can then go
+       * into the MatMul's epilogue too) */
+      if (n->op == MCAM_OP_ADD && n->attrs.act.kind == MCAM_ACT_NONE)
+        for (int side = 0; side < 2; side++)
+          {
+            const McamValue *b = _mcam_graph_value (g, n->inputs[1 - side]);
+
+            p = producer (g, n->inputs[side]);
+            if (p != NULL && !p->dead && p->op == MCAM_OP_MATMUL && p->bias == NULL &&
+                p->attrs.act.kind == MCAM_ACT_NONE && uses[p->output] == 1 && !b->batched &&
+                b->data != NULL && is_row (b, p->out_c) &&
+                b->ndim <= _mcam_graph_value (g, p->output)->ndim)
+              {
+                p->bias = g_memdup2 (b->data, sizeof (float) * p->out_c);
+                absorb (g, p, n);
+                break;
+              }
+          }
+      if (n->dead)
+        continue;
 
       /* conv + x (same shape) -> the conv's residual input */
       if (n->op == MCAM_OP_ADD && n->attrs.act.kind == MCAM_ACT_NONE)
@@ -629,6 +663,7 @@ _mcam_graph_rewrite (McamGraph *g, GError **error)
 
   recognise (g);
   recognise_layernorm (g);
+  _mcam_graph_drop_zero_pads (g);
   merge_pads (g);
   uses = count_uses (g);
   for (guint i = 0; i < g->nodes->len; i++)
@@ -636,6 +671,8 @@ _mcam_graph_rewrite (McamGraph *g, GError **error)
         !prepare_params (g, _mcam_graph_node (g, i), uses, error))
       return FALSE;
   fuse (g);
+  _mcam_graph_fold_channel_scale (g);
+  _mcam_graph_fuse_concat_scale_shift (g);
   for (guint i = 0; i < g->nodes->len; i++)
     {
       McamNode *n = _mcam_graph_node (g, i);
@@ -657,6 +694,31 @@ _mcam_graph_rewrite (McamGraph *g, GError **error)
     }
   release_unread (g);
   return TRUE;
+}
+
+/* The helpers above for the passes of mcam-graph-fold.c. */
+int *
+_mcam_graph_count_uses (McamGraph *g)
+{
+  return count_uses (g);
+}
+
+McamNode *
+_mcam_graph_sole_producer (McamGraph *g, const int *uses, int v, McamOpType op)
+{
+  return sole_producer (g, uses, v, op);
+}
+
+void
+_mcam_graph_absorb (McamGraph *g, McamNode *into, McamNode *gone)
+{
+  absorb (g, into, gone);
+}
+
+void
+_mcam_graph_drop_node (McamGraph *g, McamNode *n)
+{
+  drop_node (g, n);
 }
 
 /* ---- what the graph holds ------------------------------------------------ */
@@ -696,9 +758,10 @@ mcam_graph_get_weight_bytes (McamGraph *g, gsize *transformed)
           floats += (gsize) n->out_c * n->in_c + n->out_c;
           break;
         case MCAM_OP_MATMUL:
-          floats += (gsize) n->out_c * n->in_c;
+          floats += (gsize) n->out_c * n->in_c + (n->bias != NULL ? n->out_c : 0);
           break;
         case MCAM_OP_SCALE_SHIFT:
+        case MCAM_OP_CONCAT:   /* with a scale/shift epilogue (weight != NULL) */
           floats += (gsize) 2 * n->out_c;
           break;
         case MCAM_OP_LAYERNORM:
