@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mcam-act-vec.h"
@@ -335,10 +336,11 @@ _mcam_op_pool (gboolean is_max, const McamNodeAttrs *at, const float *in, gsize 
 
 typedef struct
 {
-  const float *in, *weight, *bias;
+  const float *in, *weight, *bias, *packed;
   int C, B, H, W, kh, kw, stride, pt, pl, OH, OW;
   float *out;
   McamAct act;
+  gboolean blocked;   /* units are (16-channel block, image), else (channel, image) */
 } Depthwise;
 
 static void
@@ -393,26 +395,69 @@ depthwise_plane (const Depthwise *d, int c, int b)
   _mcam_op_act (d->act, y, ohw);
 }
 
+static void
+block_act (float *x, gsize n, gconstpointer data)
+{
+  _mcam_op_act (*(const McamAct *) data, x, n);
+}
+
+static void
+depthwise_block (const Depthwise *d, int blk, int b)
+{
+  gsize hw = (gsize) d->H * d->W, ohw = (gsize) d->OH * d->OW;
+  int c0 = blk * 16;
+  gboolean ok;
+
+  ok = mcam_dwconv_block (d->in + ((gsize) c0 * d->B + b) * hw, d->B * hw, MIN (16, d->C - c0),
+                          d->H, d->W, d->packed + (gsize) blk * (d->kh * d->kw + 1) * 16, d->kh,
+                          d->kw, d->stride, d->pt, d->pl,
+                          d->out + ((gsize) c0 * d->B + b) * ohw, d->B * ohw, d->OH, d->OW,
+                          d->act.kind == MCAM_ACT_NONE ? NULL : block_act, &d->act);
+  g_assert (ok);   /* the geometry was checked by _mcam_op_depthwise */
+}
+
 #define DW_PIECES 8
 
 static void
 depthwise_piece (gpointer data, int i)
 {
   const Depthwise *d = data;
-  int n = d->C * d->B, p0 = (int) ((gint64) n * i / DW_PIECES),
-      p1 = (int) ((gint64) n * (i + 1) / DW_PIECES);
+  int n = (d->blocked ? (d->C + 15) / 16 : d->C) * d->B;
+  int p0 = (int) ((gint64) n * i / DW_PIECES), p1 = (int) ((gint64) n * (i + 1) / DW_PIECES);
 
   for (int p = p0; p < p1; p++)
-    depthwise_plane (d, p / d->B, p % d->B);
+    if (d->blocked)
+      depthwise_block (d, p / d->B, p % d->B);
+    else
+      depthwise_plane (d, p / d->B, p % d->B);
+}
+
+/* Output widths up to this go to the channel-blocked kernel (measured on
+ * MobileNetV3-Large and EfficientNet-B0; MCAM_DW_BLOCKED_MAX_W overrides it
+ * for measuring, 0 turns the blocked kernel off). */
+static int
+blocked_max_width (void)
+{
+  static int max_w = -1;
+
+  if (g_atomic_int_get (&max_w) < 0)
+    {
+      const char *e = g_getenv ("MCAM_DW_BLOCKED_MAX_W");
+      g_atomic_int_set (&max_w, e != NULL ? MAX (0, atoi (e)) : 28);
+    }
+  return g_atomic_int_get (&max_w);
 }
 
 void
 _mcam_op_depthwise (const float *in, int C, int B, int H, int W, const float *weight,
-                    const float *bias, int kh, int kw, int stride, int pad_t, int pad_l,
-                    float *out, int OH, int OW, McamAct act)
+                    const float *bias, const float *packed, int kh, int kw, int stride,
+                    int pad_t, int pad_l, float *out, int OH, int OW, McamAct act)
 {
-  Depthwise d = { in, weight, bias, C, B, H, W, kh, kw, stride, pad_t, pad_l, OH, OW, out, act };
+  Depthwise d = { in, weight, bias, packed, C, B, H, W, kh, kw, stride, pad_t, pad_l, OH, OW,
+                  out, act, FALSE };
 
+  d.blocked = packed != NULL && OW <= blocked_max_width () && pad_t >= 0 && pad_l >= 0 &&
+              mcam_dwconv_block_takes (H, W, kh, kw, stride, OH, OW);
   if ((gsize) C * B * OH * OW * kh * kw < 65536)
     for (int i = 0; i < DW_PIECES; i++)
       depthwise_piece (&d, i);
