@@ -266,6 +266,53 @@ test_binary_broadcast (void)
     }
 }
 
+/* The per-channel fast path of the binary ops (one value per plane, either
+ * operand order): Mul(map, SE scale [B,C,1,1]) and Add(constant [C,1,1], map)
+ * at batch 2 on 7x7 planes (rows that are not a multiple of a vector). */
+static void
+test_binary_per_channel (void)
+{
+  const int B = 2, C = 5, H = 7, W = 7;
+
+  for (int order = 0; order < 2; order++)
+    {
+      g_autoptr (McamGraph) g = mcam_graph_new ("per-channel");
+      g_autoptr (McamTensor) x = rnd_tensor (B, C, H, W, 30 + order);
+      g_autoptr (McamTensor) y = NULL;
+      gint64 in_shape[4] = { 1, C, H, W }, cshape[3] = { C, 1, 1 };
+      int in, c, pool, t[2], u;
+      const float *cv;
+
+      in = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
+      c = constant (g, "c", 3, cshape, 31);
+      cv = mcam_graph_get_value (g, c)->data;
+      pool = node (g, MCAM_OP_GLOBAL_AVGPOOL, "pool", &in, 1, NULL);
+      t[0] = order == 0 ? in : pool;
+      t[1] = order == 0 ? pool : in;
+      u = node (g, MCAM_OP_MUL, "scale", t, 2, NULL);
+      t[0] = order == 0 ? c : u;
+      t[1] = order == 0 ? u : c;
+      y = finish_and_run (g, node (g, MCAM_OP_ADD, "shift", t, 2, NULL), x, NULL);
+      for (int b = 0; b < B; b++)
+        for (int ch = 0; ch < C; ch++)
+          {
+            const float *xp = x->data + ((gsize) b * C + ch) * H * W;
+            double mean = 0;
+
+            for (int i = 0; i < H * W; i++)
+              mean += xp[i];
+            mean /= H * W;
+            for (int i = 0; i < H * W; i++)
+              {
+                double r = xp[i] * mean + cv[ch];
+
+                g_assert_cmpfloat (fabs (y->data[((gsize) b * C + ch) * H * W + i] - r), <=,
+                                   1e-5 * (1 + fabs (r)));
+              }
+          }
+    }
+}
+
 static void
 test_concat_pad_transpose (void)
 {
@@ -749,6 +796,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/mcam/graph-ops/fusion", test_fusion);
   g_test_add_func ("/mcam/graph-ops/binary-broadcast", test_binary_broadcast);
+  g_test_add_func ("/mcam/graph-ops/binary-per-channel", test_binary_per_channel);
   g_test_add_func ("/mcam/graph-ops/concat-pad-transpose", test_concat_pad_transpose);
   g_test_add_func ("/mcam/graph-ops/pools", test_pools);
   g_test_add_func ("/mcam/graph-ops/layernorm-matmul", test_layernorm_matmul);
