@@ -93,7 +93,8 @@ apply (int kind, V x, float alpha, float beta)
     case SILU:
       return x / (SPLAT (1.0f) + vexp (-x));
     case HARD_SWISH:
-      return x * vmax (SPLAT (0.0f), vmin (SPLAT (1.0f), x / SPLAT (6.0f) + SPLAT (0.5f)));
+      /* x / 6 was a vdivps per vector, the most expensive thing here */
+      return x * vmax (SPLAT (0.0f), vmin (SPLAT (1.0f), x * SPLAT (1.0f / 6.0f) + SPLAT (0.5f)));
     case CLIP:   /* lo = 0, hi = inf is ReLU; NaN gives lo, as fmaxf() did */
       x = vsel (x > SPLAT (alpha), x, SPLAT (alpha));
       return vsel (x < SPLAT (beta), x, SPLAT (beta));
