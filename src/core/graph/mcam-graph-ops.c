@@ -471,9 +471,14 @@ depthwise_piece (gpointer data, int i)
       depthwise_plane (d, p / d->B, p % d->B);
 }
 
-/* Output widths up to this go to the channel-blocked kernel (measured on
- * MobileNetV3-Large and EfficientNet-B0; MCAM_DW_BLOCKED_MAX_W overrides it
- * for measuring, 0 turns the blocked kernel off). */
+/* Output widths up to this (twice this for stride 2) go to the
+ * channel-blocked kernel. Measured per node on MobileNetV3-Large and
+ * EfficientNet-B0 (CPU ms, blocked / plane): 7×7 and 14×14 maps 0.2–0.55×,
+ * 28×28 0.6–0.7×, 56×56 at stride 1 1.0–1.05× (the plane kernel's
+ * 16-wide rows are full there and the tile leaves L1), 112×112 → 56×56 at
+ * stride 2 0.85× (the plane kernel's even/odd split costs more than the
+ * transposes). MCAM_DW_BLOCKED_MAX_W overrides it for measuring; 0 turns
+ * the blocked kernel off. */
 static int
 blocked_max_width (void)
 {
@@ -495,7 +500,8 @@ _mcam_op_depthwise (const float *in, int C, int B, int H, int W, const float *we
   Depthwise d = { in, weight, bias, packed, C, B, H, W, kh, kw, stride, pad_t, pad_l, OH, OW,
                   out, act, FALSE };
 
-  d.blocked = packed != NULL && OW <= blocked_max_width () && pad_t >= 0 && pad_l >= 0 &&
+  d.blocked = packed != NULL && OW <= blocked_max_width () * stride && pad_t >= 0 &&
+              pad_l >= 0 &&
               mcam_dwconv_block_takes (H, W, kh, kw, stride, OH, OW);
   if ((gsize) C * B * OH * OW * kh * kw < 65536)
     for (int i = 0; i < DW_PIECES; i++)
