@@ -150,16 +150,23 @@ run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamV
         g_once_init_leave (packed, mcam_dwconv_pack (n->weight, n->bias, n->in_c, n->kh, n->kw));
       if (res != NULL)
         {
-          /* rare: depthwise + residual; add before the activation */
+          /* rare: depthwise + residual; add before the activation. The
+           * output may have taken over the residual's buffer (the plan
+           * hands it over when the residual dies here): keep a copy. */
           McamAct none = { MCAM_ACT_NONE, 0, 0 };
           gsize total = (gsize) _mcam_shape_numel (&out->shape);
+          g_autofree float *saved = NULL;
+          const float *r = res->data;
 
-          _mcam_op_depthwise (x->data, n->in_c, B, H, W, n->weight, n->bias, n->dw_packed,
+          if (res->data == out->data)
+            r = saved = g_memdup2 (res->data, sizeof (float) * total);
+          /* and when the residual is the conv's own input, read the copy
+           * (the scalar fallback's loops do not work in place) */
+          _mcam_op_depthwise (x->data == out->data ? r : x->data, n->in_c, B, H, W, n->weight, n->bias, n->dw_packed,
                               n->kh, n->kw, n->attrs.stride[0], n->attrs.pads[0],
                               n->attrs.pads[1], out->data, OH, OW, none);
-          if (res->data != out->data)
-            for (gsize i = 0; i < total; i++)
-              out->data[i] += res->data[i];
+          for (gsize i = 0; i < total; i++)
+            out->data[i] += r[i];
           _mcam_op_act (n->attrs.act, out->data, total);
           return;
         }
