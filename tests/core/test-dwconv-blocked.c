@@ -4,7 +4,8 @@
  * smallest it takes) to 30×30 with odd and non-square sizes, kernels 1–7,
  * strides 1 and 2, symmetric and asymmetric pads, two images in the engine's
  * CNHW layout (the planes of a channel block are B·H·W floats apart), the
- * fused activation, and nothing written outside the block's output planes. */
+ * fused activations (clip and hard-swish in registers, or a function), and
+ * nothing written outside the block's output planes. */
 
 #include <math.h>
 #include <string.h>
@@ -42,7 +43,9 @@ naive (const float *x, int C, int B, int H, int W, const float *w, const float *
       }
 }
 
-/* the activation the graph would fuse: here a ReLU6, so that both ends show */
+/* the activations the graph fuses: a clip (here ReLU6, so that both ends
+ * show) and hard-swish in the kernel's registers, any other as a function
+ * (here the same ReLU6 as a loop) */
 static void
 relu6 (float *x, gsize n, gconstpointer data)
 {
@@ -51,10 +54,20 @@ relu6 (float *x, gsize n, gconstpointer data)
     x[i] = x[i] < 0 ? 0 : (x[i] > 6 ? 6 : x[i]);
 }
 
+static void
+hard_swish (float *x, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = (float) (x[i] * fmin (fmax ((double) x[i] / 6.0 + 0.5, 0.0), 1.0));
+}
+
 static int
 run_case (GRand *rng, int C, int B, int H, int W, int k, int s, int pt, int pl, int pb, int pr,
-          gboolean act)
+          McamDwActKind act)
 {
+  const McamDwAct acts[] = { { MCAM_DW_ACT_NONE }, { MCAM_DW_ACT_CLIP, 0.0f, 6.0f },
+                             { MCAM_DW_ACT_HARD_SWISH },
+                             { MCAM_DW_ACT_FUNC, 0, 0, relu6, relu6 } };
   int OH = (H + pt + pb - k) / s + 1, OW = (W + pl + pr - k) / s + 1;
   gsize n_in = (gsize) C * B * H * W, n_out = (gsize) C * B * OH * OW;
   g_autofree float *x = NULL, *w = NULL, *bias = NULL, *r = NULL, *y = NULL;
@@ -76,8 +89,10 @@ run_case (GRand *rng, int C, int B, int H, int W, int k, int s, int pt, int pl, 
   for (gsize i = 0; i < n_out + 32; i++)
     y[i] = 777.0f;
   naive (x, C, B, H, W, w, bias, k, s, pt, pl, r, OH, OW);
-  if (act)
+  if (act == MCAM_DW_ACT_CLIP || act == MCAM_DW_ACT_FUNC)
     relu6 (r, n_out, relu6);
+  else if (act == MCAM_DW_ACT_HARD_SWISH)
+    hard_swish (r, n_out);
 
   packed = mcam_dwconv_pack (w, bias, C, k, k);
   for (int c0 = 0; c0 < C; c0 += 16)
@@ -86,8 +101,8 @@ run_case (GRand *rng, int C, int B, int H, int W, int k, int s, int pt, int pl, 
                                         MIN (16, C - c0), H, W,
                                         packed + (gsize) (c0 / 16) * (k * k + 1) * 16, k, k, s,
                                         pt, pl, y + ((gsize) c0 * B + b) * OH * OW,
-                                        (gsize) B * OH * OW, OH, OW, act ? relu6 : NULL,
-                                        relu6));
+                                        (gsize) B * OH * OW, OH, OW,
+                                        act == MCAM_DW_ACT_NONE ? NULL : &acts[act]));
   mcam_dwconv_pack_free (packed);
 
   for (gsize i = 0; i < n_out; i++)
@@ -120,15 +135,15 @@ test_geometries (void)
             int pt = asym == 2 ? 0 : k / 2, pl = pt;
             int pb = asym == 1 ? k / 2 + 1 : pt, pr = asym == 1 ? k / 2 + (s == 2) : pl;
 
-            cases += run_case (rng, C, B, H, W, k, s, pt, pl, pb, pr, (k + s) % 2 == 0);
+            cases += run_case (rng, C, B, H, W, k, s, pt, pl, pb, pr, (k / 2 + s + asym) % 4);
           }
   /* the mobile nets' own layers, at batch 2 */
-  cases += run_case (rng, 120, 2, 28, 28, 5, 1, 2, 2, 2, 2, TRUE);
-  cases += run_case (rng, 72, 2, 28, 28, 3, 2, 1, 1, 1, 1, TRUE);
-  cases += run_case (rng, 184, 2, 14, 14, 3, 1, 1, 1, 1, 1, FALSE);
-  cases += run_case (rng, 67, 2, 7, 7, 5, 1, 2, 2, 2, 2, TRUE);
-  cases += run_case (rng, 33, 2, 14, 14, 5, 2, 1, 1, 2, 2, TRUE);   /* TF "same" */
-  cases += run_case (rng, 40, 1, 56, 56, 7, 1, 3, 3, 3, 3, FALSE);  /* ConvNeXt's */
+  cases += run_case (rng, 120, 2, 28, 28, 5, 1, 2, 2, 2, 2, MCAM_DW_ACT_CLIP);
+  cases += run_case (rng, 72, 2, 28, 28, 3, 2, 1, 1, 1, 1, MCAM_DW_ACT_CLIP);
+  cases += run_case (rng, 184, 2, 14, 14, 3, 1, 1, 1, 1, 1, MCAM_DW_ACT_HARD_SWISH);
+  cases += run_case (rng, 67, 2, 7, 7, 5, 1, 2, 2, 2, 2, MCAM_DW_ACT_HARD_SWISH);
+  cases += run_case (rng, 33, 2, 14, 14, 5, 2, 1, 1, 2, 2, MCAM_DW_ACT_FUNC);  /* TF "same" */
+  cases += run_case (rng, 40, 1, 56, 56, 7, 1, 3, 3, 3, 3, MCAM_DW_ACT_NONE);  /* ConvNeXt's */
   g_test_message ("%d geometries", cases);
   g_assert_cmpint (cases, >, 140);
   g_rand_free (rng);
@@ -142,10 +157,8 @@ test_refuses (void)
   /* fewer than 16 pixels in or out, stride 3, a 9-wide kernel */
   g_assert_false (mcam_dwconv_block_takes (3, 5, 3, 3, 1, 3, 5));
   g_assert_false (mcam_dwconv_block_takes (7, 7, 3, 3, 2, 3, 3));
-  g_assert_false (mcam_dwconv_block (x, 16, 1, 16, 16, p, 3, 3, 3, 1, 1, y, 36, 6, 6, NULL,
-                                     NULL));
-  g_assert_false (mcam_dwconv_block (x, 16, 1, 16, 16, p, 9, 9, 1, 4, 4, y, 256, 16, 16, NULL,
-                                     NULL));
+  g_assert_false (mcam_dwconv_block (x, 16, 1, 16, 16, p, 3, 3, 3, 1, 1, y, 36, 6, 6, NULL));
+  g_assert_false (mcam_dwconv_block (x, 16, 1, 16, 16, p, 9, 9, 1, 4, 4, y, 256, 16, 16, NULL));
   g_assert_true (mcam_dwconv_block_takes (4, 4, 3, 3, 1, 4, 4));
 }
 

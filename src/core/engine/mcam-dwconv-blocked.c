@@ -163,11 +163,33 @@ fill_tile (const Block *k)
     }
 }
 
+static inline __attribute__ ((always_inline)) V
+vsel (I m, V a, V b)
+{
+  I ia, ib, r;
+  V v;
+
+  memcpy (&ia, &a, sizeof a);
+  memcpy (&ib, &b, sizeof b);
+  r = (m & ia) | (~m & ib);
+  memcpy (&v, &r, sizeof v);
+  return v;
+}
+
+/* min(max(x, lo), hi), a NaN giving lo (as mcam_vec_clip) */
+static inline __attribute__ ((always_inline)) V
+vclip (V x, V lo, V hi)
+{
+  x = vsel (x > lo, x, lo);
+  return vsel (x < hi, x, hi);
+}
+
 /* NX outputs of one row (NX and the stride S constants in each inlined copy):
- * tile row pointer t at the first output's top-left tap. */
+ * tile row pointer t at the first output's top-left tap. The cheap
+ * activations are applied here, in registers; the others after the block. */
 static inline __attribute__ ((always_inline)) void
 row_block (const float *t, gsize row, const float *wp, int kh, int kw, float *o, const int NX,
-           const int S)
+           const int S, const McamDwAct *act)
 {
   V acc[8], bias;
 
@@ -189,12 +211,29 @@ row_block (const float *t, gsize row, const float *wp, int kh, int kw, float *o,
             acc[j] += xv * w;
           }
       }
+  if (act->kind == MCAM_DW_ACT_CLIP)
+    {
+      V lo = { 0 }, hi;
+
+      lo += act->lo;
+      hi = lo - act->lo + act->hi;
+      for (int j = 0; j < NX; j++)
+        acc[j] = vclip (acc[j], lo, hi);
+    }
+  else if (act->kind == MCAM_DW_ACT_HARD_SWISH)
+    {
+      /* x · min(max(x / 6 + 1/2, 0), 1), as mcam_vec_hard_swish */
+      V zero = { 0 }, one = zero + 1.0f;
+
+      for (int j = 0; j < NX; j++)
+        acc[j] = acc[j] * vclip (acc[j] * (1.0f / 6.0f) + 0.5f, zero, one);
+    }
   for (int j = 0; j < NX; j++)
     memcpy (o + (gsize) j * LANES, &acc[j], sizeof acc[j]);
 }
 
 static inline __attribute__ ((always_inline)) void
-compute_rows (const Block *k, const int S)
+compute_rows (const Block *k, const int S, const McamDwAct *act)
 {
   gsize row = (gsize) k->TW * LANES;
 
@@ -206,14 +245,14 @@ compute_rows (const Block *k, const int S)
 
         switch (MIN (8, k->OW - ox))
           {
-          case 8: row_block (t, row, k->wp, k->kh, k->kw, o, 8, S); break;
-          case 7: row_block (t, row, k->wp, k->kh, k->kw, o, 7, S); break;
-          case 6: row_block (t, row, k->wp, k->kh, k->kw, o, 6, S); break;
-          case 5: row_block (t, row, k->wp, k->kh, k->kw, o, 5, S); break;
-          case 4: row_block (t, row, k->wp, k->kh, k->kw, o, 4, S); break;
-          case 3: row_block (t, row, k->wp, k->kh, k->kw, o, 3, S); break;
-          case 2: row_block (t, row, k->wp, k->kh, k->kw, o, 2, S); break;
-          default: row_block (t, row, k->wp, k->kh, k->kw, o, 1, S); break;
+          case 8: row_block (t, row, k->wp, k->kh, k->kw, o, 8, S, act); break;
+          case 7: row_block (t, row, k->wp, k->kh, k->kw, o, 7, S, act); break;
+          case 6: row_block (t, row, k->wp, k->kh, k->kw, o, 6, S, act); break;
+          case 5: row_block (t, row, k->wp, k->kh, k->kw, o, 5, S, act); break;
+          case 4: row_block (t, row, k->wp, k->kh, k->kw, o, 4, S, act); break;
+          case 3: row_block (t, row, k->wp, k->kh, k->kw, o, 3, S, act); break;
+          case 2: row_block (t, row, k->wp, k->kh, k->kw, o, 2, S, act); break;
+          default: row_block (t, row, k->wp, k->kh, k->kw, o, 1, S, act); break;
           }
       }
 }
@@ -238,15 +277,15 @@ store_planes (const Block *k)
 
 MCAM_MULTIVERSION
 static void
-run_block (const Block *k, McamDwActFunc act, gconstpointer act_data)
+run_block (const Block *k, const McamDwAct *act)
 {
   fill_tile (k);
   if (k->s == 1)
-    compute_rows (k, 1);
+    compute_rows (k, 1, act);
   else
-    compute_rows (k, 2);
-  if (act != NULL)
-    act (k->out, (gsize) k->OH * k->OW * LANES, act_data);
+    compute_rows (k, 2, act);
+  if (act->kind == MCAM_DW_ACT_FUNC)
+    act->func (k->out, (gsize) k->OH * k->OW * LANES, act->data);
   store_planes (k);
 }
 
@@ -260,8 +299,9 @@ mcam_dwconv_block_takes (int H, int W, int kh, int kw, int stride, int OH, int O
 gboolean
 mcam_dwconv_block (const float *x, gsize x_cstride, int nc, int H, int W, const float *packed,
                    int kh, int kw, int stride, int pt, int pl, float *y, gsize y_cstride,
-                   int OH, int OW, McamDwActFunc act, gconstpointer act_data)
+                   int OH, int OW, const McamDwAct *act)
 {
+  static const McamDwAct none = { MCAM_DW_ACT_NONE };
   Block k = { x, x_cstride, nc, H, W, kh, kw, stride, pt, pl, packed, y, y_cstride, OH, OW };
 
   if (!mcam_dwconv_block_takes (H, W, kh, kw, stride, OH, OW) || nc < 1 || nc > LANES ||
@@ -272,6 +312,6 @@ mcam_dwconv_block (const float *x, gsize x_cstride, int nc, int H, int W, const 
   k.TW = MAX ((OW - 1) * stride + kw, pl + W);
   k.tile = scratch ((gsize) (k.TH * k.TW + OH * OW) * LANES);
   k.out = k.tile + (gsize) k.TH * k.TW * LANES;
-  run_block (&k, act, act_data);
+  run_block (&k, act != NULL ? act : &none);
   return TRUE;
 }

@@ -35,9 +35,26 @@ gboolean mcam_maxpool_plane (const float *x, int H, int W, int k, int stride, in
 float   *mcam_dwconv_pack      (const float *w, const float *bias, int C, int kh, int kw);
 void     mcam_dwconv_pack_free (float *packed);
 
-/* Applied to the block's outputs, [OH·OW][16] pixel-major, before they are
- * stored (the activation the graph fused into the conv). */
+/* The activation the graph fused into the conv: a clip (ReLU is 0, +inf;
+ * ReLU6 0, 6) or hard-swish in registers, or any other as a function over
+ * the block's outputs ([OH·OW][16] pixel-major) before they are stored. */
 typedef void (*McamDwActFunc) (float *x, gsize n, gconstpointer data);
+
+typedef enum
+{
+  MCAM_DW_ACT_NONE,
+  MCAM_DW_ACT_CLIP,
+  MCAM_DW_ACT_HARD_SWISH,
+  MCAM_DW_ACT_FUNC,
+} McamDwActKind;
+
+typedef struct
+{
+  McamDwActKind kind;
+  float         lo, hi;   /* CLIP */
+  McamDwActFunc func;     /* FUNC */
+  gconstpointer data;
+} McamDwAct;
 
 /* Whether mcam_dwconv_block takes this geometry: stride 1 or 2, kernel up to
  * 7×7, input and output planes of at least 16 pixels. */
@@ -47,10 +64,10 @@ gboolean mcam_dwconv_block_takes (int H, int W, int kh, int kw, int stride, int 
  * at y + c·y_cstride ([OH][OW]); packed = the block's [kh·kw + 1][16] of
  * mcam_dwconv_pack. Zero padding pt on top, pl on the left, whatever the
  * output size implies on the other sides. FALSE (nothing written) for a
- * geometry mcam_dwconv_block_takes refuses. */
+ * geometry mcam_dwconv_block_takes refuses. act: NULL for none. */
 gboolean mcam_dwconv_block (const float *x, gsize x_cstride, int nc, int H, int W,
                             const float *packed, int kh, int kw, int stride, int pt, int pl,
-                            float *y, gsize y_cstride, int OH, int OW, McamDwActFunc act,
-                            gconstpointer act_data);
+                            float *y, gsize y_cstride, int OH, int OW,
+                            const McamDwAct *act);
 
 G_END_DECLS

@@ -445,13 +445,26 @@ depthwise_block (const Depthwise *d, int blk, int b)
 {
   gsize hw = (gsize) d->H * d->W, ohw = (gsize) d->OH * d->OW;
   int c0 = blk * 16;
+  McamDwAct act = { MCAM_DW_ACT_FUNC, 0, 0, block_act, &d->act };
   gboolean ok;
+
+  /* ReLU, Clip and hard-swish in the kernel's registers */
+  if (d->act.kind == MCAM_ACT_NONE)
+    act.kind = MCAM_DW_ACT_NONE;
+  else if (d->act.kind == MCAM_ACT_RELU || d->act.kind == MCAM_ACT_CLIP)
+    {
+      act.kind = MCAM_DW_ACT_CLIP;
+      act.lo = d->act.kind == MCAM_ACT_RELU ? 0.0f : d->act.a;
+      act.hi = d->act.kind == MCAM_ACT_RELU ? INFINITY : d->act.b;
+    }
+  else if (d->act.kind == MCAM_ACT_HARD_SWISH)
+    act.kind = MCAM_DW_ACT_HARD_SWISH;
 
   ok = mcam_dwconv_block (d->in + ((gsize) c0 * d->B + b) * hw, d->B * hw, MIN (16, d->C - c0),
                           d->H, d->W, d->packed + (gsize) blk * (d->kh * d->kw + 1) * 16, d->kh,
                           d->kw, d->stride, d->pt, d->pl,
                           d->out + ((gsize) c0 * d->B + b) * ohw, d->B * ohw, d->OH, d->OW,
-                          d->act.kind == MCAM_ACT_NONE ? NULL : block_act, &d->act);
+                          &act);
   g_assert (ok);   /* the geometry was checked by _mcam_op_depthwise */
 }
 
