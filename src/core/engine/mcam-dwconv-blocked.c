@@ -74,32 +74,6 @@ transpose16 (V v[16])
   STAGE (8);
 }
 
-/* ---- per-thread scratch -------------------------------------------------- */
-
-static void
-aligned_free (gpointer p)
-{
-  g_aligned_free (p);
-}
-
-static GPrivate scratch_key = G_PRIVATE_INIT (aligned_free);
-static GPrivate scratch_cap = G_PRIVATE_INIT (NULL);
-
-static float *
-scratch (gsize n)
-{
-  gsize cap = GPOINTER_TO_SIZE (g_private_get (&scratch_cap));
-  float *p = g_private_get (&scratch_key);
-
-  if (p == NULL || cap < n)
-    {
-      p = g_aligned_alloc (n, sizeof (float), 64);
-      g_private_replace (&scratch_key, p);
-      g_private_set (&scratch_cap, GSIZE_TO_POINTER (n));
-    }
-  return p;
-}
-
 /* ---- the kernel ---------------------------------------------------------- */
 
 typedef struct
@@ -163,25 +137,16 @@ fill_tile (const Block *k)
     }
 }
 
-static inline __attribute__ ((always_inline)) V
-vsel (I m, V a, V b)
-{
-  I ia, ib, r;
-  V v;
-
-  memcpy (&ia, &a, sizeof a);
-  memcpy (&ib, &b, sizeof b);
-  r = (m & ia) | (~m & ib);
-  memcpy (&v, &r, sizeof v);
-  return v;
-}
-
-/* min(max(x, lo), hi), a NaN giving lo (as mcam_vec_clip) */
+/* min(max(x, lo), hi), a NaN giving lo (as mcam_vec_clip); the casts
+ * between vector types reinterpret the bits */
 static inline __attribute__ ((always_inline)) V
 vclip (V x, V lo, V hi)
 {
-  x = vsel (x > lo, x, lo);
-  return vsel (x < hi, x, hi);
+  I m = x > lo;
+
+  x = (V) ((m & (I) x) | (~m & (I) lo));
+  m = x < hi;
+  return (V) ((m & (I) x) | (~m & (I) hi));
 }
 
 /* NX outputs of one row (NX and the stride S constants in each inlined copy):
@@ -310,7 +275,7 @@ mcam_dwconv_block (const float *x, gsize x_cstride, int nc, int H, int W, const 
   /* the tile holds every tap of every output and every input pixel */
   k.TH = MAX ((OH - 1) * stride + kh, pt + H);
   k.TW = MAX ((OW - 1) * stride + kw, pl + W);
-  k.tile = scratch ((gsize) (k.TH * k.TW + OH * OW) * LANES);
+  k.tile = _mcam_dwconv_scratch ((gsize) (k.TH * k.TW + OH * OW) * LANES);
   k.out = k.tile + (gsize) k.TH * k.TW * LANES;
   run_block (&k, act != NULL ? act : &none);
   return TRUE;

@@ -70,4 +70,8 @@ gboolean mcam_dwconv_block (const float *x, gsize x_cstride, int nc, int H, int 
                             float *y, gsize y_cstride, int OH, int OW,
                             const McamDwAct *act);
 
+/* Internal to the two kernels: the calling thread's scratch buffer of at
+ * least n floats, 64-byte aligned, kept for the next call. */
+float   *_mcam_dwconv_scratch (gsize n);
+
 G_END_DECLS
