@@ -147,6 +147,40 @@ test_fusion (void)
   mcam_tensor_free (y[1]);
 }
 
+/* Add(depthwise(x), x) -> ReLU: the Add and ReLU go into the depthwise
+ * conv, whose output takes over the residual's buffer when the residual
+ * dies there (here the graph input); the residual must still be added. */
+static void
+test_depthwise_residual (void)
+{
+  const int B = 2, C = 20, H = 9, W = 8, pads[4] = { 1, 1, 1, 1 };
+  g_autoptr (McamGraph) g = mcam_graph_new ("dw-residual");
+  g_autoptr (McamTensor) x = rnd_tensor (B, C, H, W, 40);
+  g_autoptr (McamTensor) y = NULL;
+  g_autofree float *ref = g_new (float, (gsize) B * C * H * W);
+  gint64 in_shape[4] = { 1, C, H, W }, wshape[4] = { C, 1, 3, 3 }, bshape[1] = { C };
+  McamNodeAttrs at;
+  int in[3], add;
+
+  mcam_node_attrs_init (&at);
+  at.group = C;
+  memcpy (at.pads, pads, sizeof at.pads);
+  in[0] = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
+  in[1] = constant (g, "w", 4, wshape, 41);
+  in[2] = constant (g, "b", 1, bshape, 42);
+  conv_ref (x->data, B, C, H, W, mcam_graph_get_value (g, in[1])->data,
+            mcam_graph_get_value (g, in[2])->data, C, C, 3, 3, 1, pads, H, W, ref);
+  for (gsize i = 0; i < x->n; i++)
+    ref[i] = MAX (0.0f, ref[i] + x->data[i]);
+  in[0] = node (g, MCAM_OP_CONV, "dw", in, 3, &at);
+  in[1] = mcam_graph_get_input (g);
+  add = node (g, MCAM_OP_ADD, "add", in, 2, NULL);
+  mcam_node_attrs_init (&at);
+  at.act.kind = MCAM_ACT_RELU;
+  y = finish_and_run (g, node (g, MCAM_OP_UNARY, "relu", &add, 1, &at), x, NULL);
+  g_assert_cmpfloat (mcam_test_rel_error (y->data, ref, y->n, 1e-3), <=, TOL);
+}
+
 /* ---- element-wise and layout ops ----------------------------------------- */
 
 static void
@@ -188,6 +222,53 @@ test_binary_broadcast (void)
                       : ops[k] == MCAM_OP_MUL ? a * v : a / v;
                   g_assert_cmpfloat (fabs (y->data[i] - mean * r), <=, 1e-4 * (1 + fabs (mean * r)));
                 }
+          }
+    }
+}
+
+/* The per-channel fast path of the binary ops (one value per plane, either
+ * operand order): Mul(map, SE scale [B,C,1,1]) and Add(constant [C,1,1], map)
+ * at batch 2 on 7x7 planes (rows that are not a multiple of a vector). */
+static void
+test_binary_per_channel (void)
+{
+  const int B = 2, C = 5, H = 7, W = 7;
+
+  for (int order = 0; order < 2; order++)
+    {
+      g_autoptr (McamGraph) g = mcam_graph_new ("per-channel");
+      g_autoptr (McamTensor) x = rnd_tensor (B, C, H, W, 30 + order);
+      g_autoptr (McamTensor) y = NULL;
+      gint64 in_shape[4] = { 1, C, H, W }, cshape[3] = { C, 1, 1 };
+      int in, c, pool, t[2], u;
+      const float *cv;
+
+      in = mcam_graph_add_input (g, "x", 4, in_shape, NULL);
+      c = constant (g, "c", 3, cshape, 31);
+      cv = mcam_graph_get_value (g, c)->data;
+      pool = node (g, MCAM_OP_GLOBAL_AVGPOOL, "pool", &in, 1, NULL);
+      t[0] = order == 0 ? in : pool;
+      t[1] = order == 0 ? pool : in;
+      u = node (g, MCAM_OP_MUL, "scale", t, 2, NULL);
+      t[0] = order == 0 ? c : u;
+      t[1] = order == 0 ? u : c;
+      y = finish_and_run (g, node (g, MCAM_OP_ADD, "shift", t, 2, NULL), x, NULL);
+      for (int b = 0; b < B; b++)
+        for (int ch = 0; ch < C; ch++)
+          {
+            const float *xp = x->data + ((gsize) b * C + ch) * H * W;
+            double mean = 0;
+
+            for (int i = 0; i < H * W; i++)
+              mean += xp[i];
+            mean /= H * W;
+            for (int i = 0; i < H * W; i++)
+              {
+                double r = xp[i] * mean + cv[ch];
+
+                g_assert_cmpfloat (fabs (y->data[((gsize) b * C + ch) * H * W + i] - r), <=,
+                                   1e-5 * (1 + fabs (r)));
+              }
           }
     }
 }
@@ -734,7 +815,9 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &conv_cases[i], test_conv);
     }
   g_test_add_func ("/mcam/graph-ops/fusion", test_fusion);
+  g_test_add_func ("/mcam/graph-ops/depthwise-residual", test_depthwise_residual);
   g_test_add_func ("/mcam/graph-ops/binary-broadcast", test_binary_broadcast);
+  g_test_add_func ("/mcam/graph-ops/binary-per-channel", test_binary_per_channel);
   g_test_add_func ("/mcam/graph-ops/concat-pad-transpose", test_concat_pad_transpose);
   g_test_add_func ("/mcam/graph-ops/pools", test_pools);
   g_test_add_func ("/mcam/graph-ops/layernorm-matmul", test_layernorm_matmul);

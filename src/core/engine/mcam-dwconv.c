@@ -124,19 +124,26 @@ deinterleave (const float *restrict src, int n, float *restrict even, float *res
 }
 
 /* One buffer per thread, kept between planes and calls (a 7×7 plane of a
- * 960-channel layer is less work than a malloc and a memset of its copy). */
-static GPrivate scratch_key = G_PRIVATE_INIT (g_free);
+ * 960-channel layer is less work than a malloc and a memset of its copy),
+ * shared with the blocked kernel; 64-byte aligned for its tiles. */
+static void
+aligned_free (gpointer p)
+{
+  g_aligned_free (p);
+}
+
+static GPrivate scratch_key = G_PRIVATE_INIT (aligned_free);
 static GPrivate scratch_cap = G_PRIVATE_INIT (NULL);
 
-static float *
-scratch (gsize n)
+float *
+_mcam_dwconv_scratch (gsize n)
 {
   gsize cap = GPOINTER_TO_SIZE (g_private_get (&scratch_cap));
   float *p = g_private_get (&scratch_key);
 
   if (p == NULL || cap < n)
     {
-      p = g_malloc (sizeof (float) * n);
+      p = g_aligned_alloc (n, sizeof (float), 64);
       g_private_replace (&scratch_key, p);
       g_private_set (&scratch_cap, GSIZE_TO_POINTER (n));
     }
@@ -171,7 +178,7 @@ pad_copy (const float *x, int H, int W, int kh, int kw, int stride, int pt, int 
 
   if ((s != 1 && s != 2) || kw > 7 || kh > 7 || OH <= 0 || OW <= 0)
     return NULL;
-  p = scratch (plane + 16);
+  p = _mcam_dwconv_scratch (plane + 16);
   for (int r = 0; r < PH; r++)
     {
       int iy = r - pt;

@@ -44,9 +44,12 @@ void _mcam_op_pool (gboolean is_max, const McamNodeAttrs *attrs, const float *in
                     gsize n_planes, int H, int W, float *out, int OH, int OW);
 
 /* Depthwise conv over CNHW planes: channel c of every image uses weight
- * [c][kh][kw] and bias[c]; act fused. */
+ * [c][kh][kw] and bias[c]; act fused. packed: the same weights and bias
+ * from mcam_dwconv_pack (engine/mcam-dwconv.h) for the channel-blocked
+ * kernel, or NULL for the plane kernel only. */
 void _mcam_op_depthwise (const float *in, int C, int B, int H, int W,
-                         const float *weight, const float *bias, int kh, int kw,
+                         const float *weight, const float *bias, const float *packed,
+                         int kh, int kw,
                          int stride, int pad_t, int pad_l, float *out, int OH, int OW,
                          McamAct act);
 

@@ -31,6 +31,7 @@ typedef struct
   float        *weight;
   float        *bias;
   McamConv    **convs;      /* conv: one per group (NULL for depthwise) */
+  float        *dw_packed;  /* depthwise: weight and bias for the blocked kernel */
   int           n_convs;
   int           residual;   /* conv: value added before the activation, or -1 */
   int           in_c, out_c, kh, kw;   /* conv / gemm geometry */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mcam/mcam-error.h"
+#include "mcam-dwconv.h"
 #include "mcam-graph-private.h"
 
 void
@@ -26,6 +27,7 @@ _mcam_node_clear_prepared (McamNode *node)
     }
   g_clear_pointer (&node->convs, g_free);
   node->n_convs = 0;
+  g_clear_pointer (&node->dw_packed, mcam_dwconv_pack_free);
   g_clear_pointer (&node->weight, g_free);
   g_clear_pointer (&node->bias, g_free);
 }
@@ -582,7 +584,7 @@ prepare_conv (McamGraph *g, McamNode *n, GError **error)
       return FALSE;
     }
   if (G == n->in_c && cout == 1)
-    return TRUE;   /* depthwise: the direct kernel reads n->weight */
+    return TRUE;   /* depthwise: the direct kernels read n->weight (and n->dw_packed) */
   if (a->pads[0] != a->pads[1] || a->pads[0] != a->pads[2] || a->pads[0] != a->pads[3])
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_UNSUPPORTED,
@@ -753,6 +755,8 @@ mcam_graph_get_weight_bytes (McamGraph *g, gsize *transformed)
               if (c->wino4 != NULL)
                 extra += (gsize) 36 * c->out_c * c->in_c;
             }
+          if (n->dw_packed != NULL)
+            extra += (gsize) (n->in_c + 15) / 16 * 16 * (n->kh * n->kw + 1);
           break;
         case MCAM_OP_GEMM:
           floats += (gsize) n->out_c * n->in_c + n->out_c;

@@ -11,6 +11,7 @@
 #include "mcam/mcam-blas.h"
 #include "mcam/mcam-error.h"
 #include "mcam-graph-profile.h"
+#include "mcam-dwconv.h"
 #include "mcam-graph-run.h"
 #include "mcam-pool.h"
 
@@ -141,24 +142,37 @@ run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamV
 
   if (n->convs == NULL)
     {
+      float **packed = (float **) &n->dw_packed;
+
+      /* the blocked kernel's copy of the weights, made at the first forward
+       * as Winograd's are (mcam_graph_get_weight_bytes counts it) */
+      if (g_once_init_enter (packed))
+        g_once_init_leave (packed, mcam_dwconv_pack (n->weight, n->bias, n->in_c, n->kh, n->kw));
       if (res != NULL)
         {
-          /* rare: depthwise + residual; add before the activation */
+          /* rare: depthwise + residual; add before the activation. The
+           * output may have taken over the residual's buffer (the plan
+           * hands it over when the residual dies here): keep a copy. */
           McamAct none = { MCAM_ACT_NONE, 0, 0 };
           gsize total = (gsize) _mcam_shape_numel (&out->shape);
+          g_autofree float *saved = NULL;
+          const float *r = res->data;
 
-          _mcam_op_depthwise (x->data, n->in_c, B, H, W, n->weight, n->bias, n->kh, n->kw,
-                              n->attrs.stride[0], n->attrs.pads[0], n->attrs.pads[1],
-                              out->data, OH, OW, none);
-          if (res->data != out->data)
-            for (gsize i = 0; i < total; i++)
-              out->data[i] += res->data[i];
+          if (res->data == out->data)
+            r = saved = g_memdup2 (res->data, sizeof (float) * total);
+          /* and when the residual is the conv's own input, read the copy
+           * (the scalar fallback's loops do not work in place) */
+          _mcam_op_depthwise (x->data == out->data ? r : x->data, n->in_c, B, H, W, n->weight, n->bias, n->dw_packed,
+                              n->kh, n->kw, n->attrs.stride[0], n->attrs.pads[0],
+                              n->attrs.pads[1], out->data, OH, OW, none);
+          for (gsize i = 0; i < total; i++)
+            out->data[i] += r[i];
           _mcam_op_act (n->attrs.act, out->data, total);
           return;
         }
-      _mcam_op_depthwise (x->data, n->in_c, B, H, W, n->weight, n->bias, n->kh, n->kw,
-                          n->attrs.stride[0], n->attrs.pads[0], n->attrs.pads[1], out->data,
-                          OH, OW, n->attrs.act);
+      _mcam_op_depthwise (x->data, n->in_c, B, H, W, n->weight, n->bias, n->dw_packed,
+                          n->kh, n->kw, n->attrs.stride[0], n->attrs.pads[0], n->attrs.pads[1],
+                          out->data, OH, OW, n->attrs.act);
       return;
     }
   for (int gi = 0; gi < n->n_convs; gi++)
