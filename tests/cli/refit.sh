@@ -10,9 +10,10 @@
 # re-fitted at an inner layer of an ONNX fixture (--layer) explains CAM there
 # and is refused at another layer, naming the --layer to use. eval --head at an inner
 # layer runs CAM of the re-fit head (defined: that head is linear on the layer's pooled
-# features) and says why the network head's CAM is left out.
+# features) and says why the network head's CAM is left out. The shipped heads record
+# the layer their model reports as its target, and are refused at another one.
 set -u
-echo "1..13"
+echo "1..14"
 
 src=${MCAM_SOURCE_DIR:?}
 model="$src/data/demo/fashion-mosaic-resnet.safetensors"
@@ -231,4 +232,35 @@ then
 else
   echo "not ok 13 - eval --head at an inner layer ($r1 $r2 $r3 $r4)"
   cat "$dir/l3.err" "$dir/l3-nohead.err" | sed 's/^/# /'; grep -i "not compared" "$dir/l3.md" | sed 's/^/# /'
+fi
+
+# 14: the shipped heads (data/demo) record the layer name their backbone reports as its
+# default target (mcam info --layers marks it), are taken at it, and are refused at
+# another layer naming the --layer to use
+ok=true
+for pair in mosaic longtail; do
+  h="$src/data/demo/fashion-$pair-refit-head.safetensors"
+  net="$src/data/demo/fashion-$pair-resnet.safetensors"
+  rec=$(/usr/bin/python3 -c '
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read(8 + 65536)
+n = struct.unpack("<Q", raw[:8])[0]
+print(json.loads(raw[8:8 + n])["__metadata__"]["mcam.head.layer"])' "$h")
+  target=$("$MCAM" info --layers "$net" 2>/dev/null | sed -n 's/^ *\([^ ]*\)  (target)$/\1/p')
+  other=$("$MCAM" info --layers "$net" 2>/dev/null | grep -c '^ *layer3.0$')
+  if [ -z "$rec" ] || [ "$rec" != "$target" ] || [ "$other" != 1 ]; then
+    echo "# $h records layer '$rec'; $net's target is '$target'"; ok=false; continue
+  fi
+  "$MCAM" classify --model "$net" --head "$h" --json "$imgs/pairs-00000.png" > "$dir/t.json" 2>&1 &&
+    grep -q '"explains" : "re-fit head"' "$dir/t.json" || { echo "# $h refused at $target"; ok=false; }
+  "$MCAM" classify --model "$net" --layer layer3.0 --head "$h" "$imgs/pairs-00000.png" \
+    > "$dir/t.out" 2>&1; rc=$?
+  if [ $rc != 1 ] || ! grep -q "fitted on the pooled features of layer “$target” of $net, not of “layer3.0”: use it with --layer $target" "$dir/t.out"; then
+    echo "# $h at layer3.0: exit $rc"; sed 's/^/# /' "$dir/t.out"; ok=false
+  fi
+done
+if $ok; then
+  echo "ok 14 - the shipped heads record their model's target layer and are refused at another"
+else
+  echo "not ok 14 - the shipped heads' layer"
 fi
