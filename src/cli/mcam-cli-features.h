@@ -8,11 +8,23 @@
  * the rows' image indices. `mcam train` and `mcam refit` take the parts with
  * --features PART... and join them into the rows of one cache. */
 
+#include <signal.h>
+
 #include "mcam-cli.h"
 #include "mcam/mcam-dataset.h"
 #include "mcam/mcam-feature-cache.h"
 
 G_BEGIN_DECLS
+
+/* The feature cache of ds's images at cache_path, as train and refit keep it
+ * beside their output: reused when it matches (then "WHAT: reusing PATH" on
+ * stderr), else computed with the feature pass's progress under WHAT.
+ * `interrupted` (nullable) is polled between batches: once non-zero the pass
+ * stops (G_IO_ERROR_CANCELLED) and the cache's temp file is removed. */
+McamFeatureCache *mcam_cli_features_open (McamNet *net, McamDataset *ds,
+                                          const char *cache_path, const char *what,
+                                          const volatile sig_atomic_t *interrupted,
+                                          GError **error);
 
 /* Join the parts into features [ds->n, c·h·w] and logits [ds->n, C], row i
  * = image i of ds, exactly as one cache of ds would hold them. Refuses parts

@@ -316,7 +316,7 @@ evaluate_image (McamEvalRun *run, int i, McamEvalRecord *rec, McamScorer *target
       opts.seed = run->seed;
       opts.use_memory_classifier = m->memory_head;
       opts.top_k_channels = run->top_k;
-      if (m->net_tally != NULL)
+      if (mcam_eval_method_reads_head (m))
         opts.head = run->head;
 
       if (run->timing)
@@ -528,12 +528,7 @@ mcam_cmd_eval (int argc, char **argv)
   run.head_path = head_path;
   if (head != NULL)
     {
-      for (guint k = 0; k < methods->len; k++)
-        {
-          McamEvalMethod *m = g_ptr_array_index (methods, k);
-          if (mcam_eval_method_reads_head (m))
-            m->net_tally = mcam_pointing_tally_new (C);
-        }
+      mcam_eval_methods_init_head (methods, net, head);
       /* The input metrics score the head that is explained. */
       mcam_head_scorer_init (&target_scorer, net, head);
     }

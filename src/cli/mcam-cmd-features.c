@@ -155,6 +155,46 @@ mcam_cmd_features (int argc, char **argv)
   return MCAM_EXIT_OK;
 }
 
+/* ---- the cache beside train's / refit's output --------------------------- */
+
+typedef struct
+{
+  McamCliProgress    *bar;
+  const char         *what;
+  int                 last_decile;
+  const volatile sig_atomic_t *interrupted;
+  GCancellable       *cancellable;
+} OpenProgress;
+
+static void
+on_open_progress (int done, int total, gpointer user_data)
+{
+  OpenProgress *p = user_data;
+
+  /* A signal handler only sets a flag; the cancel happens here, between
+   * batches. */
+  if (p->interrupted != NULL && *p->interrupted)
+    g_cancellable_cancel (p->cancellable);
+  mcam_cli_feature_progress (p->bar, p->what, &p->last_decile, done, total);
+}
+
+McamFeatureCache *
+mcam_cli_features_open (McamNet *net, McamDataset *ds, const char *cache_path, const char *what,
+                        const volatile sig_atomic_t *interrupted, GError **error)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  OpenProgress p = { .what = what, .interrupted = interrupted, .cancellable = cancellable };
+  McamFeatureCache *cache;
+
+  p.bar = mcam_cli_progress_new (what, ds->n);
+  cache = mcam_feature_cache_open (cache_path, net, (const char *const *) ds->paths, ds->n, 16,
+                                   on_open_progress, &p, cancellable, error);
+  mcam_cli_progress_free (p.bar);
+  if (cache != NULL && mcam_feature_cache_was_reused (cache))
+    fprintf (stderr, "%s: reusing %s\n", what, cache_path);
+  return cache;
+}
+
 /* ---- the join (train / refit --features) -------------------------------- */
 
 void

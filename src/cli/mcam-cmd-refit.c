@@ -27,16 +27,7 @@
 typedef struct
 {
   McamCliProgress *bar;
-  int              last_decile;
 } Progress;
-
-static void
-on_feature_progress (int done, int total, gpointer user_data)
-{
-  Progress *p = user_data;
-
-  mcam_cli_feature_progress (p->bar, "features", &p->last_decile, done, total);
-}
 
 static gboolean
 on_fit_progress (const char *stage, int step, int n_steps, gpointer user_data)
@@ -185,14 +176,9 @@ mcam_cmd_refit (int argc, char **argv)
     }
   else
     {
-      prog.bar = mcam_cli_progress_new ("features", n);
-      cache = mcam_feature_cache_open (cache_path, net, (const char *const *) ds->paths, n, 16,
-                                       on_feature_progress, &prog, NULL, &error);
-      g_clear_pointer (&prog.bar, mcam_cli_progress_free);
+      cache = mcam_cli_features_open (net, ds, cache_path, "features", NULL, &error);
       if (cache == NULL)
         return mcam_cli_fail ("refit", error);
-      if (mcam_feature_cache_was_reused (cache))
-        fprintf (stderr, "features: reusing %s\n", cache_path);
       feats = mcam_feature_cache_get_features (cache);
       net_logits = mcam_feature_cache_get_logits (cache);
     }

@@ -37,26 +37,6 @@ on_sigint (int sig)
 typedef struct
 {
   McamCliProgress *bar;
-  gint64           total;
-  const char      *what;
-  int              last_decile;
-  GCancellable    *cancellable;
-} FeatureProgress;
-
-static void
-on_feature_progress (int done, int total, gpointer user_data)
-{
-  FeatureProgress *fp = user_data;
-
-  /* Ctrl+C: stop after this batch; the cache's temp file is removed. */
-  if (interrupted)
-    g_cancellable_cancel (fp->cancellable);
-  mcam_cli_feature_progress (fp->bar, fp->what, &fp->last_decile, done, total);
-}
-
-typedef struct
-{
-  McamCliProgress *bar;
   const McamMemory *mem;
   const float     *val_f;
   const float     *val_y;
@@ -171,26 +151,6 @@ print_health (const McamHealth *h)
           h->distinct_slots, h->n_classes, h->unused_slots, h->n_slots);
   printf ("  maps: r with the channel sum: mcam %s, mcam-profile %s; "
           "r between classes: mcam %s, mcam-profile %s\n", msr, psr, mbr, pbr);
-}
-
-static McamFeatureCache *
-features_for (McamNet *net, McamDataset *ds, const char *cache_path, const char *what,
-              GError **error)
-{
-  FeatureProgress fp = { 0 };
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  McamFeatureCache *cache;
-
-  fp.what = what;
-  fp.total = ds->n;
-  fp.cancellable = cancellable;
-  fp.bar = mcam_cli_progress_new (what, ds->n);
-  cache = mcam_feature_cache_open (cache_path, net, (const char *const *) ds->paths, ds->n,
-                                   16, on_feature_progress, &fp, cancellable, error);
-  mcam_cli_progress_free (fp.bar);
-  if (cache != NULL && mcam_feature_cache_was_reused (cache))
-    fprintf (stderr, "%s: reusing %s\n", what, cache_path);
-  return cache;
 }
 
 static double
@@ -348,14 +308,15 @@ mcam_cmd_train (int argc, char **argv)
   else
     {
       cache_path = g_strconcat (out, ".features", NULL);
-      cache = features_for (net, ds, cache_path, "features", &error);
+      cache = mcam_cli_features_open (net, ds, cache_path, "features", &interrupted, &error);
       if (cache != NULL)
         train_f = mcam_feature_cache_get_features (cache);
     }
   if (train_f != NULL && vds != NULL && vds->n > 0)
     {
       vcache_path = g_strconcat (out, ".val.features", NULL);
-      vcache = features_for (net, vds, vcache_path, "val features", &error);
+      vcache = mcam_cli_features_open (net, vds, vcache_path, "val features", &interrupted,
+                                       &error);
     }
   if (train_f == NULL || (vcache_path != NULL && vcache == NULL))
     {

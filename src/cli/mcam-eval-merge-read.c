@@ -334,9 +334,8 @@ mcam_eval_merge_main (char **paths, int n_parts, const char *model_override, gbo
         }
       m = mcam_eval_method_new (method, colon != NULL, C);
       g_ptr_array_add (methods, m);
-      if (head != NULL && mcam_eval_method_reads_head (m))
-        m->net_tally = mcam_pointing_tally_new (C);
     }
+  mcam_eval_methods_init_head (methods, net, head);
 
   total = json_object_get_int_member (key, "images_total");
   index_seen = g_new0 (gboolean, MAX (total, 1));

@@ -32,9 +32,38 @@ mcam_eval_method_free (gpointer p)
 
   mcam_pointing_tally_free (m->tally);
   mcam_pointing_tally_free (m->net_tally);
+  g_free (m->net_head_skipped);
   g_array_unref (m->Y);
   g_array_unref (m->O);
   g_free (m);
+}
+
+/* CAM of the network exists only where its own GAP + linear head reads the
+ * features (the default target layer). At an inner layer the re-fit head's
+ * CAM is still defined (that head is linear on the layer's pooled
+ * features), so CAM runs there and only its comparison with the network's
+ * head is left out; the gradient and perturbation methods have both. */
+void
+mcam_eval_methods_init_head (GPtrArray *methods, McamNet *net, const McamHead *head)
+{
+  const McamNetInfo *info = mcam_net_get_info (net);
+
+  if (head == NULL)
+    return;
+  for (guint k = 0; k < methods->len; k++)
+    {
+      McamEvalMethod *m = g_ptr_array_index (methods, k);
+
+      if (!mcam_eval_method_reads_head (m))
+        continue;
+      if (m->method == MCAM_METHOD_CAM && mcam_net_get_head_weight (net) == NULL)
+        m->net_head_skipped =
+          g_strdup_printf ("the network's own CAM is defined only at the layer its GAP + "
+                           "linear head reads, not at %s: only the re-fit head's CAM is "
+                           "measured (compare the heads with gradcam there)", info->target);
+      else
+        m->net_tally = mcam_pointing_tally_new (info->n_classes);
+    }
 }
 
 McamEvalRecord *

@@ -48,6 +48,11 @@ typedef struct
 McamEvalMethod *mcam_eval_method_new  (McamMethod method, gboolean memory_head, int n_classes);
 void            mcam_eval_method_free (gpointer method);
 
+/* --head: a tally of the network head's maps for every method that reads
+ * a head, or the reason it cannot have one (net_head_skipped). */
+void            mcam_eval_methods_init_head (GPtrArray *methods, McamNet *net,
+                                             const McamHead *head);
+
 McamEvalRecord *mcam_eval_record_new  (int index, const char *name, const float *labels,
                                        int n_classes, int n_methods);
 void            mcam_eval_record_free (gpointer record);

@@ -173,6 +173,13 @@ mcam_eval_print_markdown (McamEvalRun *run, FILE *out)
         }
     }
   mcam_eval_head_markdown (run, out);
+  for (guint k = 0; run->head != NULL && k < run->methods->len; k++)
+    {
+      McamEvalMethod *m = g_ptr_array_index (run->methods, k);
+      if (m->net_head_skipped != NULL)
+        fprintf (out, "\n%s, network's head → re-fit head: not compared; %s.\n",
+                 method_title (m, name, sizeof name), m->net_head_skipped);
+    }
 }
 
 /* null: undefined (an average over no pair or image) or not measured. */
@@ -254,7 +261,13 @@ mcam_eval_to_json (McamEvalRun *run)
       json_builder_set_member_name (b, "explains");
       json_builder_add_string_value (b, mcam_method_needs_memory (m->method) ? "memory module" :
                                      m->memory_head ? "memory classifier" :
-                                     m->net_tally != NULL ? "re-fit head" : "target network");
+                                     run->head != NULL && mcam_eval_method_reads_head (m) ?
+                                     "re-fit head" : "target network");
+      if (m->net_head_skipped != NULL)
+        {
+          json_builder_set_member_name (b, "network_head_skipped");
+          json_builder_add_string_value (b, m->net_head_skipped);
+        }
       if (pointing)
         {
           json_builder_set_member_name (b, "pointing");

@@ -32,6 +32,10 @@ typedef struct
   /* --head, a method that reads a head: the same maps of the network's own
    * head, for the re-fit lens's verdict (tally is the re-fit head's). */
   McamPointingTally *net_tally;
+  /* --head, a method that reads a head but whose map of the network's own
+   * head is not defined at the target layer (CAM at an inner layer): why
+   * the comparison is left out (net_tally then stays NULL). */
+  char              *net_head_skipped;
   GArray            *Y, *O;         /* double, per (image, class) pair */
   double             deletion_sum, insertion_sum;
   double             morf_sum, lerf_sum;

@@ -8,9 +8,12 @@
 # backbone, an unknown layer, the model as --out, bad options. Then the shipped
 # re-fit head on the shipped images finds the demo's head bias, and a head
 # re-fitted at an inner layer of an ONNX fixture (--layer) explains CAM there
-# and is refused at another layer, naming the --layer to use.
+# and is refused at another layer, naming the --layer to use. eval --head at an inner
+# layer runs CAM of the re-fit head (defined: that head is linear on the layer's pooled
+# features) and says why the network head's CAM is left out. The shipped heads record
+# the layer their model reports as its target, and are refused at another one.
 set -u
-echo "1..12"
+echo "1..14"
 
 src=${MCAM_SOURCE_DIR:?}
 model="$src/data/demo/fashion-mosaic-resnet.safetensors"
@@ -189,4 +192,75 @@ if [ $r1 = 1 ] && grep -q "use it with --layer $inner" "$dir/j.out" &&
   echo "ok 12 - a head fitted at another layer is refused, naming the --layer to use"
 else
   echo "not ok 12 - another layer ($r1 $r2 $r3)"; cat "$dir/j.out" "$dir/k.out" | sed 's/^/# /'
+fi
+
+# 13: eval --head at an inner layer of the demo model with cam: the network's own CAM is
+# not defined there (its GAP + linear head reads layer4.0), the re-fit head's is. The run
+# exits 0, CAM explains the re-fit head, its comparison is skipped with the reason in the
+# JSON and the Markdown, and Grad-CAM keeps both heads. Reference: for a head linear on
+# GAP(f) Grad-CAM's weights are CAM's divided by h*w, so CAM's pointing game per class
+# equals Grad-CAM's under the re-fit head.
+"$MCAM" refit --model "$model" --layer layer3.0 --images "$imgs" --labels "$imgs/labels.csv" \
+  --l2 0.01 --threads 1 --out "$dir/l3.safetensors" > /dev/null 2>&1; r1=$?
+ev="--model $model --layer layer3.0 --head $dir/l3.safetensors --images $imgs --labels $imgs/labels.csv --boxes $imgs/boxes.csv --methods cam,gradcam --metrics pointing --threads 1"
+# shellcheck disable=SC2086
+"$MCAM" eval $ev --json > "$dir/l3.json" 2> "$dir/l3.err"; r2=$?
+# shellcheck disable=SC2086
+"$MCAM" eval $ev > "$dir/l3.md" 2>> "$dir/l3.err"; r3=$?
+"$MCAM" eval --model "$model" --layer layer3.0 --images "$imgs" --labels "$imgs/labels.csv" \
+  --methods cam --threads 1 > /dev/null 2> "$dir/l3-nohead.err"; r4=$?
+if [ $r1 = 0 ] && [ $r2 = 0 ] && [ $r3 = 0 ] && [ $r4 = 1 ] &&
+   grep -q "CAM needs a GAP + linear head after layer 'layer3.0'" "$dir/l3-nohead.err" &&
+   grep -q "^cam, network's head → re-fit head: not compared; the network's own CAM is defined only at the layer its GAP + linear head reads, not at layer3.0" "$dir/l3.md" &&
+   grep -q '^### gradcam: own object' "$dir/l3.md" && ! grep -q '^### cam:' "$dir/l3.md" &&
+   /usr/bin/python3 - "$dir/l3.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+m = {x["method"]: x for x in r["methods"]}
+cam, grad = m["cam"], m["gradcam"]
+assert cam["explains"] == "re-fit head" and grad["explains"] == "re-fit head", cam["explains"]
+assert "not at layer3.0" in cam["network_head_skipped"], cam.get("network_head_skipped")
+assert "network_head_skipped" not in grad
+lens = r["refit_lens"]["methods"]
+assert sorted(lens) == ["gradcam"], sorted(lens)
+assert len(lens["gradcam"]["per_class"]) == 10
+assert cam["pointing"]["pairs"] == 86 and cam["pointing"]["per_class"] == grad["pointing"]["per_class"]
+assert abs(lens["gradcam"]["pointing_refit_head"] - cam["pointing"]["rate"]) < 1e-12
+PY
+then
+  echo "ok 13 - eval --head at an inner layer runs the re-fit head's CAM and says why the network's is skipped"
+else
+  echo "not ok 13 - eval --head at an inner layer ($r1 $r2 $r3 $r4)"
+  cat "$dir/l3.err" "$dir/l3-nohead.err" | sed 's/^/# /'; grep -i "not compared" "$dir/l3.md" | sed 's/^/# /'
+fi
+
+# 14: the shipped heads (data/demo) record the layer name their backbone reports as its
+# default target (mcam info --layers marks it), are taken at it, and are refused at
+# another layer naming the --layer to use
+ok=true
+for pair in mosaic longtail; do
+  h="$src/data/demo/fashion-$pair-refit-head.safetensors"
+  net="$src/data/demo/fashion-$pair-resnet.safetensors"
+  rec=$(/usr/bin/python3 -c '
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read(8 + 65536)
+n = struct.unpack("<Q", raw[:8])[0]
+print(json.loads(raw[8:8 + n])["__metadata__"]["mcam.head.layer"])' "$h")
+  target=$("$MCAM" info --layers "$net" 2>/dev/null | sed -n 's/^ *\([^ ]*\)  (target)$/\1/p')
+  other=$("$MCAM" info --layers "$net" 2>/dev/null | grep -c '^ *layer3.0$')
+  if [ -z "$rec" ] || [ "$rec" != "$target" ] || [ "$other" != 1 ]; then
+    echo "# $h records layer '$rec'; $net's target is '$target'"; ok=false; continue
+  fi
+  "$MCAM" classify --model "$net" --head "$h" --json "$imgs/pairs-00000.png" > "$dir/t.json" 2>&1 &&
+    grep -q '"explains" : "re-fit head"' "$dir/t.json" || { echo "# $h refused at $target"; ok=false; }
+  "$MCAM" classify --model "$net" --layer layer3.0 --head "$h" "$imgs/pairs-00000.png" \
+    > "$dir/t.out" 2>&1; rc=$?
+  if [ $rc != 1 ] || ! grep -q "fitted on the pooled features of layer “$target” of $net, not of “layer3.0”: use it with --layer $target" "$dir/t.out"; then
+    echo "# $h at layer3.0: exit $rc"; sed 's/^/# /' "$dir/t.out"; ok=false
+  fi
+done
+if $ok; then
+  echo "ok 14 - the shipped heads record their model's target layer and are refused at another"
+else
+  echo "not ok 14 - the shipped heads' layer"
 fi

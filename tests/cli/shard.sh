@@ -5,14 +5,16 @@
 # (mAP and AP of both heads, every method's pointing game per class, bias
 # lens, Average Drop, Increase in Confidence, deletion/insertion, counts),
 # compared with python3; and the merge refuses parts that do not belong
-# together, naming the file.
+# together, naming the file. With --head (the re-fit lens) the merge equals
+# the whole run too, the verdict rows included, also at an inner layer
+# where CAM's comparison is skipped.
 set -u
 D="$MCAM_SOURCE_DIR/data/demo"
 NET="$D/fashion-mosaic-resnet.safetensors"
 MEM="$D/fashion-mosaic-memory.safetensors"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-echo "1..22"
+echo "1..25"
 n=0
 check () { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi; }
 
@@ -125,3 +127,47 @@ check $? "a part of another image list is refused ($(tail -n 1 "$T/e11"))"
 "$MCAM" features --model "$NET" $F --shard 1/3 --out "$T/f1.features" > /dev/null 2> "$T/e12"
 [ $? = 2 ] && grep -q "exists; give --force" "$T/e12"
 check $? "mcam features --out refuses an existing part without --force"
+
+# --head: the re-fit lens's figures and verdicts come from the per-pair records of both
+# heads, so three shards merged give the whole run's lens, word for word.
+HEAD="$D/fashion-mosaic-refit-head.safetensors"
+EH="--model $NET --memory $MEM --head $HEAD --images $D/images --labels $D/images/labels.csv --boxes $D/images/boxes.csv --methods cam,gradcam++,mcam --metrics pointing,drop --threads 1"
+# shellcheck disable=SC2086
+"$MCAM" eval $EH --json > "$T/head-full.json" 2>> "$T/err" &&
+  "$MCAM" eval $EH > "$T/head-full.md" 2>> "$T/err"
+for i in 1 2 3; do
+  # shellcheck disable=SC2086
+  "$MCAM" eval $EH --shard $i/3 --json --out "$T/hpart$i.json" 2>> "$T/err" || echo "# head shard $i failed"
+done
+"$MCAM" eval --merge --json "$T/hpart2.json" "$T/hpart3.json" "$T/hpart1.json" > "$T/head-merged.json" 2>> "$T/err" &&
+  python3 "$SAME" "$T/head-full.json" "$T/head-merged.json" &&
+  python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+lens = r["refit_lens"]
+rows = [v for m in ("cam", "gradcam++") for v in lens["methods"][m]["per_class"].values()]
+ok = len(rows) == 20 and all(v["verdict"] and v["pairs"] > 0 for v in rows)
+ok = ok and "mcam" not in lens["methods"] and isinstance(lens["map_network_head"], float)
+ok = ok and lens["methods"]["cam"]["per_class"]["Sneaker"]["verdict"].startswith("the features locate Sneaker")
+print("# %d verdict rows; Sneaker under cam: %s" % (len(rows), lens["methods"]["cam"]["per_class"]["Sneaker"]["verdict"]))
+sys.exit(0 if ok else 1)' "$T/head-merged.json"
+check $? "eval --head: three shards merged equal the one run (both heads' mAP and AP, own-object rates, verdicts)"
+"$MCAM" eval --merge "$T/hpart1.json" "$T/hpart2.json" "$T/hpart3.json" > "$T/head-merged.md" 2>> "$T/err"
+sed -n '/^## Re-fit lens/,$p' "$T/head-full.md" > "$T/lens-full.md"
+sed -n '/^## Re-fit lens/,$p' "$T/head-merged.md" > "$T/lens-merged.md"
+[ "$(grep -c '^| Sneaker |' "$T/lens-full.md")" = 2 ] && cmp -s "$T/lens-full.md" "$T/lens-merged.md"
+check $? "eval --head --merge: the Markdown re-fit lens section (tables and verdicts) is the one run's, byte for byte"
+# at an inner layer: CAM explains the re-fit head there, its comparison is skipped in the
+# whole run and in the merge alike
+"$MCAM" refit --model "$NET" --layer layer3.0 $F --l2 0.01 --out "$T/l3-head.safetensors" > /dev/null 2>> "$T/err"
+EL="--model $NET --layer layer3.0 --head $T/l3-head.safetensors --images $D/images --labels $D/images/labels.csv --boxes $D/images/boxes.csv --methods cam,gradcam --metrics pointing --threads 1"
+# shellcheck disable=SC2086
+"$MCAM" eval $EL --json > "$T/l3-full.json" 2>> "$T/err"
+for i in 1 2; do
+  # shellcheck disable=SC2086
+  "$MCAM" eval $EL --shard $i/2 --json --out "$T/l3part$i.json" 2>> "$T/err" || echo "# layer3 shard $i failed"
+done
+"$MCAM" eval --merge --json "$T/l3part1.json" "$T/l3part2.json" > "$T/l3-merged.json" 2>> "$T/err" &&
+  python3 "$SAME" "$T/l3-full.json" "$T/l3-merged.json" &&
+  jq -e '(.methods[0].network_head_skipped | test("not at layer3.0")) and (.refit_lens.methods | keys) == ["gradcam"]' "$T/l3-merged.json" > /dev/null
+check $? "eval --head --layer layer3.0: the merge equals the one run, CAM's skipped comparison included"
