@@ -35,9 +35,15 @@ mcam_eval_head_markdown (McamEvalRun *run, FILE *out)
   if (run->head == NULL)
     return;
   fprintf (out, "\n## Re-fit lens: %s\n\n", run->head_path);
-  fprintf (out, "A linear head re-fitted on the pooled features (λ %g, %d images, "
-           "cross-validated mAP %.4f). mAP of the re-fit head %.4f, of the network's "
-           "own head %.4f.\n", run->head->l2, run->head->n_images, run->head->val_score,
+  /* a head fitted with a given λ has no cross-validation score (NaN) */
+  if (isfinite (run->head->val_score))
+    fprintf (out, "A linear head re-fitted on the pooled features (λ %g, %d images, "
+             "cross-validated mAP %.4f).", run->head->l2, run->head->n_images,
+             run->head->val_score);
+  else
+    fprintf (out, "A linear head re-fitted on the pooled features (λ %g given, %d images, "
+             "not cross-validated).", run->head->l2, run->head->n_images);
+  fprintf (out, " mAP of the re-fit head %.4f, of the network's own head %.4f.\n",
            run->map_target, run->map_network);
   if (!run->ds->has_boxes || !(run->metrics & MCAM_EVAL_POINTING))
     return;

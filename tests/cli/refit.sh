@@ -13,7 +13,7 @@
 # features) and says why the network head's CAM is left out. The shipped heads record
 # the layer their model reports as its target, and are refused at another one.
 set -u
-echo "1..14"
+echo "1..15"
 
 src=${MCAM_SOURCE_DIR:?}
 model="$src/data/demo/fashion-mosaic-resnet.safetensors"
@@ -263,4 +263,16 @@ if $ok; then
   echo "ok 14 - the shipped heads record their model's target layer and are refused at another"
 else
   echo "not ok 14 - the shipped heads' layer"
+fi
+
+# 15: a head fitted with a given λ has no cross-validation score: the report says so
+# (it printed "cross-validated mAP nan")
+"$MCAM" eval --model "$model" --head "$dir/c.safetensors" --images "$imgs" \
+  --labels "$imgs/labels.csv" --boxes "$imgs/boxes.csv" --methods cam --metrics pointing \
+  --threads 1 > "$dir/given.md" 2>/dev/null
+if grep -q 'λ 0.01 given, .* images, not cross-validated' "$dir/given.md" &&
+   ! grep -qi 'nan' "$dir/given.md"; then
+  echo "ok 15 - eval --head with a given λ: not cross-validated, no nan"
+else
+  echo "not ok 15 - eval --head with a given λ"; grep -i -A2 'Re-fit lens' "$dir/given.md" | sed 's/^/# /'
 fi
