@@ -15,7 +15,11 @@
  *     acquires it; a task started in a thread, a value returned from it and
  *     the value propagated; a source callback set and attached, then run;
  *   - g_atomic_rc_box_release: the releases before the last one happen
- *     before the clear function (the free).
+ *     before the clear function (the free);
+ *   - quarks and interned strings: every call runs under one lock of ours
+ *     (GLib's quark_global is a GMutex taken inside libglib);
+ *   - one-time initialisation: g_once_init_leave releases the location, a
+ *     g_once_init_enter that did not initialise acquires it.
  * A real race is still reported; only the missing happens-before edges are
  * added. */
 
@@ -24,6 +28,7 @@
 
 #include <dlfcn.h>
 #include <gio/gio.h>
+#include <pthread.h>
 #include <sanitizer/tsan_interface.h>
 
 /* real_NAME: GLib's own NAME, looked up once (atomically: any thread may be
@@ -230,25 +235,27 @@ void AnnotateIgnoreReadsEnd (const char *file, int line);
 void AnnotateIgnoreWritesBegin (const char *file, int line);
 void AnnotateIgnoreWritesEnd (const char *file, int line);
 
-/* Attaching also updates the context's own arrays under its lock: the
- * attaches made through here are ordered among themselves, and what GLib
- * itself reads and writes inside the attach is ignored — the main loop
- * grows the same arrays under the same futex lock TSan cannot see (a worker's
- * g_idle_add against the main thread's iteration was reported as a race in
- * g_realloc). The source's data is still handed over through source_token. */
+/* The release comes BEFORE GLib's attach: once the source is in the
+ * context, the main thread may dispatch it while this thread is still inside
+ * g_source_attach (a release after it was seen to come too late: the main
+ * thread's trampoline acquired the token before it, and every Notify a worker
+ * posted then looked like a race). Attaching also updates the context's own
+ * arrays under its lock; what GLib itself reads and writes inside the attach
+ * is ignored — the main loop grows the same arrays under the same futex lock
+ * TSan cannot see (a worker's g_idle_add against the main thread's iteration
+ * was reported as a race in g_realloc). */
 guint
 g_source_attach (GSource *source, GMainContext *context)
 {
   guint id;
 
   resolve_g_source_attach ();
-  __tsan_acquire (&source_token);
+  __tsan_release (&source_token);
   AnnotateIgnoreReadsBegin (__FILE__, __LINE__);
   AnnotateIgnoreWritesBegin (__FILE__, __LINE__);
   id = real_g_source_attach (source, context);
   AnnotateIgnoreWritesEnd (__FILE__, __LINE__);
   AnnotateIgnoreReadsEnd (__FILE__, __LINE__);
-  __tsan_release (&source_token);
   return id;
 }
 
@@ -270,6 +277,76 @@ guint
 g_idle_add (GSourceFunc func, gpointer data)
 {
   return g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, func, data, NULL);
+}
+
+/* Quarks and interned strings -------------------------------------------- */
+
+/* GLib copies each new quark's string into a shared block of 4088 bytes
+ * (quark_strdup) and grows the quark array and its hash table, all under
+ * quark_global, a GMutex taken inside libglib. The app's worker, the first
+ * to initialise some classes while it loads a model, makes quarks (and the
+ * block they go in); the main thread's GSettings then makes one for a key
+ * name and copies it into the same block: TSan saw the main thread's memcpy
+ * and the worker's malloc, unordered. Each quark call from outside libglib
+ * (our code, GObject, GIO, GTK: calls between libraries go through the PLT
+ * and so reach these definitions) runs under one pthread mutex of ours,
+ * which TSan sees: the order it adds is the one quark_global gives, taken a
+ * little earlier. Calls made inside libglib itself still go straight to
+ * GLib. None of these functions calls back out, so the lock cannot nest. */
+static pthread_mutex_t quark_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define QUARK_WRAPPER(ret, name, type)                                        \
+  REAL (ret, name, (type))                                                    \
+  ret name (type arg)                                                         \
+  {                                                                           \
+    ret r;                                                                    \
+                                                                              \
+    resolve_##name ();                                                        \
+    pthread_mutex_lock (&quark_lock);                                         \
+    r = real_##name (arg);                                                    \
+    pthread_mutex_unlock (&quark_lock);                                       \
+    return r;                                                                 \
+  }
+
+QUARK_WRAPPER (GQuark, g_quark_from_string, const gchar *)
+QUARK_WRAPPER (GQuark, g_quark_from_static_string, const gchar *)
+QUARK_WRAPPER (GQuark, g_quark_try_string, const gchar *)
+QUARK_WRAPPER (const gchar *, g_quark_to_string, GQuark)
+QUARK_WRAPPER (const gchar *, g_intern_string, const gchar *)
+QUARK_WRAPPER (const gchar *, g_intern_static_string, const gchar *)
+
+/* One-time initialisation ------------------------------------------------- */
+
+/* The g_once_init_enter macro reads *location with an atomic load, which
+ * TSan sees (our code is instrumented); GLib's g_once_init_leave publishes
+ * the value with an atomic store, and a thread that found the
+ * initialisation under way waits on GLib's GCond, neither of which it sees.
+ * So leave releases the location before the value is published, and an
+ * enter that lets its caller through without initialising acquires it.
+ * Covers the G_DEFINE_TYPE *_get_type functions of every library that calls
+ * through the PLT, and mcam-conv.c's Winograd weights. (The names are in
+ * parentheses: GLib also defines them as macros.) */
+REAL (gboolean, g_once_init_enter, (volatile void *))
+REAL (void, g_once_init_leave, (volatile void *, gsize))
+
+gboolean
+(g_once_init_enter) (volatile void *location)
+{
+  gboolean mine;
+
+  resolve_g_once_init_enter ();
+  mine = real_g_once_init_enter (location);
+  if (!mine)
+    __tsan_acquire ((void *) location);
+  return mine;
+}
+
+void
+(g_once_init_leave) (volatile void *location, gsize result)
+{
+  resolve_g_once_init_leave ();
+  __tsan_release ((void *) location);
+  real_g_once_init_leave (location, result);
 }
 
 /* Tasks run in a thread: the caller's work before g_task_run_in_thread
