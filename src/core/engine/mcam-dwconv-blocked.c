@@ -52,17 +52,21 @@ mcam_dwconv_pack_free (float *packed)
  * new a[c] = c&m ? b[c^m] : a[c], new b[c] = c&m ? b[c] : a[c^m]. */
 #define SA(m, c) (((c) & (m)) ? 16 + ((c) ^ (m)) : (c))
 #define SB(m, c) (((c) & (m)) ? 16 + (c) : ((c) ^ (m)))
-#define MASK(S, m) \
-  ((I) { S (m, 0), S (m, 1), S (m, 2), S (m, 3), S (m, 4), S (m, 5), S (m, 6), S (m, 7), \
-         S (m, 8), S (m, 9), S (m, 10), S (m, 11), S (m, 12), S (m, 13), S (m, 14), S (m, 15) })
+/* __builtin_shufflevector with constant indices: GCC (>= 12) and clang both
+ * have it (GCC's __builtin_shuffle with a mask vector is GCC's alone, and the
+ * fuzzing build is clang's). */
+#define SHUF(a, b, S, m) \
+  __builtin_shufflevector (a, b, S (m, 0), S (m, 1), S (m, 2), S (m, 3), S (m, 4), S (m, 5), \
+                           S (m, 6), S (m, 7), S (m, 8), S (m, 9), S (m, 10), S (m, 11), \
+                           S (m, 12), S (m, 13), S (m, 14), S (m, 15))
 
 #define STAGE(m) \
   for (int r = 0; r < 16; r++) \
     if (!(r & (m))) \
       { \
         V a = v[r], b = v[r | (m)]; \
-        v[r] = __builtin_shuffle (a, b, MASK (SA, m)); \
-        v[r | (m)] = __builtin_shuffle (a, b, MASK (SB, m)); \
+        v[r] = SHUF (a, b, SA, m); \
+        v[r | (m)] = SHUF (a, b, SB, m); \
       }
 
 static inline __attribute__ ((always_inline)) void
