@@ -175,12 +175,18 @@ static gint pointwise_setting = -1;
  * 0.85 / 0.60; 512>256 28x28 1.25 / 1.09; 512>2048 7x7 1.28 / 1.10; but
  * 1024>512 14x14 1.35 / 1.56, 2048>512 7x7 1.11 / 1.41 (the K blocks'
  * partial sums and the weights, 2-4 MB, streamed per 48 pixels; OpenBLAS
- * keeps them packed in cache). So: K <= 512. And the squeeze-excite 1x1
+ * keeps them packed in cache). So: K <= 512. On a quiet machine (load
+ * 0.8) also 256>1024 14x14 +res 0.78 / 0.90 and 512>2048 7x7 1.35 / 1.48:
+ * the whole weight matrix (1-4 MB) is streamed once per 48 pixels, so
+ * below 784 pixels only weights under 256K floats (EfficientNet's 192>1152
+ * 7x7: 0.30 / 0.25). On 7x7 maps (48 pixels and a 1-pixel tail) also K
+ * <= 256: RegNetY-400MF 440>440 7x7 0.23 / 0.27, 160>960 7x7 0.149 / 0.135
+ * and 192>1152 as above. And the squeeze-excite 1x1
  * convs on 1x1 maps (N = 1, a matrix-vector product) 960>240 0.063 / 0.15:
  * the 16-pixel vectors are all padding there, so N >= 16.
  * $MCAM_POINTWISE=0 turns the own kernel off (A/B benchmarks). */
 static gboolean
-use_own_pointwise (int k, gsize n)
+use_own_pointwise (int k, int m, gsize n)
 {
   gint v = __atomic_load_n (&pointwise_setting, __ATOMIC_RELAXED);
 
@@ -191,7 +197,8 @@ use_own_pointwise (int k, gsize n)
       v = (env == NULL || g_strcmp0 (env, "0") != 0) && mcam_pointwise_available ();
       __atomic_store_n (&pointwise_setting, v, __ATOMIC_RELAXED);
     }
-  return v && n >= 16 && k <= 512;
+  return v && n >= 16 && k <= 512 && ((gsize) k * m < 256 * 1024 || n >= 784) &&
+         (n >= 196 || k <= 256);
 }
 
 static const float *
@@ -534,7 +541,7 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
     {
       gboolean in_batched = in_l.img_stride == ohw || B == 1;
 
-      if (in_batched && out_batched && use_own_pointwise (conv->in_c, n_total))
+      if (in_batched && out_batched && use_own_pointwise (conv->in_c, conv->out_c, n_total))
         mcam_pointwise_forward (conv, pointwise_weights (conv), in, in_l.chan_stride, n_total,
                                 out, out_l.chan_stride, residual, relu);
       else if (in_batched && out_batched)
