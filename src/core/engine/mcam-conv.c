@@ -55,6 +55,7 @@ mcam_conv_free (McamConv *conv)
   g_free (conv->bias);
   g_free (conv->wino);
   g_free (conv->wino4);
+  g_clear_pointer (&conv->pw, mcam_pointwise_pack_free);
   g_free (conv);
 }
 
@@ -162,6 +163,52 @@ static gboolean
 is_pointwise (const McamConv *conv)
 {
   return conv->kh == 1 && conv->kw == 1 && conv->stride == 1 && conv->pad == 0;
+}
+
+static gint pointwise_setting = -1;
+
+/* The own 1x1 kernel (mcam-pointwise.c) or OpenBLAS, by measurement (one
+ * thread, ms per layer OpenBLAS / own, load ~4.5). MobileNetV3-L: 16>64
+ * 112x112 0.42 / 0.27; 24>72 56x56 0.107 / 0.071; 40>120 28x28 0.055 /
+ * 0.041; 80>480 14x14 0.110 / 0.093; 160>960 7x7 0.149 / 0.135; but 672>112
+ * 14x14 0.185 / 0.186, 960>160 7x7 0.138 / 0.142. ResNet-50: 256>64 56x56
+ * 0.85 / 0.60; 512>256 28x28 1.25 / 1.09; 512>2048 7x7 1.28 / 1.10; but
+ * 1024>512 14x14 1.35 / 1.56, 2048>512 7x7 1.11 / 1.41 (the K blocks'
+ * partial sums and the weights, 2-4 MB, streamed per 48 pixels; OpenBLAS
+ * keeps them packed in cache). So: K <= 512. On a quiet machine (load
+ * 0.8) also 256>1024 14x14 +res 0.78 / 0.90 and 512>2048 7x7 1.35 / 1.48:
+ * the whole weight matrix (1-4 MB) is streamed once per 48 pixels, so
+ * below 784 pixels only weights under 256K floats (EfficientNet's 192>1152
+ * 7x7: 0.30 / 0.25). On 7x7 maps (48 pixels and a 1-pixel tail) also K
+ * <= 256: RegNetY-400MF 440>440 7x7 0.23 / 0.27, 160>960 7x7 0.149 / 0.135
+ * and 192>1152 as above. And the squeeze-excite 1x1
+ * convs on 1x1 maps (N = 1, a matrix-vector product) 960>240 0.063 / 0.15:
+ * the 16-pixel vectors are all padding there, so N >= 16.
+ * $MCAM_POINTWISE=0 turns the own kernel off (A/B benchmarks). */
+static gboolean
+use_own_pointwise (int k, int m, gsize n)
+{
+  gint v = __atomic_load_n (&pointwise_setting, __ATOMIC_RELAXED);
+
+  if (v < 0)
+    {
+      const char *env = g_getenv ("MCAM_POINTWISE");
+
+      v = (env == NULL || g_strcmp0 (env, "0") != 0) && mcam_pointwise_available ();
+      __atomic_store_n (&pointwise_setting, v, __ATOMIC_RELAXED);
+    }
+  return v && n >= 16 && k <= 512 && ((gsize) k * m < 256 * 1024 || n >= 784) &&
+         (n >= 196 || k <= 256);
+}
+
+static const float *
+pointwise_weights (const McamConv *conv)
+{
+  McamConv *mut = (McamConv *) conv;
+
+  if (g_once_init_enter (&mut->pw))
+    g_once_init_leave (&mut->pw, mcam_pointwise_pack (conv));
+  return conv->pw;
 }
 
 static gsize
@@ -494,7 +541,10 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
     {
       gboolean in_batched = in_l.img_stride == ohw || B == 1;
 
-      if (in_batched && out_batched)
+      if (in_batched && out_batched && use_own_pointwise (conv->in_c, conv->out_c, n_total))
+        mcam_pointwise_forward (conv, pointwise_weights (conv), in, in_l.chan_stride, n_total,
+                                out, out_l.chan_stride, residual, relu);
+      else if (in_batched && out_batched)
         gemm_columns (conv, in, in_l.chan_stride, n_total, out, out_l, 0,
                       residual, accumulate, relu);
       else

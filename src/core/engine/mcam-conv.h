@@ -47,6 +47,7 @@ typedef struct
                     * on first use (3x3 stride-1 pad-1 only): set the weights
                     * before the first forward, never after */
   float *wino4;    /* the same for F(4x4,3x3): [36][out_c][in_c] */
+  float *pw;       /* 1x1 stride-1: mcam_pointwise_pack's copy, made on first use */
 } McamConv;
 
 /* 0 when the (padded) input is smaller than the kernel. */
@@ -123,5 +124,16 @@ void     mcam_winograd4_forward           (const McamConv *conv, const float *u,
                                            float *out, McamActLayout out_l,
                                            const float *residual, gboolean relu,
                                            float *workspace);
+
+/* mcam-pointwise.c: 1x1 stride-1 convolutions without OpenBLAS (issue 10):
+ * weights packed once, the bias/residual/ReLU epilogue in registers.
+ * y[o][i] = relu?(bias[o] + Σ_c W[o][c] x[c][i] (+ res[o][i])), i < n, rows
+ * ldx / ldy apart; res may be y. Needs AVX-512 (mcam_pointwise_available). */
+gboolean mcam_pointwise_available (void);
+float   *mcam_pointwise_pack      (const McamConv *conv);
+void     mcam_pointwise_pack_free (float *packed);
+void     mcam_pointwise_forward   (const McamConv *conv, const float *packed,
+                                   const float *x, gsize ldx, gsize n,
+                                   float *y, gsize ldy, const float *res, gboolean relu);
 
 G_END_DECLS

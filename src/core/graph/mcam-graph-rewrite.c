@@ -754,6 +754,8 @@ mcam_graph_get_weight_bytes (McamGraph *g, gsize *transformed)
                 extra += (gsize) 16 * c->out_c * c->in_c;
               if (c->wino4 != NULL)
                 extra += (gsize) 36 * c->out_c * c->in_c;
+              if (c->pw != NULL)
+                extra += (gsize) (c->out_c + 7) / 8 * 8 * c->in_c;
             }
           if (n->dw_packed != NULL)
             extra += (gsize) (n->in_c + 15) / 16 * 16 * (n->kh * n->kw + 1);

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The own 1x1 convolution kernel (mcam-pointwise.c) against plain loops:
+ * channel counts and pixel counts that are and are not multiples of its 8×48
+ * tile, every fused epilogue (none, ReLU, residual, residual + ReLU, the
+ * residual accumulated in place), batch 1 and the CNHW batch of 2, one and
+ * two threads; and through mcam_conv_forward, which chooses between it and
+ * OpenBLAS. */
+
+#include <math.h>
+#include <string.h>
+
+#include "mcam-test-util.h"
+
+#include "mcam/mcam-blas.h"
+#include "mcam-conv.h"
+
+#define TOL 2e-5
+
+typedef struct
+{
+  int in_c, out_c, H, W, B;
+} Case;
+
+static const Case cases[] = {
+  { 16, 64, 12, 16, 1 },   /* N = 192 = 4 tiles */
+  { 16, 16, 7, 7, 1 },     /* N = 49: one tile and a 1-pixel tail */
+  { 24, 72, 14, 14, 2 },   /* batch 2, N = 392 */
+  { 5, 3, 7, 5, 3 },       /* tiny: fewer rows than a tile */
+  { 67, 13, 9, 11, 1 },    /* odd everything: row tail 5, column tail 3 */
+  { 960, 17, 4, 5, 1 },    /* deep K, N = 20 */
+  { 3, 9, 1, 16, 1 },      /* exactly one vector */
+  { 33, 40, 31, 33, 2 },   /* N = 2046, several threads' blocks */
+  { 120, 200, 1, 33, 1 },  /* more row blocks than pixel blocks */
+  { 300, 20, 12, 8, 1 },   /* K in three blocks, partial sums through the output */
+  { 2048, 24, 7, 7, 2 },   /* resnet50's deepest, batch 2 */
+};
+
+static void
+fill_random (GRand *rng, float *v, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    v[i] = (float) g_rand_double_range (rng, -1.0, 1.0);
+}
+
+/* mode 0 plain, 1 ReLU, 2 residual, 3 residual + ReLU, 4 residual in out + ReLU;
+ * direct: call mcam_pointwise_forward, else mcam_conv_forward */
+static void
+check (const Case *cc, int mode, gboolean direct, GRand *rng)
+{
+  McamConv *conv = mcam_conv_new (cc->in_c, cc->out_c, 1, 1, 1, 0);
+  gsize n = (gsize) cc->B * cc->H * cc->W;
+  McamActLayout l = mcam_layout_cnhw (cc->B, cc->H, cc->W);
+  g_autofree float *x = g_new (float, n * cc->in_c);
+  g_autofree float *res = g_new (float, n * cc->out_c);
+  g_autofree float *want = g_new (float, n * cc->out_c);
+  g_autofree float *got = g_new (float, n * cc->out_c);
+  gboolean relu = mode == 1 || mode >= 3;
+  /* float sums of K terms of size ~1 against double: error ~ sqrt(K) */
+  float tol = (float) (TOL * MAX (1.0, sqrt (cc->in_c / 16.0)));
+  const float *r = mode >= 2 ? res : NULL;
+
+  fill_random (rng, conv->weight, (gsize) cc->in_c * cc->out_c);
+  fill_random (rng, conv->bias, cc->out_c);
+  fill_random (rng, x, n * cc->in_c);
+  fill_random (rng, res, n * cc->out_c);
+  mcam_conv_forward_naive (conv, cc->B, cc->H, cc->W, x, l, want, l, r, relu);
+  if (mode == 4)
+    {
+      memcpy (got, res, sizeof (float) * n * cc->out_c);
+      r = got;
+    }
+  else
+    for (gsize i = 0; i < n * cc->out_c; i++)
+      got[i] = NAN;
+  if (direct)
+    {
+      float *packed = mcam_pointwise_pack (conv);
+
+      mcam_pointwise_forward (conv, packed, x, l.chan_stride, n, got, l.chan_stride, r, relu);
+      mcam_pointwise_pack_free (packed);
+    }
+  else
+    mcam_conv_forward (conv, cc->B, cc->H, cc->W, x, l, got, l, r, relu, NULL);
+  for (gsize i = 0; i < n * cc->out_c; i++)
+    if (!(fabsf (got[i] - want[i]) <= tol * (1.0f + fabsf (want[i]))))
+      g_error ("%d>%d %dx%d B%d mode %d direct %d: [%zu] %g, want %g", cc->in_c, cc->out_c,
+               cc->H, cc->W, cc->B, mode, direct, i, got[i], want[i]);
+  mcam_conv_free (conv);
+}
+
+static void
+run_all (gboolean direct)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (11);
+
+  for (int t = 1; t <= 2; t++)
+    {
+      mcam_blas_set_threads (t);
+      for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+        for (int mode = 0; mode <= 4; mode++)
+          check (&cases[c], mode, direct, rng);
+    }
+  mcam_blas_set_threads (1);
+}
+
+static void
+test_direct (void)
+{
+  if (!mcam_pointwise_available ())
+    {
+      g_test_skip ("no AVX-512 here");
+      return;
+    }
+  run_all (TRUE);
+}
+
+static void
+test_conv_forward (void)
+{
+  run_all (FALSE);
+}
+
+/* The packed copy is what the kernel reads: rows of 8 channels, K-major. */
+static void
+test_pack_layout (void)
+{
+  McamConv *conv = mcam_conv_new (3, 10, 1, 1, 1, 0);
+  float *p;
+
+  for (int i = 0; i < 30; i++)
+    conv->weight[i] = (float) i;
+  p = mcam_pointwise_pack (conv);
+  g_assert_cmpfloat (p[0 * 8 + 0], ==, 0.0f);      /* o 0, k 0 */
+  g_assert_cmpfloat (p[1 * 8 + 2], ==, 7.0f);      /* o 2, k 1 */
+  g_assert_cmpfloat (p[(1 * 3 + 2) * 8 + 1], ==, 29.0f);   /* o 9, k 2 */
+  g_assert_cmpfloat (p[(1 * 3 + 2) * 8 + 2], ==, 0.0f);    /* padding past o 9 */
+  mcam_pointwise_pack_free (p);
+  mcam_conv_free (conv);
+}
+
+int
+main (int argc, char **argv)
+{
+  mcam_blas_ensure_fast_core (argc, argv);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/pointwise/pack-layout", test_pack_layout);
+  g_test_add_func ("/pointwise/direct", test_direct);
+  g_test_add_func ("/pointwise/conv-forward", test_conv_forward);
+  return g_test_run ();
+}
