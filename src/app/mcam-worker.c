@@ -184,6 +184,7 @@ McamImageResult *
 _mcam_worker_cache_entry_get_result (McamWorker *self, CacheEntry *e)
 {
   McamAnalysis *a = e->analysis;
+  const McamImage *shown = _mcam_cache_entry_display (e);
   McamImageResult *r;
 
   if (e->result != NULL)
@@ -194,10 +195,9 @@ _mcam_worker_cache_entry_get_result (McamWorker *self, CacheEntry *e)
   r->generation = self->generation;
   r->width = e->image->width;
   r->height = e->image->height;
-  r->display_width = _mcam_cache_entry_display (e)->width;
-  r->display_height = _mcam_cache_entry_display (e)->height;
-  r->rgb = g_bytes_new (_mcam_cache_entry_display (e)->rgb,
-                        (gsize) r->display_width * r->display_height * 3);
+  r->display_width = shown->width;
+  r->display_height = shown->height;
+  r->rgb = g_bytes_new (shown->rgb, (gsize) shown->width * shown->height * 3);
   r->n_classes = a->n_classes;
   r->scores = dup_floats (a->scores, a->n_classes);
   r->memory_scores = dup_floats (a->memory_scores, a->n_classes);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Small graphs for the graph-engine tests (test-graph-ops.c,
+/* Small graphs for the graph-engine tests (test-graph-ops.c, test-graph-run.c,
  * test-graph-fold.c): seeded random constants and maps, node builders that
  * assert, a finish-and-run that reads a value back as NCHW. */
 #pragma once
@@ -94,4 +94,33 @@ unary (McamGraph *g, const char *name, int x, McamActKind kind)
   mcam_node_attrs_init (&at);
   at.act.kind = kind;
   return node (g, MCAM_OP_UNARY, name, &x, 1, &at);
+}
+
+/* Convolution on NCHW by the definition, in double. */
+G_GNUC_UNUSED static void
+conv_ref (const float *x, int B, int C, int H, int W, const float *w, const float *bias,
+          int O, int G, int kh, int kw, int s, const int pads[4], int OH, int OW, float *y)
+{
+  int cg = C / G, og = O / G;
+
+  for (int b = 0; b < B; b++)
+    for (int o = 0; o < O; o++)
+      for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++)
+          {
+            double acc = bias[o];
+            int gi = o / og;
+
+            for (int c = 0; c < cg; c++)
+              for (int ky = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++)
+                  {
+                    int iy = oy * s - pads[0] + ky, ix = ox * s - pads[1] + kx;
+                    if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                      continue;
+                    acc += (double) w[((o * cg + c) * kh + ky) * kw + kx] *
+                           x[(((gsize) b * C + gi * cg + c) * H + iy) * W + ix];
+                  }
+            y[(((gsize) b * O + o) * OH + oy) * OW + ox] = (float) acc;
+          }
 }
