@@ -299,6 +299,16 @@ test_malformed (void)
     put_int (t, 7, 1);
     expect_tensor_refusal (t, MCAM_ERROR_FORMAT, "of type FLOAT has its values in field 7");
   }
+  /* an INT64 tensor's one value in string_data: counted as a value, but
+   * nothing that reads int64s could read it (found by the fuzz smoke) */
+  {
+    g_autoptr(GByteArray) t = g_byte_array_new ();
+    put_int (t, 1, 1);
+    put_int (t, 2, MCAM_ONNX_DTYPE_INT64);
+    put_str (t, 8, "shape");
+    put_ld (t, 6, "7", 1);
+    expect_tensor_refusal (t, MCAM_ERROR_FORMAT, "tensor 'shape' of type INT64 has its values in string_data");
+  }
   /* packed float_data not a multiple of 4 */
   {
     g_autoptr(GByteArray) t = float_tensor ("w");

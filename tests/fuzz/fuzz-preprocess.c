@@ -18,7 +18,7 @@
 
 #define MAX_SIDE (1u << 16)
 #define MAX_PIXELS (1u << 16)   /* 1 x 65536 takes ~0.3 s under ASan */
-#define MAX_INPUT 160   /* bicubic 8225 -> 129 rows: ~0.4 s a call under ASan */
+#define MAX_INPUT_SIDE 160   /* bicubic 8225 -> 129 rows: ~0.4 s a call under ASan */
 
 static guint
 take (const uint8_t *data, int k)   /* little-endian 16 bits */
@@ -40,8 +40,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
 
   McamPreprocess pp = {
-    .width = 1 + take (data, 6) % MAX_INPUT,
-    .height = 1 + take (data, 8) % MAX_INPUT,
+    .width = 1 + take (data, 6) % MAX_INPUT_SIDE,
+    .height = 1 + take (data, 8) % MAX_INPUT_SIDE,
     .resize = data[10] & 1 ? MCAM_RESIZE_CENTER_CROP : MCAM_RESIZE_STRETCH,
     .mean = { 0.485f, 0.456f, 0.406f },
     .std = { 0.229f, 0.224f, 0.225f },

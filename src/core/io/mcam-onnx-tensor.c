@@ -168,6 +168,11 @@ _mcam_onnx_parse_tensor (McamOnnxParser *ps, const guint8 *msg, gsize msg_len, c
       t->data_len = raw_len;
       return TRUE;
     }
+  /* string_data holds strings only: an INT64 tensor with its values there
+   * would pass the count check below and then have nothing to read */
+  if (value_field == 6 && t->dtype != MCAM_ONNX_DTYPE_STRING)
+    return _mcam_onnx_fail (ps, msg, where, "tensor '%s' of type %s has its values in string_data",
+                 t->name, mcam_onnx_dtype_name (t->dtype));
   if (value_field != 0 && value_field != 6 && !field_fits_dtype (value_field, t->dtype))
     return _mcam_onnx_fail (ps, msg, where, "tensor '%s' of type %s has its values in field %d",
                  t->name, mcam_onnx_dtype_name (t->dtype), value_field);
@@ -240,7 +245,7 @@ static void
 value_iter_init (ValueIter *it, const McamOnnxTensor *t)
 {
   it->p = t->data;
-  it->end = t->data + t->data_len;
+  it->end = t->data != NULL ? t->data + t->data_len : NULL;
   it->pp = it->pend = NULL;
   it->field = (guint32) t->field;
   it->kind = t->field == 4 ? MCAM_ONNX_SCALAR_FIXED32

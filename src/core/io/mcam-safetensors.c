@@ -125,7 +125,6 @@ parse_entry (McamSafetensors *st, const char *name, JsonNode *node, guint64 data
   JsonObject *obj;
   JsonNode *dtype_node, *shape_node, *offsets_node;
   JsonArray *shape, *offsets;
-  g_autoptr(GError) local = NULL;
   Entry *e;
   guint64 numel = 1, begin, end, nbytes;
 
