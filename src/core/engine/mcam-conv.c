@@ -56,6 +56,9 @@ mcam_conv_free (McamConv *conv)
   g_free (conv->wino);
   g_free (conv->wino4);
   g_clear_pointer (&conv->pw, mcam_pointwise_pack_free);
+  g_clear_pointer (&conv->sn, mcam_smalln_pack_free);
+  g_clear_pointer (&conv->wino_sn, mcam_smalln_pack_free);
+  g_clear_pointer (&conv->wino4_sn, mcam_smalln_pack_free);
   g_free (conv);
 }
 
@@ -209,6 +212,49 @@ pointwise_weights (const McamConv *conv)
   if (g_once_init_enter (&mut->pw))
     g_once_init_leave (&mut->pw, mcam_pointwise_pack (conv));
   return conv->pw;
+}
+
+static gint64 smalln_max = -1;
+
+/* The few-columns kernel (mcam-smalln.c) or OpenBLAS: see there. Up to
+ * $MCAM_SMALLN_MAX columns (0: never). */
+static gboolean
+use_smalln (gsize n)
+{
+  gint64 v = __atomic_load_n (&smalln_max, __ATOMIC_RELAXED);
+
+  if (v < 0)
+    {
+      const char *env = g_getenv ("MCAM_SMALLN_MAX");
+
+      v = !mcam_smalln_available () ? 0 : env != NULL ? g_ascii_strtoll (env, NULL, 10) : 64;
+      __atomic_store_n (&smalln_max, v, __ATOMIC_RELAXED);
+    }
+  return n >= 1 && (gint64) n <= v;
+}
+
+static const float *
+smalln_weights (const McamConv *conv)
+{
+  McamConv *mut = (McamConv *) conv;
+
+  if (g_once_init_enter (&mut->sn))
+    g_once_init_leave (&mut->sn, mcam_smalln_pack (conv->weight, 1, conv->out_c,
+                                                   conv->in_c * conv->kh * conv->kw));
+  return conv->sn;
+}
+
+/* The Winograd weights packed for mcam_smalln_forward when the layer's
+ * products (n_tiles columns) are narrow enough for it, else NULL. */
+static const float *
+winograd_small_weights (const McamConv *conv, const float *u, int points, gsize n_tiles,
+                        float **slot)
+{
+  if (!use_smalln (n_tiles))
+    return NULL;
+  if (g_once_init_enter (slot))
+    g_once_init_leave (slot, mcam_smalln_pack (u, points, conv->out_c, conv->in_c));
+  return *slot;
 }
 
 static gsize
@@ -508,6 +554,13 @@ gemm_columns (const McamConv *conv, const float *bmat, gsize ldb, gsize ncols,
   pass->ncols = ncols;
   pass->res = residual != NULL && !accumulate ? residual + out_off : NULL;
   pass->relu = relu;
+  if (use_smalln (ncols))
+    {
+      mcam_smalln_forward (smalln_weights (conv), conv->out_c, K, conv->bias, bmat, ldb, ncols,
+                           pass->c, pass->ldc, residual != NULL ? residual + out_off : NULL,
+                           relu);
+      return;
+    }
   job.pieces = MIN (threads, (int) (((job.split_m ? (gsize) conv->out_c : ncols) +
                                      GEMM_BLOCK_ALIGN - 1) / GEMM_BLOCK_ALIGN));
   if (job.pieces > 1 && (guint64) conv->out_c * ncols * K >= GEMM_SPLIT_MIN_MACS)
@@ -557,12 +610,18 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
   switch (use_winograd (conv, B, H, W))
     {
     case WINO_4:
-      mcam_winograd4_forward (conv, winograd4_weights (conv), B, H, W, in, in_l, out, out_l,
-                              residual, relu, workspace);
+      mcam_winograd4_forward (conv, winograd4_weights (conv),
+                              winograd_small_weights (conv, winograd4_weights (conv), 36,
+                                                      (gsize) B * ((H + 3) / 4) * ((W + 3) / 4),
+                                                      &((McamConv *) conv)->wino4_sn),
+                              B, H, W, in, in_l, out, out_l, residual, relu, workspace);
       return;
     case WINO_2:
-      mcam_winograd_forward (conv, winograd_weights (conv), B, H, W, in, in_l, out, out_l,
-                             residual, relu, workspace);
+      mcam_winograd_forward (conv, winograd_weights (conv),
+                             winograd_small_weights (conv, winograd_weights (conv), 16,
+                                                     (gsize) B * ((H + 1) / 2) * ((W + 1) / 2),
+                                                     &((McamConv *) conv)->wino_sn),
+                             B, H, W, in, in_l, out, out_l, residual, relu, workspace);
       return;
     case WINO_NONE:
       break;

@@ -48,6 +48,9 @@ typedef struct
                     * before the first forward, never after */
   float *wino4;    /* the same for F(4x4,3x3): [36][out_c][in_c] */
   float *pw;       /* 1x1 stride-1: mcam_pointwise_pack's copy, made on first use */
+  float *sn;       /* mcam_smalln_pack's copy of weight, made on first use */
+  float *wino_sn;  /* ...and of wino / wino4, when their products are narrow */
+  float *wino4_sn;
 } McamConv;
 
 /* 0 when the (padded) input is smaller than the kernel. */
@@ -103,11 +106,13 @@ void mcam_linear_forward (int B, int I, int O, const float *in, const float *wei
 void mcam_act_copy (int B, int C, int H, int W, const float *src, McamActLayout src_l,
                     float *dst, McamActLayout dst_l);
 
-/* mcam-winograd.c: F(2x2,3x3) for 3x3 stride-1 pad-1 convolutions. */
+/* mcam-winograd.c: F(2x2,3x3) for 3x3 stride-1 pad-1 convolutions. u_small:
+ * u packed by mcam_smalln_pack, or NULL: the products by mcam_smalln_forward
+ * (all tiles must then be one chunk) instead of OpenBLAS. */
 gboolean mcam_winograd_applies           (const McamConv *conv);
 float   *mcam_winograd_transform_weights (const McamConv *conv);
 gsize    mcam_winograd_workspace_size    (const McamConv *conv, int B, int H, int W);
-void     mcam_winograd_forward           (const McamConv *conv, const float *u,
+void     mcam_winograd_forward           (const McamConv *conv, const float *u, const float *u_small,
                                           int B, int H, int W,
                                           const float *in, McamActLayout in_l,
                                           float *out, McamActLayout out_l,
@@ -118,7 +123,7 @@ void     mcam_winograd_forward           (const McamConv *conv, const float *u,
 gboolean mcam_winograd4_available         (void);
 float   *mcam_winograd4_transform_weights (const McamConv *conv);
 gsize    mcam_winograd4_workspace_size    (const McamConv *conv, int B, int H, int W);
-void     mcam_winograd4_forward           (const McamConv *conv, const float *u,
+void     mcam_winograd4_forward           (const McamConv *conv, const float *u, const float *u_small,
                                            int B, int H, int W,
                                            const float *in, McamActLayout in_l,
                                            float *out, McamActLayout out_l,
@@ -135,5 +140,19 @@ void     mcam_pointwise_pack_free (float *packed);
 void     mcam_pointwise_forward   (const McamConv *conv, const float *packed,
                                    const float *x, gsize ldx, gsize n,
                                    float *y, gsize ldy, const float *res, gboolean relu);
+
+/* mcam-smalln.c: the product for few columns (7x7 maps at batch 1, the
+ * Winograd products of small maps): y[o][i] = relu?(bias[o] + Σ_c W[o][c]
+ * x[c][i] (+ res[o][i])), o < m, c < k, i < n, rows ldx / ldy apart, res
+ * may be y, bias may be NULL; W packed once by mcam_smalln_pack (count
+ * matrices [m][k] one after the other, each mcam_smalln_packed_size floats
+ * in the copy). Needs AVX-512 (mcam_smalln_available). */
+gboolean mcam_smalln_available   (void);
+gsize    mcam_smalln_packed_size (int m, int k);
+float   *mcam_smalln_pack        (const float *w, int count, int m, int k);
+void     mcam_smalln_pack_free (float *packed);
+void     mcam_smalln_forward   (const float *packed, int m, int k, const float *bias,
+                                const float *x, gsize ldx, gsize n, float *y, gsize ldy,
+                                const float *res, gboolean relu);
 
 G_END_DECLS

@@ -104,6 +104,7 @@ typedef struct
   float          *v;         /* [36][C][t1-t0] */
   float          *m;         /* [36][O][t1-t0] */
   const float    *u;         /* [36][O][C] */
+  const float    *u_small;   /* the same, packed for mcam_smalln_forward, or NULL */
 } W4Job;
 
 #include "mcam-multiversion.h"
@@ -325,6 +326,13 @@ w4_gemm (gpointer data, int xi)
   const int C = j->conv->in_c, O = j->conv->out_c;
   const gsize nt = j->t1 - j->t0;
 
+  if (j->u_small != NULL)
+    {
+      mcam_smalln_forward (j->u_small + xi * mcam_smalln_packed_size (O, C), O, C, NULL,
+                           j->v + xi * (gsize) C * nt, nt, nt, j->m + xi * (gsize) O * nt, nt,
+                           NULL, FALSE);
+      return;
+    }
   mcam_sgemm (FALSE, FALSE, O, (int) nt, C, 1.0f, j->u + xi * (gsize) O * C, C,
               j->v + xi * (gsize) C * nt, (int) nt, 0.0f, j->m + xi * (gsize) O * nt,
               (int) nt);
@@ -332,7 +340,8 @@ w4_gemm (gpointer data, int xi)
 #endif
 
 void
-mcam_winograd4_forward (const McamConv *conv, const float *u, int B, int H, int W,
+mcam_winograd4_forward (const McamConv *conv, const float *u, const float *u_small,
+                         int B, int H, int W,
                         const float *in, McamActLayout in_l,
                         float *out, McamActLayout out_l,
                         const float *residual, gboolean relu, float *workspace)
@@ -342,9 +351,15 @@ mcam_winograd4_forward (const McamConv *conv, const float *u, int B, int H, int 
   int th = (H + 3) / 4, tw = (W + 3) / 4;
   gsize n_tiles = (gsize) B * th * tw;
   gsize chunk = tiles_per_chunk (conv, n_tiles);
+
+  /* the packed products take all the tiles at once (the caller chose them
+   * for few tiles, which are always one chunk) */
+  if (chunk < n_tiles)
+    u_small = NULL;
   W4Job job = { conv, B, H, W, th, tw, in, in_l, out, out_l, residual, relu };
 
   job.u = u;
+  job.u_small = u_small;
   for (gsize t0 = 0; t0 < n_tiles; t0 += chunk)
     {
       gsize nt;
