@@ -155,12 +155,46 @@ tile (const float *restrict wp, int kc, const float *restrict x, gsize ldx,
 
 typedef struct
 {
-  const float *wp, *xp, *bias, *res;
+  const float *wp;
+  float       *xp;
+  const float *bias, *res;
   gsize        n, ldy;
   float       *y;
   int          m, k, pieces;
   gboolean     relu;
+  const float *x;      /* for pack_x */
+  gsize        ldx, tiles;
 } Job;
+
+/* Tiles [t0, t1) of x into xp. */
+static void
+pack_x (const Job *j, gsize t0, gsize t1)
+{
+  for (gsize t = t0; t < t1; t++)
+    {
+      gsize p0 = t * SN_P, np = MIN ((gsize) SN_P, j->n - p0);
+      const float *src = j->x + p0;
+      float *dst = j->xp + t * j->k * SN_P;
+
+      if (np == SN_P)
+        for (int c = 0; c < j->k; c++, dst += SN_P, src += j->ldx)
+          memcpy (dst, src, sizeof (float) * SN_P);
+      else
+        for (int c = 0; c < j->k; c++, dst += SN_P, src += j->ldx)
+          for (gsize i = 0; i < SN_P; i++)
+            dst[i] = i < np ? src[i] : 0.0f;
+    }
+}
+
+static void
+pack_piece (gpointer data, int i)
+{
+  const Job *j = data;
+  gsize t0, t1;
+
+  mcam_parallel_block (j->tiles, j->pieces, 1, i, &t0, &t1);
+  pack_x (j, t0, t1);
+}
 
 /* The 64-channel blocks [b0, b1): every pixel, all of K. */
 __attribute__ ((target ("avx512f")))
@@ -237,29 +271,22 @@ mcam_smalln_forward (const float *packed, int m, int k, const float *bias,
   int blocks = (m + SN_MR - 1) / SN_MR;
   gsize tiles = (n + SN_P - 1) / SN_P;
   g_autofree float *xp = g_malloc (tiles * k * SN_P * sizeof (float));
+  int threads = mcam_blas_get_threads ();
   Job j = { packed, xp, bias, res, n, ldy, y, m, k, 1, relu };
 
   /* x's columns by tile, [tile][k][SN_P] (the last one zero-padded): the
    * broadcasts then read one contiguous stream instead of one cache line
    * of every row per K step (256x1024 by 196 columns: 112 -> 136 GFLOP/s) */
-  for (gsize t = 0; t < tiles; t++)
-    {
-      gsize p0 = t * SN_P, np = MIN ((gsize) SN_P, n - p0);
-      float *dst = xp + t * k * SN_P;
+  j.x = x;
+  j.ldx = ldx;
+  j.tiles = tiles;
+  j.pieces = threads;
+  if (threads > 1 && tiles * k >= 16384)
+    mcam_parallel_for (threads, pack_piece, &j);
+  else
+    pack_x (&j, 0, tiles);
 
-      for (int c = 0; c < k; c++, dst += SN_P)
-        {
-          const float *src = x + (gsize) c * ldx + p0;
-          gsize i = 0;
-
-          for (; i < np; i++)
-            dst[i] = src[i];
-          for (; i < SN_P; i++)
-            dst[i] = 0.0f;
-        }
-    }
-
-  j.pieces = MIN (mcam_blas_get_threads (), blocks);
+  j.pieces = MIN (threads, blocks);
   if (j.pieces > 1 && (guint64) m * n * k >= (1u << 20))
     mcam_parallel_for (j.pieces, run_piece, &j);
   else
