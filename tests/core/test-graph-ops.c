@@ -22,9 +22,8 @@ typedef struct
 } ConvCase;
 
 static void
-test_conv (gconstpointer data)
+conv_case (const ConvCase *cc)
 {
-  const ConvCase *cc = data;
   const int B = 3, H = 9, W = 11;
   g_autoptr (McamGraph) g = mcam_graph_new ("conv");
   g_autoptr (McamTensor) x = rnd_tensor (B, cc->C, H, W, 1);
@@ -54,9 +53,22 @@ test_conv (gconstpointer data)
   g_assert_cmpfloat (mcam_test_rel_error (y->data, ref, y->n, 1e-3), <=, TOL);
 }
 
+/* one and two threads: on two, the groups of a grouped conv run side by side */
+static void
+test_conv (gconstpointer data)
+{
+  for (int t = 1; t <= 2; t++)
+    {
+      mcam_blas_set_threads (t);
+      conv_case (data);
+    }
+  mcam_blas_set_threads (1);
+}
+
 static const ConvCase conv_cases[] = {
   { 8, 12, 1, 3, 1, { 1, 1, 1, 1 } },   /* plain */
   { 8, 12, 4, 3, 2, { 1, 1, 1, 1 } },   /* grouped, strided */
+  { 32, 32, 8, 3, 1, { 1, 1, 1, 1 } },  /* 8 groups of 4 */
   { 6, 6, 6, 3, 1, { 1, 1, 1, 1 } },    /* depthwise */
   { 6, 6, 6, 5, 2, { 1, 2, 2, 1 } },    /* depthwise, strided, asymmetric pads */
   { 4, 4, 4, 7, 1, { 3, 3, 3, 3 } },    /* ConvNeXt's 7x7 depthwise */
