@@ -217,9 +217,12 @@ pointwise_weights (const McamConv *conv)
 static gint64 smalln_max = -1;
 
 /* The few-columns kernel (mcam-smalln.c) or OpenBLAS: see there. Up to
- * $MCAM_SMALLN_MAX columns (0: never). */
+ * $MCAM_SMALLN_MAX columns (0: never), and only for 64 output channels or
+ * more: its tile is 64 channels, and on ResNeXt-50's groups of 16 and 32
+ * channels the padding made them slower (512>512 3x3 14x14 in 32 groups
+ * 1.43 -> 2.05 ms). */
 static gboolean
-use_smalln (gsize n)
+use_smalln (gsize n, int m)
 {
   gint64 v = __atomic_load_n (&smalln_max, __ATOMIC_RELAXED);
 
@@ -230,7 +233,7 @@ use_smalln (gsize n)
       v = !mcam_smalln_available () ? 0 : env != NULL ? g_ascii_strtoll (env, NULL, 10) : 64;
       __atomic_store_n (&smalln_max, v, __ATOMIC_RELAXED);
     }
-  return n >= 1 && (gint64) n <= v;
+  return n >= 1 && (gint64) n <= v && m >= 64;
 }
 
 static const float *
@@ -250,7 +253,7 @@ static const float *
 winograd_small_weights (const McamConv *conv, const float *u, int points, gsize n_tiles,
                         float **slot)
 {
-  if (!use_smalln (n_tiles))
+  if (!use_smalln (n_tiles, conv->out_c))
     return NULL;
   if (g_once_init_enter (slot))
     g_once_init_leave (slot, mcam_smalln_pack (u, points, conv->out_c, conv->in_c));
@@ -554,7 +557,7 @@ gemm_columns (const McamConv *conv, const float *bmat, gsize ldb, gsize ncols,
   pass->ncols = ncols;
   pass->res = residual != NULL && !accumulate ? residual + out_off : NULL;
   pass->relu = relu;
-  if (use_smalln (ncols))
+  if (use_smalln (ncols, conv->out_c))
     {
       mcam_smalln_forward (smalln_weights (conv), conv->out_c, K, conv->bias, bmat, ldb, ncols,
                            pass->c, pass->ldc, residual != NULL ? residual + out_off : NULL,
