@@ -138,6 +138,63 @@ test_pack_layout (void)
   mcam_conv_free (conv);
 }
 
+/* Convolutions of few output channels that mcam_conv_forward runs as
+ * im2col + this kernel (use_small_m in mcam-conv.c): a 14x14 map where
+ * F(2x2) would have few tiles, and a large strided map; 3x3 with padding,
+ * every epilogue, one and two threads, against the plain loops. */
+static void
+test_small_m_conv (void)
+{
+  static const struct { int in_c, out_c, H, W, stride; } convs[] = {
+    { 16, 16, 14, 14, 1 },    /* ResNeXt-50 layer3's groups: F(2x2) had 49 tiles */
+    { 8, 8, 112, 112, 2 },    /* RegNetY's first grouped conv: 3136 outputs */
+    { 24, 32, 13, 15, 1 },    /* odd map, 32 rows */
+  };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (12);
+
+  for (int t = 1; t <= 2; t++)
+    {
+      mcam_blas_set_threads (t);
+      for (guint c = 0; c < G_N_ELEMENTS (convs); c++)
+        for (int mode = 0; mode <= 4; mode++)
+          {
+            McamConv *conv = mcam_conv_new (convs[c].in_c, convs[c].out_c, 3, 3, convs[c].stride, 1);
+            int H = convs[c].H, W = convs[c].W;
+            int oh = mcam_conv_out_size (H, 3, convs[c].stride, 1);
+            int ow = mcam_conv_out_size (W, 3, convs[c].stride, 1);
+            gsize n_in = (gsize) conv->in_c * H * W, n_out = (gsize) conv->out_c * oh * ow;
+            McamActLayout il = mcam_layout_nchw (conv->in_c, H, W);
+            McamActLayout ol = mcam_layout_nchw (conv->out_c, oh, ow);
+            g_autofree float *x = g_new (float, n_in);
+            g_autofree float *res = g_new (float, n_out);
+            g_autofree float *want = g_new (float, n_out);
+            g_autofree float *got = g_new (float, n_out);
+            g_autofree float *ws = g_new (float, mcam_conv_workspace_size (conv, 1, H, W) + 1);
+            gboolean relu = mode == 1 || mode >= 3;
+            const float *r = mode >= 2 ? res : NULL;
+
+            fill_random (rng, conv->weight, (gsize) conv->out_c * conv->in_c * 9);
+            fill_random (rng, conv->bias, conv->out_c);
+            fill_random (rng, x, n_in);
+            fill_random (rng, res, n_out);
+            mcam_conv_forward_naive (conv, 1, H, W, x, il, want, ol, r, relu);
+            if (mode == 4)
+              {
+                memcpy (got, res, sizeof (float) * n_out);
+                r = got;
+              }
+            mcam_conv_forward (conv, 1, H, W, x, il, got, ol, r, relu, ws);
+            for (gsize i = 0; i < n_out; i++)
+              if (!(fabsf (got[i] - want[i]) <= 5 * TOL * (1.0f + fabsf (want[i]))))
+                g_error ("%d>%d 3x3/%d %dx%d mode %d, %d threads: [%zu] %g, want %g",
+                         conv->in_c, conv->out_c, convs[c].stride, H, W, mode, t, i, got[i],
+                         want[i]);
+            mcam_conv_free (conv);
+          }
+    }
+  mcam_blas_set_threads (1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -146,5 +203,6 @@ main (int argc, char **argv)
   g_test_add_func ("/pointwise/pack-layout", test_pack_layout);
   g_test_add_func ("/pointwise/direct", test_direct);
   g_test_add_func ("/pointwise/conv-forward", test_conv_forward);
+  g_test_add_func ("/pointwise/small-m-conv", test_small_m_conv);
   return g_test_run ();
 }

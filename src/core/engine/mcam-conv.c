@@ -140,10 +140,18 @@ min_tiles_setting (gint64 *var, const char *env_name, gint64 dflt)
   return v;
 }
 
+static gboolean
+is_pointwise (const McamConv *conv)
+{
+  return conv->kh == 1 && conv->kw == 1 && conv->stride == 1 && conv->pad == 0;
+}
+
+static gboolean pointwise_enabled (void);
+
 typedef enum { WINO_NONE, WINO_2, WINO_4 } WinoKind;
 
 static WinoKind
-use_winograd (const McamConv *conv, int B, int H, int W)
+winograd_by_tiles (const McamConv *conv, int B, int H, int W)
 {
   /* MCAM_WINOGRAD_MIN_TILES=0 turns both variants off */
   if (!mcam_winograd_applies (conv) ||
@@ -162,10 +170,43 @@ use_winograd (const McamConv *conv, int B, int H, int W)
   return WINO_NONE;
 }
 
+/* A convolution of few output channels — the groups of ResNeXt (4-32
+ * channels) and RegNet (8) — as im2col and the 1x1 kernel's 8-row tiles
+ * over the im2col rows (mcam-pointwise.c), where that measured faster
+ * (one thread, batch 1, ms per layer, OpenBLAS or Winograd / own): where
+ * F(2x2)'s 16 products would be small, 14x14 maps (ResNeXt-50 512>512 in
+ * 32 groups 1.45 / 0.95; RegNetY-400MF 208>208 in 26 groups 0.54 / 0.33),
+ * and on large maps (RegNetY 48>48 s2 on 112x112, 3136 outputs, 0.83 /
+ * 0.68). Elsewhere the kernel's 48-pixel tile or its 8 rows lose: 7x7
+ * maps (49 = 48 + 1 pixels, 0.28 / 0.34), 4-channel groups (ResNeXt layer1
+ * F(4x4) 1.05 / 1.36). */
+#define SMALL_M_MAX 32
+
 static gboolean
-is_pointwise (const McamConv *conv)
+use_small_m (const McamConv *conv, int B, int H, int W)
 {
-  return conv->kh == 1 && conv->kw == 1 && conv->stride == 1 && conv->pad == 0;
+  int oh = mcam_conv_out_size (H, conv->kh, conv->stride, conv->pad);
+  int ow = mcam_conv_out_size (W, conv->kw, conv->stride, conv->pad);
+
+  if (conv->out_c > SMALL_M_MAX || conv->out_c < 8 || is_pointwise (conv) ||
+      !pointwise_enabled ())
+    return FALSE;
+  switch (winograd_by_tiles (conv, B, H, W))
+    {
+    case WINO_2:
+      return (gint64) B * ((H + 1) / 2) * ((W + 1) / 2) <= 64;
+    case WINO_NONE:
+      return (gint64) B * oh * ow >= 2048;
+    case WINO_4:
+    default:
+      return FALSE;
+    }
+}
+
+static WinoKind
+use_winograd (const McamConv *conv, int B, int H, int W)
+{
+  return use_small_m (conv, B, H, W) ? WINO_NONE : winograd_by_tiles (conv, B, H, W);
 }
 
 static gint pointwise_setting = -1;
@@ -189,7 +230,7 @@ static gint pointwise_setting = -1;
  * the 16-pixel vectors are all padding there, so N >= 16.
  * $MCAM_POINTWISE=0 turns the own kernel off (A/B benchmarks). */
 static gboolean
-use_own_pointwise (int k, int m, gsize n)
+pointwise_enabled (void)
 {
   gint v = __atomic_load_n (&pointwise_setting, __ATOMIC_RELAXED);
 
@@ -200,7 +241,13 @@ use_own_pointwise (int k, int m, gsize n)
       v = (env == NULL || g_strcmp0 (env, "0") != 0) && mcam_pointwise_available ();
       __atomic_store_n (&pointwise_setting, v, __ATOMIC_RELAXED);
     }
-  return v && n >= 16 && k <= 512 && ((gsize) k * m < 256 * 1024 || n >= 784) &&
+  return v;
+}
+
+static gboolean
+use_own_pointwise (int k, int m, gsize n)
+{
+  return pointwise_enabled () && n >= 16 && k <= 512 && ((gsize) k * m < 256 * 1024 || n >= 784) &&
          (n >= 196 || k <= 256);
 }
 
@@ -590,6 +637,7 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
    * starts right where image b ends in every channel (CNHW, or B == 1). */
   gboolean out_batched = out_l.img_stride == ohw || B == 1;
   gsize chunk, n0 = 0;
+  gboolean own;
 
   g_return_if_fail (oh > 0 && ow > 0);
 
@@ -631,6 +679,7 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
     }
 
   chunk = col_chunk (conv, n_total);
+  own = use_small_m (conv, B, H, W);
 
   while (n0 < n_total)
     {
@@ -647,8 +696,13 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
 
       run_pieces (conv->in_c, (n1 - n0) * conv->in_c * conv->kh * conv->kw, im2col_piece,
                   &pass);
-      gemm_columns (conv, workspace, n1 - n0, n1 - n0, out, out_l, off,
-                    residual, accumulate, relu);
+      if (own)
+        mcam_pointwise_forward (conv, pointwise_weights (conv), workspace, n1 - n0, n1 - n0,
+                                out + off, out_l.chan_stride,
+                                residual != NULL ? residual + off : NULL, relu);
+      else
+        gemm_columns (conv, workspace, n1 - n0, n1 - n0, out, out_l, off,
+                      residual, accumulate, relu);
       n0 = n1;
     }
 }

@@ -130,10 +130,12 @@ void     mcam_winograd4_forward           (const McamConv *conv, const float *u,
                                            const float *residual, gboolean relu,
                                            float *workspace);
 
-/* mcam-pointwise.c: 1x1 stride-1 convolutions without OpenBLAS (issue 10):
+/* mcam-pointwise.c: 1x1 stride-1 convolutions without OpenBLAS (issue 10),
+ * and any convolution of few output channels over its im2col rows:
  * weights packed once, the bias/residual/ReLU epilogue in registers.
- * y[o][i] = relu?(bias[o] + Σ_c W[o][c] x[c][i] (+ res[o][i])), i < n, rows
- * ldx / ldy apart; res may be y. Needs AVX-512 (mcam_pointwise_available). */
+ * y[o][i] = relu?(bias[o] + Σ_c W[o][c] x[c][i] (+ res[o][i])), c < in_c ·
+ * kh · kw, i < n, rows ldx / ldy apart; res may be y. Needs AVX-512
+ * (mcam_pointwise_available). */
 gboolean mcam_pointwise_available (void);
 float   *mcam_pointwise_pack      (const McamConv *conv);
 void     mcam_pointwise_pack_free (float *packed);

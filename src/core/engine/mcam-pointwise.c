@@ -32,7 +32,7 @@ typedef gint32 I __attribute__ ((vector_size (64)));
 float *
 mcam_pointwise_pack (const McamConv *conv)
 {
-  int K = conv->in_c, blocks = (conv->out_c + MR - 1) / MR;
+  int K = conv->in_c * conv->kh * conv->kw, blocks = (conv->out_c + MR - 1) / MR;
   float *p = g_aligned_alloc0 ((gsize) blocks * K * MR, sizeof (float), 64);
 
   for (int o = 0; o < conv->out_c; o++)
@@ -136,7 +136,7 @@ static void
 run_range (const Job *j, gsize n0, gsize n1, int m0, int m1)
 {
   const McamConv *conv = j->conv;
-  int K = conv->in_c;
+  int K = conv->in_c * conv->kh * conv->kw;   /* x: im2col rows when not 1x1 */
   /* the last partial tile: its columns copied, zero-padded, to xpad */
   float tmp[MR * NB] __attribute__ ((aligned (64)));
   g_autofree float *xpad = NULL;
@@ -262,7 +262,7 @@ mcam_pointwise_forward (const McamConv *conv, const float *packed, const float *
 
   j.split_rows = pblocks < (gsize) threads * 2 && rblocks > pblocks;
   j.pieces = (int) MIN ((gsize) threads, j.split_rows ? rblocks : pblocks);
-  if (j.pieces > 1 && (guint64) conv->out_c * n * conv->in_c >= (1u << 20))
+  if (j.pieces > 1 && (guint64) conv->out_c * n * conv->in_c * conv->kh * conv->kw >= (1u << 20))
     mcam_parallel_for (j.pieces, run_piece, &j);
   else
     run_range (&j, 0, n, 0, conv->out_c);
