@@ -184,7 +184,14 @@ static gint pointwise_setting = -1;
  * and 192>1152 as above. And the squeeze-excite 1x1
  * convs on 1x1 maps (N = 1, a matrix-vector product) 960>240 0.063 / 0.15:
  * the 16-pixel vectors are all padding there, so N >= 16.
- * $MCAM_POINTWISE=0 turns the own kernel off (A/B benchmarks). */
+ * Since the few pixels past a block's 16-pixel vectors have their own
+ * narrow path (mcam-pointwise.c) the small-weight cases win at any K
+ * (EfficientNet-B0, load ~1.5: 1152>192 7x7 0.255 / 0.205, 672>192 7x7
+ * 0.160 / 0.126, 672>112 14x14 0.252 / 0.217; RegNetY-400MF 440>440 7x7
+ * 0.243 / 0.22), but not 1152>320 7x7 (0.42 / 0.44). So: K <= 512 from
+ * 784 pixels on, any K below 256K floats of weights.
+ * $MCAM_POINTWISE=0 turns the own kernel off (A/B benchmarks), =all takes
+ * it for every 1x1 conv of 16 pixels or more (measuring). */
 static gboolean
 use_own_pointwise (int k, int m, gsize n)
 {
@@ -195,10 +202,13 @@ use_own_pointwise (int k, int m, gsize n)
       const char *env = g_getenv ("MCAM_POINTWISE");
 
       v = (env == NULL || g_strcmp0 (env, "0") != 0) && mcam_pointwise_available ();
+      if (v && g_strcmp0 (env, "all") == 0)
+        v = 2;
       __atomic_store_n (&pointwise_setting, v, __ATOMIC_RELAXED);
     }
-  return v && n >= 16 && k <= 512 && ((gsize) k * m < 256 * 1024 || n >= 784) &&
-         (n >= 196 || k <= 256);
+  if (v == 2)
+    return n >= 16;
+  return v && n >= 16 && ((gsize) k * m < 256 * 1024 || (k <= 512 && n >= 784));
 }
 
 static const float *
@@ -542,8 +552,12 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
       gboolean in_batched = in_l.img_stride == ohw || B == 1;
 
       if (in_batched && out_batched && use_own_pointwise (conv->in_c, conv->out_c, n_total))
-        mcam_pointwise_forward (conv, pointwise_weights (conv), in, in_l.chan_stride, n_total,
-                                out, out_l.chan_stride, residual, relu);
+        {
+          McamConvAct act = { relu ? MCAM_VEC_CLIP : MCAM_VEC_NONE, 0.0f, INFINITY };
+
+          mcam_pointwise_forward (conv, pointwise_weights (conv), in, in_l.chan_stride, n_total,
+                                  out, out_l.chan_stride, residual, &act);
+        }
       else if (in_batched && out_batched)
         gemm_columns (conv, in, in_l.chan_stride, n_total, out, out_l, 0,
                       residual, accumulate, relu);
@@ -589,6 +603,40 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
                     residual, accumulate, relu);
       n0 = n1;
     }
+}
+
+void
+mcam_conv_forward_act (const McamConv *conv, int B, int H, int W,
+                       const float *in, McamActLayout in_l,
+                       float *out, McamActLayout out_l,
+                       const float *residual, const McamConvAct *act, float *workspace)
+{
+  int oh = mcam_conv_out_size (H, conv->kh, conv->stride, conv->pad);
+  int ow = mcam_conv_out_size (W, conv->kw, conv->stride, conv->pad);
+  gsize ohw = (gsize) oh * ow;
+  gboolean relu = act->kind == MCAM_VEC_CLIP && act->a == 0.0f && act->b == INFINITY;
+
+  g_return_if_fail (oh > 0 && ow > 0);
+
+  if (is_pointwise (conv) && (in_l.img_stride == ohw || B == 1) &&
+      (out_l.img_stride == ohw || B == 1) && mcam_pointwise_takes_act (act->kind) &&
+      use_own_pointwise (conv->in_c, conv->out_c, (gsize) B * ohw))
+    {
+      mcam_pointwise_forward (conv, pointwise_weights (conv), in, in_l.chan_stride,
+                              (gsize) B * ohw, out, out_l.chan_stride, residual, act);
+      return;
+    }
+  mcam_conv_forward (conv, B, H, W, in, in_l, out, out_l, residual, relu, workspace);
+  if (relu || act->kind == MCAM_VEC_NONE)
+    return;
+  /* a channel of the whole batch is one run of floats in CNHW */
+  if (out_l.img_stride == ohw && out_l.chan_stride == (gsize) B * ohw)
+    mcam_vec_act_rows (act->kind, out, 1, (gsize) conv->out_c * B * ohw, NULL, act->a, act->b);
+  else
+    for (int b = 0; b < B; b++)
+      for (int c = 0; c < conv->out_c; c++)
+        mcam_vec_act_rows (act->kind, out + b * out_l.img_stride + c * out_l.chan_stride, 1,
+                           ohw, NULL, act->a, act->b);
 }
 
 void

@@ -138,7 +138,8 @@ run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamV
   int B = (int) x->shape.d[0], H = (int) x->shape.d[2], W = (int) x->shape.d[3];
   int OH = (int) out->shape.d[2], OW = (int) out->shape.d[3];
   McamActLayout in_l = mcam_layout_cnhw (B, H, W), out_l = mcam_layout_cnhw (B, OH, OW);
-  gboolean relu = n->attrs.act.kind == MCAM_ACT_RELU;
+  McamConvAct act;
+  gboolean fused;
 
   if (n->convs == NULL)
     {
@@ -175,6 +176,9 @@ run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamV
                           out->data, OH, OW, n->attrs.act);
       return;
     }
+  /* the activation in the conv's epilogue (Sqrt, which has no vector
+   * kernel, after it) */
+  fused = _mcam_act_conv_epilogue (n->attrs.act, &act);
   for (int gi = 0; gi < n->n_convs; gi++)
     {
       const McamConv *c = n->convs[gi];
@@ -184,10 +188,10 @@ run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamV
 
       if (res != NULL)
         r = res->data == out->data ? out->data + out_off : res->data + out_off;
-      mcam_conv_forward (c, B, H, W, x->data + in_off, in_l, out->data + out_off, out_l, r,
-                         relu, col);
+      mcam_conv_forward_act (c, B, H, W, x->data + in_off, in_l, out->data + out_off, out_l, r,
+                             &act, col);
     }
-  if (!relu && n->attrs.act.kind != MCAM_ACT_NONE)
+  if (!fused)
     _mcam_op_act (n->attrs.act, out->data, (gsize) _mcam_shape_numel (&out->shape));
 }
 
