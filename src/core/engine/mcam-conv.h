@@ -147,8 +147,9 @@ void     mcam_winograd4_forward           (const McamConv *conv, const float *u,
 /* mcam-pointwise.c: 1x1 stride-1 convolutions without OpenBLAS (issue 10):
  * weights packed once, the bias/residual/activation epilogue in registers.
  * y[o][i] = act(bias[o] + Σ_c W[o][c] x[c][i] (+ res[o][i])), i < n, rows
- * ldx / ldy apart; res may be y. Needs AVX-512 (mcam_pointwise_available)
- * and an activation it takes (all but GELU and erf). */
+ * ldx / ldy apart; res may be y. c < in_c·kh·kw: for a k×k conv x is its
+ * im2col matrix. Needs AVX-512 (mcam_pointwise_available) and an
+ * activation it takes (all but GELU and erf). */
 gboolean mcam_pointwise_available (void);
 gboolean mcam_pointwise_takes_act (McamVecAct kind);
 float   *mcam_pointwise_pack      (const McamConv *conv);
