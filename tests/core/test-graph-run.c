@@ -120,6 +120,27 @@ fd_graph (int *a_out)
   a = node (g, MCAM_OP_BATCHNORM, "bn", in, 5, NULL);
   a = unary (g, "silu", a, MCAM_ACT_SILU);
   *a_out = a;
+  /* 1×1 convs on the 64 pixels (the own kernel, AVX-512: the activation in
+   * its tile epilogue): hard-swish, then SiLU over a residual */
+  {
+    gint64 pws[4] = { 6, 6, 1, 1 };
+    int p;
+
+    mcam_node_attrs_init (&at);
+    in[0] = a;
+    in[1] = constant (g, "pw1.w", 4, pws, 99);
+    in[2] = constant (g, "pw1.b", 1, cs, 100);
+    p = node (g, MCAM_OP_CONV, "pw1", in, 3, &at);
+    p = unary (g, "pw1.hswish", p, MCAM_ACT_HARD_SWISH);
+    in[0] = p;
+    in[1] = constant (g, "pw2.w", 4, pws, 101);
+    in[2] = constant (g, "pw2.b", 1, cs, 102);
+    p = node (g, MCAM_OP_CONV, "pw2", in, 3, &at);
+    in[0] = p;
+    in[1] = a;
+    p = node (g, MCAM_OP_ADD, "pw2.add", in, 2, NULL);
+    a = unary (g, "pw2.silu", p, MCAM_ACT_SILU);
+  }
   /* depthwise, strided, asymmetric pads; hard-swish */
   mcam_node_attrs_init (&at);
   at.group = 6;

@@ -146,7 +146,7 @@ is_pointwise (const McamConv *conv)
   return conv->kh == 1 && conv->kw == 1 && conv->stride == 1 && conv->pad == 0;
 }
 
-static gboolean pointwise_enabled (void);
+static gint pointwise_enabled (void);
 
 typedef enum { WINO_NONE, WINO_2, WINO_4 } WinoKind;
 
@@ -228,8 +228,15 @@ static gint pointwise_setting = -1;
  * and 192>1152 as above. And the squeeze-excite 1x1
  * convs on 1x1 maps (N = 1, a matrix-vector product) 960>240 0.063 / 0.15:
  * the 16-pixel vectors are all padding there, so N >= 16.
- * $MCAM_POINTWISE=0 turns the own kernel off (A/B benchmarks). */
-static gboolean
+ * Since the few pixels past a block's 16-pixel vectors have their own
+ * narrow path (mcam-pointwise.c) the small-weight cases win at any K
+ * (EfficientNet-B0, load ~1.5: 1152>192 7x7 0.255 / 0.205, 672>192 7x7
+ * 0.160 / 0.126, 672>112 14x14 0.252 / 0.217; RegNetY-400MF 440>440 7x7
+ * 0.243 / 0.22), but not 1152>320 7x7 (0.42 / 0.44). So: K <= 512 from
+ * 784 pixels on, any K below 256K floats of weights.
+ * $MCAM_POINTWISE=0 turns the own kernel off (A/B benchmarks), =all takes
+ * it for every 1x1 conv of 16 pixels or more (measuring). */
+static gint
 pointwise_enabled (void)
 {
   gint v = __atomic_load_n (&pointwise_setting, __ATOMIC_RELAXED);
@@ -239,6 +246,8 @@ pointwise_enabled (void)
       const char *env = g_getenv ("MCAM_POINTWISE");
 
       v = (env == NULL || g_strcmp0 (env, "0") != 0) && mcam_pointwise_available ();
+      if (v && g_strcmp0 (env, "all") == 0)
+        v = 2;
       __atomic_store_n (&pointwise_setting, v, __ATOMIC_RELAXED);
     }
   return v;
@@ -247,8 +256,11 @@ pointwise_enabled (void)
 static gboolean
 use_own_pointwise (int k, int m, gsize n)
 {
-  return pointwise_enabled () && n >= 16 && k <= 512 && ((gsize) k * m < 256 * 1024 || n >= 784) &&
-         (n >= 196 || k <= 256);
+  gint v = pointwise_enabled ();
+
+  if (v == 2)
+    return n >= 16;
+  return v && n >= 16 && ((gsize) k * m < 256 * 1024 || (k <= 512 && n >= 784));
 }
 
 static const float *
@@ -623,6 +635,33 @@ gemm_columns (const McamConv *conv, const float *bmat, gsize ldb, gsize ncols,
   run_pieces (conv->out_c, ncols * conv->out_c, epilogue_piece, pass);
 }
 
+/* A k×k convolution as its im2col matrix, chunk by chunk, times the
+ * weights by the 1x1 kernel (mcam-pointwise.c), the activation in its
+ * epilogue: for the stems (K = Cin·k² <= 32) and for few output channels
+ * (use_small_m). The output must take columns of several images at once
+ * (CNHW, or batch 1). */
+static void
+im2col_pointwise (const McamConv *conv, int B, int H, int W,
+                  const float *in, McamActLayout in_l, float *out, McamActLayout out_l,
+                  const float *residual, const McamConvAct *act, float *workspace)
+{
+  int oh = mcam_conv_out_size (H, conv->kh, conv->stride, conv->pad);
+  int ow = mcam_conv_out_size (W, conv->kw, conv->stride, conv->pad);
+  gsize n_total = (gsize) B * oh * ow, chunk = col_chunk (conv, n_total);
+  gsize k = (gsize) conv->in_c * conv->kh * conv->kw;
+
+  for (gsize n0 = 0; n0 < n_total; n0 += chunk)
+    {
+      gsize n1 = MIN (n_total, n0 + chunk);
+      Pass pass = { conv, H, W, oh, ow, in, in_l, n0, n1, workspace };
+
+      run_pieces (conv->in_c, (n1 - n0) * k, im2col_piece, &pass);
+      mcam_pointwise_forward (conv, pointwise_weights (conv), workspace, n1 - n0, n1 - n0,
+                              out + n0, out_l.chan_stride,
+                              residual != NULL ? residual + n0 : NULL, act);
+    }
+}
+
 void
 mcam_conv_forward (const McamConv *conv, int B, int H, int W,
                    const float *in, McamActLayout in_l,
@@ -637,7 +676,6 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
    * starts right where image b ends in every channel (CNHW, or B == 1). */
   gboolean out_batched = out_l.img_stride == ohw || B == 1;
   gsize chunk, n0 = 0;
-  gboolean own;
 
   g_return_if_fail (oh > 0 && ow > 0);
 
@@ -646,8 +684,12 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
       gboolean in_batched = in_l.img_stride == ohw || B == 1;
 
       if (in_batched && out_batched && use_own_pointwise (conv->in_c, conv->out_c, n_total))
-        mcam_pointwise_forward (conv, pointwise_weights (conv), in, in_l.chan_stride, n_total,
-                                out, out_l.chan_stride, residual, relu);
+        {
+          McamConvAct act = { relu ? MCAM_VEC_CLIP : MCAM_VEC_NONE, 0.0f, INFINITY };
+
+          mcam_pointwise_forward (conv, pointwise_weights (conv), in, in_l.chan_stride, n_total,
+                                  out, out_l.chan_stride, residual, &act);
+        }
       else if (in_batched && out_batched)
         gemm_columns (conv, in, in_l.chan_stride, n_total, out, out_l, 0,
                       residual, accumulate, relu);
@@ -678,8 +720,15 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
       break;
     }
 
+  if (use_small_m (conv, B, H, W) && out_batched)
+    {
+      McamConvAct act = { relu ? MCAM_VEC_CLIP : MCAM_VEC_NONE, 0.0f, INFINITY };
+
+      im2col_pointwise (conv, B, H, W, in, in_l, out, out_l, residual, &act, workspace);
+      return;
+    }
+
   chunk = col_chunk (conv, n_total);
-  own = use_small_m (conv, B, H, W);
 
   while (n0 < n_total)
     {
@@ -696,15 +745,63 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
 
       run_pieces (conv->in_c, (n1 - n0) * conv->in_c * conv->kh * conv->kw, im2col_piece,
                   &pass);
-      if (own)
-        mcam_pointwise_forward (conv, pointwise_weights (conv), workspace, n1 - n0, n1 - n0,
-                                out + off, out_l.chan_stride,
-                                residual != NULL ? residual + off : NULL, relu);
-      else
-        gemm_columns (conv, workspace, n1 - n0, n1 - n0, out, out_l, off,
-                      residual, accumulate, relu);
+      gemm_columns (conv, workspace, n1 - n0, n1 - n0, out, out_l, off,
+                    residual, accumulate, relu);
       n0 = n1;
     }
+}
+
+/* K (Cin·kh·kw) up to which a k×k conv goes through the 1×1 kernel */
+#define OWN_IM2COL_MAX_K 32
+
+void
+mcam_conv_forward_act (const McamConv *conv, int B, int H, int W,
+                       const float *in, McamActLayout in_l,
+                       float *out, McamActLayout out_l,
+                       const float *residual, const McamConvAct *act, float *workspace)
+{
+  int oh = mcam_conv_out_size (H, conv->kh, conv->stride, conv->pad);
+  int ow = mcam_conv_out_size (W, conv->kw, conv->stride, conv->pad);
+  gsize ohw = (gsize) oh * ow, n_total = (gsize) B * ohw;
+  int k = conv->in_c * conv->kh * conv->kw;
+  gboolean relu = act->kind == MCAM_VEC_CLIP && act->a == 0.0f && act->b == INFINITY;
+
+  g_return_if_fail (oh > 0 && ow > 0);
+
+  /* The stems (3 input channels, 3×3: K = 27) and few output channels
+   * (use_small_m): the im2col matrix times W by the 1×1 kernel, the
+   * activation in its epilogue. OpenBLAS with K =
+   * 27 and a SiLU / hard-swish pass over the output took 0.90 ms of
+   * EfficientNet-B0's 3>32 stride-2 stem (MobileNetV3-L's 3>16: 0.43),
+   * 0.49 ms so (0.25). */
+  if (!is_pointwise (conv) && (out_l.img_stride == ohw || B == 1) &&
+      mcam_pointwise_takes_act (act->kind) &&
+      ((k <= OWN_IM2COL_MAX_K && use_winograd (conv, B, H, W) == WINO_NONE &&
+        use_own_pointwise (k, conv->out_c, n_total)) || use_small_m (conv, B, H, W)))
+    {
+      im2col_pointwise (conv, B, H, W, in, in_l, out, out_l, residual, act, workspace);
+      return;
+    }
+
+  if (is_pointwise (conv) && (in_l.img_stride == ohw || B == 1) &&
+      (out_l.img_stride == ohw || B == 1) && mcam_pointwise_takes_act (act->kind) &&
+      use_own_pointwise (conv->in_c, conv->out_c, (gsize) B * ohw))
+    {
+      mcam_pointwise_forward (conv, pointwise_weights (conv), in, in_l.chan_stride,
+                              (gsize) B * ohw, out, out_l.chan_stride, residual, act);
+      return;
+    }
+  mcam_conv_forward (conv, B, H, W, in, in_l, out, out_l, residual, relu, workspace);
+  if (relu || act->kind == MCAM_VEC_NONE)
+    return;
+  /* a channel of the whole batch is one run of floats in CNHW */
+  if (out_l.img_stride == ohw && out_l.chan_stride == (gsize) B * ohw)
+    mcam_vec_act_rows (act->kind, out, 1, (gsize) conv->out_c * B * ohw, NULL, act->a, act->b);
+  else
+    for (int b = 0; b < B; b++)
+      for (int c = 0; c < conv->out_c; c++)
+        mcam_vec_act_rows (act->kind, out + b * out_l.img_stride + c * out_l.chan_stride, 1,
+                           ohw, NULL, act->a, act->b);
 }
 
 void

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "mcam-act-vec.h"
+
 G_BEGIN_DECLS
 
 /* Convolution and linear layers of the CNN engine (private to the core).
@@ -92,6 +94,23 @@ void mcam_conv_forward (const McamConv *conv, int B, int H, int W,
                         float *out, McamActLayout out_l,
                         const float *residual, gboolean relu, float *workspace);
 
+/* The activation of a convolution's epilogue: McamVecAct's kind and its
+ * parameters (CLIP a = 0, b = +inf is ReLU; HARD_SIGMOID alpha, beta). */
+typedef struct
+{
+  McamVecAct kind;
+  float      a, b;
+} McamConvAct;
+
+/* mcam_conv_forward with any activation: the own 1×1 kernel applies it in
+ * its tile epilogue (issue 14: EfficientNet's SiLU and MobileNetV3's
+ * hard-swish were a second pass over the output), the other paths take
+ * ReLU in theirs and any other activation in a pass over the output. */
+void mcam_conv_forward_act (const McamConv *conv, int B, int H, int W,
+                            const float *in, McamActLayout in_l,
+                            float *out, McamActLayout out_l,
+                            const float *residual, const McamConvAct *act, float *workspace);
+
 /* Reference: the same computation with plain loops (tests only; slow). */
 void mcam_conv_forward_naive (const McamConv *conv, int B, int H, int W,
                               const float *in, McamActLayout in_l,
@@ -130,18 +149,20 @@ void     mcam_winograd4_forward           (const McamConv *conv, const float *u,
                                            const float *residual, gboolean relu,
                                            float *workspace);
 
-/* mcam-pointwise.c: 1x1 stride-1 convolutions without OpenBLAS (issue 10),
- * and any convolution of few output channels over its im2col rows:
- * weights packed once, the bias/residual/ReLU epilogue in registers.
- * y[o][i] = relu?(bias[o] + Σ_c W[o][c] x[c][i] (+ res[o][i])), c < in_c ·
- * kh · kw, i < n, rows ldx / ldy apart; res may be y. Needs AVX-512
- * (mcam_pointwise_available). */
+/* mcam-pointwise.c: 1x1 stride-1 convolutions without OpenBLAS (issue 10):
+ * weights packed once, the bias/residual/activation epilogue in registers.
+ * y[o][i] = act(bias[o] + Σ_c W[o][c] x[c][i] (+ res[o][i])), i < n, rows
+ * ldx / ldy apart; res may be y. c < in_c·kh·kw: for a k×k conv x is its
+ * im2col matrix. Needs AVX-512 (mcam_pointwise_available) and an
+ * activation it takes (all but GELU and erf). */
 gboolean mcam_pointwise_available (void);
+gboolean mcam_pointwise_takes_act (McamVecAct kind);
 float   *mcam_pointwise_pack      (const McamConv *conv);
 void     mcam_pointwise_pack_free (float *packed);
 void     mcam_pointwise_forward   (const McamConv *conv, const float *packed,
                                    const float *x, gsize ldx, gsize n,
-                                   float *y, gsize ldy, const float *res, gboolean relu);
+                                   float *y, gsize ldy, const float *res,
+                                   const McamConvAct *act);
 
 /* mcam-smalln.c: the product for few columns (7x7 maps at batch 1, the
  * Winograd products of small maps): y[o][i] = relu?(bias[o] + Σ_c W[o][c]

@@ -358,6 +358,16 @@ vectorised (McamAct act)
   return act.kind != MCAM_ACT_SQRT;
 }
 
+gboolean
+_mcam_act_conv_epilogue (McamAct act, McamConvAct *out)
+{
+  out->kind = vec_kind (act, &out->a, &out->b);
+  if (vectorised (act))
+    return TRUE;
+  out->kind = MCAM_VEC_NONE;
+  return FALSE;
+}
+
 void
 _mcam_op_bias_act (McamAct act, float *x, gsize rows, gsize n, const float *bias)
 {

@@ -37,6 +37,9 @@ void _mcam_op_act (McamAct act, float *x, gsize n);
 float _mcam_act_scalar (McamAct act, float x);
 /* x[r][i] = act(x[r][i] + bias[i]) over rows of n floats (bias may be NULL). */
 void _mcam_op_bias_act (McamAct act, float *x, gsize rows, gsize n, const float *bias);
+/* act as a convolution's epilogue (engine/mcam-conv.h); FALSE (and *out
+ * NONE) for one the vector kernels do not have (Sqrt). */
+gboolean _mcam_act_conv_epilogue (McamAct act, McamConvAct *out);
 
 /* Planes (n_planes contiguous H x W maps): max or average pooling with
  * kernel/stride/pads (top, left, bottom, right) as attrs says. */

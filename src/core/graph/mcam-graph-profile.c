@@ -165,7 +165,7 @@ describe (const McamNode *n, const McamShape *in, const McamShape *out, Entry *e
       else if (n->convs[0]->wino != NULL)
         e->kind = g_strdup ("wino");
       else if (n->convs[0]->pw != NULL)   /* mcam-pointwise.c took it */
-        e->kind = g_strdup ("pw1x1");
+        e->kind = g_strdup (n->kh == 1 && n->kw == 1 ? "pw1x1" : "im2col-pw");
       else if (n->kh == 1 && n->kw == 1 && n->attrs.stride[0] == 1)
         e->kind = g_strdup ("conv1x1");
       else

@@ -139,7 +139,7 @@ typedef struct
   const McamView *x, *res, *out;
   int             B, H, W;
   McamActLayout   in_l, out_l;
-  gboolean        relu;
+  const McamConvAct *act;
   float          *col;
   int             pieces;
 } GroupJob;
@@ -159,8 +159,8 @@ run_groups (const GroupJob *j, int g0, int g1, float *col)
 
       if (j->res != NULL)
         r = j->res->data == j->out->data ? j->out->data + out_off : j->res->data + out_off;
-      mcam_conv_forward (c, j->B, j->H, j->W, j->x->data + in_off, j->in_l,
-                         j->out->data + out_off, j->out_l, r, j->relu, col);
+      mcam_conv_forward_act (c, j->B, j->H, j->W, j->x->data + in_off, j->in_l,
+                             j->out->data + out_off, j->out_l, r, j->act, col);
     }
 }
 
@@ -187,7 +187,8 @@ run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamV
   int B = (int) x->shape.d[0], H = (int) x->shape.d[2], W = (int) x->shape.d[3];
   int OH = (int) out->shape.d[2], OW = (int) out->shape.d[3];
   McamActLayout in_l = mcam_layout_cnhw (B, H, W), out_l = mcam_layout_cnhw (B, OH, OW);
-  gboolean relu = n->attrs.act.kind == MCAM_ACT_RELU;
+  McamConvAct act;
+  gboolean fused;
 
   if (n->convs == NULL)
     {
@@ -224,8 +225,11 @@ run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamV
                           out->data, OH, OW, n->attrs.act);
       return;
     }
+  /* the activation in the conv's epilogue (Sqrt, which has no vector
+   * kernel, after it) */
+  fused = _mcam_act_conv_epilogue (n->attrs.act, &act);
   {
-    GroupJob j = { n, x, res, out, B, H, W, in_l, out_l, relu, col,
+    GroupJob j = { n, x, res, out, B, H, W, in_l, out_l, &act, col,
                    MIN (mcam_blas_get_threads (), n->n_convs) };
 
     /* Small groups (RegNet's 8 channels, ResNeXt's 4-32) side by side, one
@@ -239,7 +243,7 @@ run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamV
     else
       run_groups (&j, 0, n->n_convs, col);
   }
-  if (!relu && n->attrs.act.kind != MCAM_ACT_NONE)
+  if (!fused)
     _mcam_op_act (n->attrs.act, out->data, (gsize) _mcam_shape_numel (&out->shape));
 }
 
