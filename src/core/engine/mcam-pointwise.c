@@ -29,6 +29,7 @@
 #define KC 128        /* input channels per pass over a tile */
 #define RG 32         /* output rows per pass over the pixels (a multiple of MR) */
 #define RG_MIN_PIXELS 2048   /* ...from this many pixels on */
+#define RG_MAX_K 128         /* ...below this many input channels */
 
 float *
 mcam_pointwise_pack (const McamConv *conv)
@@ -226,8 +227,11 @@ run_range_act (const Job *j, gsize n0, gsize n1, int m0, int m1, const McamVecAc
    * 112x112 (SiLU after) took 2.1 ms with all 96 rows per 48-pixel block
    * (96 write streams 50 KB apart), 1.1 ms so, 1.5 ms with OpenBLAS. On
    * 14x14 and 7x7 maps the x panel is small and re-reading it per group
-   * cost 20% (112>672 14x14 0.275 -> 0.339 ms): all rows at once there. */
-  int rg = n1 - n0 >= RG_MIN_PIXELS ? RG : m1 - m0;
+   * cost 20% (112>672 14x14 0.275 -> 0.339 ms): all rows at once there.
+   * So too from K = 128 on, where the x panel is re-read from memory per
+   * group (3 MB for ResNet-50's 256>128 on 56x56: 1.79 -> 1.52 ms, 256>64
+   * 0.86 -> 0.76; but 64>256 0.77 -> 0.87 with all rows). */
+  int rg = n1 - n0 >= RG_MIN_PIXELS && K < RG_MAX_K ? RG : m1 - m0;
 
   for (int g0 = m0; g0 < m1; g0 += rg)
   for (gsize p = n0; p < n1; p += NB)
