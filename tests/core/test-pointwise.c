@@ -178,13 +178,14 @@ test_conv_forward (void)
  * own kernel with the activation; 2 column chunks at 160×160), and what the
  * own kernel does not take (a 3×3 conv of K = 45, a 1×1 conv on NCHW planes
  * of a batch of 2, the stem on them too): the conv, then the activation as
- * a pass over the output. */
+ * a pass over the output. And ResNet's 7x7 stem (K = 147), own too. */
 static void
 test_act_other_paths (void)
 {
   static const struct { int C, k, s, H, W, nchw; } cfg[] = {
     { 3, 3, 2, 9, 6, 0 }, { 3, 3, 2, 160, 160, 0 }, { 3, 3, 1, 9, 6, 1 }, { 5, 3, 1, 9, 6, 0 },
     { 5, 1, 1, 9, 6, 1 },
+    { 3, 7, 2, 40, 36, 0 },   /* ResNet's stem: K = 147, own on the image's 3 channels */
   };
   g_autoptr (GRand) rng = g_rand_new_with_seed (12);
   const McamConvAct silu = { MCAM_VEC_SILU, 0, 0 };

@@ -751,8 +751,12 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
     }
 }
 
-/* K (Cin·kh·kw) up to which a k×k conv goes through the 1×1 kernel */
+/* K (Cin·kh·kw) up to which a k×k conv goes through the 1×1 kernel; for
+ * a stem on the image (at most 4 input channels) up to the larger bound:
+ * ResNet's 7x7 stride-2 stem, K = 147, 2.79 -> 2.30-2.49 ms (OpenBLAS's
+ * 64-row product with an im2col of 12544 columns). */
 #define OWN_IM2COL_MAX_K 32
+#define OWN_IM2COL_STEM_MAX_K 160
 
 void
 mcam_conv_forward_act (const McamConv *conv, int B, int H, int W,
@@ -776,7 +780,7 @@ mcam_conv_forward_act (const McamConv *conv, int B, int H, int W,
    * 0.49 ms so (0.25). */
   if (!is_pointwise (conv) && (out_l.img_stride == ohw || B == 1) &&
       mcam_pointwise_takes_act (act->kind) &&
-      ((k <= OWN_IM2COL_MAX_K && use_winograd (conv, B, H, W) == WINO_NONE &&
+      ((k <= (conv->in_c <= 4 ? OWN_IM2COL_STEM_MAX_K : OWN_IM2COL_MAX_K) && use_winograd (conv, B, H, W) == WINO_NONE &&
         use_own_pointwise (k, conv->out_c, n_total)) || use_small_m (conv, B, H, W)))
     {
       im2col_pointwise (conv, B, H, W, in, in_l, out, out_l, residual, act, workspace);
