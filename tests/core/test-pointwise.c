@@ -35,6 +35,7 @@ static const Case cases[] = {
   { 120, 200, 1, 33, 1 },  /* more row blocks than pixel blocks */
   { 300, 20, 12, 8, 1 },   /* K in three blocks, partial sums through the output */
   { 2048, 24, 7, 7, 2 },   /* resnet50's deepest, batch 2 */
+  { 64, 40, 48, 48, 2 },   /* N = 4608: row groups of 32 + 8 over pixel chunks of 2016 */
 };
 
 static void

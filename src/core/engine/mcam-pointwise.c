@@ -30,6 +30,8 @@
 #define RG 32         /* output rows per pass over the pixels (a multiple of MR) */
 #define RG_MIN_PIXELS 2048   /* ...from this many pixels on */
 #define RG_MAX_K 128         /* ...below this many input channels */
+#define RG_ALL_K_PIXELS 4096 /* ...or any, from this many pixels on */
+#define PC_BYTES (512u * 1024u)   /* x chunk per pass of the row groups */
 
 float *
 mcam_pointwise_pack (const McamConv *conv)
@@ -230,11 +232,21 @@ run_range_act (const Job *j, gsize n0, gsize n1, int m0, int m1, const McamVecAc
    * cost 20% (112>672 14x14 0.275 -> 0.339 ms): all rows at once there.
    * So too from K = 128 on, where the x panel is re-read from memory per
    * group (3 MB for ResNet-50's 256>128 on 56x56: 1.79 -> 1.52 ms, 256>64
-   * 0.86 -> 0.76; but 64>256 0.77 -> 0.87 with all rows). */
-  int rg = n1 - n0 >= RG_MIN_PIXELS && K < RG_MAX_K ? RG : m1 - m0;
+   * 0.86 -> 0.76; but 64>256 0.77 -> 0.87 with all rows). Not on the maps
+   * of a batch (4096+ pixels), with x in chunks (below): there the groups
+   * win at any K (ResNet-50 batch 8: 128>512 on 28x28 8.6 -> 6.8 ms,
+   * 256>128 on 56x56 15.1 -> 13.8, the forward 493 -> 472). */
+  int rg = n1 - n0 >= RG_MIN_PIXELS && (K < RG_MAX_K || n1 - n0 >= RG_ALL_K_PIXELS)
+           ? RG : m1 - m0;
+  /* ...and with groups, the pixels in chunks whose x panel stays in L2
+   * while the groups pass over it (a batch of 8: ResNet-50's 64>256 on
+   * 8x56x56 re-read 6 MB of x from memory per group) */
+  gsize pc = rg < m1 - m0 ? MAX ((gsize) NB, PC_BYTES / (sizeof (float) * K) / NB * NB)
+                          : n1 - n0;
 
+  for (gsize c0 = n0; c0 < n1; c0 += pc)
   for (int g0 = m0; g0 < m1; g0 += rg)
-  for (gsize p = n0; p < n1; p += NB)
+  for (gsize p = c0; p < MIN (n1, c0 + pc); p += NB)
     {
       int g1 = MIN (m1, g0 + rg);
       gsize cols = MIN ((gsize) NB, n1 - p);
