@@ -43,6 +43,8 @@ static const ConvCase conv_cases[] = {
   { 3, 4, 3, 2, 1, 9, 70, 2 },     /* stride 2, rows long enough for the vector gather */
   { 3, 4, 7, 2, 3, 5, 75, 2 },     /* the stem's 7x7/2 on a wide odd row */
   { 6, 5, 1, 2, 0, 6, 67, 3 },     /* 1x1/2 downsample, wide rows */
+  { 3, 4, 3, 1, 0, 7, 9, 2 },      /* 3x3/1 unpadded on a small map: the padded-plane im2col */
+  { 2, 3, 5, 1, 2, 8, 6, 1 },      /* 5x5/1, pad 2, one image */
 };
 
 typedef enum { LAYOUT_NCHW, LAYOUT_CNHW } Layout;
