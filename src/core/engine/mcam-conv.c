@@ -525,9 +525,13 @@ piece_range (int n, int pieces, int i, int *begin, int *end)
  * 16.3. (no-tree-loop-distribute-patterns: GCC turned the short row copies
  * into memcpy calls, which cost as much as the work here.) */
 #define IM2COL_SMALL_MAX_W 64
+#if defined(__GNUC__) && !defined(__clang__)
+#  define MCAM_NO_MEMCPY_IDIOM __attribute__ ((optimize ("no-tree-loop-distribute-patterns")))
+#else
+#  define MCAM_NO_MEMCPY_IDIOM
+#endif
 
-MCAM_MULTIVERSION
-__attribute__ ((optimize ("no-tree-loop-distribute-patterns")))
+MCAM_MULTIVERSION MCAM_NO_MEMCPY_IDIOM
 static void
 im2col_small_s1 (const McamConv *conv, int H, int W, int oh, int ow, const float *in,
                  McamActLayout in_l, gsize b0, gsize b1, float *col, gsize ld,
