@@ -26,8 +26,8 @@ assert d["batch"] == 2 and d["runs"] == 3 and d["threads"] == 1
 assert d["arch"] == "resnet" and d["input"] == [48, 40]
 # gflops is the work of one forward over the median time
 assert abs(d["gflops"] - d["gflop_per_forward"] / (d["median_ms"] * 1e-3)) < 1e-6 * d["gflops"]
-# the share is taken pass by pass against the sgemm right after each pass,
-# none faster than sgemm_peak_gflops: so every pass's share is at least the
+# the share is taken pass by pass against one sgemm each (run after the
+# passes), none faster than sgemm_peak_gflops: so every pass's share is at least the
 # slowest pass's GFLOP/s over the best peak
 slowest = d["gflop_per_forward"] / (d["max_ms"] * 1e-3)
 assert d["peak_share"] >= slowest / d["sgemm_peak_gflops"] * (1 - 1e-9)

@@ -48,9 +48,10 @@ vmax (V a, V b)
 }
 
 /* e^x = 2^e · e^f: x = n ln2 + f, |f| <= ln2/2, ln2 split in two so that
- * n ln2 is exact enough; e^f by Horner. Returns e^f, sets e = n. */
+ * n ln2 is exact enough; e^f by Horner. Returns e^f, sets e = n (and *nf
+ * to n as a float, when not NULL). */
 INLINE V
-exp_reduced (V x, I *e)
+exp_reduced_n (V x, I *e, V *nf)
 {
   const V magic = SPLAT (12582912.0f);   /* 1.5 * 2^23: round to nearest */
   V t, n, f, p;
@@ -67,8 +68,17 @@ exp_reduced (V x, I *e)
   p = p * f + SPLAT (0.5f);
   p = p * f + SPLAT (1.0f);
   p = p * f + SPLAT (1.0f);
-  *e = __builtin_convertvector (n, I);
+  if (e != NULL)
+    *e = __builtin_convertvector (n, I);
+  if (nf != NULL)
+    *nf = n;
   return p;
+}
+
+INLINE V
+exp_reduced (V x, I *e)
+{
+  return exp_reduced_n (x, e, NULL);
 }
 
 /* e^x for x in [-87.3, 88.7] (clamped) */
@@ -182,6 +192,36 @@ vgelu (V x)
   return vsel (phi == SPLAT (0.0f), SPLAT (0.0f), x * phi);
 }
 
+/* Sigmoid without vdivps where AVX-512 is known to be there (the callers
+ * compiled for it: target ("avx512f"), not the ifunc clones, whose one body
+ * serves every ISA). The division took about half of a SiLU vector (8 of
+ * ~17 cycles): here 1 / d is vrcp14ps (14 bits) and one Newton step in
+ * FMAs (relative error ~2^-28 before rounding), and 2^n of e^x is
+ * vscalefps. Not always_inline: a generic caller never reaches it (fast is
+ * a constant FALSE there) and keeps a dead call instead of an inlining
+ * error. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#  include <immintrin.h>
+#  define MCAM_ACT_FAST_SIGMOID 1
+
+static inline __attribute__ ((target ("avx512f"))) V
+sigmoid_avx512 (V x)
+{
+  V nf, p, d;
+  __m512 r, e;
+
+  /* e^-x, -x clamped to [-87.3, 88.7] as vexp's; vminps / vmaxps return
+   * their second operand for a NaN, so x there: NaN passes (one uop each,
+   * where vmin / vmax are a compare and a blend) */
+  x = (V) _mm512_max_ps ((__m512) SPLAT (-88.7f), _mm512_min_ps ((__m512) SPLAT (87.3f), (__m512) x));
+  p = exp_reduced_n (-x, NULL, &nf);
+  d = SPLAT (1.0f) + (V) _mm512_scalef_ps ((__m512) p, (__m512) nf);
+  r = _mm512_rcp14_ps ((__m512) d);
+  e = _mm512_fnmadd_ps ((__m512) d, r, (__m512) SPLAT (1.0f));   /* 1 - d r */
+  return (V) _mm512_fmadd_ps (r, e, r);
+}
+#endif
+
 INLINE V
 vec_act_apply (McamVecAct kind, V x, float alpha, float beta)
 {
@@ -207,4 +247,18 @@ vec_act_apply (McamVecAct kind, V x, float alpha, float beta)
     default:
       return vmax (SPLAT (0.0f), vmin (SPLAT (1.0f), x * SPLAT (alpha) + SPLAT (beta)));
     }
+}
+
+/* vec_act_apply, with sigmoid and SiLU by sigmoid_avx512 when fast (a
+ * constant, TRUE only in functions compiled for AVX-512) */
+INLINE V
+vec_act_apply_isa (McamVecAct kind, V x, float alpha, float beta, const gboolean fast)
+{
+#ifdef MCAM_ACT_FAST_SIGMOID
+  if (fast && kind == MCAM_VEC_SIGMOID)
+    return sigmoid_avx512 (x);
+  if (fast && kind == MCAM_VEC_SILU)
+    return x * sigmoid_avx512 (x);
+#endif
+  return vec_act_apply (kind, x, alpha, beta);
 }

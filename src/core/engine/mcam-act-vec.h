@@ -47,6 +47,11 @@ void mcam_vec_scale_shift_act (McamVecAct kind, const float *in, float *out, gsi
 void mcam_vec_erf          (float *x, gsize n);
 void mcam_vec_gelu         (float *x, gsize n);
 
+/* Whether sigmoid and SiLU take the AVX-512 path without a division
+ * (mcam-act-vec-inline.h; $MCAM_FAST_SIGMOID=0 turns it off for A/B runs):
+ * the kernels that apply them in their own epilogue ask. */
+gboolean _mcam_vec_fast_sigmoid (void);
+
 /* Rows of n floats: y = (x - mean) / sqrt(var + eps) · gamma + beta (in ==
  * out allowed). Float accumulators, summed around the row's first value,
  * then the variance around the mean: 3e-6 from a double-precision loop on

@@ -263,6 +263,13 @@ run_linear (const McamNode *n, const McamView *x, const McamView *out)
         mcam_sgemm (FALSE, FALSE, O, B, K, 1.0f, n->weight, K, x->data, B, 0.0f, out->data, B);
       else
         mcam_sgemm (TRUE, FALSE, O, B, K, 1.0f, n->weight, O, x->data, B, 0.0f, out->data, B);
+      /* one image: the bias and activation as one vector pass over the O
+       * outputs (per row they were O calls on one float each) */
+      if (B == 1)
+        {
+          _mcam_op_bias_act (n->attrs.act, out->data, 1, O, n->bias);
+          return;
+        }
       for (int o = 0; o < O; o++)
         {
           float *row = out->data + (gsize) o * B;
