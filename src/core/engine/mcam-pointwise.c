@@ -60,8 +60,9 @@ mcam_pointwise_pack_free (float *packed)
 static inline __attribute__ ((always_inline)) void
 tile (const float *restrict wp, int K, const float *restrict x, gsize ldx,
       const float *restrict bias, int nr, float *restrict y, gsize ldy,
-      const float *restrict res, const McamVecAct act, float act_a, float act_b, const gboolean fast,
-      gboolean full, gboolean first, gboolean last, float *restrict tmp, const int NVC)
+      const float *restrict res, const McamVecAct act, float act_a, float act_b,
+      const gboolean fast, gboolean full, gboolean first, gboolean last, float *restrict tmp,
+      const int NVC)
 {
   V acc[MR][NV];
 
