@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Convolution as im2col + GEMM (mcam_sgemm), with a direct GEMM path for 1x1
- * stride-1 convolutions, Winograd F(4x4,3x3) or F(2x2,3x3) for 3x3 stride-1
- * layers with enough output tiles (mcam-winograd4.c, mcam-winograd.c), and a
- * fused bias (+ residual) + ReLU epilogue.
+/* Convolution: im2col + GEMM (mcam_sgemm, or the own kernels of
+ * mcam-pointwise.c and mcam-smalln.c), the 1x1 path without im2col,
+ * Winograd F(4x4,3x3) / F(2x2,3x3) for 3x3 stride-1 layers (mcam-winograd4.c,
+ * mcam-winograd.c), and the fused bias (+ residual) + activation epilogue.
+ * Which kernel runs which geometry, and why: mcam-conv-plan.c.
  *
  * Which Winograd (resnet50 batch 1, one thread, ms per layer, F(2x2) /
  * F(4x4) / im2col): 64>64 56x56 (196 4x4 tiles) 1.7 / 0.9-1.0; 128>128
@@ -17,6 +18,7 @@
 
 #include "mcam/mcam-blas.h"
 #include "mcam-conv.h"
+#include "mcam-conv-plan.h"
 #include "mcam-parallel.h"
 
 /* im2col works on column chunks of at most this many floats (1 MB), so the
@@ -27,8 +29,6 @@
 #define MCAM_CONV_COL_BUDGET (256u * 1024u)
 /* ...but never fewer columns than this, or the GEMM gets too narrow. */
 #define MCAM_CONV_MIN_COLS 1024
-#define MCAM_WINOGRAD_MIN_TILES_DEFAULT 32
-#define MCAM_WINOGRAD4_MIN_TILES_DEFAULT 128
 
 McamConv *
 mcam_conv_new (int in_c, int out_c, int kh, int kw, int stride, int pad)
@@ -80,245 +80,6 @@ mcam_conv_fold_batchnorm (McamConv *conv, const float *gamma, const float *beta,
     }
 }
 
-/* The Winograd weights are made on first use, not at load: a layer that
- * never runs with enough tiles (layer4 at batch 1) never pays 16/9 of its
- * weights in memory. g_once makes concurrent first calls safe. The cache
- * is the one thing a forward writes into a const McamConv. */
-static const float *
-winograd_weights (const McamConv *conv)
-{
-  McamConv *mut = (McamConv *) conv;
-
-  if (g_once_init_enter (&mut->wino))
-    g_once_init_leave (&mut->wino, mcam_winograd_transform_weights (conv));
-  return conv->wino;
-}
-
-static const float *
-winograd4_weights (const McamConv *conv)
-{
-  McamConv *mut = (McamConv *) conv;
-
-  if (g_once_init_enter (&mut->wino4))
-    g_once_init_leave (&mut->wino4, mcam_winograd4_transform_weights (conv));
-  return conv->wino4;
-}
-
-/* Winograd pays off when its 16 GEMMs are wide enough: with few tiles
- * (a 7x7 map at batch 1 is 16 tiles) they run so far below the GEMM peak
- * that im2col's single, 9x deeper GEMM is faster despite 2.25x the work.
- * MCAM_WINOGRAD_MIN_TILES overrides the threshold (0 disables Winograd),
- * for benchmarks; tests set it with mcam_conv_set_winograd_min_tiles().
- * F(4x4) likewise with its own threshold (4x4 tiles). */
-static gint64 winograd_min_tiles = -1, winograd4_min_tiles = -1;
-
-void
-mcam_conv_set_winograd_min_tiles (gint64 n)
-{
-  __atomic_store_n (&winograd_min_tiles, n > 0 ? n : G_MAXINT64, __ATOMIC_RELAXED);
-}
-
-void
-mcam_conv_set_winograd4_min_tiles (gint64 n)
-{
-  __atomic_store_n (&winograd4_min_tiles, n > 0 ? n : G_MAXINT64, __ATOMIC_RELAXED);
-}
-
-static gint64
-min_tiles_setting (gint64 *var, const char *env_name, gint64 dflt)
-{
-  gint64 v = __atomic_load_n (var, __ATOMIC_RELAXED);
-
-  if (v < 0)
-    {
-      const char *env = g_getenv (env_name);
-
-      v = env ? g_ascii_strtoll (env, NULL, 10) : dflt;
-      v = v > 0 ? v : G_MAXINT64;
-      __atomic_store_n (var, v, __ATOMIC_RELAXED);
-    }
-  return v;
-}
-
-static gboolean
-is_pointwise (const McamConv *conv)
-{
-  return conv->kh == 1 && conv->kw == 1 && conv->stride == 1 && conv->pad == 0;
-}
-
-static gint pointwise_enabled (void);
-
-typedef enum { WINO_NONE, WINO_2, WINO_4 } WinoKind;
-
-static WinoKind
-winograd_by_tiles (const McamConv *conv, int B, int H, int W)
-{
-  /* MCAM_WINOGRAD_MIN_TILES=0 turns both variants off */
-  if (!mcam_winograd_applies (conv) ||
-      min_tiles_setting (&winograd_min_tiles, "MCAM_WINOGRAD_MIN_TILES",
-                         MCAM_WINOGRAD_MIN_TILES_DEFAULT) == G_MAXINT64)
-    return WINO_NONE;
-  if (mcam_winograd4_available () &&
-      (gint64) B * ((H + 3) / 4) * ((W + 3) / 4) >=
-      min_tiles_setting (&winograd4_min_tiles, "MCAM_WINOGRAD4_MIN_TILES",
-                         MCAM_WINOGRAD4_MIN_TILES_DEFAULT))
-    return WINO_4;
-  if ((gint64) B * ((H + 1) / 2) * ((W + 1) / 2) >=
-      min_tiles_setting (&winograd_min_tiles, "MCAM_WINOGRAD_MIN_TILES",
-                         MCAM_WINOGRAD_MIN_TILES_DEFAULT))
-    return WINO_2;
-  return WINO_NONE;
-}
-
-/* A convolution of few output channels — the groups of ResNeXt (4-32
- * channels) and RegNet (8) — as im2col and the 1x1 kernel's 8-row tiles
- * over the im2col rows (mcam-pointwise.c), where that measured faster
- * (one thread, batch 1, ms per layer, OpenBLAS or Winograd / own): where
- * F(2x2)'s 16 products would be small, 14x14 maps (ResNeXt-50 512>512 in
- * 32 groups 1.45 / 0.95; RegNetY-400MF 208>208 in 26 groups 0.54 / 0.33),
- * and on large maps (RegNetY 48>48 s2 on 112x112, 3136 outputs, 0.83 /
- * 0.68). Elsewhere the kernel's 48-pixel tile or its 8 rows lose: 7x7
- * maps (49 = 48 + 1 pixels, 0.28 / 0.34), 4-channel groups (ResNeXt layer1
- * F(4x4) 1.05 / 1.36). */
-#define SMALL_M_MAX 32
-
-static gboolean
-use_small_m (const McamConv *conv, int B, int H, int W)
-{
-  int oh = mcam_conv_out_size (H, conv->kh, conv->stride, conv->pad);
-  int ow = mcam_conv_out_size (W, conv->kw, conv->stride, conv->pad);
-
-  if (conv->out_c > SMALL_M_MAX || conv->out_c < 8 || is_pointwise (conv) ||
-      !pointwise_enabled ())
-    return FALSE;
-  switch (winograd_by_tiles (conv, B, H, W))
-    {
-    case WINO_2:
-      return (gint64) B * ((H + 1) / 2) * ((W + 1) / 2) <= 64;
-    case WINO_NONE:
-      return (gint64) B * oh * ow >= 2048;
-    case WINO_4:
-    default:
-      return FALSE;
-    }
-}
-
-static WinoKind
-use_winograd (const McamConv *conv, int B, int H, int W)
-{
-  return use_small_m (conv, B, H, W) ? WINO_NONE : winograd_by_tiles (conv, B, H, W);
-}
-
-static gint pointwise_setting = -1;
-
-/* The own 1x1 kernel (mcam-pointwise.c) or OpenBLAS, by measurement (one
- * thread, ms per layer OpenBLAS / own, load ~4.5). MobileNetV3-L: 16>64
- * 112x112 0.42 / 0.27; 24>72 56x56 0.107 / 0.071; 40>120 28x28 0.055 /
- * 0.041; 80>480 14x14 0.110 / 0.093; 160>960 7x7 0.149 / 0.135; but 672>112
- * 14x14 0.185 / 0.186, 960>160 7x7 0.138 / 0.142. ResNet-50: 256>64 56x56
- * 0.85 / 0.60; 512>256 28x28 1.25 / 1.09; 512>2048 7x7 1.28 / 1.10; but
- * 1024>512 14x14 1.35 / 1.56, 2048>512 7x7 1.11 / 1.41 (the K blocks'
- * partial sums and the weights, 2-4 MB, streamed per 48 pixels; OpenBLAS
- * keeps them packed in cache). So: K <= 512. On a quiet machine (load
- * 0.8) also 256>1024 14x14 +res 0.78 / 0.90 and 512>2048 7x7 1.35 / 1.48:
- * the whole weight matrix (1-4 MB) is streamed once per 48 pixels, so
- * below 784 pixels only weights under 256K floats (EfficientNet's 192>1152
- * 7x7: 0.30 / 0.25). On 7x7 maps (48 pixels and a 1-pixel tail) also K
- * <= 256: RegNetY-400MF 440>440 7x7 0.23 / 0.27, 160>960 7x7 0.149 / 0.135
- * and 192>1152 as above. And the squeeze-excite 1x1
- * convs on 1x1 maps (N = 1, a matrix-vector product) 960>240 0.063 / 0.15:
- * the 16-pixel vectors are all padding there, so N >= 16.
- * Since the few pixels past a block's 16-pixel vectors have their own
- * narrow path (mcam-pointwise.c) the small-weight cases win at any K
- * (EfficientNet-B0, load ~1.5: 1152>192 7x7 0.255 / 0.205, 672>192 7x7
- * 0.160 / 0.126, 672>112 14x14 0.252 / 0.217; RegNetY-400MF 440>440 7x7
- * 0.243 / 0.22), but not 1152>320 7x7 (0.42 / 0.44). So: K <= 512 from
- * 784 pixels on, any K below 256K floats of weights.
- * $MCAM_POINTWISE=0 turns the own kernel off (A/B benchmarks), =all takes
- * it for every 1x1 conv of 16 pixels or more (measuring). */
-static gint
-pointwise_enabled (void)
-{
-  gint v = __atomic_load_n (&pointwise_setting, __ATOMIC_RELAXED);
-
-  if (v < 0)
-    {
-      const char *env = g_getenv ("MCAM_POINTWISE");
-
-      v = (env == NULL || g_strcmp0 (env, "0") != 0) && mcam_pointwise_available ();
-      if (v && g_strcmp0 (env, "all") == 0)
-        v = 2;
-      __atomic_store_n (&pointwise_setting, v, __ATOMIC_RELAXED);
-    }
-  return v;
-}
-
-static gboolean
-use_own_pointwise (int k, int m, gsize n)
-{
-  gint v = pointwise_enabled ();
-
-  if (v == 2)
-    return n >= 16;
-  return v && n >= 16 && ((gsize) k * m < 256 * 1024 || (k <= 512 && n >= 784));
-}
-
-static const float *
-pointwise_weights (const McamConv *conv)
-{
-  McamConv *mut = (McamConv *) conv;
-
-  if (g_once_init_enter (&mut->pw))
-    g_once_init_leave (&mut->pw, mcam_pointwise_pack (conv));
-  return conv->pw;
-}
-
-static gint64 smalln_max = -1;
-
-/* The few-columns kernel (mcam-smalln.c) or OpenBLAS: see there. Up to
- * $MCAM_SMALLN_MAX columns (0: never), and only for 64 output channels or
- * more: its tile is 64 channels, and on ResNeXt-50's groups of 16 and 32
- * channels the padding made them slower (512>512 3x3 14x14 in 32 groups
- * 1.43 -> 2.05 ms). */
-static gboolean
-use_smalln (gsize n, int m)
-{
-  gint64 v = __atomic_load_n (&smalln_max, __ATOMIC_RELAXED);
-
-  if (v < 0)
-    {
-      const char *env = g_getenv ("MCAM_SMALLN_MAX");
-
-      v = !mcam_smalln_available () ? 0 : env != NULL ? g_ascii_strtoll (env, NULL, 10) : 64;
-      __atomic_store_n (&smalln_max, v, __ATOMIC_RELAXED);
-    }
-  return n >= 1 && (gint64) n <= v && m >= 64;
-}
-
-static const float *
-smalln_weights (const McamConv *conv)
-{
-  McamConv *mut = (McamConv *) conv;
-
-  if (g_once_init_enter (&mut->sn))
-    g_once_init_leave (&mut->sn, mcam_smalln_pack (conv->weight, 1, conv->out_c,
-                                                   conv->in_c * conv->kh * conv->kw));
-  return conv->sn;
-}
-
-/* The Winograd weights packed for mcam_smalln_forward when the layer's
- * products (n_tiles columns) are narrow enough for it, else NULL. */
-static const float *
-winograd_small_weights (const McamConv *conv, const float *u, int points, gsize n_tiles,
-                        float **slot)
-{
-  if (!use_smalln (n_tiles, conv->out_c))
-    return NULL;
-  if (g_once_init_enter (slot))
-    g_once_init_leave (slot, mcam_smalln_pack (u, points, conv->out_c, conv->in_c));
-  return *slot;
-}
-
 static gsize
 col_chunk (const McamConv *conv, gsize n_total)
 {
@@ -337,15 +98,15 @@ mcam_conv_workspace_size (const McamConv *conv, int B, int H, int W)
   int ow = mcam_conv_out_size (W, conv->kw, conv->stride, conv->pad);
   gsize k = (gsize) conv->in_c * conv->kh * conv->kw;
 
-  if (is_pointwise (conv))
+  if (_mcam_conv_is_pointwise (conv))
     return 0;
-  switch (use_winograd (conv, B, H, W))
+  switch (_mcam_conv_use_winograd (conv, B, H, W))
     {
-    case WINO_4:
+    case MCAM_WINO_4:
       return mcam_winograd4_workspace_size (conv, B, H, W);
-    case WINO_2:
+    case MCAM_WINO_2:
       return mcam_winograd_workspace_size (conv, B, H, W);
-    case WINO_NONE:
+    case MCAM_WINO_NONE:
       break;
     }
   return k * col_chunk (conv, (gsize) B * oh * ow);
@@ -684,9 +445,9 @@ gemm_columns (const McamConv *conv, const float *bmat, gsize ldb, gsize ncols,
   pass->ncols = ncols;
   pass->res = residual != NULL && !accumulate ? residual + out_off : NULL;
   pass->relu = relu;
-  if (use_smalln (ncols, conv->out_c))
+  if (_mcam_conv_use_smalln (ncols, conv->out_c))
     {
-      mcam_smalln_forward (smalln_weights (conv), conv->out_c, K, conv->bias, bmat, ldb, ncols,
+      mcam_smalln_forward (_mcam_conv_smalln_weights (conv), conv->out_c, K, conv->bias, bmat, ldb, ncols,
                            pass->c, pass->ldc, residual != NULL ? residual + out_off : NULL,
                            relu);
       return;
@@ -706,7 +467,7 @@ gemm_columns (const McamConv *conv, const float *bmat, gsize ldb, gsize ncols,
 /* A k×k convolution as its im2col matrix, chunk by chunk, times the
  * weights by the 1x1 kernel (mcam-pointwise.c), the activation in its
  * epilogue: for the stems (K = Cin·k² <= 32) and for few output channels
- * (use_small_m). The output must take columns of several images at once
+ * (_mcam_conv_use_small_m). The output must take columns of several images at once
  * (CNHW, or batch 1). */
 static void
 im2col_pointwise (const McamConv *conv, int B, int H, int W,
@@ -724,7 +485,7 @@ im2col_pointwise (const McamConv *conv, int B, int H, int W,
       Pass pass = { conv, H, W, oh, ow, in, in_l, n0, n1, workspace };
 
       run_pieces (conv->in_c, (n1 - n0) * k, im2col_piece, &pass);
-      mcam_pointwise_forward (conv, pointwise_weights (conv), workspace, n1 - n0, n1 - n0,
+      mcam_pointwise_forward (conv, _mcam_conv_pointwise_weights (conv), workspace, n1 - n0, n1 - n0,
                               out + n0, out_l.chan_stride,
                               residual != NULL ? residual + n0 : NULL, act);
     }
@@ -747,15 +508,15 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
 
   g_return_if_fail (oh > 0 && ow > 0);
 
-  if (is_pointwise (conv))
+  if (_mcam_conv_is_pointwise (conv))
     {
       gboolean in_batched = in_l.img_stride == ohw || B == 1;
 
-      if (in_batched && out_batched && use_own_pointwise (conv->in_c, conv->out_c, n_total))
+      if (in_batched && out_batched && _mcam_conv_use_own_pointwise (conv->in_c, conv->out_c, n_total))
         {
           McamConvAct act = { relu ? MCAM_VEC_CLIP : MCAM_VEC_NONE, 0.0f, INFINITY };
 
-          mcam_pointwise_forward (conv, pointwise_weights (conv), in, in_l.chan_stride, n_total,
+          mcam_pointwise_forward (conv, _mcam_conv_pointwise_weights (conv), in, in_l.chan_stride, n_total,
                                   out, out_l.chan_stride, residual, &act);
         }
       else if (in_batched && out_batched)
@@ -768,27 +529,27 @@ mcam_conv_forward (const McamConv *conv, int B, int H, int W,
       return;
     }
 
-  switch (use_winograd (conv, B, H, W))
+  switch (_mcam_conv_use_winograd (conv, B, H, W))
     {
-    case WINO_4:
-      mcam_winograd4_forward (conv, winograd4_weights (conv),
-                              winograd_small_weights (conv, winograd4_weights (conv), 36,
+    case MCAM_WINO_4:
+      mcam_winograd4_forward (conv, _mcam_conv_winograd4_weights (conv),
+                              _mcam_conv_winograd_small_weights (conv, _mcam_conv_winograd4_weights (conv), 36,
                                                       (gsize) B * ((H + 3) / 4) * ((W + 3) / 4),
                                                       &((McamConv *) conv)->wino4_sn),
                               B, H, W, in, in_l, out, out_l, residual, relu, workspace);
       return;
-    case WINO_2:
-      mcam_winograd_forward (conv, winograd_weights (conv),
-                             winograd_small_weights (conv, winograd_weights (conv), 16,
+    case MCAM_WINO_2:
+      mcam_winograd_forward (conv, _mcam_conv_winograd_weights (conv),
+                             _mcam_conv_winograd_small_weights (conv, _mcam_conv_winograd_weights (conv), 16,
                                                      (gsize) B * ((H + 1) / 2) * ((W + 1) / 2),
                                                      &((McamConv *) conv)->wino_sn),
                              B, H, W, in, in_l, out, out_l, residual, relu, workspace);
       return;
-    case WINO_NONE:
+    case MCAM_WINO_NONE:
       break;
     }
 
-  if (use_small_m (conv, B, H, W) && out_batched)
+  if (_mcam_conv_use_small_m (conv, B, H, W) && out_batched)
     {
       McamConvAct act = { relu ? MCAM_VEC_CLIP : MCAM_VEC_NONE, 0.0f, INFINITY };
 
@@ -841,25 +602,25 @@ mcam_conv_forward_act (const McamConv *conv, int B, int H, int W,
   g_return_if_fail (oh > 0 && ow > 0);
 
   /* The stems (3 input channels, 3×3: K = 27) and few output channels
-   * (use_small_m): the im2col matrix times W by the 1×1 kernel, the
+   * (_mcam_conv_use_small_m): the im2col matrix times W by the 1×1 kernel, the
    * activation in its epilogue. OpenBLAS with K =
    * 27 and a SiLU / hard-swish pass over the output took 0.90 ms of
    * EfficientNet-B0's 3>32 stride-2 stem (MobileNetV3-L's 3>16: 0.43),
    * 0.49 ms so (0.25). */
-  if (!is_pointwise (conv) && (out_l.img_stride == ohw || B == 1) &&
+  if (!_mcam_conv_is_pointwise (conv) && (out_l.img_stride == ohw || B == 1) &&
       mcam_pointwise_takes_act (act->kind) &&
-      ((k <= (conv->in_c <= 4 ? OWN_IM2COL_STEM_MAX_K : OWN_IM2COL_MAX_K) && use_winograd (conv, B, H, W) == WINO_NONE &&
-        use_own_pointwise (k, conv->out_c, n_total)) || use_small_m (conv, B, H, W)))
+      ((k <= (conv->in_c <= 4 ? OWN_IM2COL_STEM_MAX_K : OWN_IM2COL_MAX_K) && _mcam_conv_use_winograd (conv, B, H, W) == MCAM_WINO_NONE &&
+        _mcam_conv_use_own_pointwise (k, conv->out_c, n_total)) || _mcam_conv_use_small_m (conv, B, H, W)))
     {
       im2col_pointwise (conv, B, H, W, in, in_l, out, out_l, residual, act, workspace);
       return;
     }
 
-  if (is_pointwise (conv) && (in_l.img_stride == ohw || B == 1) &&
+  if (_mcam_conv_is_pointwise (conv) && (in_l.img_stride == ohw || B == 1) &&
       (out_l.img_stride == ohw || B == 1) && mcam_pointwise_takes_act (act->kind) &&
-      use_own_pointwise (conv->in_c, conv->out_c, (gsize) B * ohw))
+      _mcam_conv_use_own_pointwise (conv->in_c, conv->out_c, (gsize) B * ohw))
     {
-      mcam_pointwise_forward (conv, pointwise_weights (conv), in, in_l.chan_stride,
+      mcam_pointwise_forward (conv, _mcam_conv_pointwise_weights (conv), in, in_l.chan_stride,
                               (gsize) B * ohw, out, out_l.chan_stride, residual, act);
       return;
     }
