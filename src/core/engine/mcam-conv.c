@@ -469,6 +469,8 @@ gemm_columns (const McamConv *conv, const float *bmat, gsize ldb, gsize ncols,
  * epilogue: for the stems (K = Cin·k² <= 32) and for few output channels
  * (_mcam_conv_use_small_m). The output must take columns of several images at once
  * (CNHW, or batch 1). */
+#define POINTWISE_TILE_PIXELS 48   /* mcam-pointwise.c's NB */
+
 static void
 im2col_pointwise (const McamConv *conv, int B, int H, int W,
                   const float *in, McamActLayout in_l, float *out, McamActLayout out_l,
@@ -478,6 +480,15 @@ im2col_pointwise (const McamConv *conv, int B, int H, int W,
   int ow = mcam_conv_out_size (W, conv->kw, conv->stride, conv->pad);
   gsize n_total = (gsize) B * oh * ow, chunk = col_chunk (conv, n_total);
   gsize k = (gsize) conv->in_c * conv->kh * conv->kw;
+
+  /* Chunks of whole 48-pixel tiles (fewer columns than the workspace
+   * holds): a column's sums then never depend on where the batch put it.
+   * Equal chunks of 1639 columns sent some columns of a batch of 16 into
+   * a tile's narrow tail and the same image's columns in a batch of 13
+   * into a full tile: different rounding, and features extracted in
+   * shards were no longer the bytes of one run (tests/cli/shard.sh). */
+  if (chunk < n_total && chunk >= POINTWISE_TILE_PIXELS)
+    chunk = chunk / POINTWISE_TILE_PIXELS * POINTWISE_TILE_PIXELS;
 
   for (gsize n0 = 0; n0 < n_total; n0 += chunk)
     {
