@@ -15,6 +15,9 @@
 
 #include <glib.h>
 
+#include "mcam/mcam-blas.h"
+#include "mcam-conv.h"
+
 typedef float V16 __attribute__ ((vector_size (64)));
 typedef gint32 I16 __attribute__ ((vector_size (64)));
 
@@ -30,6 +33,22 @@ mcam_wino_tiles_per_chunk (gsize per_tile, gsize budget, gsize min_tiles, gsize 
   gsize n_chunks = (n_tiles + t - 1) / t;
 
   return (n_tiles + n_chunks - 1) / n_chunks;
+}
+
+/* Product xi of the Winograd transform: M[xi] = U[xi] V[xi], U [O][C]
+ * (u_small: the same packed for mcam_smalln_forward, or NULL: OpenBLAS),
+ * V [C][nt], M [O][nt]. */
+static inline void
+mcam_wino_product (const float *u, const float *u_small, int xi, int O, int C,
+                   const float *v, float *m, gsize nt)
+{
+  if (u_small != NULL)
+    mcam_smalln_forward (u_small + xi * mcam_smalln_packed_size (O, C), O, C, NULL,
+                         v + xi * (gsize) C * nt, nt, nt, m + xi * (gsize) O * nt, nt, NULL,
+                         FALSE);
+  else
+    mcam_sgemm (FALSE, FALSE, O, (int) nt, C, 1.0f, u + xi * (gsize) O * C, C,
+                v + xi * (gsize) C * nt, (int) nt, 0.0f, m + xi * (gsize) O * nt, (int) nt);
 }
 
 /* rows[y][i] = src[y0 + y][i - 1] for y < n_rows, i < len, zero outside

@@ -323,19 +323,9 @@ static void
 w4_gemm (gpointer data, int xi)
 {
   const W4Job *j = data;
-  const int C = j->conv->in_c, O = j->conv->out_c;
-  const gsize nt = j->t1 - j->t0;
 
-  if (j->u_small != NULL)
-    {
-      mcam_smalln_forward (j->u_small + xi * mcam_smalln_packed_size (O, C), O, C, NULL,
-                           j->v + xi * (gsize) C * nt, nt, nt, j->m + xi * (gsize) O * nt, nt,
-                           NULL, FALSE);
-      return;
-    }
-  mcam_sgemm (FALSE, FALSE, O, (int) nt, C, 1.0f, j->u + xi * (gsize) O * C, C,
-              j->v + xi * (gsize) C * nt, (int) nt, 0.0f, j->m + xi * (gsize) O * nt,
-              (int) nt);
+  mcam_wino_product (j->u, j->u_small, xi, j->conv->out_c, j->conv->in_c, j->v, j->m,
+                     j->t1 - j->t0);
 }
 #endif
 
