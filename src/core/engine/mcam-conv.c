@@ -18,6 +18,7 @@
 
 #include "mcam/mcam-blas.h"
 #include "mcam-conv.h"
+#include "mcam-dnnl.h"
 #include "mcam-conv-plan.h"
 #include "mcam-parallel.h"
 
@@ -59,6 +60,7 @@ mcam_conv_free (McamConv *conv)
   g_clear_pointer (&conv->sn, mcam_smalln_pack_free);
   g_clear_pointer (&conv->wino_sn, mcam_smalln_pack_free);
   g_clear_pointer (&conv->wino4_sn, mcam_smalln_pack_free);
+  g_clear_pointer (&conv->dnnl, _mcam_dnnl_conv_free);
   g_free (conv);
 }
 

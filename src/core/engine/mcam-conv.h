@@ -53,6 +53,7 @@ typedef struct
   float *sn;       /* mcam_smalln_pack's copy of weight, made on first use */
   float *wino_sn;  /* ...and of wino / wino4, when their products are narrow */
   float *wino4_sn;
+  gpointer dnnl;   /* mcam-dnnl.c's primitives and weights, made on first use */
 } McamConv;
 
 /* 0 when the (padded) input is smaller than the kernel. */

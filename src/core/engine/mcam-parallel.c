@@ -111,6 +111,36 @@ worker_main (gpointer arg)
   return NULL;
 }
 
+#ifdef MCAM_HAVE_DNNL
+#include <omp.h>
+
+/* With oneDNN, which runs on OpenMP's threads, the engine's own jobs run
+ * there too: two sets of workers, each spinning a while after its job,
+ * fought for the same cores at every change between a oneDNN conv and one
+ * of ours. */
+static gboolean
+use_openmp (void)
+{
+  static int on = -1;
+
+  if (on < 0)
+    on = g_strcmp0 (g_getenv ("MCAM_PARALLEL"), "pool") != 0;
+  return on;
+}
+
+static void
+parallel_for_omp (int n, McamParallelFunc func, gpointer data, int threads)
+{
+  gint next = 0;
+
+#pragma omp parallel num_threads (threads)
+  {
+    for (int i; (i = g_atomic_int_add (&next, 1)) < n;)
+      func (data, i);
+  }
+}
+#endif
+
 void
 mcam_parallel_for (int n, McamParallelFunc func, gpointer data)
 {
@@ -118,6 +148,17 @@ mcam_parallel_for (int n, McamParallelFunc func, gpointer data)
 
   if (n <= 0)
     return;
+#ifdef MCAM_HAVE_DNNL
+  if (use_openmp ())
+    {
+      if (threads <= 1 || omp_in_parallel ())
+        for (int i = 0; i < n; i++)
+          func (data, i);
+      else
+        parallel_for_omp (n, func, data, threads);
+      return;
+    }
+#endif
   if (threads <= 1 || !g_mutex_trylock (&pool.run_lock))
     {
       for (int i = 0; i < n; i++)

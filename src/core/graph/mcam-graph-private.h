@@ -79,6 +79,11 @@ _mcam_shape_numel (const McamShape *s)
 gboolean _mcam_graph_infer (McamGraph *g, const McamNode *node, const McamShape *in,
                             McamShape *out, GError **error);
 
+/* mcam-graph-run.c: the executor's buffers, 64-byte aligned (free with
+ * _mcam_graph_buffer_free); NULL when memory is short. */
+float *_mcam_graph_buffer_new  (gsize floats);
+void   _mcam_graph_buffer_free (float *buffer);
+
 /* mcam-graph-rewrite.c: BN folding, fusions, kernel preparation. */
 gboolean _mcam_graph_rewrite (McamGraph *g, GError **error);
 void     _mcam_node_clear_prepared (McamNode *node);

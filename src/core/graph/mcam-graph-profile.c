@@ -160,6 +160,8 @@ describe (const McamNode *n, const McamShape *in, const McamShape *out, Entry *e
         e->kind = g_strdup ("dwconv");
       else if (n->n_convs > 1)
         e->kind = g_strdup ("grpconv");
+      else if (n->convs[0]->dnnl != NULL)   /* mcam-dnnl.c prepared it */
+        e->kind = g_strdup ("dnnl");
       else if (n->convs[0]->wino4 != NULL)
         e->kind = g_strdup ("wino4");
       else if (n->convs[0]->wino != NULL)

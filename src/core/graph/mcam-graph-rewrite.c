@@ -14,6 +14,7 @@
 #include "mcam/mcam-error.h"
 #include "mcam-dwconv.h"
 #include "mcam-graph-private.h"
+#include "mcam-dnnl.h"
 
 void
 _mcam_node_clear_prepared (McamNode *node)
@@ -756,6 +757,7 @@ mcam_graph_get_weight_bytes (McamGraph *g, gsize *transformed)
                 extra += (gsize) 36 * c->out_c * c->in_c;
               if (c->pw != NULL)
                 extra += (gsize) (c->out_c + 7) / 8 * 8 * c->in_c;
+              extra += _mcam_dnnl_weight_bytes (c) / sizeof (float);
             }
           if (n->dw_packed != NULL)
             extra += (gsize) (n->in_c + 15) / 16 * 16 * (n->kh * n->kw + 1);

@@ -6,11 +6,13 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "mcam/mcam-blas.h"
 #include "mcam/mcam-error.h"
 #include "mcam-graph-profile.h"
+#include "mcam-dnnl.h"
 #include "mcam-dwconv.h"
 #include "mcam-graph-run.h"
 #include "mcam-parallel.h"
@@ -180,9 +182,19 @@ run_groups_piece (gpointer data, int i)
   run_groups (j, (int) g0, (int) g1, i > 0 ? col : j->col);
 }
 
+/* oneDNN runs a conv (mcam-dnnl.c) when it is one group with an activation
+ * oneDNN has and takes this geometry; act: the epilogue. */
+static gboolean
+node_dnnl (const McamNode *n, int B, int H, int W, McamConvAct *act)
+{
+  return n->op == MCAM_OP_CONV && n->convs != NULL && n->n_convs == 1 &&
+         mcam_dnnl_available () && _mcam_act_conv_epilogue (n->attrs.act, act) &&
+         mcam_dnnl_takes (n->convs[0], B, H, W, act);
+}
+
 static void
 run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamView *out,
-          float *col)
+          const guint8 *blocked, float *col)
 {
   int B = (int) x->shape.d[0], H = (int) x->shape.d[2], W = (int) x->shape.d[3];
   int OH = (int) out->shape.d[2], OW = (int) out->shape.d[3];
@@ -190,6 +202,17 @@ run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamV
   McamConvAct act;
   gboolean fused;
 
+  if (node_dnnl (n, B, H, W, &act))
+    {
+      McamDnnlIo io = { blocked && blocked[n->inputs[0]], blocked && blocked[n->output],
+                        res != NULL, res != NULL && blocked && blocked[n->residual] };
+      gboolean ok = mcam_dnnl_forward (n->convs[0], B, H, W, &io, x->data, out->data,
+                                       res ? res->data : NULL, &act, col);
+
+      /* the plan asked for this geometry's workspace: it was prepared */
+      g_assert (ok);
+      return;
+    }
   if (n->convs == NULL)
     {
       float **packed = (float **) &n->dw_packed;
@@ -303,8 +326,9 @@ run_linear (const McamNode *n, const McamView *x, const McamView *out)
   }
 }
 
-void
-_mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, float *col)
+/* blocked[v]: value v is stored blocked (mcam-dnnl.h), NULL: all plain. */
+static void
+run_node (McamGraph *g, const McamNode *n, McamView *views, const guint8 *blocked, float *col)
 {
   const McamView *x = &views[n->inputs[0]], *out = &views[n->output];
   gsize total = (gsize) _mcam_shape_numel (&out->shape);
@@ -312,7 +336,7 @@ _mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, float *c
   switch (n->op)
     {
     case MCAM_OP_CONV:
-      run_conv (n, x, n->residual >= 0 ? &views[n->residual] : NULL, out, col);
+      run_conv (n, x, n->residual >= 0 ? &views[n->residual] : NULL, out, blocked, col);
       return;
     case MCAM_OP_GEMM:
     case MCAM_OP_MATMUL:
@@ -379,6 +403,12 @@ _mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, float *c
   }
 }
 
+void
+_mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, float *col)
+{
+  run_node (g, n, views, NULL, col);
+}
+
 /* ---- planning ------------------------------------------------------------ */
 
 typedef struct
@@ -386,6 +416,26 @@ typedef struct
   gsize cap;
   gboolean busy;
 } Slot;
+
+/* Buffers of maps start on a cache line (every slot is a multiple of 16
+ * floats): malloc's large blocks start 16 bytes past a page, and a 64-byte
+ * vector load from such an address spans two lines (oneDNN's convolutions
+ * ran up to 2x slower so). NULL when there is not enough memory. */
+float *
+_mcam_graph_buffer_new (gsize floats)
+{
+  void *p = NULL;
+
+  if (floats > G_MAXSIZE / sizeof (float) || posix_memalign (&p, 64, MAX (floats, 1) * sizeof (float)) != 0)
+    return NULL;
+  return p;
+}
+
+void
+_mcam_graph_buffer_free (float *buffer)
+{
+  free (buffer);
+}
 
 /* The scratch buffer of the last run, or a private one when another thread
  * holds it (page faults on ~100 MB of fresh buffers would otherwise cost
@@ -395,12 +445,12 @@ workspace_acquire (McamGraph *g, gsize size, gboolean *cached)
 {
   *cached = g_mutex_trylock (&g->ws_lock);
   if (!*cached)
-    return g_try_new (float, size);
+    return _mcam_graph_buffer_new (size);
   if (g->ws_size < size)
     {
-      g_free (g->ws);
+      _mcam_graph_buffer_free (g->ws);
       g->ws_size = 0;
-      g->ws = g_try_new (float, size);
+      g->ws = _mcam_graph_buffer_new (size);
       if (g->ws == NULL)
         {
           g_mutex_unlock (&g->ws_lock);
@@ -418,7 +468,7 @@ workspace_release (McamGraph *g, float *ws, gboolean cached)
   if (cached)
     g_mutex_unlock (&g->ws_lock);
   else
-    g_free (ws);
+    _mcam_graph_buffer_free (ws);
 }
 
 static gboolean
@@ -451,10 +501,10 @@ check_from (McamGraph *g, int from, const McamTensor *t, McamShape *s, GError **
 
 /* Which values a run from `from` needs (ancestors of the output and of
  * `keep`), their shapes at this batch and image size, the last node reading
- * each (-1: none), and the convolutions' scratch size. */
+ * each (-1: none). */
 static gboolean
 plan_run (McamGraph *g, int from, const McamTensor *from_data, int keep, McamShape *shapes,
-          gboolean *needed, int *last, gsize *col, GError **error)
+          gboolean *needed, int *last, GError **error)
 {
   int nv = (int) g->values->len, nn = (int) g->nodes->len;
   int B;
@@ -462,7 +512,6 @@ plan_run (McamGraph *g, int from, const McamTensor *from_data, int keep, McamSha
   if (!check_from (g, from, from_data, &shapes[from], error))
     return FALSE;
   B = (int) from_data->shape[0];
-  *col = 0;
   needed[g->output] = TRUE;
   if (keep >= 0)
     needed[keep] = TRUE;
@@ -520,11 +569,88 @@ plan_run (McamGraph *g, int from, const McamTensor *from_data, int keep, McamSha
                        g->source, B);
           return FALSE;
         }
-      if (n->op == MCAM_OP_CONV && n->convs != NULL)
-        *col = MAX (*col, mcam_conv_workspace_size (n->convs[0], B, (int) in[0].d[2],
-                                                    (int) in[0].d[3]));
     }
   return TRUE;
+}
+
+/* Which values stay blocked between oneDNN convs (mcam-dnnl.h): those a
+ * oneDNN conv writes and only oneDNN convs read, as their input or
+ * residual; not `from`, the output or `keep`, which leave the run. */
+static void
+plan_layouts (McamGraph *g, int from, int keep, const McamShape *shapes,
+              const gboolean *needed, guint8 *blocked)
+{
+  int nv = (int) g->values->len, nn = (int) g->nodes->len;
+  g_autofree guint8 *dn = g_new0 (guint8, nn);
+  g_autofree guint8 *bad = g_new0 (guint8, nv);
+
+  for (int i = 0; i < nn; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+      const McamShape *xs;
+      McamConvAct act;
+
+      if (n->dead || !needed[n->output] || n->output == from)
+        continue;
+      xs = &shapes[n->inputs[0]];
+      dn[i] = xs->ndim == 4 && node_dnnl (n, (int) xs->d[0], (int) xs->d[2], (int) xs->d[3], &act);
+      /* every input of a node oneDNN does not run, and every input of a
+       * oneDNN conv but its first, is read plain */
+      for (int k = dn[i] ? 1 : 0; k < n->n_inputs; k++)
+        bad[n->inputs[k]] = TRUE;
+      if (n->residual >= 0 && !dn[i])
+        bad[n->residual] = TRUE;
+    }
+  for (int v = 0; v < nv; v++)
+    {
+      const McamValue *val = _mcam_graph_value (g, v);
+
+      blocked[v] = needed[v] && val->batched && v != from && v != g->output && v != keep &&
+                   val->producer >= 0 && dn[val->producer] && !bad[v] && shapes[v].ndim == 4;
+    }
+}
+
+/* Floats of scratch memory the convolutions of this run need; blocked
+ * NULL: a trace (all plain), whose reverse pass re-runs convs without their
+ * activation. */
+static gsize
+plan_workspace (McamGraph *g, int from, const McamShape *shapes, const gboolean *needed,
+                const guint8 *blocked, gboolean *refused)
+{
+  gsize col = 0;
+
+  for (int i = 0; i < (int) g->nodes->len; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+      const McamShape *xs;
+      int B, H, W;
+      McamConvAct act;
+
+      if (n->dead || !needed[n->output] || n->output == from || n->op != MCAM_OP_CONV ||
+          n->convs == NULL)
+        continue;
+      xs = &shapes[n->inputs[0]];
+      B = (int) xs->d[0], H = (int) xs->d[2], W = (int) xs->d[3];
+      if (node_dnnl (n, B, H, W, &act))
+        {
+          McamDnnlIo io = { blocked && blocked[n->inputs[0]], blocked && blocked[n->output],
+                            n->residual >= 0,
+                            n->residual >= 0 && blocked && blocked[n->residual] };
+          McamConvAct none = { MCAM_VEC_NONE, 0, 0 };
+
+          gsize need = mcam_dnnl_workspace_size (n->convs[0], B, H, W, &io, &act);
+
+          if (blocked == NULL && need > 0)
+            need = MAX (need, mcam_dnnl_workspace_size (n->convs[0], B, H, W, &io, &none));
+          /* 0: oneDNN refused the geometry, the engine's kernel takes the
+           * conv from now on (node_dnnl), and the layouts are planned again */
+          *refused |= need == 0;
+          col = MAX (col, need);
+        }
+      else
+        col = MAX (col, mcam_conv_workspace_size (n->convs[0], B, H, W));
+    }
+  return col;
 }
 
 McamGraphTrace *
@@ -540,8 +666,18 @@ _mcam_graph_trace (McamGraph *g, int from, const McamTensor *from_data, GError *
   t->needed = g_new0 (gboolean, nv);
   t->views = g_new0 (McamView, nv);
   t->from = from;
-  if (!plan_run (g, from, from_data, -1, t->shapes, t->needed, last, &col, error))
+  if (!plan_run (g, from, from_data, -1, t->shapes, t->needed, last, error))
     return NULL;
+  {
+    gboolean refused;
+
+    do
+      {
+        refused = FALSE;
+        col = plan_workspace (g, from, t->shapes, t->needed, NULL, &refused);
+      }
+    while (refused);
+  }
   /* every needed value in its own buffer: the reverse pass reads them all */
   for (int v = 0; v < nv; v++)
     if (t->needed[v] && _mcam_graph_value (g, v)->batched)
@@ -549,7 +685,7 @@ _mcam_graph_trace (McamGraph *g, int from, const McamTensor *from_data, GError *
         off[v] = total;
         total += ((gsize) _mcam_shape_numel (&t->shapes[v]) + 15) & ~(gsize) 15;
       }
-  t->data = g_try_new (float, total + col + 16);
+  t->data = _mcam_graph_buffer_new (total + col + 16);
   if (t->data == NULL)
     {
       g_set_error (error, MCAM_ERROR, MCAM_ERROR_TOO_LARGE, "%s: not enough memory", g->source);
@@ -590,7 +726,7 @@ _mcam_graph_trace_free (McamGraphTrace *t)
   g_free (t->shapes);
   g_free (t->needed);
   g_free (t->views);
-  g_free (t->data);
+  _mcam_graph_buffer_free (t->data);
   g_free (t);
 }
 
@@ -605,6 +741,7 @@ mcam_graph_run (McamGraph *g, int from, const McamTensor *from_data, int keep,
   g_autofree int *last = g_new (int, nv);
   g_autofree int *slot_of = g_new (int, nv);
   g_autofree McamView *views = g_new0 (McamView, nv);
+  g_autofree guint8 *blocked = g_new0 (guint8, nv);
   g_autoptr (GArray) slots = g_array_new (FALSE, TRUE, sizeof (Slot));
   gsize col = 0, total = 0;
   g_autofree gsize *offsets = NULL;
@@ -617,8 +754,19 @@ mcam_graph_run (McamGraph *g, int from, const McamTensor *from_data, int keep,
     *kept = NULL;
   if (output)
     *output = NULL;
-  if (!plan_run (g, from, from_data, keep, shapes, needed, last, &col, error))
+  if (!plan_run (g, from, from_data, keep, shapes, needed, last, error))
     return FALSE;
+  {
+    gboolean refused;
+
+    do
+      {
+        refused = FALSE;
+        plan_layouts (g, from, keep, shapes, needed, blocked);
+        col = plan_workspace (g, from, shapes, needed, blocked, &refused);
+      }
+    while (refused);
+  }
   B = (int) from_data->shape[0];
   for (int v = 0; v < nv; v++)
     slot_of[v] = -1;
@@ -644,8 +792,12 @@ mcam_graph_run (McamGraph *g, int from, const McamTensor *from_data, int keep,
       if (n->dead || !needed[n->output] || n->output == from)
         continue;
       need = (gsize) _mcam_shape_numel (&shapes[n->output]);
+      if (blocked[n->output])
+        need = mcam_dnnl_blocked_size ((int) shapes[n->output].d[0], (int) shapes[n->output].d[1],
+                                       (int) shapes[n->output].d[2], (int) shapes[n->output].d[3]);
+      /* (a blocked and a plain map of one shape differ in size) */
       if (n->op == MCAM_OP_CONV && n->residual >= 0 && last[n->residual] == i &&
-          slot_of[n->residual] >= 0)
+          slot_of[n->residual] >= 0 && blocked[n->residual] == blocked[n->output])
         {
           slot_of[n->output] = slot_of[n->residual];
           last[n->residual] = -2;   /* handed over, not freed */
@@ -728,13 +880,13 @@ mcam_graph_run (McamGraph *g, int from, const McamTensor *from_data, int keep,
       if (G_UNLIKELY (_mcam_graph_profile_on ()))
         {
           gint64 t0 = _mcam_graph_profile_now ();
-          _mcam_graph_run_node (g, n, views, ws + total);
+          run_node (g, n, views, blocked, ws + total);
           _mcam_graph_profile_add (n, _mcam_graph_value (g, n->output)->name,
                                    &shapes[n->inputs[0]], &shapes[n->output],
                                    _mcam_graph_profile_now () - t0);
         }
       else
-        _mcam_graph_run_node (g, n, views, ws + total);
+        run_node (g, n, views, blocked, ws + total);
     }
 
   if (output != NULL)

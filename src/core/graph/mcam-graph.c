@@ -97,7 +97,7 @@ mcam_graph_free (McamGraph *g)
   g_hash_table_destroy (g->by_name);
   g_array_free (g->values, TRUE);
   g_ptr_array_free (g->nodes, TRUE);
-  g_free (g->ws);
+  _mcam_graph_buffer_free (g->ws);
   g_mutex_clear (&g->ws_lock);
   g_free (g->source);
   g_free (g);

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* oneDNN's convolutions (mcam-dnnl.c) against the engine's plain loops
+ * (mcam_conv_forward_naive) and double-precision activations: stems, 1×1,
+ * 3×3 (oneDNN's Winograd) and 5×5 kernels, strides 1 and 2, channel counts
+ * that are not multiples of the 16-channel block, batches of 1–3; every
+ * layout of input, output and residual (plain CNHW or blocked), the
+ * residual accumulated in place, every activation oneDNN takes; one and two
+ * threads; the layout reorders both ways. */
+
+#include <math.h>
+#include <string.h>
+
+#include "mcam-test-util.h"
+
+#include "mcam/mcam-blas.h"
+#include "mcam-conv.h"
+#include "mcam-dnnl.h"
+
+typedef struct
+{
+  int in_c, out_c, k, stride, pad, B, H, W;
+} Case;
+
+static const Case cases[] = {
+  { 3, 64, 7, 2, 3, 1, 32, 32 },    /* an image stem */
+  { 64, 64, 3, 1, 1, 2, 14, 14 },   /* Winograd, two images */
+  { 24, 40, 1, 1, 0, 1, 9, 9 },     /* 1x1, channels off the block */
+  { 40, 24, 3, 2, 1, 3, 11, 11 },   /* stride 2, odd map, three images */
+  { 512, 512, 3, 1, 1, 1, 7, 7 },   /* resnet50's layer4 */
+  { 16, 8, 5, 1, 2, 2, 6, 6 },      /* 5x5 */
+  { 256, 512, 1, 2, 0, 1, 14, 14 }, /* a strided 1x1 shortcut */
+};
+
+static void
+fill_random (GRand *rng, float *v, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    v[i] = (float) g_rand_double_range (rng, -1.0, 1.0);
+}
+
+static double
+act_ref (const McamConvAct *a, double x)
+{
+  switch (a->kind)
+    {
+    case MCAM_VEC_NONE: return x;
+    case MCAM_VEC_CLIP: return MIN (MAX (x, a->a), a->b);
+    case MCAM_VEC_SIGMOID: return 1.0 / (1.0 + exp (-x));
+    case MCAM_VEC_SILU: return x / (1.0 + exp (-x));
+    case MCAM_VEC_HARD_SWISH: return x * MIN (MAX (x / 6.0 + 0.5, 0.0), 1.0);
+    case MCAM_VEC_HARD_SIGMOID: return MIN (MAX (a->a * x + a->b, 0.0), 1.0);
+    case MCAM_VEC_GELU: return 0.5 * x * (1.0 + erf (x / sqrt (2.0)));
+    default: g_assert_not_reached ();
+    }
+}
+
+static const McamConvAct acts[] = {
+  { MCAM_VEC_NONE, 0, 0 },
+  { MCAM_VEC_CLIP, 0, INFINITY },   /* ReLU */
+  { MCAM_VEC_CLIP, -1.0f, 2.0f },
+  { MCAM_VEC_SIGMOID, 0, 0 },
+  { MCAM_VEC_SILU, 0, 0 },
+  { MCAM_VEC_HARD_SWISH, 0, 0 },
+  { MCAM_VEC_HARD_SIGMOID, 0.2f, 0.5f },
+  { MCAM_VEC_GELU, 0, 0 },
+};
+
+/* A plain CNHW map in the layout asked for (a new buffer). */
+static float *
+to_layout (const float *plain, int B, int C, int H, int W, gboolean blocked)
+{
+  gsize n = blocked ? mcam_dnnl_blocked_size (B, C, H, W) : (gsize) B * C * H * W;
+  float *m = g_new (float, n);
+
+  if (blocked)
+    mcam_dnnl_reorder (B, C, H, W, plain, FALSE, m);
+  else
+    memcpy (m, plain, sizeof (float) * n);
+  return m;
+}
+
+/* io_bits: 1 input blocked, 2 output blocked, 4 residual, 8 residual
+ * blocked (as the output must be when it is accumulated in place), 16 the
+ * residual in the output's buffer */
+static void
+check (const Case *cc, int io_bits, const McamConvAct *act, GRand *rng)
+{
+  McamConv *conv = mcam_conv_new (cc->in_c, cc->out_c, cc->k, cc->k, cc->stride, cc->pad);
+  int B = cc->B, H = cc->H, W = cc->W;
+  int OH = mcam_conv_out_size (H, cc->k, cc->stride, cc->pad);
+  int OW = mcam_conv_out_size (W, cc->k, cc->stride, cc->pad);
+  gsize nin = (gsize) B * cc->in_c * H * W, nout = (gsize) B * cc->out_c * OH * OW;
+  McamDnnlIo io = { io_bits & 1, (io_bits & 2) != 0, (io_bits & 4) != 0, (io_bits & 8) != 0 };
+  gboolean in_place = (io_bits & 16) != 0;
+  g_autofree float *x = g_new (float, nin);
+  g_autofree float *res = g_new (float, nout);
+  g_autofree float *want = g_new (float, nout);
+  g_autofree float *scale = g_new0 (float, nout);
+  g_autofree float *got = g_new (float, nout);
+  g_autofree float *xin = NULL, *rin = NULL, *out = NULL, *ws = NULL;
+  McamActLayout in_l = mcam_layout_cnhw (B, H, W), out_l = mcam_layout_cnhw (B, OH, OW);
+  gsize wsn;
+
+  fill_random (rng, conv->weight, (gsize) cc->out_c * cc->in_c * cc->k * cc->k);
+  fill_random (rng, conv->bias, cc->out_c);
+  fill_random (rng, x, nin);
+  fill_random (rng, res, nout);
+  g_assert_true (mcam_dnnl_takes (conv, B, H, W, act));
+
+  /* the reference: the sum (and residual) by the plain loops, the
+   * activation in double; |terms| for the tolerance from the same loops */
+  mcam_conv_forward_naive (conv, B, H, W, x, in_l, want, out_l, io.has_res ? res : NULL, FALSE);
+  {
+    McamConv *abs_conv = mcam_conv_new (cc->in_c, cc->out_c, cc->k, cc->k, cc->stride, cc->pad);
+    g_autofree float *xa = g_new (float, nin);
+    gsize nw = (gsize) cc->out_c * cc->in_c * cc->k * cc->k;
+
+    for (gsize i = 0; i < nw; i++)
+      abs_conv->weight[i] = fabsf (conv->weight[i]);
+    for (int o = 0; o < cc->out_c; o++)
+      abs_conv->bias[o] = fabsf (conv->bias[o]);
+    for (gsize i = 0; i < nin; i++)
+      xa[i] = fabsf (x[i]);
+    mcam_conv_forward_naive (abs_conv, B, H, W, xa, in_l, scale, out_l, NULL, FALSE);
+    mcam_conv_free (abs_conv);
+  }
+
+  xin = to_layout (x, B, cc->in_c, H, W, io.in_blocked);
+  out = to_layout (res, B, cc->out_c, OH, OW, io.out_blocked);   /* sized for the output */
+  if (io.has_res && !in_place)
+    {
+      rin = to_layout (res, B, cc->out_c, OH, OW, io.res_blocked);
+      /* the output's old contents must not matter */
+      memset (out, 0xff, sizeof (float) * (io.out_blocked ? mcam_dnnl_blocked_size (B, cc->out_c, OH, OW) : nout));
+    }
+  wsn = mcam_dnnl_workspace_size (conv, B, H, W, &io, act);
+  g_assert_cmpuint (wsn, >, 0);
+  ws = g_new (float, wsn);
+  g_assert_true (mcam_dnnl_forward (conv, B, H, W, &io, xin, out,
+                                    !io.has_res ? NULL : in_place ? out : rin, act, ws));
+  if (io.out_blocked)
+    mcam_dnnl_reorder (B, cc->out_c, OH, OW, out, TRUE, got);
+  else
+    memcpy (got, out, sizeof (float) * nout);
+
+  for (gsize i = 0; i < nout; i++)
+    {
+      double w = act_ref (act, want[i]);
+      /* float sums against the loops' (Winograd rounds more: its
+       * transforms scale the terms by up to 4) */
+      double tol = 2e-5 * (scale[i] + (io.has_res ? 1.0 : 0.0)) + 1e-6;
+
+      if (!(fabs (got[i] - w) <= tol))
+        g_error ("%d>%d k%d s%d B%d %dx%d io %d act %d: out[%zu] = %.7g, want %.7g (tol %g)",
+                 cc->in_c, cc->out_c, cc->k, cc->stride, B, H, W, io_bits, act->kind, i,
+                 got[i], w, tol);
+    }
+  mcam_conv_free (conv);
+}
+
+static void
+test_against_loops (void)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (7);
+  /* input, output, residual: plain or blocked, the residual apart or in
+   * the output's buffer (then in the output's layout) */
+  static const int ios[] = { 0, 1, 2, 3, 4, 5, 2 | 4 | 8, 1 | 2 | 4 | 8, 1 | 2 | 4, 1 | 4 | 8,
+                             4 | 16, 1 | 2 | 4 | 8 | 16 };
+
+  if (!mcam_dnnl_available ())
+    {
+      g_test_skip ("built without oneDNN (or MCAM_DNNL=0)");
+      return;
+    }
+  for (int t = 1; t <= 2; t++)
+    {
+      mcam_blas_set_threads (t);
+      for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+        {
+          for (guint i = 0; i < G_N_ELEMENTS (ios); i++)
+            check (&cases[c], ios[i], &acts[1], rng);
+          for (guint a = 0; a < G_N_ELEMENTS (acts); a++)
+            check (&cases[c], t == 1 ? 1 | 2 | 4 | 8 : 0, &acts[a], rng);
+        }
+    }
+  mcam_blas_set_threads (1);
+}
+
+/* Plain -> blocked -> plain is the identity; the blocked layout is
+ * [B][C/16][H][W][16] with zeros past the last channel. */
+static void
+test_reorder (void)
+{
+  int B = 2, C = 20, H = 3, W = 5;
+  gsize n = (gsize) B * C * H * W, nb = mcam_dnnl_blocked_size (B, C, H, W);
+  g_autofree float *plain = g_new (float, n);
+  g_autofree float *blocked = g_new (float, nb);
+  g_autofree float *back = g_new (float, n);
+
+  if (!mcam_dnnl_available ())
+    {
+      g_test_skip ("built without oneDNN (or MCAM_DNNL=0)");
+      return;
+    }
+  g_assert_cmpuint (nb, ==, (gsize) B * 32 * H * W);
+  for (gsize i = 0; i < n; i++)
+    plain[i] = (float) i;
+  mcam_dnnl_reorder (B, C, H, W, plain, FALSE, blocked);
+  mcam_dnnl_reorder (B, C, H, W, blocked, TRUE, back);
+  g_assert_cmpmem (plain, n * sizeof (float), back, n * sizeof (float));
+  for (int b = 0; b < B; b++)
+    for (int c = 0; c < 32; c++)
+      for (int p = 0; p < H * W; p++)
+        {
+          /* CNHW: channel c of image b at (c * B + b) * H * W */
+          float want = c < C ? plain[((gsize) c * B + b) * H * W + p] : 0.0f;
+
+          g_assert_cmpfloat (blocked[(((gsize) b * 2 + c / 16) * H * W + p) * 16 + c % 16], ==,
+                             want);
+        }
+}
+
+/* An activation oneDNN has no post-op for is refused (the engine's kernel
+ * runs it). */
+static void
+test_refusals (void)
+{
+  McamConv *conv = mcam_conv_new (8, 8, 3, 3, 1, 1);
+  McamConvAct erf = { MCAM_VEC_ERF, 0, 0 };
+
+  g_assert_false (mcam_dnnl_takes (conv, 1, 8, 8, &erf));
+  mcam_conv_free (conv);
+}
+
+/* oneDNN's copies of the weights: for the blocked maps inside the graph
+ * one per kernel kind however many batch sizes ran: a 1x1 conv's weights
+ * once, a 3x3 conv's at most twice in Winograd form (F(2x2,3x3), 16/9 of
+ * the weights, for one image; F(4x4,3x3), 36/9, for a batch); a plain
+ * input or output may add oneDNN's NHWC kernel's copy (the weights once). */
+static void
+test_weight_copies (void)
+{
+  static const int ks[] = { 1, 3 };
+
+  if (!mcam_dnnl_available ())
+    {
+      g_test_skip ("built without oneDNN (or MCAM_DNNL=0)");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (ks); i++)
+    {
+      int k = ks[i];
+      McamConv *conv = mcam_conv_new (256, 256, k, k, 1, k / 2);
+      McamConvAct relu = { MCAM_VEC_CLIP, 0, INFINITY };
+      gsize w = sizeof (float) * 256 * 256 * k * k, blocked = k == 1 ? w : (16 + 36) * w / 9;
+
+      g_assert_cmpuint (_mcam_dnnl_weight_bytes (conv), ==, 0);
+      for (int io = 3; io >= 0; io--)
+        {
+          McamDnnlIo d = { io & 1, (io & 2) != 0, FALSE, FALSE };
+
+          for (int B = 1; B <= 3; B++)
+            g_assert_cmpuint (mcam_dnnl_workspace_size (conv, B, 14, 14, &d, &relu), >, 0);
+          g_test_message ("k%d io %d: %zu bytes of copies for %zu of weights", k, io,
+                          _mcam_dnnl_weight_bytes (conv), w);
+          g_assert_cmpuint (_mcam_dnnl_weight_bytes (conv), >=, w);
+          g_assert_cmpuint (_mcam_dnnl_weight_bytes (conv), <=, io == 3 ? blocked : blocked + w);
+        }
+      mcam_conv_free (conv);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  mcam_test_init (&argc, &argv);
+  g_test_add_func ("/dnnl/against-loops", test_against_loops);
+  g_test_add_func ("/dnnl/reorder", test_reorder);
+  g_test_add_func ("/dnnl/refusals", test_refusals);
+  g_test_add_func ("/dnnl/weight-copies", test_weight_copies);
+  return g_test_run ();
+}
