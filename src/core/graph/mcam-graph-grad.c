@@ -109,7 +109,9 @@ pre_activation_grad (Back *bk, const McamNode *n, const float *dy)
 
     plain.attrs.act.kind = MCAM_ACT_NONE;
     bk->t->views[n->output].data = z;
-    _mcam_graph_run_node (bk->g, &plain, bk->t->views, bk->t->col);
+    _mcam_graph_run_node (bk->g, &plain, bk->t->views,
+                          bk->t->dnnl[_mcam_graph_value (bk->g, n->output)->producer], NULL,
+                          bk->t->col);
     bk->t->views[n->output] = saved;
     for (gsize i = 0; i < ny; i++)
       dz[i] = (float) (dz[i] * act_deriv (n->attrs.act, z[i]));

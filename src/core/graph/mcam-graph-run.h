@@ -10,8 +10,19 @@ G_BEGIN_DECLS
  * and by the builder's constant folding. */
 void _mcam_graph_eval_simple (const McamNode *node, const McamView *in, const McamView *out);
 
-/* One node on views of its inputs and output (col: conv scratch). */
-void _mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, float *col);
+/* mcam-graph-node.c: one node on views of its inputs and output (col: conv
+ * scratch; dnnl: a conv oneDNN runs, as the plan of the run chose;
+ * blocked[v]: value v is stored blocked (mcam-dnnl.h), NULL: all plain). */
+void _mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, gboolean dnnl,
+                           const guint8 *blocked, float *col);
+
+/* mcam-graph-dnnl.c: oneDNN takes this conv on B images of H×W (act: its
+ * epilogue), by the conv alone; and the plan of a run: which convs oneDNN
+ * runs (dn, per node) and which maps stay blocked between them (blocked,
+ * per value). */
+gboolean _mcam_graph_node_dnnl (const McamNode *n, int B, int H, int W, McamConvAct *act);
+void     _mcam_graph_plan_dnnl (McamGraph *g, int from, int keep, const McamShape *shapes,
+                                const gboolean *needed, guint8 *dn, guint8 *blocked);
 
 /* A run that keeps every value it computes (for the reverse pass). */
 typedef struct
@@ -19,6 +30,7 @@ typedef struct
   int        from;
   McamShape *shapes;
   gboolean  *needed;
+  guint8    *dnnl;    /* per node: oneDNN runs it */
   McamView  *views;
   float     *data;
   float     *col;     /* conv scratch, sized for this run */
