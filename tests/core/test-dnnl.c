@@ -15,6 +15,7 @@
 #include "mcam/mcam-blas.h"
 #include "mcam-conv.h"
 #include "mcam-dnnl.h"
+#include "mcam-pool.h"
 
 typedef struct
 {
@@ -270,6 +271,49 @@ test_weight_copies (void)
     }
 }
 
+/* Max-pooling of blocked maps equals the engine's on plain ones (exactly:
+ * a max rounds nothing), the windows over the padding included. */
+static void
+test_maxpool (void)
+{
+  static const int geo[][6] = {   /* B, C, H, W, k, stride (pad k/2) */
+    { 1, 64, 112, 112, 3, 2 }, { 3, 20, 9, 7, 3, 2 }, { 2, 16, 8, 8, 2, 2 }, { 1, 40, 5, 5, 3, 1 },
+  };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (11);
+
+  if (!mcam_dnnl_available ())
+    {
+      g_test_skip ("built without oneDNN (or MCAM_DNNL=0)");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (geo); i++)
+    {
+      int B = geo[i][0], C = geo[i][1], H = geo[i][2], W = geo[i][3], k = geo[i][4];
+      int s = geo[i][5], pad = k / 2;
+      int OH = mcam_conv_out_size (H, k, s, pad), OW = mcam_conv_out_size (W, k, s, pad);
+      gsize n = (gsize) B * C * H * W, no = (gsize) B * C * OH * OW;
+      g_autofree float *x = g_new (float, n);
+      g_autofree float *want = g_new (float, no);
+      g_autofree float *got = g_new (float, no);
+      g_autofree float *xb = NULL, *yb = g_new (float, mcam_dnnl_blocked_size (B, C, OH, OW));
+      g_autofree float *ws = NULL;
+      gpointer st = mcam_dnnl_maxpool_new (k, s, pad);
+      gsize wsn;
+
+      fill_random (rng, x, n);
+      mcam_maxpool2d (x, (gsize) B * C, H, W, k, s, pad, want);
+      xb = to_layout (x, B, C, H, W, TRUE);
+      wsn = mcam_dnnl_maxpool_workspace_size (st, B, C, H, W);
+      g_assert_cmpuint (wsn, >, 0);
+      ws = g_new (float, wsn);
+      g_assert_true (mcam_dnnl_maxpool (st, B, C, H, W, xb, yb, ws));
+      mcam_dnnl_reorder (B, C, OH, OW, yb, TRUE, got);
+      g_assert_cmpmem (got, no * sizeof (float), want, no * sizeof (float));
+      g_assert_true (mcam_dnnl_maxpool_usable (st));
+      mcam_dnnl_maxpool_free (st);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -278,5 +322,6 @@ main (int argc, char **argv)
   g_test_add_func ("/dnnl/reorder", test_reorder);
   g_test_add_func ("/dnnl/refusals", test_refusals);
   g_test_add_func ("/dnnl/weight-copies", test_weight_copies);
+  g_test_add_func ("/dnnl/maxpool", test_maxpool);
   return g_test_run ();
 }

@@ -538,7 +538,157 @@ _mcam_dnnl_weight_bytes (const McamConv *conv)
   return n;
 }
 
+/* ---- max-pooling of blocked maps ------------------------------------------ */
+
+typedef struct _PoolPrim PoolPrim;
+struct _PoolPrim
+{
+  PoolPrim          *next;
+  int                B, C, H, W, threads;
+  dnnl_primitive_t   pool;    /* NULL: oneDNN refused it */
+  dnnl_memory_desc_t src_md, dst_md, scratch_md;
+};
+
+typedef struct
+{
+  GMutex    lock;
+  PoolPrim *prims;
+  int       k, stride, pad;
+  gboolean  refused;   /* a geometry was refused: the engine's pooling runs the layer */
+} PoolState;
+
+gpointer
+mcam_dnnl_maxpool_new (int k, int stride, int pad)
+{
+  PoolState *st = g_new0 (PoolState, 1);
+
+  g_mutex_init (&st->lock);
+  st->k = k;
+  st->stride = stride;
+  st->pad = pad;
+  return st;
+}
+
+void
+mcam_dnnl_maxpool_free (gpointer state)
+{
+  PoolState *st = state;
+
+  if (st == NULL)
+    return;
+  while (st->prims)
+    {
+      PoolPrim *p = st->prims;
+
+      st->prims = p->next;
+      if (p->pool)
+        dnnl_primitive_destroy (p->pool);
+      g_free (p);
+    }
+  g_mutex_clear (&st->lock);
+  g_free (st);
+}
+
+static PoolPrim *
+pool_lookup (PoolState *st, int B, int C, int H, int W)
+{
+  int threads = mcam_blas_get_threads ();
+  PoolPrim *p;
+
+  if (omp_get_max_threads () != threads)
+    omp_set_num_threads (threads);
+  g_mutex_lock (&st->lock);
+  for (p = st->prims; p != NULL; p = p->next)
+    if (p->B == B && p->C == C && p->H == H && p->W == W && p->threads == threads)
+      break;
+  if (p == NULL)
+    {
+      int OH = mcam_conv_out_size (H, st->k, st->stride, st->pad);
+      int OW = mcam_conv_out_size (W, st->k, st->stride, st->pad);
+      dnnl_dims_t strides = { st->stride, st->stride }, kernel = { st->k, st->k };
+      dnnl_dims_t pads = { st->pad, st->pad };
+      dnnl_pooling_desc_t pd_desc;
+      dnnl_primitive_attr_t attr;
+      dnnl_primitive_desc_t pd = NULL;
+
+      p = g_new0 (PoolPrim, 1);
+      p->B = B, p->C = C, p->H = H, p->W = W, p->threads = threads;
+      blocked_md (&p->src_md, B, C, H, W);
+      blocked_md (&p->dst_md, B, C, OH, OW);
+      dnnl_primitive_attr_create (&attr);
+      dnnl_primitive_attr_set_scratchpad_mode (attr, dnnl_scratchpad_mode_user);
+      if (OH > 0 && OW > 0 &&
+          dnnl_pooling_forward_desc_init (&pd_desc, dnnl_forward_inference, dnnl_pooling_max,
+                                          &p->src_md, &p->dst_md, strides, kernel, pads,
+                                          pads) == dnnl_success &&
+          dnnl_primitive_desc_create (&pd, &pd_desc, attr, engine, NULL) == dnnl_success)
+        {
+          p->scratch_md = *dnnl_primitive_desc_query_md (pd, dnnl_query_scratchpad_md, 0);
+          if (dnnl_primitive_create (&p->pool, pd) != dnnl_success)
+            p->pool = NULL;
+        }
+      if (pd)
+        dnnl_primitive_desc_destroy (pd);
+      dnnl_primitive_attr_destroy (attr);
+      if (p->pool == NULL)
+        g_atomic_int_set (&st->refused, TRUE);
+      p->next = st->prims;
+      st->prims = p;
+    }
+  g_mutex_unlock (&st->lock);
+  return p;
+}
+
+gboolean
+mcam_dnnl_maxpool_usable (gpointer state)
+{
+  PoolState *st = state;
+
+  return st != NULL && !g_atomic_int_get (&st->refused);
+}
+
+gsize
+mcam_dnnl_maxpool_workspace_size (gpointer state, int B, int C, int H, int W)
+{
+  PoolPrim *p = pool_lookup (state, B, C, H, W);
+
+  return p->pool == NULL ? 0 : floats_of (&p->scratch_md) + 16;
+}
+
+gboolean
+mcam_dnnl_maxpool (gpointer state, int B, int C, int H, int W, const float *in, float *out,
+                   float *workspace)
+{
+  PoolPrim *p = pool_lookup (state, B, C, H, W);
+  dnnl_stream_t s = thread_stream ();
+  float *ws = (float *) (((guintptr) workspace + 63) & ~(guintptr) 63);
+  dnnl_memory_t m[3];
+
+  if (p->pool == NULL || s == NULL)
+    return FALSE;
+  dnnl_memory_create (&m[0], &p->src_md, engine, (void *) in);
+  dnnl_memory_create (&m[1], &p->dst_md, engine, out);
+  dnnl_memory_create (&m[2], &p->scratch_md, engine, ws);
+  {
+    dnnl_exec_arg_t args[3] = { { DNNL_ARG_SRC, m[0] }, { DNNL_ARG_DST, m[1] },
+                                { DNNL_ARG_SCRATCHPAD, m[2] } };
+
+    dnnl_primitive_execute (p->pool, s, 3, args);
+  }
+  dnnl_stream_wait (s);
+  for (int i = 0; i < 3; i++)
+    dnnl_memory_destroy (m[i]);
+  return TRUE;
+}
+
 #else /* no oneDNN at build time */
+
+gpointer mcam_dnnl_maxpool_new (int k, int stride, int pad) { return NULL; }
+void mcam_dnnl_maxpool_free (gpointer state) { }
+gboolean mcam_dnnl_maxpool_usable (gpointer state) { return FALSE; }
+gsize mcam_dnnl_maxpool_workspace_size (gpointer state, int B, int C, int H, int W) { return 0; }
+gboolean mcam_dnnl_maxpool (gpointer state, int B, int C, int H, int W, const float *in,
+                            float *out, float *workspace) { return FALSE; }
 
 gboolean mcam_dnnl_available (void) { return FALSE; }
 gboolean mcam_dnnl_takes (const McamConv *conv, int B, int H, int W, const McamConvAct *act) { return FALSE; }

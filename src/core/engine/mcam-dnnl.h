@@ -50,6 +50,18 @@ gboolean mcam_dnnl_forward (const McamConv *conv, int B, int H, int W, const Mca
                             const float *in, float *out, const float *res,
                             const McamConvAct *act, float *workspace);
 
+/* Max-pooling (square k×k window, stride, pad on every side) of a blocked
+ * map into a blocked map: the state made once per pooling layer, the
+ * primitives per geometry inside it; workspace size 0 and a FALSE return
+ * when oneDNN refuses the geometry. */
+gpointer mcam_dnnl_maxpool_new            (int k, int stride, int pad);
+void     mcam_dnnl_maxpool_free           (gpointer state);
+/* FALSE once oneDNN refused one of the layer's geometries */
+gboolean mcam_dnnl_maxpool_usable         (gpointer state);
+gsize    mcam_dnnl_maxpool_workspace_size (gpointer state, int B, int C, int H, int W);
+gboolean mcam_dnnl_maxpool                (gpointer state, int B, int C, int H, int W,
+                                           const float *in, float *out, float *workspace);
+
 /* A map from one layout to the other (tests, and the graph's boundaries). */
 void mcam_dnnl_reorder (int B, int C, int H, int W, const float *src, gboolean src_blocked,
                         float *dst);

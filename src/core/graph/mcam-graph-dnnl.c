@@ -24,12 +24,54 @@
 #include "mcam-dnnl.h"
 #include "mcam-graph-run.h"
 
+/* A max-pool oneDNN can run: square window, one stride, one pad */
+static gboolean
+pool_dnnl (const McamNode *n)
+{
+  const McamNodeAttrs *a = &n->attrs;
+  gpointer *state = (gpointer *) &n->dnnl_pool;
+
+  if (n->op != MCAM_OP_MAXPOOL || !mcam_dnnl_available () || a->ceil_mode ||
+      a->kernel[0] != a->kernel[1] || a->stride[0] != a->stride[1] || a->pads[0] != a->pads[1] ||
+      a->pads[0] != a->pads[2] || a->pads[0] != a->pads[3])
+    return FALSE;
+  if (g_once_init_enter (state))
+    g_once_init_leave (state, mcam_dnnl_maxpool_new (a->kernel[0], a->stride[0], a->pads[0]));
+  return mcam_dnnl_maxpool_usable (n->dnnl_pool);
+}
+
 gboolean
 _mcam_graph_node_dnnl (const McamNode *n, int B, int H, int W, McamConvAct *act)
 {
+  if (n->op == MCAM_OP_MAXPOOL)
+    {
+      act->kind = MCAM_VEC_NONE;
+      return pool_dnnl (n);
+    }
   return n->op == MCAM_OP_CONV && n->convs != NULL && n->n_convs == 1 &&
          mcam_dnnl_available () && _mcam_act_conv_epilogue (n->attrs.act, act) &&
          mcam_dnnl_takes (n->convs[0], B, H, W, act);
+}
+
+/* A max-pool runs on oneDNN only between blocked maps (the ResNets' after
+ * the stem, which then feeds the first stage without a layout change);
+ * TRUE when one was taken off. */
+static gboolean
+demote_pools (McamGraph *g, guint8 *dn, const guint8 *blocked)
+{
+  gboolean any = FALSE;
+
+  for (int i = 0; i < (int) g->nodes->len; i++)
+    {
+      McamNode *n = _mcam_graph_node (g, i);
+
+      if (dn[i] && n->op == MCAM_OP_MAXPOOL && (!blocked[n->inputs[0]] || !blocked[n->output]))
+        {
+          dn[i] = FALSE;
+          any = TRUE;
+        }
+    }
+  return any;
 }
 
 static gboolean
@@ -94,7 +136,9 @@ _mcam_graph_plan_dnnl (McamGraph *g, int from, int keep, const McamShape *shapes
       dn[i] = live (g, n, from, needed) && xs->ndim == 4 &&
               _mcam_graph_node_dnnl (n, (int) xs->d[0], (int) xs->d[2], (int) xs->d[3], &act);
     }
-  mark_blocked (g, from, keep, shapes, needed, dn, blocked);
+  do
+    mark_blocked (g, from, keep, shapes, needed, dn, blocked);
+  while (demote_pools (g, dn, blocked));
 
   /* the regions: a blocked map joins its writer and its readers */
   for (int i = 0; i < nn; i++)
@@ -114,7 +158,7 @@ _mcam_graph_plan_dnnl (McamGraph *g, int from, int keep, const McamShape *shapes
         McamNode *n = _mcam_graph_node (g, i);
         int r = find (up, i);
 
-        heavy[r] |= n->kh > 1 && n->in_c > 4;
+        heavy[r] |= n->op == MCAM_OP_CONV && n->kh > 1 && n->in_c > 4;
       }
   for (int i = 0; i < nn; i++)
     if (dn[i])
@@ -129,5 +173,7 @@ _mcam_graph_plan_dnnl (McamGraph *g, int from, int keep, const McamShape *shapes
       }
   /* a whole region went: the others keep their maps */
   if (demoted)
-    mark_blocked (g, from, keep, shapes, needed, dn, blocked);
+    do
+      mark_blocked (g, from, keep, shapes, needed, dn, blocked);
+    while (demote_pools (g, dn, blocked));
 }

@@ -368,6 +368,14 @@ _mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, gboolean
         gsize planes = (gsize) x->shape.d[0] * x->shape.d[1];
         int H = (int) x->shape.d[2], W = (int) x->shape.d[3];
 
+        if (dnnl)   /* blocked maps (the plan, mcam-graph-dnnl.c) */
+          {
+            gboolean ok = mcam_dnnl_maxpool (n->dnnl_pool, (int) x->shape.d[0],
+                                             (int) x->shape.d[1], H, W, x->data, out->data, col);
+
+            g_assert (ok);   /* the plan asked for its workspace: prepared */
+            return;
+          }
         if (n->op == MCAM_OP_MAXPOOL && !a->ceil_mode && a->kernel[0] == a->kernel[1] &&
             a->stride[0] == a->stride[1] && a->pads[0] == a->pads[1] &&
             a->pads[0] == a->pads[2] && a->pads[0] == a->pads[3])

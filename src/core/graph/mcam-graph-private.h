@@ -32,6 +32,8 @@ typedef struct
   float        *bias;
   McamConv    **convs;      /* conv: one per group (NULL for depthwise) */
   float        *dw_packed;  /* depthwise: weight and bias for the blocked kernel */
+  gpointer      dnnl_pool;  /* max-pool: oneDNN's primitives (engine/mcam-dnnl.h), made
+                             * when a plan first gives it to oneDNN */
   int           n_convs;
   int           residual;   /* conv: value added before the activation, or -1 */
   int           in_c, out_c, kh, kw;   /* conv / gemm geometry */

@@ -197,11 +197,20 @@ plan_workspace (McamGraph *g, int from, const McamShape *shapes, const gboolean 
       int B, H, W;
       McamConvAct act;
 
-      if (n->dead || !needed[n->output] || n->output == from || n->op != MCAM_OP_CONV ||
-          n->convs == NULL)
+      if (n->dead || !needed[n->output] || n->output == from)
         continue;
       xs = &shapes[n->inputs[0]];
       B = (int) xs->d[0], H = (int) xs->d[2], W = (int) xs->d[3];
+      if (n->op == MCAM_OP_MAXPOOL && dn[i])
+        {
+          gsize need = mcam_dnnl_maxpool_workspace_size (n->dnnl_pool, B, (int) xs->d[1], H, W);
+
+          *refused |= need == 0;
+          col = MAX (col, need);
+          continue;
+        }
+      if (n->op != MCAM_OP_CONV || n->convs == NULL)
+        continue;
       if (dn[i] && _mcam_graph_node_dnnl (n, B, H, W, &act))
         {
           McamDnnlIo io = { blocked && blocked[n->inputs[0]], blocked && blocked[n->output],
@@ -249,6 +258,10 @@ _mcam_graph_trace (McamGraph *g, int from, const McamTensor *from_data, GError *
       {
         refused = FALSE;
         _mcam_graph_plan_dnnl (g, from, -1, t->shapes, t->needed, t->dnnl, blocked);
+        /* the pools read and write blocked maps only */
+        for (int i = 0; i < nn; i++)
+          if (_mcam_graph_node (g, i)->op != MCAM_OP_CONV)
+            t->dnnl[i] = FALSE;
         col = plan_workspace (g, from, t->shapes, t->needed, t->dnnl, NULL, &refused);
       }
     while (refused);
