@@ -10,7 +10,7 @@
  * Not built by meson; against a build directory B:
  *   cc -O2 -DHAVE_ALL_CLASSES -o /tmp/bench-baselines tools/mcam-bench-baselines.c -Iinclude \
  *      B/src/core/libmcam.a $(pkg-config --cflags --libs gio-2.0 gdk-pixbuf-2.0 \
- *      json-glib-1.0 cairo) -lopenblas -lm
+ *      json-glib-1.0 cairo) -lopenblas -lm [-ldnnl -fopenmp: a core built with oneDNN]
  *   /tmp/bench-baselines tools/out/resnet18.safetensors [REPEATS [MAPS.bin]] */
 
 #include <math.h>

@@ -8,7 +8,7 @@
  * Not built by meson; against a build directory B:
  *   cc -O2 -o /tmp/bench-onnx-load tools/mcam-bench-onnx-load.c -Iinclude -Isrc/core/io -IB \
  *      B/src/core/libmcam.a $(pkg-config --cflags --libs gio-2.0 gdk-pixbuf-2.0 \
- *      json-glib-1.0 cairo) -lopenblas -lm
+ *      json-glib-1.0 cairo) -lopenblas -lm [-ldnnl -fopenmp: a core built with oneDNN]
  *   /tmp/bench-onnx-load MODEL.onnx [REPEATS] */
 
 #include <stdio.h>
