@@ -54,6 +54,9 @@ typedef struct
   float *wino_sn;  /* ...and of wino / wino4, when their products are narrow */
   float *wino4_sn;
   gpointer dnnl;   /* mcam-dnnl.c's primitives and weights, made on first use */
+  int    groups;   /* mcam-dnnl.c only: a grouped conv as one ([out_c][in_c / groups]
+                    * [kh][kw] weights); 0 or 1: none. The other kernels take one
+                    * McamConv per group. */
 } McamConv;
 
 /* 0 when the (padded) input is smaller than the kernel. */

@@ -40,6 +40,28 @@ pool_dnnl (const McamNode *n)
   return mcam_dnnl_maxpool_usable (n->dnnl_pool);
 }
 
+const McamConv *
+_mcam_graph_dnnl_conv (const McamNode *n)
+{
+  McamConv **slot = (McamConv **) &n->dnnl_conv;
+
+  if (n->n_convs == 1)
+    return n->convs[0];
+  if (g_once_init_enter (slot))
+    {
+      McamConv *c = mcam_conv_new (n->in_c, n->out_c, n->kh, n->kw, n->attrs.stride[0],
+                                   n->attrs.pads[0]);
+
+      g_free (c->weight);
+      g_free (c->bias);
+      c->weight = n->weight;   /* [out_c][in_c / groups][kh][kw]: the groups in order */
+      c->bias = n->bias;
+      c->groups = n->n_convs;
+      g_once_init_leave (slot, c);
+    }
+  return *slot;
+}
+
 gboolean
 _mcam_graph_node_dnnl (const McamNode *n, int B, int H, int W, McamConvAct *act)
 {
@@ -48,9 +70,9 @@ _mcam_graph_node_dnnl (const McamNode *n, int B, int H, int W, McamConvAct *act)
       act->kind = MCAM_VEC_NONE;
       return pool_dnnl (n);
     }
-  return n->op == MCAM_OP_CONV && n->convs != NULL && n->n_convs == 1 &&
-         mcam_dnnl_available () && _mcam_act_conv_epilogue (n->attrs.act, act) &&
-         mcam_dnnl_takes (n->convs[0], B, H, W, act);
+  return n->op == MCAM_OP_CONV && n->convs != NULL && mcam_dnnl_available () &&
+         _mcam_act_conv_epilogue (n->attrs.act, act) &&
+         mcam_dnnl_takes (_mcam_graph_dnnl_conv (n), B, H, W, act);
 }
 
 /* A max-pool runs on oneDNN only between blocked maps (the ResNets' after

@@ -193,7 +193,7 @@ run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamV
     {
       McamDnnlIo io = { blocked && blocked[n->inputs[0]], blocked && blocked[n->output],
                         res != NULL, res != NULL && blocked && blocked[n->residual] };
-      gboolean ok = mcam_dnnl_forward (n->convs[0], B, H, W, &io, x->data, out->data,
+      gboolean ok = mcam_dnnl_forward (_mcam_graph_dnnl_conv (n), B, H, W, &io, x->data, out->data,
                                        res ? res->data : NULL, &act, col);
 
       /* the plan asked for this geometry's workspace: it was prepared */

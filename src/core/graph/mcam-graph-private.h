@@ -34,6 +34,8 @@ typedef struct
   float        *dw_packed;  /* depthwise: weight and bias for the blocked kernel */
   gpointer      dnnl_pool;  /* max-pool: oneDNN's primitives (engine/mcam-dnnl.h), made
                              * when a plan first gives it to oneDNN */
+  McamConv     *dnnl_conv;  /* grouped conv: the whole conv for oneDNN (borrows weight
+                             * and bias), made as dnnl_pool is */
   int           n_convs;
   int           residual;   /* conv: value added before the activation, or -1 */
   int           in_c, out_c, kh, kw;   /* conv / gemm geometry */

@@ -158,8 +158,9 @@ describe (const McamNode *n, const McamShape *in, const McamShape *out, Entry *e
 
       if (n->convs == NULL)
         e->kind = g_strdup ("dwconv");
-      else if (n->n_convs > 1)
-        e->kind = g_strdup ("grpconv");
+      else if (n->n_convs > 1)   /* mcam-dnnl.c prepared the whole conv, or not */
+        e->kind = g_strdup (n->dnnl_conv != NULL && n->dnnl_conv->dnnl != NULL ? "dnnl-grp"
+                                                                              : "grpconv");
       else if (n->convs[0]->dnnl != NULL)   /* mcam-dnnl.c prepared it */
         e->kind = g_strdup ("dnnl");
       else if (n->convs[0]->wino4 != NULL)

@@ -28,6 +28,12 @@ _mcam_node_clear_prepared (McamNode *node)
     }
   g_clear_pointer (&node->convs, g_free);
   node->n_convs = 0;
+  if (node->dnnl_conv != NULL)
+    {
+      node->dnnl_conv->weight = NULL;
+      node->dnnl_conv->bias = NULL;
+      g_clear_pointer (&node->dnnl_conv, mcam_conv_free);
+    }
   g_clear_pointer (&node->dw_packed, mcam_dwconv_pack_free);
   g_clear_pointer (&node->dnnl_pool, mcam_dnnl_maxpool_free);
   g_clear_pointer (&node->weight, g_free);
@@ -762,6 +768,8 @@ mcam_graph_get_weight_bytes (McamGraph *g, gsize *transformed)
             }
           if (n->dw_packed != NULL)
             extra += (gsize) (n->in_c + 15) / 16 * 16 * (n->kh * n->kw + 1);
+          if (n->dnnl_conv != NULL)
+            extra += _mcam_dnnl_weight_bytes (n->dnnl_conv) / sizeof (float);
           break;
         case MCAM_OP_GEMM:
           floats += (gsize) n->out_c * n->in_c + n->out_c;

@@ -218,10 +218,10 @@ plan_workspace (McamGraph *g, int from, const McamShape *shapes, const gboolean 
                             n->residual >= 0 && blocked && blocked[n->residual] };
           McamConvAct none = { MCAM_VEC_NONE, 0, 0 };
 
-          gsize need = mcam_dnnl_workspace_size (n->convs[0], B, H, W, &io, &act);
+          gsize need = mcam_dnnl_workspace_size (_mcam_graph_dnnl_conv (n), B, H, W, &io, &act);
 
           if (blocked == NULL && need > 0)
-            need = MAX (need, mcam_dnnl_workspace_size (n->convs[0], B, H, W, &io, &none));
+            need = MAX (need, mcam_dnnl_workspace_size (_mcam_graph_dnnl_conv (n), B, H, W, &io, &none));
           /* 0: oneDNN refused the geometry, the engine's kernel takes the
            * conv from now on (_mcam_graph_node_dnnl), and the plan is made again */
           *refused |= need == 0;

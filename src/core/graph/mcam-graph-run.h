@@ -21,6 +21,8 @@ void _mcam_graph_run_node (McamGraph *g, const McamNode *n, McamView *views, gbo
  * runs (dn, per node) and which maps stay blocked between them (blocked,
  * per value). */
 gboolean _mcam_graph_node_dnnl (const McamNode *n, int B, int H, int W, McamConvAct *act);
+/* ...the McamConv oneDNN runs for a conv node (a grouped one's as one) */
+const McamConv *_mcam_graph_dnnl_conv (const McamNode *n);
 void     _mcam_graph_plan_dnnl (McamGraph *g, int from, int keep, const McamShape *shapes,
                                 const gboolean *needed, guint8 *dn, guint8 *blocked);
 
