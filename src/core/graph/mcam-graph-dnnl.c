@@ -14,10 +14,9 @@
  * them, even where no layout changed (MobileNetV3-Large 6.9 against 5.4 ms,
  * EfficientNet-B0 13.5 against 11.6). So the oneDNN convs joined by blocked
  * maps form regions, and a region without a k×k conv (an image stem does
- * not count) is left to our kernels. That leaves ResNeXt's 1×1 convs (its
- * grouped 3×3 convs are ours) to our kernels too, though oneDNN ran them
- * faster (72.1 against 78.4 ms): oneDNN's grouped convs would put them in
- * a region with a k×k conv (not done). */
+ * not count) is left to our kernels. ResNeXt's and RegNet's grouped convs
+ * go to oneDNN as one conv each (where it has more than its reference
+ * kernel), so their 1×1 convs share their regions. */
 
 #include "config.h"
 

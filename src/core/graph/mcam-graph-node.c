@@ -189,14 +189,19 @@ run_conv (const McamNode *n, const McamView *x, const McamView *res, const McamV
   McamConvAct act;
   gboolean fused;
 
-  if (dnnl && _mcam_graph_node_dnnl (n, B, H, W, &act))
+  /* The plan's choice, not asked again: another thread's plan may have
+   * found oneDNN refusing one of this conv's geometries since, which takes
+   * later plans off oneDNN, but this run's maps were laid out for it, and
+   * the geometry it asked for was prepared (mcam_dnnl_workspace_size). */
+  if (dnnl)
     {
       McamDnnlIo io = { blocked && blocked[n->inputs[0]], blocked && blocked[n->output],
                         res != NULL, res != NULL && blocked && blocked[n->residual] };
-      gboolean ok = mcam_dnnl_forward (_mcam_graph_dnnl_conv (n), B, H, W, &io, x->data, out->data,
-                                       res ? res->data : NULL, &act, col);
+      gboolean ok;
 
-      /* the plan asked for this geometry's workspace: it was prepared */
+      _mcam_act_conv_epilogue (n->attrs.act, &act);
+      ok = mcam_dnnl_forward (_mcam_graph_dnnl_conv (n), B, H, W, &io, x->data, out->data,
+                              res ? res->data : NULL, &act, col);
       g_assert (ok);
       return;
     }

@@ -211,17 +211,19 @@ plan_workspace (McamGraph *g, int from, const McamShape *shapes, const gboolean 
         }
       if (n->op != MCAM_OP_CONV || n->convs == NULL)
         continue;
-      if (dn[i] && _mcam_graph_node_dnnl (n, B, H, W, &act))
+      if (dn[i])   /* the plan's choice (asking again could race a refusal) */
         {
           McamDnnlIo io = { blocked && blocked[n->inputs[0]], blocked && blocked[n->output],
                             n->residual >= 0,
                             n->residual >= 0 && blocked && blocked[n->residual] };
           McamConvAct none = { MCAM_VEC_NONE, 0, 0 };
+          const McamConv *c = _mcam_graph_dnnl_conv (n);
+          gsize need;
 
-          gsize need = mcam_dnnl_workspace_size (_mcam_graph_dnnl_conv (n), B, H, W, &io, &act);
-
+          _mcam_act_conv_epilogue (n->attrs.act, &act);
+          need = mcam_dnnl_workspace_size (c, B, H, W, &io, &act);
           if (blocked == NULL && need > 0)
-            need = MAX (need, mcam_dnnl_workspace_size (_mcam_graph_dnnl_conv (n), B, H, W, &io, &none));
+            need = MAX (need, mcam_dnnl_workspace_size (c, B, H, W, &io, &none));
           /* 0: oneDNN refused the geometry, the engine's kernel takes the
            * conv from now on (_mcam_graph_node_dnnl), and the plan is made again */
           *refused |= need == 0;
