@@ -61,6 +61,18 @@ _mcam_graph_dnnl_conv (const McamNode *n)
   return *slot;
 }
 
+void
+_mcam_graph_dnnl_node_clear (McamNode *n)
+{
+  if (n->dnnl_conv != NULL)
+    {
+      n->dnnl_conv->weight = NULL;   /* borrowed */
+      n->dnnl_conv->bias = NULL;
+      g_clear_pointer (&n->dnnl_conv, mcam_conv_free);
+    }
+  g_clear_pointer (&n->dnnl_pool, mcam_dnnl_maxpool_free);
+}
+
 gboolean
 _mcam_graph_node_dnnl (const McamNode *n, int B, int H, int W, McamConvAct *act)
 {

@@ -88,6 +88,10 @@ gboolean _mcam_graph_infer (McamGraph *g, const McamNode *node, const McamShape 
 float *_mcam_graph_buffer_new  (gsize floats);
 void   _mcam_graph_buffer_free (float *buffer);
 
+/* mcam-graph-dnnl.c: a node's oneDNN state freed (its max-pool primitives,
+ * the whole conv of a grouped one). */
+void _mcam_graph_dnnl_node_clear (McamNode *node);
+
 /* mcam-graph-rewrite.c: BN folding, fusions, kernel preparation. */
 gboolean _mcam_graph_rewrite (McamGraph *g, GError **error);
 void     _mcam_node_clear_prepared (McamNode *node);

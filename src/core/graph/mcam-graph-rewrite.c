@@ -28,14 +28,8 @@ _mcam_node_clear_prepared (McamNode *node)
     }
   g_clear_pointer (&node->convs, g_free);
   node->n_convs = 0;
-  if (node->dnnl_conv != NULL)
-    {
-      node->dnnl_conv->weight = NULL;
-      node->dnnl_conv->bias = NULL;
-      g_clear_pointer (&node->dnnl_conv, mcam_conv_free);
-    }
+  _mcam_graph_dnnl_node_clear (node);
   g_clear_pointer (&node->dw_packed, mcam_dwconv_pack_free);
-  g_clear_pointer (&node->dnnl_pool, mcam_dnnl_maxpool_free);
   g_clear_pointer (&node->weight, g_free);
   g_clear_pointer (&node->bias, g_free);
 }
