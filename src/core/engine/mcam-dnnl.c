@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Convolutions by oneDNN (issue 14): its AVX-512 direct convolutions
- * ("brgconv") over channel-blocked maps reach 150–215 GFLOP/s on every
- * ResNet-50 layer on this machine, where our kernels reach 70–135 outside
- * Winograd (stride-2 3×3, 3×3 on 7×7, the 14×14 and 7×7 1×1 convs) and
- * ONNX Runtime's MLAS ~100–160. The price is the layout: a blocked map
+/* Convolutions (and max-pooling) by oneDNN (issue 14; docs/ONEDNN.md): its
+ * AVX-512 kernels over channel-blocked maps ran every ResNet-50 layer at
+ * 150–215 GFLOP/s in a stand-alone test on this machine (100–250 inside the
+ * network, Winograd counted as direct), where our kernels reach 70–135
+ * outside Winograd (stride-2 3×3, 3×3 on 7×7, the 14×14 and 7×7 1×1 convs)
+ * and ONNX Runtime's MLAS ~100–160. The price is the layout: a blocked map
  * (mcam-dnnl.h) costs a reorder to and from the engine's CNHW, so the graph
- * executor keeps maps blocked between the convs that pass them on.
+ * executor keeps maps blocked between the oneDNN nodes that pass them on
+ * (graph/mcam-graph-dnnl.c).
  *
  * Per conv and per call geometry (batch, H, W, layouts, activation, a
  * residual or not) one prepared set: the convolution primitive (weights in

@@ -11,19 +11,20 @@ G_BEGIN_DECLS
  *
  * A map is either *plain* (the engine's CNHW, mcam-conv.h) or *blocked*:
  * oneDNN's nChw16c, [B][⌈C/16⌉][H][W][16] with the channels past C zero.
- * The graph executor keeps a map blocked from the conv that writes it to the
- * convs that read it, so that the ResNets' chains of convolutions pay no
- * layout change between layers; every other op sees plain maps.
+ * The graph executor keeps a map blocked from the oneDNN node that writes it
+ * to the oneDNN nodes that read it, so that the ResNets' chains of
+ * convolutions pay no layout change between layers; every other op sees
+ * plain maps.
  *
  * Without oneDNN at build time, or with MCAM_DNNL=0 in the environment,
  * mcam_dnnl_available() is FALSE and nothing here is called. */
 
 gboolean mcam_dnnl_available (void);
 
-/* TRUE when oneDNN runs this conv on B images of H×W with this epilogue
- * activation: it can, and it is faster than our kernel there. FALSE for
- * good once oneDNN refused one of the conv's geometries (a workspace size
- * of 0): plan again then. */
+/* TRUE when oneDNN can run this conv on B images of H×W with this epilogue
+ * activation (whether it should is the graph's plan). FALSE for good once
+ * oneDNN refused one of the conv's geometries (a workspace size of 0, or
+ * only its reference kernel): plan again then. */
 gboolean mcam_dnnl_takes (const McamConv *conv, int B, int H, int W, const McamConvAct *act);
 
 /* Floats of a blocked map (its channels rounded up to 16). */
