@@ -48,11 +48,14 @@ _mcam_graph_dnnl_conv (const McamNode *n)
     return n->convs[0];
   if (g_once_init_enter (slot))
     {
-      McamConv *c = mcam_conv_new (n->in_c, n->out_c, n->kh, n->kw, n->attrs.stride[0],
-                                   n->attrs.pads[0]);
+      /* made with one group's input channels (the size of the node's
+       * weights, which it borrows instead) */
+      McamConv *c = mcam_conv_new (n->in_c / n->n_convs, n->out_c, n->kh, n->kw,
+                                   n->attrs.stride[0], n->attrs.pads[0]);
 
       g_free (c->weight);
       g_free (c->bias);
+      c->in_c = n->in_c;
       c->weight = n->weight;   /* [out_c][in_c / groups][kh][kw]: the groups in order */
       c->bias = n->bias;
       c->groups = n->n_convs;
