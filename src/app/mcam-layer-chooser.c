@@ -274,10 +274,14 @@ mcam_layer_chooser_init (McamLayerChooser *self)
   gtk_drop_down_set_enable_search (GTK_DROP_DOWN (self->dropdown), TRUE);
   gtk_drop_down_set_factory (GTK_DROP_DOWN (self->dropdown), button_factory);
   gtk_drop_down_set_list_factory (GTK_DROP_DOWN (self->dropdown), list_factory);
-  /* the search matches whole names */
-  gtk_drop_down_set_expression (GTK_DROP_DOWN (self->dropdown),
-                                gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL,
-                                                             "string"));
+  /* the search matches whole names (the drop-down takes its own reference
+   * to the expression: ours is dropped here, ASan found it leaking) */
+  {
+    g_autoptr(GtkExpression) by_name = gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL,
+                                                                     "string");
+
+    gtk_drop_down_set_expression (GTK_DROP_DOWN (self->dropdown), by_name);
+  }
   gtk_widget_set_tooltip_text (self->dropdown,
                                _("The layer the methods explain (its feature maps f); "
                                  "a memory module works only at the layer it was trained for"));
